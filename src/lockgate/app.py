@@ -1,0 +1,96 @@
+"""The app factory and its lifespan.
+
+Example::
+
+    app = create_app(load_config())      # what `lockgate serve` runs
+    app = create_app(config, clock=FakeClock())   # tests inject time
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from lockgate import __version__
+from lockgate.auth.endpoints import router as auth_router
+from lockgate.auth.security import PasswordHashing
+from lockgate.clock import Clock, system_clock
+from lockgate.conversations.endpoints import router as conversations_router
+from lockgate.db.engine import create_engine, create_sessionmaker
+from lockgate.error_handlers import install_error_handlers
+from lockgate.health.endpoints import router as health_router
+from lockgate.middleware import BodyLimitMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
+from lockgate.ratelimit import LoginLimiter
+from lockgate.settings import Config, load_config
+from lockgate.state import AppState
+
+
+def create_app(
+    config: Config,
+    *,
+    clock: Clock = system_clock,
+    passwords: PasswordHashing | None = None,
+) -> FastAPI:
+    settings = config.settings
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
+        engine = create_engine(settings.resolved_database_url)
+        state = AppState(
+            config=config,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            clock=clock,
+            passwords=passwords or PasswordHashing(),
+            login_limiter=LoginLimiter(
+                settings.login_limit_per_account, settings.login_limit_per_ip
+            ),
+        )
+        try:
+            yield {"lockgate": state}
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Lockgate",
+        version=__version__,
+        description="Self-hosted AI chat and OpenAI-compatible gateway.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(conversations_router)
+
+    # Added last = outermost: log → security headers → CORS → body limit → app.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["Content-Type", "X-CSRF-Token", "Authorization"],
+        )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestLogMiddleware)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for uvicorn workers (``factory=True``): configuration from the environment."""
+    from lockgate.observability.logging import configure_logging
+
+    config = load_config()
+    configure_logging(
+        config.settings.log_level,
+        config.settings.log_format,
+        production=config.settings.env == "production",
+    )
+    return create_app(config)

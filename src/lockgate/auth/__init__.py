@@ -1,0 +1,1 @@
+"""Accounts, cookie sessions, CSRF and (later) API keys."""

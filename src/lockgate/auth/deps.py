@@ -1,0 +1,97 @@
+"""Auth dependencies: ``CurrentAuth`` (user + session, CSRF checked) and ``AdminUser``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from lockgate.auth.service import Authenticated, AuthService
+from lockgate.deps import SessionDep, StateDep
+from lockgate.errors import CSRFFailed, Forbidden, NotAuthenticated
+from lockgate.models import User
+from lockgate.settings import Settings
+
+SESSION_COOKIE = "lockgate_session"
+CSRF_COOKIE = "lockgate_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def get_auth_service(state: StateDep, db: SessionDep) -> AuthService:
+    return AuthService(state, db)
+
+
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+
+
+async def get_current_auth(request: Request, service: AuthServiceDep) -> Authenticated:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise NotAuthenticated()
+    auth = await service.resolve(token)
+    if request.method not in SAFE_METHODS and not service.csrf_valid(
+        auth.session, request.headers.get(CSRF_HEADER)
+    ):
+        raise CSRFFailed()
+    await service.db.commit()  # keeps a last_seen_at touch even when the endpoint only reads
+    request.state.user_id = str(auth.user.id)
+    return auth
+
+
+CurrentAuth = Annotated[Authenticated, Depends(get_current_auth)]
+
+
+async def get_current_user(auth: CurrentAuth) -> User:
+    return auth.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_admin_user(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise Forbidden("Only administrators can do this.")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin_user)]
+
+
+def cookie_secure(settings: Settings, request: Request) -> bool:
+    if settings.cookie_secure == "always":
+        return True
+    if settings.cookie_secure == "never":
+        return False
+    return request.url.scheme == "https"
+
+
+def set_session_cookies(
+    response: Response, request: Request, settings: Settings, token: str, csrf: str
+) -> None:
+    secure = cookie_secure(settings, request)
+    max_age = settings.session_absolute_seconds
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        max_age=max_age,
+        httponly=False,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+
+
+def clear_session_cookies(response: Response, request: Request, settings: Settings) -> None:
+    secure = cookie_secure(settings, request)
+    for name, http_only in ((SESSION_COOKIE, True), (CSRF_COOKIE, False)):
+        response.delete_cookie(name, path="/", secure=secure, httponly=http_only, samesite="lax")

@@ -1,0 +1,67 @@
+"""Auth request and response bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+
+class RegisterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr = Field(max_length=320)
+    password: str = Field(max_length=1024)
+    invite_code: str | None = Field(default=None, max_length=200)
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    is_admin: bool
+    created_at: datetime
+
+
+class AuthOut(BaseModel):
+    """Returned at sign-in and registration; the CSRF token is also in the lockgate_csrf cookie."""
+
+    user: UserOut
+    csrf_token: str
+
+
+class SessionOut(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    user_agent: str
+    ip: str
+    current: bool
+
+
+class InviteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expires_in_hours: int = Field(default=72, ge=1, le=24 * 90)
+
+
+class InviteOut(BaseModel):
+    code: str
+    expires_at: datetime

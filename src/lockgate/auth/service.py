@@ -1,0 +1,171 @@
+"""Accounts and sessions: registration policy, sign-in, session validation, password change.
+
+Services never commit; the endpoint that owns the request does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lockgate.auth.repository import InviteRepository, SessionRepository, UserRepository
+from lockgate.auth.security import hashes_equal, new_token, password_problem, token_hash
+from lockgate.errors import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidInvite,
+    NotAuthenticated,
+    NotFound,
+    RegistrationClosed,
+    WeakPassword,
+)
+from lockgate.models import Invite, User, UserSession
+from lockgate.state import AppState
+
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedSession:
+    """A new session: the raw tokens go to the client once and are never stored."""
+
+    row: UserSession
+    token: str
+    csrf_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    user: User
+    session: UserSession
+
+
+class AuthService:
+    def __init__(self, state: AppState, db: AsyncSession) -> None:
+        self.state = state
+        self.settings = state.config.settings
+        self.users = UserRepository(db)
+        self.sessions = SessionRepository(db)
+        self.invites = InviteRepository(db)
+        self.db = db
+
+    def _hash(self, token: str) -> str:
+        return token_hash(self.settings.secret_key.get_secret_value(), token)
+
+    async def register(
+        self, email: str, password: str, invite_code: str | None, *, admin: bool = False
+    ) -> User:
+        email = email.strip().lower()
+        problem = password_problem(password, email, self.settings.min_password_length)
+        if problem:
+            raise WeakPassword(problem)
+        first = await self.users.count() == 0
+        policy = self.settings.registration
+        if not first and not admin:
+            if policy == "first-user-only":
+                raise RegistrationClosed()
+            if policy == "invite" and not invite_code:
+                raise InvalidInvite("An invite code is required to register on this server.")
+        if await self.users.by_email(email) is not None:
+            raise EmailTaken()
+        user = User(
+            email=email,
+            password_hash=await self.state.passwords.hash(password),
+            is_admin=first or admin,
+        )
+        try:
+            async with self.db.begin_nested():
+                await self.users.add(user)
+        except IntegrityError:
+            raise EmailTaken() from None
+        if not first and not admin and policy == "invite":
+            assert invite_code is not None
+            if not await self.invites.claim(self._hash(invite_code), user.id, self.state.clock()):
+                raise InvalidInvite()
+        return user
+
+    async def authenticate(self, email: str, password: str) -> User:
+        user = await self.users.by_email(email.strip().lower())
+        valid = await self.state.passwords.verify(user.password_hash if user else None, password)
+        if user is None or not valid or not user.is_active:
+            raise InvalidCredentials()
+        return user
+
+    async def issue_session(self, user: User, *, user_agent: str, ip: str) -> IssuedSession:
+        now = self.state.clock()
+        token, csrf = new_token(), new_token()
+        row = UserSession(
+            user_id=user.id,
+            token_hash=self._hash(token),
+            csrf_hash=self._hash(csrf),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(seconds=self.settings.session_absolute_seconds),
+            user_agent=user_agent[:512],
+            ip=ip[:64],
+        )
+        await self.sessions.add(row)
+        return IssuedSession(row=row, token=token, csrf_token=csrf)
+
+    async def resolve(self, token: str) -> Authenticated:
+        """The user behind a session cookie, or :class:`NotAuthenticated` (expired, revoked)."""
+        found = await self.sessions.by_token_hash(self._hash(token))
+        if found is None:
+            raise NotAuthenticated(
+                "Your session is not valid. Sign in again.", code="session_invalid"
+            )
+        session, user = found
+        now = self.state.clock()
+        idle_deadline = session.last_seen_at + timedelta(seconds=self.settings.session_idle_seconds)
+        if session.revoked_at is not None:
+            raise NotAuthenticated("You were signed out. Sign in again.", code="session_revoked")
+        if now >= session.expires_at or now >= idle_deadline:
+            raise NotAuthenticated("Your session expired. Sign in again.", code="session_expired")
+        if not user.is_active:
+            raise NotAuthenticated("This account is disabled.", code="account_disabled")
+        if now - session.last_seen_at >= TOUCH_INTERVAL:
+            await self.sessions.touch(session.id, now)
+            session.last_seen_at = now
+        return Authenticated(user=user, session=session)
+
+    def csrf_valid(self, session: UserSession, header: str | None) -> bool:
+        return bool(header) and hashes_equal(self._hash(header or ""), session.csrf_hash)
+
+    async def sign_out(self, session: UserSession) -> None:
+        await self.sessions.revoke(session.id, self.state.clock())
+
+    async def change_password(self, auth: Authenticated, current: str, new: str) -> None:
+        if not await self.state.passwords.verify(auth.user.password_hash, current):
+            raise InvalidCredentials("The current password is incorrect.")
+        problem = password_problem(new, auth.user.email, self.settings.min_password_length)
+        if problem:
+            raise WeakPassword(problem)
+        auth.user.password_hash = await self.state.passwords.hash(new)
+        await self.sessions.revoke_all_except(auth.user.id, auth.session.id, self.state.clock())
+
+    async def list_sessions(self, user_id: uuid.UUID) -> list[UserSession]:
+        now = self.state.clock()
+        idle = timedelta(seconds=self.settings.session_idle_seconds)
+        rows = await self.sessions.active_for_user(user_id, now)
+        return [r for r in rows if r.last_seen_at + idle > now]
+
+    async def revoke_session(self, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+        if not await self.sessions.revoke_own(user_id, session_id, self.state.clock()):
+            raise NotFound("No such active session.")
+
+    async def create_invite(self, creator: User, hours: int) -> tuple[str, datetime]:
+        code = new_token()
+        expires = self.state.clock() + timedelta(hours=hours)
+        await self.invites.add(
+            Invite(
+                code_hash=self._hash(code),
+                created_by=creator.id,
+                expires_at=expires,
+                created_at=self.state.clock(),
+            )
+        )
+        return code, expires

@@ -1,0 +1,115 @@
+"""HTTP only: /api/v1/conversations."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from lockgate.auth.deps import CurrentUser
+from lockgate.conversations.schemas import (
+    ConversationCreate,
+    ConversationDetail,
+    ConversationOut,
+    ConversationPage,
+    ConversationUpdate,
+    MessagePage,
+)
+from lockgate.conversations.service import ConversationService
+from lockgate.deps import SessionDep, StateDep
+from lockgate.openapi import error_responses
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
+
+
+def get_service(db: SessionDep, state: StateDep) -> ConversationService:
+    return ConversationService(db, state.clock)
+
+
+ServiceDep = Annotated[ConversationService, Depends(get_service)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="createConversation",
+    responses=error_responses(401, 403, 422),
+)
+async def create_conversation(
+    body: ConversationCreate, user: CurrentUser, service: ServiceDep
+) -> ConversationOut:
+    conversation = await service.create(user.id, body)
+    await service.db.commit()
+    return ConversationOut.model_validate(conversation)
+
+
+@router.get("", operation_id="listConversations", responses=error_responses(400, 401, 422))
+async def list_conversations(
+    user: CurrentUser,
+    service: ServiceDep,
+    limit: Limit = 50,
+    cursor: str | None = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Search titles and messages")
+    ] = None,
+) -> ConversationPage:
+    """Own conversations, most recently active first (cursor pagination)."""
+    return await service.list(user.id, limit=limit, cursor=cursor, query=q)
+
+
+@router.get(
+    "/{conversation_id}",
+    operation_id="getConversation",
+    responses=error_responses(401, 404, 422),
+)
+async def get_conversation(
+    conversation_id: uuid.UUID, user: CurrentUser, service: ServiceDep, limit: Limit = 100
+) -> ConversationDetail:
+    """A conversation with its latest ``limit`` messages (older ones via /messages)."""
+    return await service.detail(conversation_id, user.id, limit=limit)
+
+
+@router.get(
+    "/{conversation_id}/messages",
+    operation_id="listMessages",
+    responses=error_responses(400, 401, 404, 422),
+)
+async def list_messages(
+    conversation_id: uuid.UUID,
+    user: CurrentUser,
+    service: ServiceDep,
+    limit: Limit = 100,
+    cursor: str | None = None,
+) -> MessagePage:
+    conversation = await service.get(conversation_id, user.id)
+    return await service.message_page(conversation.id, limit=limit, cursor=cursor)
+
+
+@router.patch(
+    "/{conversation_id}",
+    operation_id="updateConversation",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def update_conversation(
+    conversation_id: uuid.UUID, body: ConversationUpdate, user: CurrentUser, service: ServiceDep
+) -> ConversationOut:
+    """Rename and/or set the system prompt."""
+    conversation = await service.update(conversation_id, user.id, body)
+    await service.db.commit()
+    return ConversationOut.model_validate(conversation)
+
+
+@router.delete(
+    "/{conversation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteConversation",
+    responses=error_responses(401, 403, 404),
+)
+async def delete_conversation(
+    conversation_id: uuid.UUID, user: CurrentUser, service: ServiceDep
+) -> None:
+    """Delete a conversation and, with it, every message."""
+    await service.delete(conversation_id, user.id)
+    await service.db.commit()

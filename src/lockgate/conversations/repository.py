@@ -1,0 +1,104 @@
+"""Every conversation and message query. Ownership is part of every lookup."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lockgate.models import Conversation, Message
+
+
+class ConversationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_owned(
+        self, conversation_id: uuid.UUID, user_id: uuid.UUID
+    ) -> Conversation | None:
+        return await self.session.scalar(
+            select(Conversation).where(
+                Conversation.id == conversation_id, Conversation.user_id == user_id
+            )
+        )
+
+    async def add(self, conversation: Conversation) -> Conversation:
+        self.session.add(conversation)
+        await self.session.flush()
+        return conversation
+
+    async def list_owned(
+        self,
+        user_id: uuid.UUID,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+        query: str | None,
+    ) -> Sequence[Conversation]:
+        """Newest activity first; ``after`` is the (updated_at, id) of the previous page's end."""
+        stmt = select(Conversation).where(Conversation.user_id == user_id)
+        if after is not None:
+            at, last_id = after
+            stmt = stmt.where(
+                or_(
+                    Conversation.updated_at < at,
+                    and_(Conversation.updated_at == at, Conversation.id < last_id),
+                )
+            )
+        if query:
+            matches_message = exists().where(
+                Message.conversation_id == Conversation.id,
+                Message.content.icontains(query, autoescape=True),
+            )
+            stmt = stmt.where(
+                or_(Conversation.title.icontains(query, autoescape=True), matches_message)
+            )
+        stmt = stmt.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit)
+        return (await self.session.scalars(stmt)).all()
+
+    async def delete(self, conversation: Conversation) -> None:
+        await self.session.execute(delete(Conversation).where(Conversation.id == conversation.id))
+
+    async def next_seq(self, conversation_id: uuid.UUID, now: datetime) -> int:
+        """Reserve the next message position; also marks the conversation as active."""
+        result = await self.session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(last_seq=Conversation.last_seq + 1, updated_at=now)
+            .returning(Conversation.last_seq)
+        )
+        return int(result.scalar_one())
+
+
+class MessageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, message: Message) -> Message:
+        self.session.add(message)
+        await self.session.flush()
+        return message
+
+    async def page(
+        self, conversation_id: uuid.UUID, *, limit: int, before_seq: int | None
+    ) -> Sequence[Message]:
+        """The newest ``limit`` messages before ``before_seq``, returned oldest first."""
+        stmt = select(Message).where(Message.conversation_id == conversation_id)
+        if before_seq is not None:
+            stmt = stmt.where(Message.seq < before_seq)
+        rows = (await self.session.scalars(stmt.order_by(Message.seq.desc()).limit(limit))).all()
+        return list(reversed(rows))
+
+    async def all_for(self, conversation_id: uuid.UUID) -> Sequence[Message]:
+        stmt = select(Message).where(Message.conversation_id == conversation_id)
+        return (await self.session.scalars(stmt.order_by(Message.seq))).all()
+
+    async def get_owned(self, message_id: uuid.UUID, user_id: uuid.UUID) -> Message | None:
+        return await self.session.scalar(
+            select(Message)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Message.id == message_id, Conversation.user_id == user_id)
+        )

@@ -1,0 +1,1 @@
+"""Database engine, session factory, base model and migrations."""

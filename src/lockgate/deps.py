@@ -1,0 +1,40 @@
+"""Dependencies shared by every domain, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lockgate.settings import Config
+from lockgate.state import AppState
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.state.lockgate
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_config(state: StateDep) -> Config:
+    return state.config
+
+
+ConfigDep = Annotated[Config, Depends(get_config)]
+
+
+async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    """One session per request. Endpoints commit explicitly; anything uncommitted rolls back."""
+    async with state.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,79 @@
+"""The one place errors become responses: ``{"error": {"code", "message"}}``, never a trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lockgate.errors import AppError
+from lockgate.observability.logging import get_logger
+
+log = get_logger("lockgate.errors")
+
+HTTP_CODES = {
+    400: ("bad_request", "The request could not be processed."),
+    401: ("not_authenticated", "Sign in to continue."),
+    403: ("forbidden", "You are not allowed to do this."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    413: ("payload_too_large", "The request body is too large."),
+    415: ("unsupported_media_type", "Send the body as application/json."),
+}
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+    )
+
+
+async def app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+    where = ".".join(loc)
+    msg = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    return f"{where}: {msg}" if where else msg
+
+
+async def validation_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(400, "malformed_json", "The request body is not valid JSON.")
+    message = "; ".join(_describe(e) for e in errors[:5]) or "The request is not valid."
+    return error_response(422, "validation_error", message)
+
+
+async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, message = HTTP_CODES.get(exc.status_code, ("error", "The request failed."))
+    if exc.status_code == 404:
+        message = "No such API route." if _request.url.path.startswith("/api") else "Not found."
+    return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+
+
+async def unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
+    request_id = request.scope.get("state", {}).get("request_id", "-")
+    log.error("unhandled_error", request_id=request_id, exc_info=exc, path=request.url.path)
+    return error_response(
+        500,
+        "internal_error",
+        f"Something went wrong on our side (request id {request_id}). It has been logged.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, app_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(Exception, unhandled_handler)

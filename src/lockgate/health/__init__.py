@@ -1,0 +1,1 @@
+"""Liveness and readiness (providers' health arrives with the gate)."""

@@ -1,0 +1,82 @@
+"""Conversations and their messages: one row per message, never one JSON blob."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lockgate.db.base import Base, IdMixin, TimestampMixin
+
+
+class MessageRole(enum.StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+
+
+class MessageStatus(enum.StrEnum):
+    COMPLETE = "complete"
+    STREAMING = "streaming"
+    INCOMPLETE = "incomplete"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    # Stored as VARCHAR + CHECK on both backends, so adding a value is a plain migration.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Conversation(IdMixin, TimestampMixin, Base):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_user_recent", "user_id", "updated_at", "id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    system_prompt: Mapped[str] = mapped_column(Text, default="")
+    # Highest message seq handed out; bumped with UPDATE … RETURNING so concurrent writers on
+    # PostgreSQL serialise on the row instead of racing on max(seq).
+    last_seq: Mapped[int] = mapped_column(default=0)
+
+
+class Message(IdMixin, TimestampMixin, Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_conversation_order", "conversation_id", "seq", unique=True),
+    )
+
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    # Monotonic order within the conversation (timestamps can tie).
+    seq: Mapped[int]
+    # The user message an assistant reply answers; regenerated replies are siblings.
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[MessageRole] = mapped_column(_enum(MessageRole, "message_role"))
+    content: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[MessageStatus] = mapped_column(
+        _enum(MessageStatus, "message_status"), default=MessageStatus.COMPLETE
+    )
+    model: Mapped[str | None] = mapped_column(String(200))
+    provider: Mapped[str | None] = mapped_column(String(100))
+    input_tokens: Mapped[int | None]
+    output_tokens: Mapped[int | None]
+    cost_usd: Mapped[Decimal | None]
+    latency_ms: Mapped[int | None]
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(String(1000))
+    finished_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""Logs now; metrics, traces and error reporting arrive with the observability issue."""

@@ -1,0 +1,217 @@
+"""Configuration: environment (``LOCKGATE_*`` and ``.env``) plus a validated ``lockgate.yaml``.
+
+Scalars (secrets, URLs, switches) come from the environment into :class:`Settings`; structured
+config (providers, models, prices, later budgets and routes) comes from ``lockgate.yaml`` into
+:class:`FileConfig`. This is the only module that reads ``os.environ``.
+
+Example::
+
+    config = load_config()            # raises ConfigError naming the bad key
+    config.settings.database_url      # 'sqlite+aiosqlite:///data/lockgate.db'
+    config.file.models["sim-small"]   # ModelConfig(provider='simulated', ...)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lockgate.providers.config import (
+    ModelConfig,
+    ProviderConfig,
+    SimulatedProviderConfig,
+    resolve_api_key,
+)
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the bad key and why."""
+
+
+class Settings(BaseSettings):
+    """Environment settings. Every field is ``LOCKGATE_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LOCKGATE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Literal["development", "production"] = "development"
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    config_file: Path = Path("lockgate.yaml")
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    migrate_on_start: bool = True
+    redis_url: str | None = None
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    registration: Literal["open", "invite", "first-user-only"] = "open"
+    min_password_length: int = Field(default=10, ge=8, le=128)
+    cookie_secure: Literal["auto", "always", "never"] = "auto"
+    session_idle_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    session_absolute_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    login_limit_per_account: str = "5/minute;30/hour"
+    login_limit_per_ip: str = "30/minute"
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    cors_origins: list[str] = Field(default_factory=list)
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if "*" in self.cors_origins:
+            raise ValueError(
+                "cors_origins may not contain '*': credentials (cookies) are used, "
+                "list each allowed origin"
+            )
+        if self.env == "production":
+            secret = self.secret_key.get_secret_value()
+            if secret == DEV_SECRET or len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    "LOCKGATE_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_SECRET_LENGTH} characters in production "
+                    "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+                )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'lockgate.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+class ChatConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title_mode: Literal["first_message", "model"] = "first_message"
+    title_model: str | None = None
+    default_max_tokens: int = Field(default=1024, ge=1)
+    save_interval_ms: int = Field(default=250, ge=10)
+    max_message_chars: int = Field(default=100_000, ge=1)
+
+
+def _default_providers() -> dict[str, ProviderConfig]:
+    return {"simulated": SimulatedProviderConfig(type="simulated")}
+
+
+def _default_models() -> dict[str, ModelConfig]:
+    return {
+        "sim-small": ModelConfig(
+            provider="simulated",
+            context_window=8192,
+            max_output_tokens=2048,
+            label="Simulated small",
+        ),
+        "sim-large": ModelConfig(
+            provider="simulated",
+            context_window=32768,
+            max_output_tokens=4096,
+            label="Simulated large",
+        ),
+        "sim-image": ModelConfig(provider="simulated", kind="image", label="Simulated images"),
+        "sim-embed": ModelConfig(
+            provider="simulated", kind="embedding", label="Simulated embeddings"
+        ),
+    }
+
+
+class FileConfig(BaseModel):
+    """The structured part of the configuration: ``lockgate.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
+    models: dict[str, ModelConfig] = Field(default_factory=_default_models)
+    default_model: str | None = None
+    chat: ChatConfig = Field(default_factory=ChatConfig)
+
+    @model_validator(mode="after")
+    def _check_refs(self) -> FileConfig:
+        for name, model in self.models.items():
+            if model.provider not in self.providers:
+                known = ", ".join(sorted(self.providers)) or "none"
+                raise ValueError(
+                    f"models.{name}.provider: unknown provider {model.provider!r} "
+                    f"(configured: {known})"
+                )
+        if self.default_model is not None and self.default_model not in self.models:
+            raise ValueError(f"default_model: {self.default_model!r} is not in models")
+        return self
+
+    @property
+    def chat_models(self) -> list[str]:
+        return [n for n, m in self.models.items() if m.kind == "chat"]
+
+    @property
+    def effective_default_model(self) -> str | None:
+        return self.default_model or next(iter(self.chat_models), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything configurable, as loaded once at start."""
+
+    settings: Settings
+    file: FileConfig
+    environ: Mapping[str, str]
+
+    def api_key(self, provider: str) -> str | None:
+        return resolve_api_key(self.file.providers[provider], self.environ)
+
+
+def _format_validation(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"] if not str(p).startswith("function-"))
+        msg = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{source}: {where + ': ' if where else ''}{msg}")
+    return "\n".join(lines)
+
+
+def load_file_config(path: Path) -> FileConfig:
+    """Read and validate ``lockgate.yaml``; a missing file means the built-in defaults."""
+    if not path.exists():
+        return FileConfig()
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys")
+    try:
+        return FileConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc, str(path))) from None
+
+
+def load_config(*, env_file: Path | None = Path(".env"), **overrides: Any) -> Config:
+    """Load environment settings and ``lockgate.yaml``; raise :class:`ConfigError` if unusable.
+
+    ``overrides`` take precedence over the environment (used by CLI flags and tests).
+    """
+    try:
+        settings = Settings(_env_file=env_file, **overrides)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc, "environment")) from None
+    return Config(
+        settings=settings,
+        file=load_file_config(settings.config_file),
+        environ=dict(os.environ),
+    )

@@ -1,0 +1,30 @@
+"""The typed State the lifespan yields; every long-lived object hangs off it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from lockgate.auth.security import PasswordHashing
+from lockgate.clock import Clock
+from lockgate.ratelimit import LoginLimiter
+from lockgate.settings import Config
+
+if TYPE_CHECKING:
+    from lockgate.chat.manager import ChatManager
+    from lockgate.providers.registry import ProviderRegistry
+
+
+@dataclass(slots=True)
+class AppState:
+    config: Config
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
+    passwords: PasswordHashing
+    login_limiter: LoginLimiter
+    providers: ProviderRegistry | None = None
+    chat: ChatManager | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
