@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from tests.fixtures.appkit import ApiClient
 
 
@@ -39,7 +41,7 @@ async def test_oversized_declared_body_is_413(user_client: ApiClient) -> None:
 
 
 async def test_oversized_streamed_body_is_413(user_client: ApiClient) -> None:
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(20):
             yield b"x" * 65536
 

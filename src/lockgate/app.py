@@ -8,24 +8,30 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from lockgate import __version__
 from lockgate.auth.endpoints import router as auth_router
 from lockgate.auth.security import PasswordHashing
+from lockgate.chat.endpoints import router as chat_router
+from lockgate.chat.manager import ChatManager
 from lockgate.clock import Clock, system_clock
 from lockgate.conversations.endpoints import router as conversations_router
 from lockgate.db.engine import create_engine, create_sessionmaker
 from lockgate.error_handlers import install_error_handlers
 from lockgate.health.endpoints import router as health_router
+from lockgate.images.endpoints import router as images_router
 from lockgate.middleware import BodyLimitMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
+from lockgate.providers.registry import ProviderRegistry, Sleep
 from lockgate.ratelimit import LoginLimiter
 from lockgate.settings import Config, load_config
 from lockgate.state import AppState
+from lockgate.usage.endpoints import router as usage_router
 
 
 def create_app(
@@ -33,12 +39,21 @@ def create_app(
     *,
     clock: Clock = system_clock,
     passwords: PasswordHashing | None = None,
+    provider_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    provider_sleep: Sleep | None = None,
 ) -> FastAPI:
+    """Build the app. Tests inject the clock, cheap hashing, provider transports and sleep."""
     settings = config.settings
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
         engine = create_engine(settings.resolved_database_url)
+        providers = ProviderRegistry(
+            config.file.providers,
+            config.environ,
+            transports=provider_transports,
+            sleep=provider_sleep,
+        )
         state = AppState(
             config=config,
             engine=engine,
@@ -48,10 +63,18 @@ def create_app(
             login_limiter=LoginLimiter(
                 settings.login_limit_per_account, settings.login_limit_per_ip
             ),
+            providers=providers,
         )
+        state.chat = ChatManager(
+            state.sessionmaker, clock, save_interval=config.file.chat.save_interval_ms / 1000
+        )
+        if not settings.redis_url:
+            await state.chat.recover_orphans()
         try:
             yield {"lockgate": state}
         finally:
+            await state.chat.shutdown(grace=settings.shutdown_grace_seconds)
+            await providers.aclose()
             await engine.dispose()
 
     app = FastAPI(
@@ -67,6 +90,9 @@ def create_app(
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(conversations_router)
+    app.include_router(chat_router)
+    app.include_router(usage_router)
+    app.include_router(images_router)
 
     # Added last = outermost: log → security headers → CORS → body limit → app.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -128,6 +128,7 @@ async def _create_user(config: Config, email: str, password: str, admin: bool) -
     from lockgate.auth.service import AuthService
     from lockgate.clock import system_clock
     from lockgate.db.engine import create_engine, create_sessionmaker
+    from lockgate.providers.registry import ProviderRegistry
     from lockgate.ratelimit import LoginLimiter
     from lockgate.state import AppState
 
@@ -140,6 +141,7 @@ async def _create_user(config: Config, email: str, password: str, admin: bool) -
             clock=system_clock,
             passwords=PasswordHashing(),
             login_limiter=LoginLimiter("1000/second", "1000/second"),
+            providers=ProviderRegistry({}, {}),
         )
         async with state.sessionmaker() as db:
             user = await AuthService(state, db).register(email, password, None, admin=admin)

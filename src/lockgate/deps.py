@@ -28,12 +28,16 @@ ConfigDep = Annotated[Config, Depends(get_config)]
 
 
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
-    """One session per request. Endpoints commit explicitly; anything uncommitted rolls back."""
+    """One session per request. Endpoints commit explicitly; anything uncommitted rolls back.
+
+    ``scope="function"`` closes it when the endpoint returns, before a streamed body is sent:
+    an SSE stream must not hold a connection (or SQLite's write lock) for its whole length.
+    """
     async with state.sessionmaker() as session:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def client_ip(request: Request) -> str:

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str = ""
     migrate_on_start: bool = True
+    shutdown_grace_seconds: float = Field(default=20, ge=0)
     redis_url: str | None = None
 
     host: str = "127.0.0.1"

@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lockgate.auth.security import PasswordHashing
 from lockgate.clock import Clock
+from lockgate.providers.registry import ProviderRegistry
 from lockgate.ratelimit import LoginLimiter
 from lockgate.settings import Config
 
 if TYPE_CHECKING:
     from lockgate.chat.manager import ChatManager
-    from lockgate.providers.registry import ProviderRegistry
 
 
 @dataclass(slots=True)
@@ -25,6 +25,6 @@ class AppState:
     clock: Clock
     passwords: PasswordHashing
     login_limiter: LoginLimiter
-    providers: ProviderRegistry | None = None
+    providers: ProviderRegistry
     chat: ChatManager | None = None
     extras: dict[str, Any] = field(default_factory=dict)

@@ -2,15 +2,21 @@
 
 from lockgate.db.base import Base
 from lockgate.models.conversation import Conversation, Message, MessageRole, MessageStatus
+from lockgate.models.image import Image
+from lockgate.models.usage import UsageKind, UsageOutcome, UsageRecord
 from lockgate.models.user import Invite, User, UserSession
 
 __all__ = [
     "Base",
     "Conversation",
+    "Image",
     "Invite",
     "Message",
     "MessageRole",
     "MessageStatus",
+    "UsageKind",
+    "UsageOutcome",
+    "UsageRecord",
     "User",
     "UserSession",
 ]

@@ -1,0 +1,125 @@
+"""Owns every reply being generated in this process.
+
+Replies outlive the requests that start them: ``start`` spawns a task, ``get`` finds a live one
+to re-attach to, ``stop`` cancels one on purpose (status ``cancelled``), and ``shutdown`` lets the
+running ones finish within a grace period before cutting them (status ``incomplete``), so a
+restart never leaves a reply half-saved as ``streaming``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lockgate.chat.generation import Generation, GenerationSpec
+from lockgate.clock import Clock
+from lockgate.models import Message, MessageStatus
+from lockgate.observability.logging import get_logger
+
+log = get_logger("lockgate.chat")
+
+
+class ChatManager:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        save_interval: float = 0.25,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._clock = clock
+        self._save_interval = save_interval
+        self._live: dict[uuid.UUID, Generation] = {}
+        self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
+
+    def start(self, spec: GenerationSpec, first_event: dict[str, object]) -> Generation:
+        generation = Generation(spec, self._sessionmaker, self._clock, self._save_interval)
+        generation.publish("message", first_event)
+        self._live[spec.message_id] = generation
+        task = asyncio.create_task(self._run(generation), name=f"reply-{spec.message_id}")
+        self._tasks[spec.message_id] = task
+        return generation
+
+    async def _run(self, generation: Generation) -> None:
+        try:
+            await generation.run()
+        except Exception:  # a bug: log it, never leave listeners hanging
+            log.exception("generation_failed", message_id=str(generation.message_id))
+            generation.finished = True
+            generation.publish(
+                "error",
+                {
+                    "code": "internal_error",
+                    "message": "The reply failed unexpectedly.",
+                    "status": "error",
+                    "final": None,
+                },
+            )
+        finally:
+            self._live.pop(generation.message_id, None)
+            self._tasks.pop(generation.message_id, None)
+
+    def get(self, message_id: uuid.UUID) -> Generation | None:
+        return self._live.get(message_id)
+
+    @property
+    def live_count(self) -> int:
+        return len(self._live)
+
+    async def stop(self, message_id: uuid.UUID) -> bool:
+        """Cancel a live reply; waits until its partial text is saved. False if not live here."""
+        generation, task = self._live.get(message_id), self._tasks.get(message_id)
+        if generation is None or task is None:
+            return False
+        generation.stop_requested = True
+        task.cancel()
+        await asyncio.wait({task})
+        return True
+
+    async def wait_idle(self, within: float) -> bool:
+        """Wait for every live reply to finish on its own (tests, graceful shutdown)."""
+        tasks = set(self._tasks.values())
+        if not tasks:
+            return True
+        _, pending = await asyncio.wait(tasks, timeout=within)
+        return not pending
+
+    async def shutdown(self, grace: float) -> None:
+        if await self.wait_idle(grace):
+            return
+        tasks = list(self._tasks.values())
+        log.warning("replies_cut_at_shutdown", count=len(tasks))
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
+
+    async def recover_orphans(self, older_than: timedelta = timedelta(0)) -> int:
+        """Mark replies left ``streaming`` by a process that died as ``incomplete``.
+
+        Only safe when no other process may be generating (single process, no Redis).
+        """
+        now = self._clock()
+        async with self._sessionmaker() as db:
+            result = await db.execute(
+                update(Message)
+                .where(
+                    Message.status == MessageStatus.STREAMING,
+                    Message.updated_at <= now - older_than,
+                )
+                .values(
+                    status=MessageStatus.INCOMPLETE,
+                    error_code="interrupted",
+                    error_message="The server stopped before the reply was finished.",
+                    finished_at=now,
+                )
+            )
+            await db.commit()
+        count = int(getattr(result, "rowcount", 0) or 0)
+        if count:
+            log.warning("orphaned_replies_recovered", count=count)
+        return count

@@ -1,0 +1,49 @@
+"""Chat request bodies and the model list."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SendMessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: str = Field(min_length=1, max_length=100_000)
+    model: str | None = Field(default=None, max_length=200)
+    max_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+
+
+class RegenerateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(default=None, max_length=200)
+    max_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+
+
+class PriceOut(BaseModel):
+    input_per_mtok: Decimal
+    output_per_mtok: Decimal
+    per_image: Decimal
+
+
+class ModelOut(BaseModel):
+    id: str
+    label: str
+    kind: Literal["chat", "image", "embedding"]
+    provider: str
+    provider_type: str
+    simulated: bool
+    context_window: int
+    max_output_tokens: int
+    image_sizes: list[str]
+    price: PriceOut
+    default: bool
+
+
+class ModelList(BaseModel):
+    items: list[ModelOut]

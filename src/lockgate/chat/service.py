@@ -1,0 +1,232 @@
+"""Turning a chat request into a running reply: validate, persist, resolve, start.
+
+The user's message is committed before any provider is called, so it survives whatever happens
+next. Services never commit on their own except here, where the ordering *is* the guarantee.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lockgate.chat.generation import Generation, GenerationSpec
+from lockgate.chat.history import active_branch, fit_to_context, to_chat_messages
+from lockgate.chat.schemas import RegenerateIn, SendMessageIn
+from lockgate.conversations.repository import ConversationRepository, MessageRepository
+from lockgate.conversations.schemas import MessageOut
+from lockgate.conversations.service import ConversationNotFound
+from lockgate.errors import Conflict, NotFound, Unprocessable
+from lockgate.models import Conversation, Message, MessageRole, MessageStatus, User
+from lockgate.providers.base import ChatMessage, ChatRequest
+from lockgate.providers.config import ModelConfig
+from lockgate.providers.pricing import price_for, upper_bound_cost
+from lockgate.state import AppState
+
+TITLE_LENGTH = 60
+
+
+class UnknownModel(Unprocessable):
+    code = "unknown_model"
+
+
+class MaxTokensTooLarge(Unprocessable):
+    code = "max_tokens_too_large"
+
+
+class EmptyMessage(Unprocessable):
+    code = "empty_message"
+    message = "The message is empty."
+
+
+class MessageNotFound(NotFound):
+    message = "Message not found."
+
+
+class StillStreaming(Conflict):
+    code = "still_streaming"
+    message = "This reply is still being generated; stop it first."
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedModel:
+    name: str
+    config: ModelConfig
+
+
+def title_from(content: str) -> str:
+    """A title from the first message, free: first line, whitespace folded, cut at a word."""
+    text = re.sub(r"\s+", " ", content).strip()
+    if len(text) <= TITLE_LENGTH:
+        return text or "New chat"
+    cut = text[:TITLE_LENGTH].rsplit(" ", 1)[0]
+    return (cut if len(cut) >= TITLE_LENGTH // 2 else text[:TITLE_LENGTH]).rstrip(" ,.;:") + "…"
+
+
+class ChatService:
+    def __init__(self, state: AppState, db: AsyncSession) -> None:
+        self.state = state
+        self.db = db
+        self.conversations = ConversationRepository(db)
+        self.messages = MessageRepository(db)
+
+    def resolve_model(self, requested: str | None) -> ResolvedModel:
+        file = self.state.config.file
+        name = requested or file.effective_default_model
+        model = file.models.get(name) if name else None
+        if name is None or model is None or model.kind != "chat":
+            available = ", ".join(file.chat_models) or "none"
+            raise UnknownModel(f"Unknown chat model {requested!r}. Available: {available}.")
+        return ResolvedModel(name, model)
+
+    def resolve_max_tokens(self, model: ResolvedModel, requested: int | None) -> int:
+        limit = model.config.max_output_tokens
+        if requested is None:
+            return min(self.state.config.file.chat.default_max_tokens, limit)
+        if requested > limit:
+            raise MaxTokensTooLarge(
+                f"max_tokens {requested} is more than {model.name} allows ({limit})."
+            )
+        return requested
+
+    async def _owned_conversation(self, conversation_id: uuid.UUID, user: User) -> Conversation:
+        conversation = await self.conversations.get_owned(conversation_id, user.id)
+        if conversation is None:
+            raise ConversationNotFound()
+        return conversation
+
+    async def owned_message(self, message_id: uuid.UUID, user: User) -> Message:
+        message = await self.messages.get_owned(message_id, user.id)
+        if message is None:
+            raise MessageNotFound()
+        return message
+
+    async def send(self, user: User, conversation_id: uuid.UUID, body: SendMessageIn) -> Generation:
+        if not body.content.strip():
+            raise EmptyMessage()
+        conversation = await self._owned_conversation(conversation_id, user)
+        model = self.resolve_model(body.model)
+        max_tokens = self.resolve_max_tokens(model, body.max_tokens)
+        rows = await self.messages.all_for(conversation.id)
+        turns = [
+            *to_chat_messages(active_branch(rows)),
+            ChatMessage(role="user", content=body.content),
+        ]
+        history = fit_to_context(
+            conversation.system_prompt,
+            turns,
+            context_window=model.config.context_window,
+            max_tokens=max_tokens,
+            model=model.name,
+        )
+        now = self.state.clock()
+        user_message = await self.messages.add(
+            Message(
+                conversation_id=conversation.id,
+                seq=await self.conversations.next_seq(conversation.id, now),
+                role=MessageRole.USER,
+                content=body.content,
+                status=MessageStatus.COMPLETE,
+                created_at=now,
+                updated_at=now,
+                finished_at=now,
+            )
+        )
+        if not conversation.title:
+            conversation.title = title_from(body.content)
+        reply = await self._placeholder(conversation, user_message, model, now)
+        await self.db.commit()
+        return self._start(
+            user, conversation, user_message, reply, model, history, max_tokens, body.temperature
+        )
+
+    async def regenerate(self, user: User, message_id: uuid.UUID, body: RegenerateIn) -> Generation:
+        original = await self.owned_message(message_id, user)
+        if original.role != MessageRole.ASSISTANT or original.parent_id is None:
+            raise Unprocessable(
+                "Only an assistant reply can be regenerated.", code="not_regenerable"
+            )
+        if self.state.chat and self.state.chat.get(original.id) is not None:
+            raise StillStreaming()
+        conversation = await self._owned_conversation(original.conversation_id, user)
+        model = self.resolve_model(body.model or original.model)
+        max_tokens = self.resolve_max_tokens(model, body.max_tokens)
+        rows = await self.messages.all_for(conversation.id)
+        parent = next((r for r in rows if r.id == original.parent_id), None)
+        if parent is None:
+            raise MessageNotFound()
+        history = fit_to_context(
+            conversation.system_prompt,
+            to_chat_messages(active_branch(rows, up_to=parent)),
+            context_window=model.config.context_window,
+            max_tokens=max_tokens,
+            model=model.name,
+        )
+        now = self.state.clock()
+        reply = await self._placeholder(conversation, parent, model, now)
+        await self.db.commit()
+        return self._start(
+            user, conversation, parent, reply, model, history, max_tokens, body.temperature
+        )
+
+    async def _placeholder(
+        self, conversation: Conversation, parent: Message, model: ResolvedModel, now: datetime
+    ) -> Message:
+        return await self.messages.add(
+            Message(
+                conversation_id=conversation.id,
+                seq=await self.conversations.next_seq(conversation.id, now),
+                created_at=now,
+                updated_at=now,
+                parent_id=parent.id,
+                role=MessageRole.ASSISTANT,
+                content="",
+                status=MessageStatus.STREAMING,
+                model=model.name,
+                provider=model.config.provider,
+            )
+        )
+
+    def _start(
+        self,
+        user: User,
+        conversation: Conversation,
+        user_message: Message,
+        reply: Message,
+        model: ResolvedModel,
+        history: list[ChatMessage],
+        max_tokens: int,
+        temperature: float | None,
+    ) -> Generation:
+        price = price_for(model.config.upstream_name(model.name), model.config.price)
+        max_cost = upper_bound_cost(price, history, max_tokens)
+        spec = GenerationSpec(
+            message_id=reply.id,
+            conversation_id=conversation.id,
+            user_id=user.id,
+            model=model.name,
+            provider_name=model.config.provider,
+            provider=self.state.providers.get(model.config.provider),
+            request=ChatRequest(
+                model=model.config.upstream_name(model.name),
+                messages=history,
+                max_tokens=max_tokens,
+                temperature=temperature,
+            ),
+            price=price,
+            max_cost_usd=max_cost,
+        )
+        assert self.state.chat is not None
+        return self.state.chat.start(
+            spec,
+            {
+                "conversation_id": str(conversation.id),
+                "conversation_title": conversation.title,
+                "user_message": MessageOut.model_validate(user_message).model_dump(mode="json"),
+                "assistant_message": MessageOut.model_validate(reply).model_dump(mode="json"),
+                "max_cost_usd": str(max_cost),
+            },
+        )

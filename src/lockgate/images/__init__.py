@@ -1,0 +1,1 @@
+"""Generated images: ask a provider, store the files, serve them back to their owner only."""

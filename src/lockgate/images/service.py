@@ -1,0 +1,291 @@
+"""Image logic: pick the model and size, call the provider, store the files, record usage.
+
+One generation call leaves, for the endpoint to commit in one transaction, one usage row and one
+image row per stored file::
+
+    images = await service.generate(user.id, ImageGenerate(prompt="a red fox", n=2))
+
+Failures, by what went wrong::
+
+    unknown model / not an image model   422 unknown_model          nothing written
+    size not offered by the model        422 unsupported_size       nothing written
+    ProviderRateLimited                  429 provider_rate_limited  usage row (error), Retry-After
+    ProviderBadRequest                   422 provider_bad_request   usage row (error); usually the
+                                                                    upstream refused the prompt
+    any other ProviderError              502 with its code          usage row (error)
+    bytes not PNG/JPEG/WebP as declared  502 provider_bad_response  usage row (error, billed)
+    a file cannot be written             503 storage_unavailable    usage row (ok), files removed
+
+Invariant: when ``generate`` raises an ``AppError``, the usage row is the only pending change in
+the session, so the endpoint commits it and the ledger sees every provider call.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lockgate.clock import Clock
+from lockgate.conversations.pagination import InvalidCursor, decode_cursor, encode_cursor
+from lockgate.errors import AppError, NotFound, RateLimited, ServiceUnavailable, Unprocessable
+from lockgate.images.repository import ImageRepository
+from lockgate.images.schemas import ImageGenerate, ImageOut, ImagePage
+from lockgate.images.storage import EXTENSIONS, ImageStorage, sniff_mime
+from lockgate.models import Image, UsageKind, UsageOutcome
+from lockgate.observability.logging import get_logger
+from lockgate.providers.base import GeneratedImage, ImageRequest
+from lockgate.providers.config import ModelConfig, Price
+from lockgate.providers.errors import (
+    ProviderBadRequest,
+    ProviderBadResponse,
+    ProviderError,
+    ProviderRateLimited,
+)
+from lockgate.providers.pricing import image_cost, price_for
+from lockgate.providers.registry import ProviderRegistry
+from lockgate.usage.service import record_usage
+
+log = get_logger("lockgate.images")
+
+DEFAULT_RETRY_AFTER_S = 5.0
+
+
+class ImageNotFound(NotFound):
+    message = "Image not found."
+
+
+class UnknownModel(Unprocessable):
+    code = "unknown_model"
+    message = "This is not an image model."
+
+
+class UnsupportedSize(Unprocessable):
+    code = "unsupported_size"
+    message = "This image size is not offered by the model."
+
+
+class ProviderFailed(AppError):
+    """502; ``code`` is the provider error's own (provider_unavailable, provider_timeout, ...)."""
+
+    status = 502
+    code = "provider_error"
+    message = "The image provider failed; try again later."
+
+
+class ProviderRefused(Unprocessable):
+    code = "provider_bad_request"
+    message = "The image provider refused the request."
+
+
+class StorageFailed(ServiceUnavailable):
+    code = "storage_unavailable"
+    message = "The images could not be saved; try again later."
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a request resolved to: public model name, its config, upstream name and size."""
+
+    model: str
+    config: ModelConfig
+    upstream: str
+    size: str
+
+
+def resolve_target(
+    models: Mapping[str, ModelConfig], model: str | None, size: str | None
+) -> Target:
+    """The model (default: the first image model) and size (default: its first size)."""
+    image_models = [name for name, cfg in models.items() if cfg.kind == "image"]
+    name = model if model is not None else next(iter(image_models), None)
+    if name is None:
+        raise UnknownModel("No image model is configured on this server.")
+    config = models.get(name)
+    if config is None or config.kind != "image":
+        available = ", ".join(image_models) or "none"
+        raise UnknownModel(f"{name!r} is not an image model (available: {available}).")
+    chosen = size if size is not None else next(iter(config.image_sizes), None)
+    if chosen is None or chosen not in config.image_sizes:
+        allowed = ", ".join(config.image_sizes) or "none"
+        raise UnsupportedSize(f"{name} does not offer size {chosen!r}; allowed sizes: {allowed}.")
+    return Target(name, config, config.upstream_name(name), chosen)
+
+
+def verify(generated: Sequence[GeneratedImage], n: int, *, provider: str) -> None:
+    """Refuse a response we would not dare serve: wrong count, type, or bytes not of that type."""
+    if not 1 <= len(generated) <= n:
+        message = f"asked for {n} images, got {len(generated)}"
+        raise ProviderBadResponse(message, provider=provider)
+    for item in generated:
+        if item.mime_type not in EXTENSIONS:
+            message = f"unsupported image type {item.mime_type[:64]!r}"
+            raise ProviderBadResponse(message, provider=provider)
+        if sniff_mime(item.data) != item.mime_type:
+            message = f"the bytes are not {item.mime_type}"
+            raise ProviderBadResponse(message, provider=provider)
+
+
+def client_error(exc: ProviderError) -> AppError:
+    """The error the client sees for a provider failure (see the module docstring)."""
+    if isinstance(exc, ProviderRateLimited):
+        return RateLimited(
+            "The image provider is rate limiting us; try again later.",
+            retry_after=exc.retry_after or DEFAULT_RETRY_AFTER_S,
+            code=exc.code,
+        )
+    if isinstance(exc, ProviderBadRequest):
+        return ProviderRefused(f"The image provider refused the request: {exc.message}")
+    return ProviderFailed(code=exc.code)
+
+
+class ImageService:
+    def __init__(
+        self,
+        db: AsyncSession,
+        *,
+        clock: Clock,
+        models: Mapping[str, ModelConfig],
+        providers: ProviderRegistry,
+        storage: ImageStorage,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.models = models
+        self.providers = providers
+        self.storage = storage
+        self.images = ImageRepository(db)
+
+    async def generate(self, user_id: uuid.UUID, body: ImageGenerate) -> list[Image]:
+        """Call the provider once for ``body.n`` images and store them (nothing is committed)."""
+        target = resolve_target(self.models, body.model, body.size)
+        price = price_for(target.upstream, target.config.price)
+        request = ImageRequest(target.upstream, body.prompt, target.size, body.n)
+        started = time.perf_counter()
+        generated: list[GeneratedImage] = []
+        try:
+            provider = self.providers.get(target.config.provider)
+            generated = await provider.generate_images(request)
+            verify(generated, body.n, provider=provider.name)
+        except ProviderError as exc:
+            log.warning(
+                "image_provider_failed", provider=exc.provider, code=exc.code, error=exc.message
+            )
+            self._record(user_id, target, started, generated, price, exc)
+            raise client_error(exc) from exc
+        self._record(user_id, target, started, generated, price)
+        return await self._store(user_id, target, body.prompt, generated, image_cost(price, 1))
+
+    def _record(
+        self,
+        user_id: uuid.UUID,
+        target: Target,
+        started: float,
+        generated: Sequence[GeneratedImage],
+        price: Price,
+        error: ProviderError | None = None,
+    ) -> None:
+        """The usage row of this call; images the provider returned are billed even if refused."""
+        record_usage(
+            self.db,
+            user_id=user_id,
+            kind=UsageKind.IMAGE,
+            provider=target.config.provider,
+            model=target.model,
+            outcome=UsageOutcome.OK if error is None else UsageOutcome.ERROR,
+            created_at=self.clock(),
+            images=len(generated),
+            cost_usd=image_cost(price, len(generated)),
+            latency_ms=round((time.perf_counter() - started) * 1000),
+            error_code=None if error is None else error.code,
+        )
+
+    async def _store(
+        self,
+        user_id: uuid.UUID,
+        target: Target,
+        prompt: str,
+        generated: Sequence[GeneratedImage],
+        cost_each: Decimal,
+    ) -> list[Image]:
+        """Write every file, then add the rows; on any failure remove what was written."""
+        now = self.clock()
+        images: list[Image] = []
+        try:
+            for item in generated:
+                image_id = uuid.uuid4()
+                file_name = await self.storage.write(image_id, item.mime_type, item.data)
+                images.append(
+                    Image(
+                        id=image_id,
+                        user_id=user_id,
+                        prompt=prompt,
+                        model=target.model,
+                        provider=target.config.provider,
+                        size=target.size,
+                        mime_type=item.mime_type,
+                        file_name=file_name,
+                        byte_size=len(item.data),
+                        cost_usd=cost_each,
+                        created_at=now,
+                    )
+                )
+            await self.images.add_all(images)
+        except BaseException as exc:
+            await self.storage.remove([image.file_name for image in images])
+            if isinstance(exc, OSError):
+                log.error("image_write_failed", error=str(exc), root=str(self.storage.root))
+                raise StorageFailed() from exc
+            raise
+        return images
+
+    async def discard_files(self, images: Iterable[Image]) -> None:
+        """Remove the files of images whose rows were never committed."""
+        await self.storage.remove([image.file_name for image in images])
+
+    async def get(self, image_id: uuid.UUID, user_id: uuid.UUID) -> Image:
+        image = await self.images.get_owned(image_id, user_id)
+        if image is None:
+            raise ImageNotFound()
+        return image
+
+    async def file(
+        self, image_id: uuid.UUID, user_id: uuid.UUID
+    ) -> tuple[Image, Path, os.stat_result]:
+        """An own image with its file's path and stat; a row without its file is a 404."""
+        image = await self.get(image_id, user_id)
+        stat = await self.storage.stat(image.file_name)
+        if stat is None:
+            log.error("image_file_missing", image_id=str(image.id), file_name=image.file_name)
+            raise ImageNotFound()
+        return image, self.storage.path(image.file_name), stat
+
+    async def list(self, user_id: uuid.UUID, *, limit: int, cursor: str | None) -> ImagePage:
+        after = None
+        if cursor:
+            data = decode_cursor(cursor, "c", "i")
+            try:
+                after = (datetime.fromisoformat(data["c"]), uuid.UUID(data["i"]))
+            except (TypeError, ValueError):
+                raise InvalidCursor() from None
+            if after[0].tzinfo is None:
+                raise InvalidCursor()
+        rows = await self.images.list_owned(user_id, limit=limit + 1, after=after)
+        items, more = rows[:limit], len(rows) > limit
+        next_cursor = (
+            encode_cursor(c=items[-1].created_at.isoformat(), i=str(items[-1].id)) if more else None
+        )
+        return ImagePage(items=[ImageOut.model_validate(i) for i in items], next_cursor=next_cursor)
+
+    async def delete(self, image_id: uuid.UUID, user_id: uuid.UUID) -> Image:
+        """Delete the row; the caller removes the file once the deletion is committed."""
+        image = await self.get(image_id, user_id)
+        await self.images.delete(image)
+        return image

@@ -1,0 +1,146 @@
+"""The provider contract: request/response types and the `Provider` protocol.
+
+Everything above this package (chat, gateway, gate, images) talks to upstream models only through
+these types, so swapping OpenAI for Anthropic or the offline simulator never changes callers::
+
+    async for event in provider.stream_chat(ChatRequest("gpt-4o-mini", messages, max_tokens=256)):
+        match event:
+            case TextDelta(text=text): ...
+            case UsageReport(usage=usage): ...
+            case Finish(reason=reason): ...
+
+Types are frozen dataclasses rather than pydantic models: they are built in hot loops (one per
+streamed token) and never validated from untrusted input here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol, TypeAlias
+
+Role: TypeAlias = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """One chat completion call.
+
+    `model` is the *upstream* model name (the router has already mapped our public name).
+    `max_tokens` is mandatory because the budget reservation is computed from it: a provider
+    must never let the upstream generate more. `extra` carries OpenAI pass-through parameters
+    (`seed`, `tools`, `response_format`, ...); the OpenAI provider merges them into the body.
+    """
+
+    model: str
+    messages: Sequence[ChatMessage]
+    max_tokens: int
+    temperature: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """End of a successful stream.
+
+    `reason` uses OpenAI's vocabulary whatever the upstream ("stop", "length", "tool_calls",
+    "content_filter"), so the gateway can forward it unchanged; "unknown" when the upstream
+    never said.
+    """
+
+    reason: str
+
+
+StreamEvent: TypeAlias = TextDelta | UsageReport | Finish
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRequest:
+    model: str
+    prompt: str
+    size: str
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedImage:
+    data: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingResult:
+    vectors: list[list[float]]
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitInfo:
+    """What the upstream last told us about our remaining quota (its `x-ratelimit-*` headers).
+
+    The gate uses it to skip a provider that is about to refuse us instead of spending a request
+    to learn it. Reset times are seconds from `observed_at`; every field is optional because
+    servers send any subset (OpenAI-compatible local servers usually send none).
+    """
+
+    remaining_requests: int | None = None
+    remaining_tokens: int | None = None
+    reset_requests_s: float | None = None
+    reset_tokens_s: float | None = None
+    limit_requests: int | None = None
+    limit_tokens: int | None = None
+    observed_at: datetime | None = None
+
+
+class Provider(Protocol):
+    """An upstream model service.
+
+    `stream_chat` is an async generator: text deltas, then exactly one `UsageReport` when the
+    upstream reports usage, then `Finish`. Every failure is raised as a `ProviderError` subclass
+    (see `errors.py`), never as an httpx exception. Stopping early releases the upstream
+    connection when the generator is closed: cancel the task iterating it, or iterate inside
+    `contextlib.aclosing(...)` (the concrete classes are typed as `AsyncGenerator` for that).
+    Implementations own one HTTP client and release it in `aclose`.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def last_rate_limit(self) -> RateLimitInfo | None: ...
+
+    def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+
+    async def generate_images(self, request: ImageRequest) -> list[GeneratedImage]: ...
+
+    async def embed(self, model: str, inputs: Sequence[str]) -> EmbeddingResult: ...
+
+    async def list_models(self) -> list[str]: ...
+
+    async def aclose(self) -> None: ...

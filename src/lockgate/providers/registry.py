@@ -1,0 +1,124 @@
+"""Building providers from config, and owning them for the life of the app.
+
+The app's lifespan creates one `ProviderRegistry`, keeps it on its State and closes it on
+shutdown, so each provider's HTTP client (and its connection pool) is created exactly once::
+
+    async with ProviderRegistry(settings.providers, os.environ) as providers:
+        provider = providers.get("openai")
+
+Tests pass `transports` (httpx `MockTransport`s by provider name) and a no-op `sleep` for the
+simulated providers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Self, assert_never
+
+import httpx
+
+from lockgate.clock import Clock, system_clock
+from lockgate.providers.anthropic import AnthropicProvider
+from lockgate.providers.base import Provider
+from lockgate.providers.config import (
+    AnthropicProviderConfig,
+    OpenAIProviderConfig,
+    ProviderConfig,
+    SimulatedProviderConfig,
+    resolve_api_key,
+)
+from lockgate.providers.openai import OpenAIProvider
+from lockgate.providers.simulated import SimulatedProvider, Sleep
+
+__all__ = ["ProviderRegistry", "Sleep", "UnknownProvider", "build_provider"]
+
+
+class UnknownProvider(KeyError):
+    """A name that no `providers:` entry defines (a KeyError, so `except KeyError` still works)."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(name)
+        self.name = name
+        self.known = known
+
+    def __str__(self) -> str:
+        known = ", ".join(self.known) or "none"
+        return f"unknown provider {self.name!r} (configured: {known})"
+
+
+def build_provider(
+    name: str,
+    cfg: ProviderConfig,
+    environ: Mapping[str, str],
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    sleep: Sleep | None = None,
+    clock: Clock = system_clock,
+) -> Provider:
+    """One provider from its config; the API key is read from `environ` here and only here.
+
+    `sleep` reaches simulated providers, `clock` the HTTP ones (it dates quota headers).
+    """
+    api_key = resolve_api_key(cfg, environ)
+    if isinstance(cfg, OpenAIProviderConfig):
+        return OpenAIProvider(name, cfg, api_key, transport, clock=clock)
+    if isinstance(cfg, AnthropicProviderConfig):
+        return AnthropicProvider(name, cfg, api_key, transport, clock=clock)
+    if isinstance(cfg, SimulatedProviderConfig):
+        return SimulatedProvider(name, cfg, sleep or asyncio.sleep)
+    assert_never(cfg)
+
+
+class ProviderRegistry:
+    """Every configured provider by name; `aclose` releases all their clients."""
+
+    def __init__(
+        self,
+        configs: Mapping[str, ProviderConfig],
+        environ: Mapping[str, str],
+        *,
+        transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+        sleep: Sleep | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        transports = transports or {}
+        self._providers: dict[str, Provider] = {
+            name: build_provider(name, cfg, environ, transports.get(name), sleep=sleep, clock=clock)
+            for name, cfg in configs.items()
+        }
+
+    def get(self, name: str) -> Provider:
+        try:
+            return self._providers[name]
+        except KeyError:
+            raise UnknownProvider(name, self.names()) from None
+
+    def names(self) -> list[str]:
+        return list(self._providers)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._providers
+
+    async def aclose(self) -> None:
+        """Close every provider, even if some fail; their errors are raised together after."""
+        errors: list[Exception] = []
+        for provider in self._providers.values():
+            try:
+                await provider.aclose()
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise ExceptionGroup("closing providers failed", errors)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,1 @@
+"""The usage ledger: every provider call's tokens, cost and outcome, and spend reports."""

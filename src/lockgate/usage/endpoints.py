@@ -1,0 +1,42 @@
+"""HTTP only: /api/v1/usage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from lockgate.auth.deps import CurrentUser
+from lockgate.deps import SessionDep, StateDep
+from lockgate.errors import Forbidden, Unprocessable
+from lockgate.openapi import error_responses
+from lockgate.usage.schemas import UsageReport
+from lockgate.usage.service import usage_report
+
+router = APIRouter(prefix="/api/v1/usage", tags=["usage"])
+MAX_RANGE_DAYS = 366
+
+
+@router.get("", operation_id="getUsage", responses=error_responses(401, 403, 422))
+async def get_usage(
+    user: CurrentUser,
+    db: SessionDep,
+    state: StateDep,
+    start: Annotated[
+        dt.date | None, Query(description="First UTC day (default: 29 days ago)")
+    ] = None,
+    end: Annotated[dt.date | None, Query(description="Last UTC day (default: today)")] = None,
+    scope: Annotated[str, Query(pattern="^(own|all)$", description="'all' is for admins")] = "own",
+) -> UsageReport:
+    """Spend by day and model: your own, or everyone's (admins, ``scope=all``)."""
+    today = state.clock().date()
+    end = end or today
+    start = start or end - dt.timedelta(days=29)
+    if start > end:
+        raise Unprocessable("start must be on or before end.")
+    if (end - start).days >= MAX_RANGE_DAYS:
+        raise Unprocessable(f"The range may span at most {MAX_RANGE_DAYS} days.")
+    if scope == "all" and not user.is_admin:
+        raise Forbidden("Only administrators can see everyone's usage.")
+    return await usage_report(db, start=start, end=end, user_id=None if scope == "all" else user.id)

@@ -1,0 +1,33 @@
+"""Usage report bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+
+class UsageRow(BaseModel):
+    day: dt.date
+    model: str
+    provider: str
+    user_id: uuid.UUID | None = None
+    user_email: str | None = None
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    images: int
+    cost_usd: Decimal
+
+
+class UsageReport(BaseModel):
+    """Spend by UTC day and model over ``[start, end]`` (inclusive)."""
+
+    start: dt.date
+    end: dt.date
+    scope: str  # "own" or "all"
+    rows: list[UsageRow]
+    total_cost_usd: Decimal
+    total_requests: int

@@ -1,0 +1,16 @@
+"""The examples in the providers' docstrings are executed, so they cannot rot."""
+
+import doctest
+from types import ModuleType
+
+import pytest
+
+from lockgate.providers import errors, pricing, ratelimit, simulated_content, tokenizer
+
+
+@pytest.mark.parametrize(
+    "module", [errors, pricing, ratelimit, simulated_content, tokenizer], ids=lambda m: m.__name__
+)
+def test_docstring_examples_hold(module: ModuleType) -> None:
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert (result.failed, result.attempted > 0) == (0, True)
