@@ -15,7 +15,8 @@ from lockgate.observability.logging import get_logger
 log = get_logger("lockgate.errors")
 
 HTTP_CODES = {
-    400: ("bad_request", "The request could not be processed."),
+    # FastAPI raises a bare 400 only when it cannot decode the body (e.g. invalid UTF-8).
+    400: ("malformed_json", "The request body could not be read as JSON."),
     401: ("not_authenticated", "Sign in to continue."),
     403: ("forbidden", "You are not allowed to do this."),
     404: ("not_found", "Not found."),

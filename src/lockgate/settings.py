@@ -30,6 +30,7 @@ from lockgate.providers.config import (
     resolve_api_key,
 )
 
+PROVIDER_TYPES = frozenset({"openai", "anthropic", "simulated"})
 DEV_SECRET = "dev-insecure-secret-change-me"
 MIN_SECRET_LENGTH = 32
 
@@ -180,7 +181,10 @@ class Config:
 def _format_validation(error: ValidationError, source: str) -> str:
     lines = []
     for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"] if not str(p).startswith("function-"))
+        loc = [str(p) for p in item["loc"] if not str(p).startswith("function-")]
+        if len(loc) > 2 and loc[0] == "providers" and loc[2] in PROVIDER_TYPES:
+            del loc[2]  # the discriminator pydantic inserts: providers.<name>.<type>.<key>
+        where = ".".join(loc)
         msg = item["msg"].removeprefix("Value error, ")
         lines.append(f"{source}: {where + ': ' if where else ''}{msg}")
     return "\n".join(lines)

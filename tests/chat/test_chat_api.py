@@ -379,3 +379,27 @@ async def test_models_lists_configured_models_with_prices(user_client: ApiClient
     assert by_id["sim-small"]["context_window"] == 8192
     assert by_id["sim-image"]["kind"] == "image"
     assert set(by_id["sim-small"]["price"]) == {"input_per_mtok", "output_per_mtok", "per_image"}
+
+
+async def test_title_mode_model_asks_the_title_model_and_records_its_usage(
+    database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    file = FileConfig(
+        providers={"sim": SimulatedProviderConfig(type="simulated")},
+        models={"chat": ModelConfig(provider="sim"), "titler": ModelConfig(provider="sim")},
+        chat={"title_mode": "model", "title_model": "titler"},
+    )
+    async with (
+        running_app(make_config(database_url, tmp_path, file=file), clock) as (app, state),
+        api_client(app) as client,
+    ):
+        await client.register("a@example.com")
+        cid = await new_conversation(client)
+        await send(client, cid, "How do lighthouses work?")
+        assert state.chat is not None
+        assert await state.chat.wait_idle(within=10)
+        title = (await client.get(f"/api/v1/conversations/{cid}")).json()["title"]
+        kinds = sorted(r.kind.value for r in await usage_rows(state))
+    assert title
+    assert title != "How do lighthouses work?"
+    assert kinds == ["chat", "title"]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -63,6 +65,13 @@ class ChatManager:
         finally:
             self._live.pop(generation.message_id, None)
             self._tasks.pop(generation.message_id, None)
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        """A side task (e.g. a model-written title) that shutdown waits for like a reply."""
+        key = uuid.uuid4()
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks[key] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(key, None))
 
     def get(self, message_id: uuid.UUID) -> Generation | None:
         return self._live.get(message_id)

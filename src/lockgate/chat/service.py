@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lockgate.chat.generation import Generation, GenerationSpec
 from lockgate.chat.history import active_branch, fit_to_context, to_chat_messages
 from lockgate.chat.schemas import RegenerateIn, SendMessageIn
+from lockgate.chat.titles import title_with_model
 from lockgate.conversations.repository import ConversationRepository, MessageRepository
 from lockgate.conversations.schemas import MessageOut
 from lockgate.conversations.service import ConversationNotFound
@@ -135,10 +136,13 @@ class ChatService:
                 finished_at=now,
             )
         )
-        if not conversation.title:
+        needs_title = not conversation.title
+        if needs_title:
             conversation.title = title_from(body.content)
         reply = await self._placeholder(conversation, user_message, model, now)
         await self.db.commit()
+        if needs_title and self.state.config.file.chat.title_mode == "model":
+            self._title_with_model(conversation, user, body.content)
         return self._start(
             user, conversation, user_message, reply, model, history, max_tokens, body.temperature
         )
@@ -188,6 +192,27 @@ class ChatService:
                 model=model.name,
                 provider=model.config.provider,
             )
+        )
+
+    def _title_with_model(self, conversation: Conversation, user: User, content: str) -> None:
+        chat = self.state.config.file.chat
+        model = self.resolve_model(chat.title_model)
+        upstream = model.config.upstream_name(model.name)
+        assert self.state.chat is not None
+        self.state.chat.spawn(
+            title_with_model(
+                sessionmaker=self.state.sessionmaker,
+                clock=self.state.clock,
+                provider=self.state.providers.get(model.config.provider),
+                provider_name=model.config.provider,
+                model=model.name,
+                upstream=upstream,
+                price=price_for(upstream, model.config.price),
+                conversation_id=conversation.id,
+                user_id=user.id,
+                content=content,
+            ),
+            name=f"title-{conversation.id}",
         )
 
     def _start(

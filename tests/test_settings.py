@@ -1,0 +1,92 @@
+"""Configuration: environment, lockgate.yaml validation, production secret refusal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lockgate.settings import DEV_SECRET, ConfigError, load_config, load_file_config
+
+
+def test_defaults_give_sqlite_and_the_simulated_provider(tmp_path: Path) -> None:
+    config = load_config(env_file=None, data_dir=tmp_path, config_file=tmp_path / "none.yaml")
+    assert config.settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path}/lockgate.db"
+    assert config.file.providers["simulated"].type == "simulated"
+    assert config.file.effective_default_model == "sim-small"
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKGATE_REGISTRATION", "invite")
+    monkeypatch.setenv("LOCKGATE_MAX_BODY_BYTES", "2048")
+    config = load_config(env_file=None)
+    assert config.settings.registration == "invite"
+    assert config.settings.max_body_bytes == 2048
+
+
+def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKGATE_ENV", "production")
+    with pytest.raises(ConfigError, match="LOCKGATE_SECRET_KEY"):
+        load_config(env_file=None)
+    monkeypatch.setenv("LOCKGATE_SECRET_KEY", DEV_SECRET)
+    with pytest.raises(ConfigError, match="LOCKGATE_SECRET_KEY"):
+        load_config(env_file=None)
+
+
+def test_production_refuses_a_short_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKGATE_ENV", "production")
+    monkeypatch.setenv("LOCKGATE_SECRET_KEY", "short")
+    with pytest.raises(ConfigError, match="at least 32"):
+        load_config(env_file=None)
+
+
+def test_production_starts_with_a_real_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKGATE_ENV", "production")
+    monkeypatch.setenv("LOCKGATE_SECRET_KEY", "x" * 48)
+    assert load_config(env_file=None).settings.env == "production"
+
+
+def test_wildcard_cors_origin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKGATE_CORS_ORIGINS", '["*"]')
+    with pytest.raises(ConfigError, match="cors_origins"):
+        load_config(env_file=None)
+
+
+def test_yaml_unknown_key_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "lockgate.yaml"
+    path.write_text(
+        "providers:\n  openai:\n    type: openai\n    base_ur: http://x\n"
+        "models:\n  gpt-4o-mini:\n    provider: openai\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_file_config(path)
+    assert "providers.openai.base_ur: Extra inputs are not permitted" in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_yaml_model_with_unknown_provider_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "lockgate.yaml"
+    path.write_text("models:\n  gpt-4o:\n    provider: nowhere\n")
+    with pytest.raises(ConfigError, match=r"models.gpt-4o.provider: unknown provider 'nowhere'"):
+        load_file_config(path)
+
+
+def test_invalid_yaml_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "lockgate.yaml"
+    path.write_text("providers: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_file_config(path)
+
+
+def test_yaml_configures_an_openai_compatible_provider(tmp_path: Path) -> None:
+    path = tmp_path / "lockgate.yaml"
+    path.write_text(
+        "providers:\n"
+        "  ollama:\n    type: openai\n    base_url: http://127.0.0.1:11434/v1\n"
+        "models:\n"
+        "  llama3:\n    provider: ollama\n    context_window: 8192\n"
+        "default_model: llama3\n"
+    )
+    file = load_file_config(path)
+    assert file.effective_default_model == "llama3"
+    assert file.models["llama3"].provider == "ollama"
