@@ -1,0 +1,235 @@
+"""Backpressure shared by every replica through Redis.
+
+Keys per lane (braces keep them in one Redis Cluster slot)::
+
+    {prefix}{name}:leases   zset: lease id -> expiry (ms); its size is the in-flight count
+    {prefix}{name}:queue    zset: waiter id -> expiry (ms); ordered by arrival, bounded globally
+
+One Lua script purges expired entries (a dead replica's leases and waiters free themselves),
+then admits a caller when ``rank < max_concurrent - in_flight``, where ``rank`` is its place in
+the shared queue (a fresh caller ranks behind every waiter). So the limit is exact across
+replicas and the queue is served first come, first served.
+
+Waiting is polling, not pub/sub: nothing to keep subscribed, and a lost message cannot strand a
+waiter. A waiter retries at once when a slot is released in its own process; otherwise the head
+of the queue (rank below max_concurrent) polls every ``poll_min`` (20 ms) and the rest back off
+exponentially up to ``poll_max`` (200 ms). A slot freed on another replica therefore sits idle
+for at most ``poll_min``. Each process also caps its own queue at ``max_queue``.
+
+Lease and queue expiry use the injected wall clock (shared across replicas); waits are measured
+with the injected ``monotonic``/``sleep``. Any Redis failure raises
+:class:`BackpressureUnavailable`: the caller should fall back to a process-local lane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Mapping
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from lockgate.clock import Clock, system_clock
+from lockgate.gate._redis import redis_errors, register, to_ms
+from lockgate.gate.backpressure import (
+    BackpressureManager,
+    BackpressureUnavailable,
+    LaneConfig,
+    LaneSnapshot,
+    Lease,
+    Monotonic,
+    Overloaded,
+    Sleep,
+)
+from lockgate.observability.logging import get_logger
+
+# ARGV: now, id, lease_ms, max_concurrent, max_queue, mode, queue_ttl_ms -> {code, rank}
+# mode "try": admit or refuse; "enqueue": admit, else join the queue if it has room;
+# "wait": an id already queued asks again. code 1 admitted, 0 queued, -1 queue full.
+_ACQUIRE = """
+local now, id = tonumber(ARGV[1]), ARGV[2]
+local lease_ms, max_concurrent, max_queue = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local mode, queue_ttl = ARGV[6], tonumber(ARGV[7])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local in_flight = redis.call('ZCARD', KEYS[1])
+local queued = redis.call('ZCARD', KEYS[2])
+local rank = queued
+if mode == 'wait' then
+  rank = redis.call('ZRANK', KEYS[2], id)
+  if not rank then  -- our entry expired or Redis lost it: rejoin at the back
+    redis.call('ZADD', KEYS[2], now + queue_ttl, id)
+    redis.call('PEXPIRE', KEYS[2], queue_ttl)
+    rank = queued
+  end
+end
+if rank < max_concurrent - in_flight then
+  redis.call('ZADD', KEYS[1], now + lease_ms, id)
+  redis.call('PEXPIRE', KEYS[1], lease_ms)
+  if mode == 'wait' then redis.call('ZREM', KEYS[2], id) end
+  return {1, 0}
+end
+if mode == 'try' or (mode == 'enqueue' and queued >= max_queue) then return {-1, rank} end
+if mode == 'enqueue' then
+  redis.call('ZADD', KEYS[2], now + queue_ttl, id)
+  redis.call('PEXPIRE', KEYS[2], queue_ttl)
+end
+return {0, rank}
+"""
+
+# ARGV: id, now, lease_ms -> 1 if the lease was still held (and now runs lease_ms longer)
+_EXTEND = """
+local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not expiry or tonumber(expiry) <= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+log = get_logger("lockgate.gate.backpressure")
+
+_QUEUE_GRACE_MS = 2000
+"""A waiter's queue entry outlives its max wait by this much, in case its replica dies."""
+
+
+class RedisBackpressure(BackpressureManager):
+    """Lanes shared by all replicas. Example::
+
+    manager = RedisBackpressure(state.redis, {"openai": LaneConfig(8, 32, 10)}, clock=state.clock)
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        lanes: Mapping[str, LaneConfig],
+        *,
+        default: LaneConfig | None = None,
+        clock: Clock = system_clock,
+        sleep: Sleep = asyncio.sleep,
+        monotonic: Monotonic = time.monotonic,
+        prefix: str = "lockgate:lane:",
+        poll_min: float = 0.02,
+        poll_max: float = 0.2,
+    ) -> None:
+        super().__init__(lanes, default=default, sleep=sleep, monotonic=monotonic)
+        self._redis = redis
+        self._clock = clock
+        self._prefix = prefix
+        self.poll_min, self.poll_max = poll_min, poll_max
+        self._acquire = register(redis, _ACQUIRE)
+        self._extend = register(redis, _EXTEND)
+        self._waiting: Counter[str] = Counter()
+        self._wakes: dict[str, asyncio.Event] = {}
+
+    def _keys(self, name: str) -> list[str]:
+        base = f"{self._prefix}{{{name}}}"
+        return [f"{base}:leases", f"{base}:queue"]
+
+    async def acquire(self, name: str) -> Lease:
+        config = self.lane(name)
+        lease = Lease(name, started=self._monotonic())
+        wake = self._wake(name)
+        try:
+            local_full = self._waiting[name] >= config.max_queue
+            code, rank = await self._try(lease, config, "try" if local_full else "enqueue")
+            if code == 1:
+                return lease
+            if code == -1:
+                raise Overloaded(name, config.retry_after, "queue_full")
+            if await self._wait(lease, config, rank, wake):
+                lease.waited = self._monotonic() - lease.started
+                return lease
+        except (BackpressureUnavailable, Overloaded):
+            raise
+        except BaseException:
+            await self._abandon(lease)  # e.g. cancelled mid-script: the lease may exist
+            raise
+        await self._abandon(lease)
+        raise Overloaded(name, config.retry_after, "wait_timeout")
+
+    async def _wait(self, lease: Lease, config: LaneConfig, rank: int, wake: asyncio.Event) -> bool:
+        deadline = lease.started + config.max_wait_seconds
+        backoff = self.poll_min
+        self._waiting[lease.name] += 1
+        try:
+            while (remaining := deadline - self._monotonic()) > 0:
+                pause = self.poll_min if rank < config.max_concurrent else backoff
+                backoff = min(backoff * 2, self.poll_max)
+                await self._nap(wake, min(pause, remaining))
+                wake = self._wake(lease.name)
+                code, rank = await self._try(lease, config, "wait")
+                if code == 1:
+                    return True
+            return False
+        finally:
+            self._waiting[lease.name] -= 1
+
+    async def _try(self, lease: Lease, config: LaneConfig, mode: str) -> tuple[int, int]:
+        args: list[str | int] = [
+            to_ms(self._clock()),
+            lease.id,
+            int(config.lease_seconds * 1000),
+            config.max_concurrent,
+            config.max_queue,
+            mode,
+            int(config.max_wait_seconds * 1000) + _QUEUE_GRACE_MS,
+        ]
+        with redis_errors(BackpressureUnavailable, "backpressure"):
+            code, rank = await self._acquire(keys=self._keys(lease.name), args=args)
+        return int(code), int(rank)
+
+    def _wake(self, name: str) -> asyncio.Event:
+        """The event the next local release of ``name`` sets (fetched before asking Redis)."""
+        return self._wakes.setdefault(name, asyncio.Event())
+
+    async def _nap(self, wake: asyncio.Event, seconds: float) -> None:
+        if wake.is_set():
+            return
+        woken = asyncio.ensure_future(wake.wait())
+        timer = asyncio.ensure_future(self._sleep(seconds))
+        try:
+            await asyncio.wait([woken, timer], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+            timer.cancel()
+
+    async def _abandon(self, lease: Lease) -> None:
+        """Best effort: drop our lease and queue entry; if Redis is gone, they expire."""
+        leases, queue = self._keys(lease.name)
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.zrem(leases, lease.id)
+                pipe.zrem(queue, lease.id)
+                await asyncio.shield(pipe.execute())
+        except (RedisError, OSError) as exc:
+            log.warning("could not withdraw from lane", lane=lease.name, error=repr(exc))
+
+    async def release(self, lease: Lease) -> None:
+        try:
+            with redis_errors(BackpressureUnavailable, "backpressure"):
+                await self._redis.zrem(self._keys(lease.name)[0], lease.id)
+        finally:
+            wake = self._wakes.pop(lease.name, None)
+            if wake is not None:
+                wake.set()
+
+    async def extend(self, lease: Lease) -> bool:
+        config = self.lane(lease.name)
+        args: list[str | int] = [lease.id, to_ms(self._clock()), int(config.lease_seconds * 1000)]
+        with redis_errors(BackpressureUnavailable, "backpressure"):
+            held = await self._extend(keys=self._keys(lease.name)[:1], args=args)
+        return bool(held)
+
+    async def snapshot(self, name: str) -> LaneSnapshot:
+        config = self.lane(name)
+        live = f"({to_ms(self._clock())}"
+        with redis_errors(BackpressureUnavailable, "backpressure"):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key in self._keys(name):
+                    pipe.zcount(key, live, "+inf")
+                in_flight, queued = await pipe.execute()
+        return LaneSnapshot(
+            name, int(in_flight), int(queued), config.max_concurrent, config.max_queue
+        )

@@ -1,0 +1,494 @@
+"""USD budgets that are never overspent, whatever the concurrency: reserve, settle, refund.
+
+**Why reserve → settle → refund.** The cost of a model call is only known after it ran. Checking
+"is there room?" before the call and adding the cost after it lets every concurrent request pass
+the same check and overspend together. So a request first *reserves* an upper bound (prompt
+tokens plus ``max_tokens`` at list price), then *settles* the actual cost (the reservation is
+released and the truth is added to spent, even when it is a little above the reservation) or is
+*refunded* when the call failed. Settle and refund are idempotent: a retried settle is a no-op.
+
+**Atomicity.** A reservation is admitted only if, for *every* limit it names (provider, user
+daily, user monthly, API key, ...), ``spent + reserved + amount <= limit``, and it is then added
+to all of them in the same step; otherwise nothing is reserved anywhere and `BudgetExceeded`
+names the first limit without room. In memory that step runs under one lock; in Redis it is one
+Lua script (`lockgate.gate.budget_redis`), and Redis runs scripts one at a time, so any number of
+replicas under any concurrency never admit more than a limit holds.
+
+**Leases.** A replica that dies between reserve and settle would hold its reservation forever.
+Each reservation therefore expires ``lease_seconds`` after it was made; every operation first
+purges expired reservations of the windows it touches, so the money is free again. A settle
+that arrives after expiry still records its spend: truth wins. Time comes from the injected
+clock, never from the Redis server; replicas need NTP-synchronised clocks (a skew of seconds
+only moves lease expiry by as much).
+
+**Integer money.** Amounts are kept as integer units of 1e-8 USD. ``Decimal`` converts to them
+exactly (costs finer than 1e-8 round *up*, limits round *down*: both err against spending), and
+sums such as 0.1 + 0.2 stay exact. Redis Lua numbers are doubles, exact only below 2**53 units,
+so a limit or an amount may not exceed `MAX_USD` (about 90 million USD); larger values are
+rejected when constructed.
+
+**Windows.** A limit counts per day or per calendar month in its own time zone. The window's key
+holds the local start of the period (``user:42:daily:2030-01-01``, ``provider:openai:2030-01``),
+so windows roll over by themselves and old ones expire `WINDOW_GRACE` after they end.
+
+**Fail closed.** When the backend cannot be reached, operations raise `BudgetUnavailable`, never
+`BudgetExceeded` and never a silent pass: a request that cannot be counted is not served.
+
+Thresholds: ``on_threshold(status, 0.9)`` is called once per window when a reserve, settle or
+record makes ``(spent + reserved) / limit`` reach 0.9, and once more at 1.0.
+
+    backend = MemoryBudgetBackend(clock, on_threshold=alert)
+    limits = [BudgetLimit("provider:openai", Decimal("100"), "monthly"),
+              BudgetLimit("user:42:daily", Decimal("2"), "daily", tz="Europe/Paris")]
+    held = await backend.reserve(limits, Decimal("0.031"), lease_seconds=300)
+    try:
+        cost = await call_provider()
+    except ProviderError:
+        await backend.refund(held)
+        raise
+    await backend.settle(held, cost)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import math
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Literal, NamedTuple, Protocol, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lockgate.clock import Clock
+from lockgate.gate._redis import to_ms
+from lockgate.observability.logging import get_logger
+
+Period = Literal["daily", "monthly"]
+ThresholdHook = Callable[["BudgetStatus", float], Awaitable[None] | None]
+
+MAX_UNITS = 2**53 - 1
+MAX_USD = Decimal(MAX_UNITS).scaleb(-8)
+"""90071992.54740991 USD: the largest limit or amount kept exact by Redis Lua's doubles."""
+DEFAULT_THRESHOLDS = (0.9, 1.0)
+WINDOW_GRACE = timedelta(days=2)
+"""How long a window's data outlives the window (late settles still land in it)."""
+SETTLED_MEMORY = timedelta(days=40)
+"""How long a settled or refunded id is remembered, making a repeat a no-op."""
+FALLBACK_TTL = timedelta(days=33)
+
+log = get_logger(__name__)
+
+
+def to_units(amount: Decimal, *, rounding: str = ROUND_CEILING) -> int:
+    """USD as integer 1e-8 units, exactly; a finer fraction rounds up (costs) unless told."""
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
+        raise ValueError(f"amount must be a finite, non-negative Decimal, got {amount!r}")
+    units = int(amount.scaleb(8).to_integral_value(rounding=rounding))
+    if units > MAX_UNITS:
+        raise ValueError(f"{amount} USD is above the supported maximum of {MAX_USD} USD")
+    return units
+
+
+def from_units(units: int) -> Decimal:
+    return Decimal(units).scaleb(-8)
+
+
+@dataclass(frozen=True)
+class BudgetLimit:
+    """At most ``limit_usd`` per day or calendar month, counted in the time zone ``tz``."""
+
+    scope: str
+    limit_usd: Decimal
+    period: Period
+    tz: str = "UTC"
+
+    def __post_init__(self) -> None:
+        if not self.scope:
+            raise ValueError("a budget scope must not be empty")
+        if self.period not in get_args(Period):
+            raise ValueError(f"period must be 'daily' or 'monthly', got {self.period!r}")
+        to_units(self.limit_usd, rounding=ROUND_FLOOR)
+        try:
+            ZoneInfo(self.tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {self.tz!r}") from exc
+
+    @property
+    def limit_units(self) -> int:
+        return to_units(self.limit_usd, rounding=ROUND_FLOOR)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Money held in every window of ``scopes`` until settled, refunded or ``expires_at``."""
+
+    id: str
+    amount: Decimal
+    scopes: tuple[str, ...]
+    expires_at: datetime
+    limits: tuple[BudgetLimit, ...] = ()
+    """The limits behind ``scopes`` (same order), so settle can report thresholds."""
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    scope: str
+    limit_usd: Decimal
+    spent_usd: Decimal
+    reserved_usd: Decimal
+    ratio: float
+    """(spent + reserved) / limit; a zero limit is always full (1.0, or inf once used)."""
+    resets_at: datetime
+    period: Period
+
+
+class BudgetExceeded(Exception):
+    """The named limit has no room for the amount: nothing was reserved anywhere."""
+
+    def __init__(
+        self,
+        scope: str,
+        limit_usd: Decimal,
+        spent_usd: Decimal,
+        reserved_usd: Decimal,
+        resets_at: datetime,
+        requested_usd: Decimal,
+    ) -> None:
+        self.scope = scope
+        self.limit_usd = limit_usd
+        self.spent_usd = spent_usd
+        self.reserved_usd = reserved_usd
+        self.resets_at = resets_at
+        self.requested_usd = requested_usd
+        super().__init__(
+            f"budget {scope} exceeded: {requested_usd} USD requested, {spent_usd} spent and "
+            f"{reserved_usd} reserved of {limit_usd}; resets at {resets_at.isoformat()}"
+        )
+
+
+class BudgetUnavailable(Exception):
+    """The budget store could not be reached; callers fail closed and refuse the request."""
+
+
+class BudgetBackend(Protocol):
+    async def reserve(
+        self, limits: Sequence[BudgetLimit], amount: Decimal, *, lease_seconds: float
+    ) -> Reservation: ...
+    async def settle(self, reservation: Reservation, actual: Decimal) -> None: ...
+    async def refund(self, reservation: Reservation) -> None: ...
+    async def status(self, limit: BudgetLimit) -> BudgetStatus: ...
+    async def record(self, limits: Sequence[BudgetLimit], amount: Decimal) -> None: ...
+
+
+@dataclass(frozen=True)
+class Window:
+    """One period of one limit: ``key`` names it in the backend, ``resets_at`` ends it."""
+
+    limit: BudgetLimit
+    start: date
+
+    @classmethod
+    def at(cls, limit: BudgetLimit, moment: datetime) -> Window:
+        if moment.tzinfo is None:
+            raise ValueError("the budget clock must return timezone-aware datetimes")
+        local = moment.astimezone(ZoneInfo(limit.tz)).date()
+        return cls(limit, local if limit.period == "daily" else local.replace(day=1))
+
+    @classmethod
+    def from_key(cls, limit: BudgetLimit, key: str) -> Window | None:
+        """The window a reservation's scope key names, if it belongs to ``limit``."""
+        scope, _, start = key.rpartition(":")
+        if scope != limit.scope:
+            return None
+        try:
+            day = date.fromisoformat(start if limit.period == "daily" else f"{start}-01")
+        except ValueError:
+            return None
+        return cls(limit, day)
+
+    @property
+    def key(self) -> str:
+        start = f"{self.start:%Y-%m-%d}" if self.limit.period == "daily" else f"{self.start:%Y-%m}"
+        return f"{self.limit.scope}:{start}"
+
+    @property
+    def resets_at(self) -> datetime:
+        if self.limit.period == "daily":
+            end = self.start + timedelta(days=1)
+        else:
+            end = date(self.start.year + self.start.month // 12, self.start.month % 12 + 1, 1)
+        return datetime.combine(end, time(), tzinfo=ZoneInfo(self.limit.tz)).astimezone(UTC)
+
+    def drop_at(self) -> datetime:
+        return self.resets_at + WINDOW_GRACE
+
+    def ttl_seconds(self, now: datetime) -> int:
+        return max(1, math.ceil((self.drop_at() - now).total_seconds()))
+
+    def threshold_units(self, thresholds: Sequence[float]) -> list[int]:
+        limit = self.limit.limit_units
+        return [
+            int((Decimal(repr(t)) * limit).to_integral_value(ROUND_CEILING)) for t in thresholds
+        ]
+
+    def status(self, spent: int, reserved: int) -> BudgetStatus:
+        limit, used = self.limit.limit_units, spent + reserved
+        ratio = used / limit if limit else (math.inf if used else 1.0)
+        return BudgetStatus(
+            scope=self.limit.scope,
+            limit_usd=self.limit.limit_usd,
+            spent_usd=from_units(spent),
+            reserved_usd=from_units(reserved),
+            ratio=ratio,
+            resets_at=self.resets_at,
+            period=self.limit.period,
+        )
+
+    def exceeded(self, spent: int, reserved: int, requested: int) -> BudgetExceeded:
+        return BudgetExceeded(
+            self.limit.scope,
+            self.limit.limit_usd,
+            from_units(spent),
+            from_units(reserved),
+            self.resets_at,
+            from_units(requested),
+        )
+
+
+class Tally(NamedTuple):
+    """A window's state after a change, and the thresholds it just crossed for the first time."""
+
+    window: Window | None
+    spent: int
+    reserved: int
+    crossed: tuple[float, ...] = ()
+
+
+class BaseBudgetBackend(ABC):
+    """Validation, windows and threshold calls shared by the backends; they store the money."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        on_threshold: ThresholdHook | None = None,
+        thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    ) -> None:
+        if any(not 0 < t <= 1 for t in thresholds) or len(set(thresholds)) != len(thresholds):
+            raise ValueError(f"thresholds must be distinct ratios in (0, 1], got {thresholds}")
+        self._clock = clock
+        self._on_threshold = on_threshold
+        self._thresholds = tuple(sorted(thresholds))
+
+    async def reserve(
+        self, limits: Sequence[BudgetLimit], amount: Decimal, *, lease_seconds: float
+    ) -> Reservation:
+        if not lease_seconds > 0:
+            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+        units = to_units(amount)
+        now = self._clock()
+        windows = self._windows(limits, now)
+        reservation = Reservation(
+            id=uuid.uuid4().hex,
+            amount=from_units(units),
+            scopes=tuple(w.key for w in windows),
+            expires_at=now + timedelta(seconds=lease_seconds),
+            limits=tuple(limits),
+        )
+        await self._announce(await self._reserve(windows, units, reservation, now))
+        return reservation
+
+    async def settle(self, reservation: Reservation, actual: Decimal) -> None:
+        units = to_units(actual)
+        tallies = await self._release(reservation, self._held(reservation), units, self._clock())
+        await self._announce(tallies)
+
+    async def refund(self, reservation: Reservation) -> None:
+        await self._release(reservation, self._held(reservation), None, self._clock())
+
+    async def record(self, limits: Sequence[BudgetLimit], amount: Decimal) -> None:
+        units = to_units(amount)
+        now = self._clock()
+        await self._announce(await self._record(self._windows(limits, now), units, now))
+
+    async def status(self, limit: BudgetLimit) -> BudgetStatus:
+        now = self._clock()
+        window = Window.at(limit, now)
+        spent, reserved = await self._tally(window, now)
+        return window.status(spent, reserved)
+
+    @property
+    def thresholds(self) -> tuple[float, ...]:
+        return self._thresholds if self._on_threshold is not None else ()
+
+    @abstractmethod
+    async def _reserve(
+        self, windows: list[Window], units: int, reservation: Reservation, now: datetime
+    ) -> list[Tally]:
+        """Hold ``units`` in every window or raise `BudgetExceeded`, in one atomic step."""
+
+    @abstractmethod
+    async def _release(
+        self,
+        reservation: Reservation,
+        windows: list[Window | None],
+        actual: int | None,
+        now: datetime,
+    ) -> list[Tally]:
+        """Once per reservation id: drop the hold and add ``actual`` (None: refund) to spent."""
+
+    @abstractmethod
+    async def _record(self, windows: list[Window], units: int, now: datetime) -> list[Tally]: ...
+
+    @abstractmethod
+    async def _tally(self, window: Window, now: datetime) -> tuple[int, int]:
+        """(spent, reserved) of a window, after purging expired leases."""
+
+    @staticmethod
+    def _windows(limits: Sequence[BudgetLimit], now: datetime) -> list[Window]:
+        windows = [Window.at(limit, now) for limit in limits]
+        keys = [w.key for w in windows]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"the same budget window is named twice: {keys}")
+        return windows
+
+    @staticmethod
+    def _held(reservation: Reservation) -> list[Window | None]:
+        if len(reservation.limits) != len(reservation.scopes):
+            return [None] * len(reservation.scopes)
+        pairs = zip(reservation.limits, reservation.scopes, strict=True)
+        return [Window.from_key(limit, key) for limit, key in pairs]
+
+    async def _announce(self, tallies: Sequence[Tally]) -> None:
+        if self._on_threshold is None:
+            return
+        for tally in tallies:
+            if tally.window is None:
+                continue
+            for threshold in tally.crossed:
+                status = tally.window.status(tally.spent, tally.reserved)
+                try:
+                    result = self._on_threshold(status, threshold)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:  # the money already moved; an alert must not undo it
+                    log.exception("budget_threshold_hook_failed", scope=status.scope)
+
+
+@dataclass
+class _Slot:
+    """One window in memory; ``leases`` maps reservation id to (expiry in ms, units)."""
+
+    drop_at: datetime
+    spent: int = 0
+    reserved: int = 0
+    leases: dict[str, tuple[int, int]] = field(default_factory=dict)
+    alerted: set[float] = field(default_factory=set)
+
+    def purge(self, now_ms: int) -> None:
+        for rid, (expires_ms, units) in list(self.leases.items()):
+            if expires_ms <= now_ms:
+                del self.leases[rid]
+                self.reserved -= units
+
+
+class MemoryBudgetBackend(BaseBudgetBackend):
+    """Budgets of one process, for tests and single-replica deployments."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        on_threshold: ThresholdHook | None = None,
+        thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    ) -> None:
+        super().__init__(clock, on_threshold=on_threshold, thresholds=thresholds)
+        self._lock = asyncio.Lock()
+        self._slots: dict[str, _Slot] = {}
+        self._finished: dict[str, datetime] = {}
+        self._next_sweep: datetime | None = None
+
+    async def _reserve(
+        self, windows: list[Window], units: int, reservation: Reservation, now: datetime
+    ) -> list[Tally]:
+        expires_ms = to_ms(reservation.expires_at)
+        async with self._lock:
+            slots = [self._slot(w, now) for w in windows]
+            for window, slot in zip(windows, slots, strict=True):
+                if slot.spent + slot.reserved + units > window.limit.limit_units:
+                    raise window.exceeded(slot.spent, slot.reserved, units)
+            for slot in slots:
+                slot.reserved += units
+                slot.leases[reservation.id] = (expires_ms, units)
+            return [self._claim(w, s) for w, s in zip(windows, slots, strict=True)]
+
+    async def _release(
+        self,
+        reservation: Reservation,
+        windows: list[Window | None],
+        actual: int | None,
+        now: datetime,
+    ) -> list[Tally]:
+        async with self._lock:
+            self._sweep(now)
+            if reservation.id in self._finished:
+                return []
+            self._finished[reservation.id] = now + SETTLED_MEMORY
+            tallies = []
+            for key, window in zip(reservation.scopes, windows, strict=True):
+                slot = self._slot(window, now, key=key)
+                held = slot.leases.pop(reservation.id, None)
+                if held is not None:
+                    slot.reserved -= held[1]
+                slot.spent += actual or 0
+                if actual is not None:
+                    tallies.append(self._claim(window, slot))
+            return tallies
+
+    async def _record(self, windows: list[Window], units: int, now: datetime) -> list[Tally]:
+        async with self._lock:
+            slots = [self._slot(w, now) for w in windows]
+            for slot in slots:
+                slot.spent += units
+            return [self._claim(w, s) for w, s in zip(windows, slots, strict=True)]
+
+    async def _tally(self, window: Window, now: datetime) -> tuple[int, int]:
+        async with self._lock:
+            slot = self._slot(window, now)
+            return slot.spent, slot.reserved
+
+    def _slot(self, window: Window | None, now: datetime, *, key: str = "") -> _Slot:
+        self._sweep(now)
+        key = window.key if window is not None else key
+        slot = self._slots.get(key)
+        if slot is None:
+            drop_at = window.drop_at() if window is not None else now + FALLBACK_TTL
+            slot = self._slots[key] = _Slot(drop_at)
+        slot.purge(to_ms(now))
+        return slot
+
+    def _claim(self, window: Window | None, slot: _Slot) -> Tally:
+        if window is None:
+            return Tally(None, slot.spent, slot.reserved)
+        used = slot.spent + slot.reserved
+        crossed = tuple(
+            threshold
+            for threshold, units in zip(
+                self.thresholds, window.threshold_units(self.thresholds), strict=True
+            )
+            if used > 0 and used >= units and threshold not in slot.alerted
+        )
+        slot.alerted.update(crossed)
+        return Tally(window, slot.spent, slot.reserved, crossed)
+
+    def _sweep(self, now: datetime) -> None:
+        """Forget ended windows and old settled ids, at most once an hour."""
+        if self._next_sweep is not None and now < self._next_sweep:
+            return
+        self._next_sweep = now + timedelta(hours=1)
+        self._slots = {k: s for k, s in self._slots.items() if s.drop_at > now}
+        self._finished = {k: t for k, t in self._finished.items() if t > now}

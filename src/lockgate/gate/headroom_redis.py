@@ -1,0 +1,243 @@
+"""Provider headroom shared by every replica: one Lua script per atomic step (see headroom.py).
+
+Keys per name, hash-tagged so a cluster keeps them on one node (``{openai}``)::
+
+    lockgate:headroom:{name}:log    ZSET  member "<seq>:<tokens>", score = admitted at (ms)
+    lockgate:headroom:{name}:used   STRING  sum of the log's tokens, kept in step with trims
+    lockgate:headroom:{name}:seq    STRING  member ids
+    lockgate:headroom:{name}:block  STRING  blocked until (ms), PX = the block's length
+    lockgate:headroom:{name}:up     HASH    the upstream's last report (rr, rr_at, rt, rt_at)
+
+The acquire script trims the log, checks the block, rpm, then tpm, and adds the entry, all in one
+step: N replicas under any concurrency admit exactly the window's limits. Time is the injected
+clock's (milliseconds), never the Redis server's, so tests drive it with a FakeClock; replicas
+must keep their clocks in sync. Keys expire (PX) once nothing in them can matter any more.
+Every Redis failure is raised as :class:`HeadroomUnavailable`.
+
+    headroom = RedisHeadroom.from_url(settings.redis_url, limits, clock=clock)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from lockgate.clock import Clock, system_clock
+from lockgate.gate._redis import redis_errors, register, to_ms
+from lockgate.gate.headroom import (
+    HeadroomKind,
+    HeadroomLimits,
+    HeadroomSnapshot,
+    HeadroomUnavailable,
+    NoHeadroom,
+    UpstreamView,
+    compose_snapshot,
+    upstream_block,
+    upstream_view,
+)
+from lockgate.providers.base import RateLimitInfo
+
+_TRIM = """
+local function trim(log, used, cutoff)
+  local expired = redis.call('ZRANGEBYSCORE', log, '-inf', cutoff)
+  if #expired > 0 then
+    local freed = 0
+    for _, member in ipairs(expired) do
+      freed = freed + tonumber(string.match(member, ':(%d+)$'))
+    end
+    redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff)
+    if redis.call('DECRBY', used, freed) < 0 then redis.call('SET', used, 0) end
+  end
+end
+"""
+
+ACQUIRE = (
+    _TRIM
+    + """
+-- KEYS: log, used, seq, block   ARGV: now, window, rpm (-1: none), tpm (-1: none), tokens
+-- Returns {0, 0} admitted, or {kind, wait_ms}: 1 requests, 2 tokens, 3 upstream.
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local rpm, tpm, tokens = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local blocked = tonumber(redis.call('GET', KEYS[4]) or '0')
+if blocked > now then return {3, blocked - now} end
+if rpm < 0 and tpm < 0 then return {0, 0} end
+trim(KEYS[1], KEYS[2], now - window)
+if rpm >= 0 and redis.call('ZCARD', KEYS[1]) >= rpm then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {1, tonumber(oldest[2]) + window - now}
+end
+local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+if tpm >= 0 and used + tokens > tpm then
+  local wait = window
+  if tokens <= tpm then
+    local need, freed = used + tokens - tpm, 0
+    local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+    for i = 1, #entries, 2 do
+      freed = freed + tonumber(string.match(entries[i], ':(%d+)$'))
+      if freed >= need then
+        wait = tonumber(entries[i + 1]) + window - now
+        break
+      end
+    end
+  end
+  return {2, wait}
+end
+local id = redis.call('INCR', KEYS[3])
+redis.call('ZADD', KEYS[1], now, id .. ':' .. tokens)
+redis.call('INCRBY', KEYS[2], tokens)
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], window) end
+return {0, 0}
+"""
+)
+
+OBSERVE = """
+-- KEYS: block, up   ARGV: now, until (0: no block), up_ttl (0: no report), field, value, ...
+local now, till, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if till > now and till > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], till, 'PX', till - now)
+end
+if ttl > 0 then
+  redis.call('DEL', KEYS[2])
+  if #ARGV > 3 then
+    redis.call('HSET', KEYS[2], unpack(ARGV, 4))
+    redis.call('PEXPIRE', KEYS[2], ttl)
+  end
+end
+return 1
+"""
+
+_KINDS: dict[int, HeadroomKind] = {1: "requests", 2: "tokens", 3: "upstream"}
+
+
+def _report_fields(view: UpstreamView) -> list[str]:
+    fields: list[str] = []
+    for prefix, quota in (("rr", view.requests), ("rt", view.tokens)):
+        if quota is not None and quota[1] is not None:
+            fields += [prefix, str(quota[0]), f"{prefix}_at", str(round(quota[1] * 1000))]
+    return fields
+
+
+def _parse_report(raw: Mapping[bytes, bytes]) -> UpstreamView:
+    def quota(prefix: str) -> tuple[int, float | None] | None:
+        remaining, at = raw.get(prefix.encode()), raw.get(f"{prefix}_at".encode())
+        if remaining is None or at is None:
+            return None
+        return int(remaining), int(at) / 1000
+
+    return UpstreamView(quota("rr"), quota("rt"))
+
+
+class RedisHeadroom:
+    """:class:`~lockgate.gate.headroom.MemoryHeadroom`'s semantics, shared through Redis."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        limits: Mapping[str, HeadroomLimits] | None = None,
+        *,
+        clock: Clock = system_clock,
+        window_s: float = 60.0,
+        unknown_reset_s: float = 1.0,
+        prefix: str = "lockgate:headroom",
+        owns_client: bool = False,
+    ) -> None:
+        self.limits = dict(limits or {})
+        self.window_s = window_s
+        self.unknown_reset_s = unknown_reset_s
+        self._redis = redis
+        self._clock = clock
+        self._prefix = prefix
+        self._owns_client = owns_client
+        self._acquire = register(redis, ACQUIRE)
+        self._observe = register(redis, OBSERVE)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        limits: Mapping[str, HeadroomLimits] | None = None,
+        *,
+        clock: Clock = system_clock,
+        window_s: float = 60.0,
+        unknown_reset_s: float = 1.0,
+        timeout: float = 0.5,
+    ) -> RedisHeadroom:
+        """Own a client for ``url`` (closed by :meth:`aclose`), failing fast when Redis is down."""
+        redis = Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 1),
+        )
+        return cls(
+            redis,
+            limits,
+            clock=clock,
+            window_s=window_s,
+            unknown_reset_s=unknown_reset_s,
+            owns_client=True,
+        )
+
+    def _keys(self, name: str, *parts: str) -> list[str]:
+        return [f"{self._prefix}:{{{name}}}:{part}" for part in parts]
+
+    async def acquire(self, name: str, tokens: int) -> None:
+        if tokens < 0:
+            raise ValueError(f"tokens must be >= 0, got {tokens}")
+        limits = self.limits.get(name) or HeadroomLimits()
+        args = [
+            to_ms(self._clock()),
+            round(self.window_s * 1000),
+            -1 if limits.rpm is None else limits.rpm,
+            -1 if limits.tpm is None else limits.tpm,
+            tokens,
+        ]
+        with redis_errors(HeadroomUnavailable, "provider headroom"):
+            kind, wait_ms = await self._acquire(
+                keys=self._keys(name, "log", "used", "seq", "block"), args=args
+            )
+        if kind:
+            raise NoHeadroom(name, int(wait_ms) / 1000, _KINDS[int(kind)])
+
+    async def observe(
+        self, name: str, info: RateLimitInfo | None, *, retry_after: float | None = None
+    ) -> None:
+        now = self._clock().timestamp()
+        until = upstream_block(info, retry_after, now, self.unknown_reset_s)
+        args: list[str | int] = [round(now * 1000), 0 if until is None else round(until * 1000)]
+        if info is None:
+            args.append(0)
+        else:
+            view = upstream_view(info, now, self.window_s)
+            expires = view.expires_at
+            args.append(max(1, round(((expires or now) - now) * 1000)))
+            args += _report_fields(view)
+        with redis_errors(HeadroomUnavailable, "provider headroom"):
+            await self._observe(keys=self._keys(name, "block", "up"), args=args)
+
+    async def snapshot(self, name: str) -> HeadroomSnapshot:
+        now_ms = to_ms(self._clock())
+        window_ms = round(self.window_s * 1000)
+        log, block, up = self._keys(name, "log", "block", "up")
+        with redis_errors(HeadroomUnavailable, "provider headroom"):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zrangebyscore(log, f"({now_ms - window_ms}", "+inf", withscores=True)
+                pipe.get(block)
+                pipe.hgetall(up)
+                members, blocked, report = await pipe.execute()
+        entries = [(score / 1000, int(member.rsplit(b":", 1)[1])) for member, score in members]
+        return compose_snapshot(
+            self.limits.get(name),
+            entries,
+            int(blocked) / 1000 if blocked else None,
+            _parse_report(report) if report else None,
+            now_ms / 1000,
+            self.window_s,
+        )
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._redis.aclose()
