@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -24,6 +25,10 @@ from lockgate.clock import Clock, system_clock
 from lockgate.conversations.endpoints import router as conversations_router
 from lockgate.db.engine import create_engine, create_sessionmaker
 from lockgate.error_handlers import install_error_handlers
+from lockgate.gate.client_id import parse_networks
+from lockgate.gate.events import BudgetWarnings, log_transition
+from lockgate.gate.factory import build_gate, create_redis
+from lockgate.gate.ratelimit import HttpRateLimiter, RateLimitMiddleware
 from lockgate.health.endpoints import router as health_router
 from lockgate.images.endpoints import router as images_router
 from lockgate.middleware import BodyLimitMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
@@ -44,16 +49,33 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Tests inject the clock, cheap hashing, provider transports and sleep."""
     settings = config.settings
+    rate_limits = config.file.gate.rate_limits
+    trusted = parse_networks(settings.trusted_proxies)
+    http_limiter = HttpRateLimiter(
+        settings.redis_url,
+        default=rate_limits.default,
+        endpoint_limits={
+            "chat": rate_limits.chat,
+            "images": rate_limits.images,
+            "conversations": rate_limits.conversations,
+            "auth": rate_limits.auth,
+        },
+        per_ip=rate_limits.per_ip,
+        trusted_proxies=trusted,
+        redis_failure=rate_limits.redis_failure,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
         engine = create_engine(settings.resolved_database_url)
+        redis = create_redis(settings.redis_url) if settings.redis_url else None
         providers = ProviderRegistry(
             config.file.providers,
             config.environ,
             transports=provider_transports,
             sleep=provider_sleep,
         )
+        warnings = BudgetWarnings(config.file.gate.budgets.warn_webhook_url)
         state = AppState(
             config=config,
             engine=engine,
@@ -61,12 +83,27 @@ def create_app(
             clock=clock,
             passwords=passwords or PasswordHashing(),
             login_limiter=LoginLimiter(
-                settings.login_limit_per_account, settings.login_limit_per_ip
+                settings.login_limit_per_account,
+                settings.login_limit_per_ip,
+                storage_uri=settings.redis_url,
             ),
             providers=providers,
+            gate=build_gate(
+                config.file.gate,
+                list(config.file.providers),
+                redis=redis,
+                clock=clock,
+                on_threshold=warnings,
+                on_transition=log_transition,
+            ),
+            redis=redis,
+            trusted_proxies=trusted,
         )
         state.chat = ChatManager(
-            state.sessionmaker, clock, save_interval=config.file.chat.save_interval_ms / 1000
+            state.sessionmaker,
+            clock,
+            save_interval=config.file.chat.save_interval_ms / 1000,
+            retry_sleep=provider_sleep or asyncio.sleep,
         )
         if not settings.redis_url:
             await state.chat.recover_orphans()
@@ -74,7 +111,13 @@ def create_app(
             yield {"lockgate": state}
         finally:
             await state.chat.shutdown(grace=settings.shutdown_grace_seconds)
+            await state.gate.aclose()
+            await warnings.aclose()
             await providers.aclose()
+            await http_limiter.aclose()
+            await state.login_limiter.aclose()
+            if redis is not None:
+                await redis.aclose()
             await engine.dispose()
 
     app = FastAPI(
@@ -94,8 +137,9 @@ def create_app(
     app.include_router(usage_router)
     app.include_router(images_router)
 
-    # Added last = outermost: log → security headers → CORS → body limit → app.
+    # Added last = outermost: log → security headers → CORS → rate limit → body limit → app.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitMiddleware, limiter=http_limiter)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

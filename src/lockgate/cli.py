@@ -128,6 +128,7 @@ async def _create_user(config: Config, email: str, password: str, admin: bool) -
     from lockgate.auth.service import AuthService
     from lockgate.clock import system_clock
     from lockgate.db.engine import create_engine, create_sessionmaker
+    from lockgate.gate.factory import build_gate
     from lockgate.providers.registry import ProviderRegistry
     from lockgate.ratelimit import LoginLimiter
     from lockgate.state import AppState
@@ -142,6 +143,7 @@ async def _create_user(config: Config, email: str, password: str, admin: bool) -
             passwords=PasswordHashing(),
             login_limiter=LoginLimiter("1000/second", "1000/second"),
             providers=ProviderRegistry({}, {}),
+            gate=build_gate(config.file.gate, [], redis=None, clock=system_clock),
         )
         async with state.sessionmaker() as db:
             user = await AuthService(state, db).register(email, password, None, admin=admin)

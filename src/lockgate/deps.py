@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lockgate.gate.client_id import client_ip as gate_client_ip
 from lockgate.settings import Config
 from lockgate.state import AppState
 
@@ -41,4 +42,6 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address; ``X-Forwarded-For`` counts only from configured trusted proxies."""
+    state: AppState = request.state.lockgate
+    return gate_client_ip(request, state.trusted_proxies)

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lockgate.gate.config import GateConfig
 from lockgate.providers.config import (
     ModelConfig,
     ProviderConfig,
@@ -143,10 +144,17 @@ class FileConfig(BaseModel):
     models: dict[str, ModelConfig] = Field(default_factory=_default_models)
     default_model: str | None = None
     chat: ChatConfig = Field(default_factory=ChatConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
 
     @model_validator(mode="after")
     def _check_refs(self) -> FileConfig:
         for name, model in self.models.items():
+            for fallback in model.fallbacks:
+                target = self.models.get(fallback)
+                if target is None or target.kind != model.kind or fallback == name:
+                    raise ValueError(
+                        f"models.{name}.fallbacks: {fallback!r} is not another {model.kind} model"
+                    )
             if model.provider not in self.providers:
                 known = ", ".join(sorted(self.providers)) or "none"
                 raise ValueError(
@@ -155,6 +163,9 @@ class FileConfig(BaseModel):
                 )
         if self.default_model is not None and self.default_model not in self.models:
             raise ValueError(f"default_model: {self.default_model!r} is not in models")
+        for provider in [*self.gate.providers, *self.gate.budgets.providers]:
+            if provider not in self.providers:
+                raise ValueError(f"gate: unknown provider {provider!r}")
         return self
 
     @property

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lockgate.auth.security import PasswordHashing
 from lockgate.clock import Clock
+from lockgate.gate.client_id import IPNetwork
+from lockgate.gate.service import Gate
 from lockgate.providers.registry import ProviderRegistry
 from lockgate.ratelimit import LoginLimiter
 from lockgate.settings import Config
@@ -26,5 +29,8 @@ class AppState:
     passwords: PasswordHashing
     login_limiter: LoginLimiter
     providers: ProviderRegistry
+    gate: Gate
+    redis: Redis | None = None
+    trusted_proxies: tuple[IPNetwork, ...] = ()
     chat: ChatManager | None = None
     extras: dict[str, Any] = field(default_factory=dict)

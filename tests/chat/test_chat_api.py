@@ -224,13 +224,13 @@ async def test_someone_elses_message_is_404_for_stream_stop_and_regenerate(
 
 
 @pytest.mark.parametrize(
-    ("directive", "status", "code", "has_text"),
+    ("directive", "status", "code", "has_text", "calls"),
     [
-        ("[[fail:500]]", "error", "provider_unavailable", False),
-        ("[[fail:429]]", "error", "provider_rate_limited", False),
-        ("[[fail:timeout]]", "error", "provider_timeout", False),
-        ("[[fail:cut]]", "incomplete", "provider_unavailable", True),
-        ("[[fail:malformed]]", "incomplete", "provider_bad_response", True),
+        ("[[fail:500]]", "error", "provider_unavailable", False, 2),  # retried once
+        ("[[fail:429]]", "error", "provider_rate_limited", False, 1),  # headroom: not retried
+        ("[[fail:timeout]]", "error", "provider_timeout", False, 2),
+        ("[[fail:cut]]", "incomplete", "provider_unavailable", True, 1),  # text shown: kept
+        ("[[fail:malformed]]", "incomplete", "provider_bad_response", True, 1),
     ],
 )
 async def test_provider_failure_sends_error_event_and_keeps_partial_text(
@@ -240,6 +240,7 @@ async def test_provider_failure_sends_error_event_and_keeps_partial_text(
     status: str,
     code: str,
     has_text: bool,
+    calls: int,
 ) -> None:
     cid = await new_conversation(user_client)
     events = await send(user_client, cid, f"hello {directive}")
@@ -252,9 +253,10 @@ async def test_provider_failure_sends_error_event_and_keeps_partial_text(
     assert stored[-1]["status"] == status
     assert stored[-1]["content"] == streamed
     assert stored[-1]["error_code"] == code
-    [row] = await usage_rows(state)
-    assert row.outcome.value == ("error" if status == "error" else "incomplete")
-    assert row.error_code == code
+    rows = await usage_rows(state)
+    assert len(rows) == calls  # one usage row per provider call
+    assert {r.outcome.value for r in rows} == {"error" if status == "error" else "incomplete"}
+    assert {r.error_code for r in rows} == {code}
 
 
 async def test_regenerate_makes_a_sibling_and_keeps_the_original(user_client: ApiClient) -> None:

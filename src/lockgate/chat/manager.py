@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -32,15 +32,19 @@ class ChatManager:
         clock: Clock,
         *,
         save_interval: float = 0.25,
+        retry_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self.retry_sleep = retry_sleep
         self._clock = clock
         self._save_interval = save_interval
         self._live: dict[uuid.UUID, Generation] = {}
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
 
     def start(self, spec: GenerationSpec, first_event: dict[str, object]) -> Generation:
-        generation = Generation(spec, self._sessionmaker, self._clock, self._save_interval)
+        generation = Generation(
+            spec, self._sessionmaker, self._clock, self._save_interval, self.retry_sleep
+        )
         generation.publish("message", first_event)
         self._live[spec.message_id] = generation
         task = asyncio.create_task(self._run(generation), name=f"reply-{spec.message_id}")

@@ -10,21 +10,24 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.chat.generation import Generation, GenerationSpec
-from lockgate.chat.history import active_branch, fit_to_context, to_chat_messages
+from lockgate.chat.history import active_branch, to_chat_messages
+from lockgate.chat.routing import Admitted, Plan, admit_first, candidates_for, plans_for, refusal
 from lockgate.chat.schemas import RegenerateIn, SendMessageIn
 from lockgate.chat.titles import title_with_model
 from lockgate.conversations.repository import ConversationRepository, MessageRepository
 from lockgate.conversations.schemas import MessageOut
 from lockgate.conversations.service import ConversationNotFound
 from lockgate.errors import Conflict, NotFound, Unprocessable
+from lockgate.gate.service import Skip
 from lockgate.models import Conversation, Message, MessageRole, MessageStatus, User
-from lockgate.providers.base import ChatMessage, ChatRequest
+from lockgate.providers.base import ChatMessage
 from lockgate.providers.config import ModelConfig
-from lockgate.providers.pricing import price_for, upper_bound_cost
+from lockgate.providers.pricing import price_for
 from lockgate.state import AppState
 
 TITLE_LENGTH = 60
@@ -116,36 +119,40 @@ class ChatService:
             *to_chat_messages(active_branch(rows)),
             ChatMessage(role="user", content=body.content),
         ]
-        history = fit_to_context(
+        plans = plans_for(
+            candidates_for(model.name, self.state.config.file, self.state.providers),
             conversation.system_prompt,
             turns,
-            context_window=model.config.context_window,
             max_tokens=max_tokens,
-            model=model.name,
+            temperature=body.temperature,
         )
-        now = self.state.clock()
-        user_message = await self.messages.add(
-            Message(
-                conversation_id=conversation.id,
-                seq=await self.conversations.next_seq(conversation.id, now),
-                role=MessageRole.USER,
-                content=body.content,
-                status=MessageStatus.COMPLETE,
-                created_at=now,
-                updated_at=now,
-                finished_at=now,
+        # Admission before anything is saved: a refusal (budget, overload) loses nothing.
+        admitted = await self._admit(model.name, plans, user)
+        try:
+            now = self.state.clock()
+            user_message = await self.messages.add(
+                Message(
+                    conversation_id=conversation.id,
+                    seq=await self.conversations.next_seq(conversation.id, now),
+                    role=MessageRole.USER,
+                    content=body.content,
+                    status=MessageStatus.COMPLETE,
+                    created_at=now,
+                    updated_at=now,
+                    finished_at=now,
+                )
             )
-        )
-        needs_title = not conversation.title
-        if needs_title:
-            conversation.title = title_from(body.content)
-        reply = await self._placeholder(conversation, user_message, model, now)
-        await self.db.commit()
+            needs_title = not conversation.title
+            if needs_title:
+                conversation.title = title_from(body.content)
+            reply = await self._placeholder(conversation, user_message, admitted, now)
+            await self.db.commit()
+        except BaseException:
+            await admitted.ticket.abandoned(Decimal(0))
+            raise
         if needs_title and self.state.config.file.chat.title_mode == "model":
             self._title_with_model(conversation, user, body.content)
-        return self._start(
-            user, conversation, user_message, reply, model, history, max_tokens, body.temperature
-        )
+        return self._start(user, conversation, user_message, reply, plans, admitted)
 
     async def regenerate(self, user: User, message_id: uuid.UUID, body: RegenerateIn) -> Generation:
         original = await self.owned_message(message_id, user)
@@ -162,23 +169,33 @@ class ChatService:
         parent = next((r for r in rows if r.id == original.parent_id), None)
         if parent is None:
             raise MessageNotFound()
-        history = fit_to_context(
+        plans = plans_for(
+            candidates_for(model.name, self.state.config.file, self.state.providers),
             conversation.system_prompt,
             to_chat_messages(active_branch(rows, up_to=parent)),
-            context_window=model.config.context_window,
             max_tokens=max_tokens,
-            model=model.name,
+            temperature=body.temperature,
         )
-        now = self.state.clock()
-        reply = await self._placeholder(conversation, parent, model, now)
-        await self.db.commit()
-        return self._start(
-            user, conversation, parent, reply, model, history, max_tokens, body.temperature
-        )
+        admitted = await self._admit(model.name, plans, user)
+        try:
+            reply = await self._placeholder(conversation, parent, admitted, self.state.clock())
+            await self.db.commit()
+        except BaseException:
+            await admitted.ticket.abandoned(Decimal(0))
+            raise
+        return self._start(user, conversation, parent, reply, plans, admitted)
+
+    async def _admit(self, model: str, plans: list[Plan | None], user: User) -> Admitted:
+        skips: list[Skip] = []
+        admitted = await admit_first(self.state.gate, plans, start=0, user_id=user.id, skips=skips)
+        if admitted is None:
+            raise refusal(model, skips, self.state.gate)
+        return admitted
 
     async def _placeholder(
-        self, conversation: Conversation, parent: Message, model: ResolvedModel, now: datetime
+        self, conversation: Conversation, parent: Message, admitted: Admitted, now: datetime
     ) -> Message:
+        candidate = admitted.plan.candidate
         return await self.messages.add(
             Message(
                 conversation_id=conversation.id,
@@ -189,8 +206,8 @@ class ChatService:
                 role=MessageRole.ASSISTANT,
                 content="",
                 status=MessageStatus.STREAMING,
-                model=model.name,
-                provider=model.config.provider,
+                model=candidate.model,
+                provider=candidate.provider_name,
             )
         )
 
@@ -221,28 +238,17 @@ class ChatService:
         conversation: Conversation,
         user_message: Message,
         reply: Message,
-        model: ResolvedModel,
-        history: list[ChatMessage],
-        max_tokens: int,
-        temperature: float | None,
+        plans: list[Plan | None],
+        admitted: Admitted,
     ) -> Generation:
-        price = price_for(model.config.upstream_name(model.name), model.config.price)
-        max_cost = upper_bound_cost(price, history, max_tokens)
         spec = GenerationSpec(
             message_id=reply.id,
             conversation_id=conversation.id,
             user_id=user.id,
-            model=model.name,
-            provider_name=model.config.provider,
-            provider=self.state.providers.get(model.config.provider),
-            request=ChatRequest(
-                model=model.config.upstream_name(model.name),
-                messages=history,
-                max_tokens=max_tokens,
-                temperature=temperature,
-            ),
-            price=price,
-            max_cost_usd=max_cost,
+            plans=plans,
+            first=admitted,
+            gate=self.state.gate,
+            retry=self.state.config.file.gate.retry,
         )
         assert self.state.chat is not None
         return self.state.chat.start(
@@ -252,6 +258,6 @@ class ChatService:
                 "conversation_title": conversation.title,
                 "user_message": MessageOut.model_validate(user_message).model_dump(mode="json"),
                 "assistant_message": MessageOut.model_validate(reply).model_dump(mode="json"),
-                "max_cost_usd": str(max_cost),
+                "max_cost_usd": str(admitted.plan.upper_bound),
             },
         )

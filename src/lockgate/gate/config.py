@@ -69,9 +69,11 @@ class RateLimitsConfig(_Strict):
     images: str = "10/minute"
     conversations: str = "120/minute"
     gateway: str = "600/minute"
+    auth: str = "20/minute"
+    per_ip: str | None = "600/minute"
     redis_failure: Literal["open", "closed"] = "open"
 
-    @field_validator("default", "chat", "images", "conversations", "gateway")
+    @field_validator("default", "chat", "images", "conversations", "gateway", "auth")
     @classmethod
     def _parse(cls, value: str) -> str:
         return _limit_string(value)

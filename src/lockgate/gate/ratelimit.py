@@ -121,7 +121,7 @@ class RateLimitHeaders:
         return min(self, other, key=lambda h: (h.remaining, -h.reset))
 
 
-def _open_storage(
+def open_storage(
     uri: str | None, *, timeout: float, pool_timeout: float, max_connections: int, key_prefix: str
 ) -> tuple[Storage, BlockingConnectionPool | None]:
     if uri is None or uri.startswith("memory://"):
@@ -180,7 +180,7 @@ class HttpRateLimiter:
         self.trusted_proxies = tuple(trusted_proxies)
         self.redis_failure: RedisFailure = redis_failure
         self.retry_interval = retry_interval
-        self._storage, self._pool = _open_storage(
+        self._storage, self._pool = open_storage(
             storage_uri,
             timeout=redis_timeout,
             pool_timeout=pool_timeout,

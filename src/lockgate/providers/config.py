@@ -126,6 +126,8 @@ class ModelConfig(_Strict):
     kind: Literal["chat", "image", "embedding"] = "chat"
     image_sizes: list[str] = Field(default_factory=lambda: ["256x256", "512x512", "1024x1024"])
     label: str | None = None
+    fallbacks: list[str] = Field(default_factory=list)
+    """Other models (by public name) tried in order when this one cannot take a call."""
 
     @field_validator("image_sizes")
     @classmethod

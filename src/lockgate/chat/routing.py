@@ -1,0 +1,174 @@
+"""From a model name to ordered candidates, and admitting the first one the gate lets through.
+
+``gpt-4o-mini`` with ``fallbacks: [azure-4o-mini, local-llama]`` gives three candidates; each is a
+(model, provider) pair with its own price, limits and upstream name. A candidate the gate skips
+(open breaker, spent provider budget, no headroom, full queue) is passed over; when all are, the
+most telling refusal is returned to the client.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from lockgate.chat.history import ContextTooLong, fit_to_context
+from lockgate.errors import AppError
+from lockgate.gate.errors import BudgetExhausted, GateOverloaded, ProvidersUnavailable
+from lockgate.gate.service import Gate, Skip, Ticket, best_refusal
+from lockgate.providers.base import ChatMessage, ChatRequest, Provider
+from lockgate.providers.config import ModelConfig, Price
+from lockgate.providers.pricing import price_for, upper_bound_cost
+from lockgate.providers.registry import ProviderRegistry
+from lockgate.providers.tokenizer import prompt_tokens_upper_bound
+from lockgate.settings import FileConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    model: str
+    config: ModelConfig
+    provider_name: str
+    provider: Provider
+    price: Price
+
+    @property
+    def upstream(self) -> str:
+        return self.config.upstream_name(self.model)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """One candidate's request, fitted to its own context window and output limit."""
+
+    candidate: Candidate
+    request: ChatRequest
+    upper_bound: Decimal
+    tokens: int
+
+
+@dataclass(slots=True)
+class Admitted:
+    index: int
+    plan: Plan
+    ticket: Ticket
+
+
+def candidates_for(model: str, file: FileConfig, providers: ProviderRegistry) -> list[Candidate]:
+    names = [model, *file.models[model].fallbacks]
+    out = []
+    for name in dict.fromkeys(names):
+        config = file.models[name]
+        out.append(
+            Candidate(
+                model=name,
+                config=config,
+                provider_name=config.provider,
+                provider=providers.get(config.provider),
+                price=price_for(config.upstream_name(name), config.price),
+            )
+        )
+    return out
+
+
+def plan(
+    candidate: Candidate,
+    system_prompt: str,
+    turns: Sequence[ChatMessage],
+    *,
+    max_tokens: int,
+    temperature: float | None,
+) -> Plan:
+    """Raises :class:`ContextTooLong` when the newest turn does not fit this candidate."""
+    limit = min(max_tokens, candidate.config.max_output_tokens)
+    history = fit_to_context(
+        system_prompt,
+        turns,
+        context_window=candidate.config.context_window,
+        max_tokens=limit,
+        model=candidate.model,
+    )
+    request = ChatRequest(
+        model=candidate.upstream, messages=history, max_tokens=limit, temperature=temperature
+    )
+    return Plan(
+        candidate=candidate,
+        request=request,
+        upper_bound=upper_bound_cost(candidate.price, history, limit),
+        tokens=prompt_tokens_upper_bound(history) + limit,
+    )
+
+
+async def admit_first(
+    gate: Gate,
+    plans: Sequence[Plan | None],
+    *,
+    start: int,
+    user_id: uuid.UUID | None,
+    skips: list[Skip],
+) -> Admitted | None:
+    """The first plan from ``start`` that the gate admits (``None`` plans are passed over)."""
+    for index in range(start, len(plans)):
+        current = plans[index]
+        if current is None:
+            continue
+        try:
+            ticket = await gate.admit(
+                current.candidate.provider_name,
+                user_id=user_id,
+                upper_bound=current.upper_bound,
+                tokens=current.tokens,
+            )
+        except Skip as skip:
+            skips.append(skip)
+            continue
+        return Admitted(index, current, ticket)
+    return None
+
+
+def refusal(model: str, skips: Sequence[Skip], gate: Gate) -> AppError:
+    """The client-facing error when no candidate could take the call."""
+    skip = best_refusal(skips)
+    if skip is None:
+        return ContextTooLong(f"The conversation does not fit any model configured for {model}.")
+    if skip.reason == "budget_exceeded" and skip.budget_error is not None:
+        return BudgetExhausted(
+            f"The budget for {model} is spent on every provider that serves it "
+            f"({skip.budget_error.scope}); it resets at "
+            f"{skip.budget_error.resets_at.isoformat()}.",
+            resets_at=skip.budget_error.resets_at,
+            now=gate.clock(),
+        )
+    if skip.reason == "overloaded":
+        return GateOverloaded(
+            f"Every provider for {model} is at capacity; try again shortly.", skip.retry_after
+        )
+    return ProvidersUnavailable(
+        f"No provider for {model} can take calls right now ({skip.reason.replace('_', ' ')}).",
+        skip.retry_after,
+    )
+
+
+def plans_for(
+    candidates: Sequence[Candidate],
+    system_prompt: str,
+    turns: Sequence[ChatMessage],
+    *,
+    max_tokens: int,
+    temperature: float | None,
+) -> list[Plan | None]:
+    """A plan per candidate; the primary must fit (its error is the client's), fallbacks may not."""
+    plans: list[Plan | None] = []
+    for index, candidate in enumerate(candidates):
+        try:
+            plans.append(
+                plan(
+                    candidate, system_prompt, turns, max_tokens=max_tokens, temperature=temperature
+                )
+            )
+        except ContextTooLong:
+            if index == 0:
+                raise
+            plans.append(None)
+    return plans

@@ -1,0 +1,272 @@
+"""The gate: everything between "this call should happen" and the provider.
+
+For one candidate (a model on a provider) :meth:`Gate.admit` checks, in order — cheapest and
+least committal first:
+
+1. the **circuit breaker** (open → skip; probes limited when half-open),
+2. **provider headroom** (our rpm/tpm and what the upstream last said),
+3. the **budgets** — provider, user daily and monthly — reserving the call's upper-bound cost in
+   one atomic step (fail closed: an unreachable store refuses the call),
+4. **backpressure** (a concurrency slot, or a bounded wait; full → shed at once).
+
+A refusal specific to the candidate (open breaker, no headroom, provider budget spent, queue full)
+is a :class:`Skip`: the router tries the next candidate. A refusal about the *caller* (their
+budget is spent, budgets unreachable) is an :class:`~lockgate.errors.AppError` for the client.
+The returned :class:`Ticket` settles everything once the call is over.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from lockgate.clock import Clock
+from lockgate.gate.backpressure import (
+    BackpressureManager,
+    BackpressureUnavailable,
+    Lease,
+    Overloaded,
+)
+from lockgate.gate.breaker import Breaker, CircuitOpen, Permit
+from lockgate.gate.budget import (
+    BaseBudgetBackend,
+    BudgetExceeded,
+    BudgetLimit,
+    BudgetUnavailable,
+    Reservation,
+)
+from lockgate.gate.config import GateConfig
+from lockgate.gate.errors import BudgetExhausted, BudgetStoreUnavailable
+from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
+from lockgate.observability.logging import get_logger
+from lockgate.providers.base import RateLimitInfo
+
+log = get_logger("lockgate.gate")
+SkipReason = Literal["circuit_open", "no_headroom", "budget_exceeded", "overloaded"]
+
+
+class Skip(Exception):
+    """This candidate cannot take the call now; try the next one."""
+
+    def __init__(
+        self,
+        provider: str,
+        reason: SkipReason,
+        retry_after: float,
+        detail: str = "",
+        budget_error: BudgetExceeded | None = None,
+    ) -> None:
+        self.provider = provider
+        self.reason: SkipReason = reason
+        self.retry_after = retry_after
+        self.detail = detail
+        self.budget_error = budget_error
+        super().__init__(f"{provider}: {reason} {detail}".strip())
+
+
+@dataclass(slots=True)
+class Ticket:
+    """An admitted call. Exactly one of :meth:`succeeded`/:meth:`failed`/:meth:`abandoned`."""
+
+    gate: Gate
+    provider: str
+    permit: Permit
+    reservation: Reservation
+    lease: Lease | None
+    done: bool = False
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    async def succeeded(self, cost: Decimal) -> None:
+        await self._finish(cost, healthy=True)
+
+    async def failed(self, cost: Decimal, *, unhealthy: bool) -> None:
+        """The call failed; ``unhealthy`` (5xx, timeout, connection) counts against the breaker;
+        a 429 or a bad request does not."""
+        await self._finish(cost, healthy=False if unhealthy else None)
+
+    async def abandoned(self, cost: Decimal) -> None:
+        """Ended without a verdict (cancelled by the user, server shutdown)."""
+        await self._finish(cost, healthy=None)
+
+    async def _finish(self, cost: Decimal, *, healthy: bool | None) -> None:
+        if self.done:
+            return
+        self.done = True
+        gate = self.gate
+        try:
+            if cost > 0:
+                await gate.budgets.settle(self.reservation, cost)
+            else:
+                await gate.budgets.refund(self.reservation)
+        except BudgetUnavailable as exc:
+            # The lease expires by itself; the spend is in the usage ledger either way.
+            log.error("budget_settle_failed", provider=self.provider, error=str(exc))
+        if healthy is None:
+            await gate.breaker.release(self.permit)
+        else:
+            await gate.breaker.record(self.permit, healthy)
+        if self.lease is not None:
+            try:
+                await gate.backpressure.release(self.lease)
+            except BackpressureUnavailable as exc:
+                log.warning("lane_release_failed", provider=self.provider, error=str(exc))
+
+
+class Gate:
+    def __init__(
+        self,
+        config: GateConfig,
+        *,
+        budgets: BaseBudgetBackend,
+        breaker: Breaker,
+        headroom: Headroom,
+        backpressure: BackpressureManager,
+        clock: Clock,
+        on_skip: Callable[[Skip], Awaitable[None] | None] | None = None,
+    ) -> None:
+        self.config = config
+        self.budgets = budgets
+        self.breaker = breaker
+        self.headroom = headroom
+        self.backpressure = backpressure
+        self.clock = clock
+        self._on_skip = on_skip
+
+    async def aclose(self) -> None:
+        await self.backpressure.aclose()
+        await self.headroom.aclose()
+
+    def budget_limits(self, provider: str, user_id: uuid.UUID | None) -> list[BudgetLimit]:
+        budgets = self.config.budgets
+        tz = budgets.timezone
+        limits: list[BudgetLimit] = []
+        spec = budgets.providers.get(provider)
+        if spec is not None:
+            if spec.daily_usd is not None:
+                limits.append(
+                    BudgetLimit(f"provider:{provider}:daily", spec.daily_usd, "daily", tz)
+                )
+            if spec.monthly_usd is not None:
+                limits.append(
+                    BudgetLimit(f"provider:{provider}:monthly", spec.monthly_usd, "monthly", tz)
+                )
+        if user_id is not None:
+            users = budgets.users
+            if users.daily_usd is not None:
+                limits.append(BudgetLimit(f"user:{user_id}:daily", users.daily_usd, "daily", tz))
+            if users.monthly_usd is not None:
+                limits.append(
+                    BudgetLimit(f"user:{user_id}:monthly", users.monthly_usd, "monthly", tz)
+                )
+        return limits
+
+    async def admit(
+        self,
+        provider: str,
+        *,
+        user_id: uuid.UUID | None,
+        upper_bound: Decimal,
+        tokens: int,
+    ) -> Ticket:
+        """Admit one call to ``provider`` or raise :class:`Skip` / a client-facing AppError."""
+        try:
+            permit = await self.breaker.allow(provider)
+        except CircuitOpen as exc:
+            raise await self._skip(Skip(provider, "circuit_open", exc.retry_after)) from None
+        reservation: Reservation | None = None
+        try:
+            try:
+                await self.headroom.acquire(provider, tokens)
+            except HeadroomUnavailable as exc:
+                log.warning("headroom_unavailable", provider=provider, error=str(exc))
+            reservation = await self._reserve(provider, user_id, upper_bound)
+            lease = await self._slot(provider)
+        except NoHeadroom as exc:
+            await self._undo(permit, reservation)
+            raise await self._skip(
+                Skip(provider, "no_headroom", exc.retry_after, detail=exc.kind)
+            ) from None
+        except Overloaded as exc:
+            await self._undo(permit, reservation)
+            raise await self._skip(
+                Skip(provider, "overloaded", exc.retry_after, detail=exc.reason)
+            ) from None
+        except BaseException:
+            await self._undo(permit, reservation)
+            raise
+        return Ticket(self, provider, permit, reservation, lease)
+
+    async def _reserve(
+        self, provider: str, user_id: uuid.UUID | None, upper_bound: Decimal
+    ) -> Reservation:
+        limits = self.budget_limits(provider, user_id)
+        try:
+            return await self.budgets.reserve(
+                limits, upper_bound, lease_seconds=self.config.budgets.lease_seconds
+            )
+        except BudgetUnavailable:
+            log.error("budget_unavailable", provider=provider)
+            raise BudgetStoreUnavailable() from None
+        except BudgetExceeded as exc:
+            now = self.clock()
+            if exc.scope.startswith("provider:"):
+                retry = max(1.0, (exc.resets_at - now).total_seconds())
+                raise await self._skip(
+                    Skip(provider, "budget_exceeded", retry, detail=exc.scope, budget_error=exc)
+                ) from None
+            period = "daily" if exc.scope.endswith(":daily") else "monthly"
+            raise BudgetExhausted(
+                f"Your {period} budget of ${exc.limit_usd} is spent "
+                f"(${exc.spent_usd} used, ${exc.reserved_usd} in flight; this call could cost up "
+                f"to ${exc.requested_usd}). It resets at {exc.resets_at.isoformat()}.",
+                resets_at=exc.resets_at,
+                now=now,
+            ) from None
+
+    async def _slot(self, provider: str) -> Lease | None:
+        try:
+            return await self.backpressure.acquire(provider)
+        except BackpressureUnavailable as exc:
+            # Without the shared store we cannot count other replicas' calls; the breaker and
+            # budgets still hold, so the call goes ahead rather than failing.
+            log.warning("backpressure_unavailable", provider=provider, error=str(exc))
+            return None
+
+    async def _undo(self, permit: Permit, reservation: Reservation | None) -> None:
+        await self.breaker.release(permit)
+        if reservation is not None:
+            try:
+                await self.budgets.refund(reservation)
+            except BudgetUnavailable:
+                log.warning("budget_refund_failed", provider=permit.name)
+
+    async def _skip(self, skip: Skip) -> Skip:
+        log.info(
+            "candidate_skipped",
+            provider=skip.provider,
+            reason=skip.reason,
+            retry_after=round(skip.retry_after, 2),
+            detail=skip.detail,
+        )
+        if self._on_skip is not None:
+            result = self._on_skip(skip)
+            if result is not None:
+                await result
+        return skip
+
+    async def observe_upstream(
+        self, provider: str, info: RateLimitInfo | None, *, retry_after: float | None = None
+    ) -> None:
+        try:
+            await self.headroom.observe(provider, info, retry_after=retry_after)
+        except HeadroomUnavailable as exc:
+            log.warning("headroom_unavailable", provider=provider, error=str(exc))
+
+
+def best_refusal(skips: Sequence[Skip]) -> Skip | None:
+    """The skip to report when every candidate refused: budget first (it explains the most)."""
+    order = {"budget_exceeded": 0, "overloaded": 1, "circuit_open": 2, "no_headroom": 3}
+    return min(skips, key=lambda s: (order[s.reason], s.retry_after), default=None)
