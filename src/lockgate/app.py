@@ -30,6 +30,7 @@ from lockgate.gate.events import BudgetWarnings, log_transition
 from lockgate.gate.factory import build_gate, create_redis
 from lockgate.gate.ratelimit import HttpRateLimiter, RateLimitMiddleware
 from lockgate.health.endpoints import router as health_router
+from lockgate.health.providers import router as providers_health_router
 from lockgate.images.endpoints import router as images_router
 from lockgate.middleware import BodyLimitMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
 from lockgate.providers.registry import ProviderRegistry, Sleep
@@ -131,6 +132,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(health_router)
+    app.include_router(providers_health_router)
     app.include_router(auth_router)
     app.include_router(conversations_router)
     app.include_router(chat_router)

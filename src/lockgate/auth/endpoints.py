@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from lockgate.auth.deps import (
     AdminUser,
@@ -26,9 +27,11 @@ from lockgate.auth.schemas import (
 )
 from lockgate.deps import StateDep, client_ip
 from lockgate.errors import NotAuthenticated
+from lockgate.gate.ratelimit import endpoint_limit
 from lockgate.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
+AuthLimit = Annotated[None, Depends(endpoint_limit("auth", by="ip"))]
 
 
 @router.post(
@@ -43,6 +46,7 @@ async def register(
     response: Response,
     service: AuthServiceDep,
     state: StateDep,
+    _limit: AuthLimit,
 ) -> AuthOut:
     """Create an account (policy: open, invite or first-user-only) and sign it in."""
     await state.login_limiter.check(email=None, ip=client_ip(request))
@@ -62,6 +66,7 @@ async def login(
     response: Response,
     service: AuthServiceDep,
     state: StateDep,
+    _limit: AuthLimit,
 ) -> AuthOut:
     """Sign in: a new session (the token rotates at every sign-in) in an httpOnly cookie."""
     await state.login_limiter.check(email=body.email, ip=client_ip(request))

@@ -15,6 +15,7 @@ from lockgate.chat.schemas import ModelList, ModelOut, PriceOut, RegenerateIn, S
 from lockgate.chat.service import ChatService
 from lockgate.conversations.schemas import MessageOut
 from lockgate.deps import SessionDep, StateDep
+from lockgate.gate.ratelimit import endpoint_limit
 from lockgate.models import Message, MessageStatus
 from lockgate.openapi import error_responses
 from lockgate.providers.pricing import price_for
@@ -34,6 +35,8 @@ def get_service(state: StateDep, db: SessionDep) -> ChatService:
 
 
 ServiceDep = Annotated[ChatService, Depends(get_service)]
+# After CurrentUser in a signature, so the limit is keyed on the user, not the cookie.
+ChatLimit = Annotated[None, Depends(endpoint_limit("chat"))]
 
 
 def _stream(events: AsyncIterator[bytes]) -> StreamingResponse:
@@ -47,7 +50,11 @@ def _stream(events: AsyncIterator[bytes]) -> StreamingResponse:
     responses={**SSE_RESPONSE, **error_responses(401, 403, 404, 422, 429)},
 )
 async def send_message(
-    conversation_id: uuid.UUID, body: SendMessageIn, user: CurrentUser, service: ServiceDep
+    conversation_id: uuid.UUID,
+    body: SendMessageIn,
+    user: CurrentUser,
+    service: ServiceDep,
+    _limit: ChatLimit,
 ) -> StreamingResponse:
     """Send a message; the reply streams back as SSE and is saved as it grows.
 
@@ -144,7 +151,11 @@ async def stop_message(
     responses={**SSE_RESPONSE, **error_responses(401, 403, 404, 409, 422, 429)},
 )
 async def regenerate_message(
-    message_id: uuid.UUID, user: CurrentUser, service: ServiceDep, body: RegenerateIn | None = None
+    message_id: uuid.UUID,
+    user: CurrentUser,
+    service: ServiceDep,
+    _limit: ChatLimit,
+    body: RegenerateIn | None = None,
 ) -> StreamingResponse:
     """A new sibling answer to the same user message (the old one is kept)."""
     generation = await service.regenerate(user, message_id, body or RegenerateIn())

@@ -280,6 +280,7 @@ class Generation:
             attempt.error = exc
             attempt.status = MessageStatus.INCOMPLETE if attempt.text else MessageStatus.ERROR
             await ticket.failed(attempt.cost()[2], unhealthy=isinstance(exc, UNHEALTHY))
+            await gate.note_error(candidate.provider_name, exc.code, exc.message)
             retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
             await gate.observe_upstream(
                 candidate.provider_name,

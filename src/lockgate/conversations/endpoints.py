@@ -18,6 +18,7 @@ from lockgate.conversations.schemas import (
 )
 from lockgate.conversations.service import ConversationService
 from lockgate.deps import SessionDep, StateDep
+from lockgate.gate.ratelimit import endpoint_limit
 from lockgate.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
@@ -29,6 +30,7 @@ def get_service(db: SessionDep, state: StateDep) -> ConversationService:
 
 ServiceDep = Annotated[ConversationService, Depends(get_service)]
 Limit = Annotated[int, Query(ge=1, le=200)]
+ConversationsLimit = Annotated[None, Depends(endpoint_limit("conversations"))]
 
 
 @router.post(
@@ -38,7 +40,8 @@ Limit = Annotated[int, Query(ge=1, le=200)]
     responses=error_responses(401, 403, 422),
 )
 async def create_conversation(
-    body: ConversationCreate, user: CurrentUser, service: ServiceDep
+    body: ConversationCreate, user: CurrentUser, service: ServiceDep,
+    _limit: ConversationsLimit
 ) -> ConversationOut:
     conversation = await service.create(user.id, body)
     await service.db.commit()
@@ -49,6 +52,7 @@ async def create_conversation(
 async def list_conversations(
     user: CurrentUser,
     service: ServiceDep,
+    _limit: ConversationsLimit,
     limit: Limit = 50,
     cursor: str | None = None,
     q: Annotated[
@@ -93,7 +97,8 @@ async def list_messages(
     responses=error_responses(401, 403, 404, 422),
 )
 async def update_conversation(
-    conversation_id: uuid.UUID, body: ConversationUpdate, user: CurrentUser, service: ServiceDep
+    conversation_id: uuid.UUID, body: ConversationUpdate, user: CurrentUser, service: ServiceDep,
+    _limit: ConversationsLimit
 ) -> ConversationOut:
     """Rename and/or set the system prompt."""
     conversation = await service.update(conversation_id, user.id, body)
@@ -108,7 +113,8 @@ async def update_conversation(
     responses=error_responses(401, 403, 404),
 )
 async def delete_conversation(
-    conversation_id: uuid.UUID, user: CurrentUser, service: ServiceDep
+    conversation_id: uuid.UUID, user: CurrentUser, service: ServiceDep,
+    _limit: ConversationsLimit
 ) -> None:
     """Delete a conversation and, with it, every message."""
     await service.delete(conversation_id, user.id)

@@ -22,6 +22,12 @@ class BudgetWarnings:
         self._client = httpx.AsyncClient(timeout=timeout) if self.webhook_url else None
 
     async def __call__(self, status: BudgetStatus, threshold: float) -> None:
+        try:
+            await self._warn(status, threshold)
+        except Exception:  # a warning must never break the call that crossed the threshold
+            log.exception("budget_warning_failed", scope=status.scope)
+
+    async def _warn(self, status: BudgetStatus, threshold: float) -> None:
         payload = {
             "event": "budget_threshold",
             "scope": status.scope,
@@ -33,7 +39,7 @@ class BudgetWarnings:
             "resets_at": status.resets_at.isoformat(),
         }
         level = log.error if threshold >= 1 else log.warning
-        level("budget_threshold", **payload)
+        level("budget_threshold", **{k: v for k, v in payload.items() if k != "event"})
         if self._client is not None and self.webhook_url is not None:
             try:
                 response = await self._client.post(self.webhook_url, json=payload)

@@ -82,7 +82,7 @@ def build_gate(
             backpressure=MemoryBackpressure(lanes),
             clock=clock,
         )
-    return Gate(
+    gate = Gate(
         config,
         budgets=RedisBudgetBackend(redis, clock, on_threshold=on_threshold),
         breaker=FailOpenBreaker(
@@ -92,3 +92,5 @@ def build_gate(
         backpressure=RedisBackpressure(redis, lanes, clock=clock),
         clock=clock,
     )
+    gate.share_last_errors(redis)
+    return gate

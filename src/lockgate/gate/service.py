@@ -20,8 +20,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from lockgate.clock import Clock
 from lockgate.gate.backpressure import (
@@ -46,6 +50,13 @@ from lockgate.providers.base import RateLimitInfo
 
 log = get_logger("lockgate.gate")
 SkipReason = Literal["circuit_open", "no_headroom", "budget_exceeded", "overloaded"]
+
+
+@dataclass(frozen=True, slots=True)
+class LastError:
+    code: str
+    message: str
+    at: datetime
 
 
 class Skip(Exception):
@@ -134,6 +145,37 @@ class Gate:
         self.backpressure = backpressure
         self.clock = clock
         self._on_skip = on_skip
+        self._last_errors: dict[str, LastError] = {}
+        self._redis: Redis | None = None
+
+    def share_last_errors(self, redis: Redis) -> None:
+        """Keep each provider's last error in Redis too, so every replica reports it."""
+        self._redis = redis
+
+    async def note_error(self, provider: str, code: str, message: str) -> None:
+        error = LastError(code=code, message=message[:300], at=self.clock())
+        self._last_errors[provider] = error
+        if self._redis is not None:
+            try:
+                await self._redis.hset(
+                    f"lockgate:last_error:{provider}",
+                    mapping={"code": code, "message": error.message, "at": error.at.isoformat()},
+                )
+            except RedisError as exc:
+                log.warning("last_error_not_shared", provider=provider, error=str(exc))
+
+    async def last_error(self, provider: str) -> LastError | None:
+        if self._redis is not None:
+            try:
+                raw = await self._redis.hgetall(f"lockgate:last_error:{provider}")
+            except RedisError:
+                raw = {}
+            if raw:
+                fields = {_text(k): _text(v) for k, v in raw.items()}
+                return LastError(
+                    fields["code"], fields["message"], datetime.fromisoformat(fields["at"])
+                )
+        return self._last_errors.get(provider)
 
     async def aclose(self) -> None:
         await self.backpressure.aclose()
@@ -264,6 +306,10 @@ class Gate:
             await self.headroom.observe(provider, info, retry_after=retry_after)
         except HeadroomUnavailable as exc:
             log.warning("headroom_unavailable", provider=provider, error=str(exc))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def best_refusal(skips: Sequence[Skip]) -> Skip | None:

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from lockgate.auth.deps import CurrentUser
 from lockgate.deps import SessionDep, StateDep
 from lockgate.errors import AppError
+from lockgate.gate.ratelimit import endpoint_limit
 from lockgate.images.schemas import ImageBatch, ImageGenerate, ImageOut, ImagePage
 from lockgate.images.service import ImageService
 from lockgate.images.storage import EXTENSIONS, ImageStorage
@@ -44,6 +45,7 @@ FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
     }
 }
 
+ImagesLimit = Annotated[None, Depends(endpoint_limit("images"))]
 
 @router.post(
     "",
@@ -52,7 +54,7 @@ FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
     responses=error_responses(401, 403, 422, 429, 502, 503),
 )
 async def generate_images(
-    body: ImageGenerate, user: CurrentUser, service: ServiceDep
+    body: ImageGenerate, user: CurrentUser, service: ServiceDep, _limit: ImagesLimit
 ) -> ImageBatch:
     """Generate ``n`` images with one provider call; each call is recorded in the usage ledger.
 
