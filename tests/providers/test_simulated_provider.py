@@ -255,3 +255,14 @@ async def test_configured_failure_applies_to_embeddings() -> None:
 
 async def test_list_models() -> None:
     assert await make().list_models() == ["sim-small", "sim-large", "sim-image", "sim-embed"]
+
+
+def test_a_scoped_directive_only_affects_the_named_provider() -> None:
+    from lockgate.providers.simulated import parse_directives
+
+    text = "hi [[fail@alpha:500]] [[tokens@beta:3]]"
+    alpha = parse_directives(text, provider="alpha")
+    beta = parse_directives(text, provider="beta")
+    assert (alpha.failure, alpha.tokens) == ("500", None)
+    assert (beta.failure, beta.tokens) == (None, 3)
+    assert alpha.text == beta.text == "hi"

@@ -108,9 +108,9 @@ class Ticket:
         self.done = True
         gate = self.gate
         try:
-            if cost > 0:
+            if self.reservation.scopes and cost > 0:
                 await gate.budgets.settle(self.reservation, cost)
-            else:
+            elif self.reservation.scopes:
                 await gate.budgets.refund(self.reservation)
         except BudgetUnavailable as exc:
             # The lease expires by itself; the spend is in the usage ledger either way.
@@ -245,6 +245,8 @@ class Gate:
         self, provider: str, user_id: uuid.UUID | None, upper_bound: Decimal
     ) -> Reservation:
         limits = self.budget_limits(provider, user_id)
+        if not limits:  # no budget applies: nothing to hold, and no store to depend on
+            return Reservation(id="", amount=upper_bound, scopes=(), expires_at=self.clock())
         try:
             return await self.budgets.reserve(
                 limits, upper_bound, lease_seconds=self.config.budgets.lease_seconds
@@ -279,7 +281,7 @@ class Gate:
 
     async def _undo(self, permit: Permit, reservation: Reservation | None) -> None:
         await self.breaker.release(permit)
-        if reservation is not None:
+        if reservation is not None and reservation.scopes:
             try:
                 await self.budgets.refund(reservation)
             except BudgetUnavailable:

@@ -11,6 +11,7 @@ echoed or hashed)::
     [[fail:500]]  [[fail:429]]  [[fail:timeout]]  [[fail:cut]]  [[fail:malformed]]
     [[slow:N]]    N tokens per second instead of the configured rate
     [[tokens:N]]  a reply of exactly N tokens (still capped by max_tokens)
+    [[fail@NAME:500]]  any directive scoped to the provider named NAME (fallback tests)
 
 `fail:cut` streams `cut_after_tokens` deltas then raises `ProviderUnavailable`, like a dropped
 connection; `fail:malformed` streams two deltas then raises `ProviderBadResponse`;
@@ -56,7 +57,9 @@ FAILURES = frozenset({"500", "429", "timeout", "cut", "malformed"})
 MALFORMED_AFTER_TOKENS = 2
 MIN_IMAGE_SIDE, MAX_IMAGE_SIDE, MAX_IMAGES = 64, 2048, 10
 
-_DIRECTIVE = re.compile(r"\[\[\s*(fail|slow|tokens)\s*:\s*([^\]]*?)\s*\]\]", re.IGNORECASE)
+_DIRECTIVE = re.compile(
+    r"\[\[\s*(fail|slow|tokens)(?:@([\w.-]+))?\s*:\s*([^\]]*?)\s*\]\]", re.IGNORECASE
+)
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
 
 
@@ -76,7 +79,9 @@ def parse_directives(text: str, *, provider: str) -> Directives:
     rate: float | None = None
     tokens: int | None = None
     for match in _DIRECTIVE.finditer(text):
-        kind, value = match.group(1).lower(), match.group(2)
+        kind, scope, value = match.group(1).lower(), match.group(2), match.group(3)
+        if scope is not None and scope != provider:
+            continue  # `[[fail@alpha:500]]` only affects the provider named alpha
         try:
             if kind == "fail":
                 if value not in FAILURES:
