@@ -19,6 +19,7 @@ help:
 	@echo "make test     - install test dependencies and run every suite"
 	@echo "make lint     - ruff + mypy strict"
 	@echo "make fmt      - format the code"
+	@echo "make bench    - benchmarks (prints figures, writes bench/results/*.json)"
 	@echo "make migration m='what changed' - write a new Alembic migration"
 
 $(VENV)/bin/python:
@@ -50,9 +51,13 @@ test: $(DEV_STAMP)
 	bash scripts/ensure-test-deps.sh
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+bench: $(DEV_STAMP)
+	bash scripts/ensure-test-deps.sh
+	$(BIN)/python -m bench.gate
+
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
 	$(BIN)/mypy
 
 fmt: $(DEV_STAMP)
