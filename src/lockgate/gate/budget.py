@@ -52,6 +52,7 @@ record makes ``(spent + reserved) / limit`` reach 0.9, and once more at 1.0.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import math
 import uuid
@@ -117,7 +118,7 @@ class BudgetLimit:
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {self.tz!r}") from exc
 
-    @property
+    @functools.cached_property
     def limit_units(self) -> int:
         return to_units(self.limit_usd, rounding=ROUND_FLOOR)
 
@@ -184,6 +185,19 @@ class BudgetBackend(Protocol):
     async def record(self, limits: Sequence[BudgetLimit], amount: Decimal) -> None: ...
 
 
+@functools.lru_cache(maxsize=1024)
+def _threshold_units(limit: int, thresholds: tuple[float, ...]) -> tuple[int, ...]:
+    return tuple(
+        int((Decimal(repr(t)) * limit).to_integral_value(ROUND_CEILING)) for t in thresholds
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _window(limit: BudgetLimit, start: date) -> Window:
+    """Windows are immutable; reusing them keeps their cached key and reset time."""
+    return Window(limit, start)
+
+
 @dataclass(frozen=True)
 class Window:
     """One period of one limit: ``key`` names it in the backend, ``resets_at`` ends it."""
@@ -196,7 +210,7 @@ class Window:
         if moment.tzinfo is None:
             raise ValueError("the budget clock must return timezone-aware datetimes")
         local = moment.astimezone(ZoneInfo(limit.tz)).date()
-        return cls(limit, local if limit.period == "daily" else local.replace(day=1))
+        return _window(limit, local if limit.period == "daily" else local.replace(day=1))
 
     @classmethod
     def from_key(cls, limit: BudgetLimit, key: str) -> Window | None:
@@ -210,12 +224,12 @@ class Window:
             return None
         return cls(limit, day)
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         start = f"{self.start:%Y-%m-%d}" if self.limit.period == "daily" else f"{self.start:%Y-%m}"
         return f"{self.limit.scope}:{start}"
 
-    @property
+    @functools.cached_property
     def resets_at(self) -> datetime:
         if self.limit.period == "daily":
             end = self.start + timedelta(days=1)
@@ -229,11 +243,8 @@ class Window:
     def ttl_seconds(self, now: datetime) -> int:
         return max(1, math.ceil((self.drop_at() - now).total_seconds()))
 
-    def threshold_units(self, thresholds: Sequence[float]) -> list[int]:
-        limit = self.limit.limit_units
-        return [
-            int((Decimal(repr(t)) * limit).to_integral_value(ROUND_CEILING)) for t in thresholds
-        ]
+    def threshold_units(self, thresholds: Sequence[float]) -> tuple[int, ...]:
+        return _threshold_units(self.limit.limit_units, tuple(thresholds))
 
     def status(self, spent: int, reserved: int) -> BudgetStatus:
         limit, used = self.limit.limit_units, spent + reserved

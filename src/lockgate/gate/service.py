@@ -146,6 +146,7 @@ class Gate:
         self.clock = clock
         self._on_skip = on_skip
         self._last_errors: dict[str, LastError] = {}
+        self._limits: dict[tuple[str, uuid.UUID | None], list[BudgetLimit]] = {}
         self._redis: Redis | None = None
 
     def share_last_errors(self, redis: Redis) -> None:
@@ -182,6 +183,16 @@ class Gate:
         await self.headroom.aclose()
 
     def budget_limits(self, provider: str, user_id: uuid.UUID | None) -> list[BudgetLimit]:
+        """The budgets a call to ``provider`` for ``user_id`` must fit in (cached: immutable)."""
+        key = (provider, user_id)
+        cached = self._limits.get(key)
+        if cached is None:
+            if len(self._limits) > 10_000:
+                self._limits.clear()
+            cached = self._limits[key] = self._build_limits(provider, user_id)
+        return cached
+
+    def _build_limits(self, provider: str, user_id: uuid.UUID | None) -> list[BudgetLimit]:
         budgets = self.config.budgets
         tz = budgets.timezone
         limits: list[BudgetLimit] = []
