@@ -32,6 +32,7 @@ from lockgate.gate.ratelimit import HttpRateLimiter, RateLimitMiddleware
 from lockgate.health.endpoints import router as health_router
 from lockgate.health.providers import router as providers_health_router
 from lockgate.images.endpoints import router as images_router
+from lockgate.keys.endpoints import router as keys_router
 from lockgate.middleware import BodyLimitMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
 from lockgate.providers.registry import ProviderRegistry, Sleep
 from lockgate.ratelimit import LoginLimiter
@@ -138,6 +139,7 @@ def create_app(
     app.include_router(chat_router)
     app.include_router(usage_router)
     app.include_router(images_router)
+    app.include_router(keys_router)
 
     # Added last = outermost: log → security headers → CORS → rate limit → body limit → app.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -41,6 +41,9 @@ class UsageRecord(IdMixin, Base):
     message_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("messages.id", ondelete="SET NULL")
     )
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL"), index=True
+    )
     kind: Mapped[UsageKind] = mapped_column(
         Enum(
             UsageKind,
