@@ -3,12 +3,14 @@ cookies and CSRF, exactly as a browser or curl would."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.fixtures.procs import wait_until
 from tests.fixtures.serve import LockgateServer
 
 pytestmark = pytest.mark.slow
@@ -72,11 +74,14 @@ def test_mutation_without_csrf_header_is_refused(server: LockgateServer) -> None
 
 def test_log_lines_are_structured_with_request_fields(server: LockgateServer) -> None:
     httpx.get(f"{server.url}/health/live", headers={"X-Request-ID": "trace-me-123"})
-    lines = [line for line in server.log_path.read_text().splitlines() if "trace-me-123" in line]
-    assert lines, "the request was not logged"
-    import json
 
-    entry = json.loads(lines[-1])
+    def logged() -> list[str]:
+        text = server.log_path.read_text()
+        return [line for line in text.splitlines() if "trace-me-123" in line]
+
+    # The line is written just after the response; wait for it (bounded), do not race it.
+    wait_until(lambda: bool(logged()), timeout=10, what="the request's log line")
+    entry = json.loads(logged()[-1])
     assert entry["route"] == "/health/live"
     assert entry["status"] == 200
     assert {"request_id", "user_id", "duration_ms", "method"} <= set(entry)

@@ -26,17 +26,50 @@ HTTP_CODES = {
 }
 
 
+OPENAI_TYPES = {
+    400: "invalid_request_error",
+    401: "invalid_request_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    409: "invalid_request_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
 def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    *,
+    path: str = "",
+    param: str | None = None,
 ) -> JSONResponse:
+    """Our shape everywhere; OpenAI's (``message, type, code, param``) under ``/v1/`` so SDK
+    clients raise their usual exceptions."""
+    if path.startswith("/v1/"):
+        kind = OPENAI_TYPES.get(status, "server_error" if status >= 500 else "api_error")
+        if code == "budget_exceeded":
+            kind = "insufficient_quota"
+        body = {"error": {"message": message, "type": kind, "code": code, "param": param}}
+        return JSONResponse(body, status_code=status, headers=headers)
     return JSONResponse(
         {"error": {"code": code, "message": message}}, status_code=status, headers=headers
     )
 
 
-async def app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+async def app_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(exc.status, exc.code, exc.message, exc.headers)
+    return error_response(
+        exc.status,
+        exc.code,
+        exc.message,
+        exc.headers,
+        path=request.url.path,
+        param=getattr(exc, "param", None),
+    )
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -46,13 +79,16 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{where}: {msg}" if where else msg
 
 
-async def validation_handler(_request: Request, exc: Exception) -> JSONResponse:
+async def validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
+    path = request.url.path
     if any(e.get("type") == "json_invalid" for e in errors):
-        return error_response(400, "malformed_json", "The request body is not valid JSON.")
+        return error_response(
+            400, "malformed_json", "The request body is not valid JSON.", path=path
+        )
     message = "; ".join(_describe(e) for e in errors[:5]) or "The request is not valid."
-    return error_response(422, "validation_error", message)
+    return error_response(422, "validation_error", message, path=path)
 
 
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
@@ -60,17 +96,16 @@ async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     code, message = HTTP_CODES.get(exc.status_code, ("error", "The request failed."))
     if exc.status_code == 404:
         message = "No such API route." if _request.url.path.startswith("/api") else "Not found."
-    return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+    return error_response(
+        exc.status_code, code, message, dict(exc.headers or {}), path=_request.url.path
+    )
 
 
 async def unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     request_id = request.scope.get("state", {}).get("request_id", "-")
     log.error("unhandled_error", request_id=request_id, exc_info=exc, path=request.url.path)
-    return error_response(
-        500,
-        "internal_error",
-        f"Something went wrong on our side (request id {request_id}). It has been logged.",
-    )
+    message = f"Something went wrong on our side (request id {request_id}). It has been logged."
+    return error_response(500, "internal_error", message, path=request.url.path)
 
 
 def install_error_handlers(app: FastAPI) -> None:

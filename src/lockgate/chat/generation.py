@@ -13,37 +13,32 @@ kept as ``incomplete`` — text the user already saw is never replaced.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.chat.events import encode
-from lockgate.chat.routing import Admitted, Plan, admit_first
+from lockgate.chat.routing import Admitted, Plan
+from lockgate.chat.runner import Attempt, CallRunner
 from lockgate.clock import Clock
 from lockgate.conversations.schemas import MessageOut
 from lockgate.errors import AppError
 from lockgate.gate.config import RetrySettings
-from lockgate.gate.service import Gate, Skip
+from lockgate.gate.service import Gate
 from lockgate.models import Message, MessageStatus, UsageKind, UsageOutcome
 from lockgate.observability.logging import get_logger
-from lockgate.providers.base import TextDelta, Usage, UsageReport
 from lockgate.providers.errors import (
     ProviderBadResponse,
     ProviderError,
-    ProviderRateLimited,
     ProviderTimeout,
     ProviderUnavailable,
 )
-from lockgate.providers.pricing import cost
-from lockgate.providers.tokenizer import estimate_tokens
 from lockgate.usage.service import record_usage
 
 log = get_logger("lockgate.chat")
@@ -57,12 +52,6 @@ OUTCOMES = {
 }
 
 
-class GenerationInterrupted(ProviderError):
-    """The server shut down (or the task was cancelled) before the reply was finished."""
-
-    code: ClassVar[str] = "interrupted"
-
-
 @dataclass(frozen=True, slots=True)
 class GenerationSpec:
     """Everything a reply needs, resolved and admitted before the task starts."""
@@ -74,36 +63,6 @@ class GenerationSpec:
     first: Admitted
     gate: Gate
     retry: RetrySettings
-
-
-@dataclass(slots=True)
-class Attempt:
-    """One provider call; each becomes a usage row."""
-
-    plan: Plan
-    started: float
-    text: list[str] = field(default_factory=list)
-    usage: Usage | None = None
-    error: ProviderError | AppError | None = None
-    status: MessageStatus = MessageStatus.COMPLETE
-    ended: float = 0.0
-
-    @property
-    def content(self) -> str:
-        return "".join(self.text)
-
-    def cost(self) -> tuple[int, int, Decimal, bool]:
-        """(input tokens, output tokens, cost, exact) — estimated if the provider reported none."""
-        price = self.plan.candidate.price
-        if self.usage is not None:
-            return self.usage.input_tokens, self.usage.output_tokens, cost(price, self.usage), True
-        if not self.text:
-            return 0, 0, Decimal(0), True
-        estimated = Usage(
-            input_tokens=sum(estimate_tokens(m.content) for m in self.plan.request.messages),
-            output_tokens=estimate_tokens(self.content),
-        )
-        return estimated.input_tokens, estimated.output_tokens, cost(price, estimated), False
 
 
 class Generation:
@@ -129,6 +88,7 @@ class Generation:
         self._listeners_changed = asyncio.Event()
         self.attempts: list[Attempt] = []
         self._first_token_at: float | None = None
+        self._last_save = time.monotonic()
 
     @property
     def message_id(self) -> uuid.UUID:
@@ -206,101 +166,28 @@ class Generation:
         return int((first - started) * 1000) if first is not None else None
 
     async def _generate(self) -> Attempt:
-        """Attempts until one succeeds, a token has been shown, or no candidate is left."""
-        admitted = self.spec.first
-        tries = 1
-        skips: list[Skip] = []
-        while True:
-            attempt = Attempt(plan=admitted.plan, started=time.monotonic())
-            self.attempts.append(attempt)
-            await self._call(attempt, admitted)
-            error = attempt.error
-            if error is None or attempt.text or not isinstance(error, ProviderError):
-                return attempt
-            if self.stop_requested:
-                return attempt
-            same_again = error.retryable and not isinstance(error, ProviderRateLimited)
-            if same_again and tries < self.spec.retry.attempts:
-                await self._sleep(self._backoff(tries))
-                tries += 1
-                again = await self._admit([admitted.plan], 0, skips)
-                if again is not None:
-                    admitted = Admitted(admitted.index, admitted.plan, again.ticket)
-                    continue
-            following = await self._admit(self.spec.plans, admitted.index + 1, skips)
-            if following is None:
-                return attempt
-            self.publish(
-                "fallback",
-                {
-                    "from_provider": admitted.plan.candidate.provider_name,
-                    "from_model": admitted.plan.candidate.model,
-                    "to_provider": following.plan.candidate.provider_name,
-                    "to_model": following.plan.candidate.model,
-                    "reason": error.code,
-                },
-            )
-            admitted, tries = following, 1
-
-    async def _admit(
-        self, plans: Sequence[Plan | None], start: int, skips: list[Skip]
-    ) -> Admitted | None:
+        self._runner = CallRunner(
+            self.spec.gate,
+            self.spec.plans,
+            self.spec.first,
+            user_id=self.spec.user_id,
+            retry=self.spec.retry,
+            sleep=self._sleep,
+            on_delta=self._delta,
+            on_fallback=lambda info: self.publish("fallback", info),
+            stopped=lambda: self.stop_requested,
+        )
         try:
-            return await admit_first(
-                self.spec.gate, plans, start=start, user_id=self.spec.user_id, skips=skips
-            )
-        except AppError as exc:  # e.g. the user's own budget is now spent
-            log.info("fallback_refused", message_id=str(self.message_id), code=exc.code)
-            return None
+            return await self._runner.run()
+        finally:
+            self.attempts = self._runner.attempts
+            self._first_token_at = self._runner.first_token_at
 
-    def _backoff(self, tries: int) -> float:
-        retry = self.spec.retry
-        ceiling = min(retry.max_backoff_seconds, retry.initial_backoff_seconds * 2 ** (tries - 1))
-        return random.uniform(0, ceiling)  # full jitter
-
-    async def _call(self, attempt: Attempt, admitted: Admitted) -> None:
-        """Stream one provider call into ``attempt``; settle its gate ticket in every case."""
-        candidate = admitted.plan.candidate
-        gate, ticket = self.spec.gate, admitted.ticket
-        last_save = time.monotonic()
-        try:
-            async for event in candidate.provider.stream_chat(admitted.plan.request):
-                if isinstance(event, TextDelta) and event.text:
-                    if self._first_token_at is None:
-                        self._first_token_at = time.monotonic()
-                    attempt.text.append(event.text)
-                    self.publish("delta", {"text": event.text})
-                    if time.monotonic() - last_save >= self._save_interval:
-                        last_save = time.monotonic()
-                        await self._save_partial(attempt.content)
-                elif isinstance(event, UsageReport):
-                    attempt.usage = event.usage
-            await ticket.succeeded(attempt.cost()[2])
-        except ProviderError as exc:
-            attempt.error = exc
-            attempt.status = MessageStatus.INCOMPLETE if attempt.text else MessageStatus.ERROR
-            await ticket.failed(attempt.cost()[2], unhealthy=isinstance(exc, UNHEALTHY))
-            await gate.note_error(candidate.provider_name, exc.code, exc.message)
-            retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
-            await gate.observe_upstream(
-                candidate.provider_name,
-                candidate.provider.last_rate_limit,
-                retry_after=retry_after,
-            )
-        except asyncio.CancelledError:
-            # Cancelled by stop() (the user asked) or by shutdown (the reply was cut short).
-            if self.stop_requested:
-                attempt.status = MessageStatus.CANCELLED
-            else:
-                attempt.status = MessageStatus.INCOMPLETE
-                attempt.error = GenerationInterrupted(
-                    "The server stopped before the reply was finished.",
-                    provider=candidate.provider_name,
-                )
-            await ticket.abandoned(attempt.cost()[2])
-        else:
-            await gate.observe_upstream(candidate.provider_name, candidate.provider.last_rate_limit)
-        attempt.ended = time.monotonic()
+    async def _delta(self, attempt: Attempt, text: str) -> None:
+        self.publish("delta", {"text": text})
+        if time.monotonic() - self._last_save >= self._save_interval:
+            self._last_save = time.monotonic()
+            await self._save_partial(attempt.content)
 
     async def _save_partial(self, content: str) -> None:
         try:
@@ -366,7 +253,7 @@ class Generation:
             output_tokens=tokens_out,
             cost_usd=amount,
             cost_exact=exact,
-            latency_ms=int(((attempt.ended or time.monotonic()) - attempt.started) * 1000),
+            latency_ms=attempt.latency_ms,
             # The conversation may have been deleted while the reply streamed.
             conversation_id=self.spec.conversation_id if exists else None,
             message_id=self.spec.message_id if exists else None,

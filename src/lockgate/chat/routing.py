@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from lockgate.chat.history import ContextTooLong, fit_to_context
 from lockgate.errors import AppError
+from lockgate.gate.budget import BudgetLimit
 from lockgate.gate.errors import BudgetExhausted, GateOverloaded, ProvidersUnavailable
 from lockgate.gate.service import Gate, Skip, Ticket, best_refusal
 from lockgate.providers.base import ChatMessage, ChatRequest, Provider
@@ -107,6 +108,7 @@ async def admit_first(
     start: int,
     user_id: uuid.UUID | None,
     skips: list[Skip],
+    extra_limits: Sequence[BudgetLimit] = (),
 ) -> Admitted | None:
     """The first plan from ``start`` that the gate admits (``None`` plans are passed over)."""
     for index in range(start, len(plans)):
@@ -119,6 +121,7 @@ async def admit_first(
                 user_id=user_id,
                 upper_bound=current.upper_bound,
                 tokens=current.tokens,
+                extra_limits=extra_limits,
             )
         except Skip as skip:
             skips.append(skip)

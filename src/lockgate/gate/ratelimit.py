@@ -309,7 +309,9 @@ class RateLimitMiddleware:
         try:
             _merge_headers(state, await self.limiter.check(HTTPConnection(scope)))
         except AppError as exc:
-            response = error_response(exc.status, exc.code, exc.message, exc.headers)
+            response = error_response(
+                exc.status, exc.code, exc.message, exc.headers, path=scope["path"]
+            )
             await response(scope, receive, send)
             return
 

@@ -223,6 +223,7 @@ class Gate:
         user_id: uuid.UUID | None,
         upper_bound: Decimal,
         tokens: int,
+        extra_limits: Sequence[BudgetLimit] = (),
     ) -> Ticket:
         """Admit one call to ``provider`` or raise :class:`Skip` / a client-facing AppError."""
         try:
@@ -235,7 +236,7 @@ class Gate:
                 await self.headroom.acquire(provider, tokens)
             except HeadroomUnavailable as exc:
                 log.warning("headroom_unavailable", provider=provider, error=str(exc))
-            reservation = await self._reserve(provider, user_id, upper_bound)
+            reservation = await self._reserve(provider, user_id, upper_bound, extra_limits)
             lease = await self._slot(provider)
         except NoHeadroom as exc:
             await self._undo(permit, reservation)
@@ -253,9 +254,13 @@ class Gate:
         return Ticket(self, provider, permit, reservation, lease)
 
     async def _reserve(
-        self, provider: str, user_id: uuid.UUID | None, upper_bound: Decimal
+        self,
+        provider: str,
+        user_id: uuid.UUID | None,
+        upper_bound: Decimal,
+        extra_limits: Sequence[BudgetLimit] = (),
     ) -> Reservation:
-        limits = self.budget_limits(provider, user_id)
+        limits = [*self.budget_limits(provider, user_id), *extra_limits]
         if not limits:  # no budget applies: nothing to hold, and no store to depend on
             return Reservation(id="", amount=upper_bound, scopes=(), expires_at=self.clock())
         try:
@@ -273,8 +278,9 @@ class Gate:
                     Skip(provider, "budget_exceeded", retry, detail=exc.scope, budget_error=exc)
                 ) from None
             period = "daily" if exc.scope.endswith(":daily") else "monthly"
+            whose = "This API key's" if exc.scope.startswith("key:") else "Your"
             raise BudgetExhausted(
-                f"Your {period} budget of ${exc.limit_usd} is spent "
+                f"{whose} {period} budget of ${exc.limit_usd} is spent "
                 f"(${exc.spent_usd} used, ${exc.reserved_usd} in flight; this call could cost up "
                 f"to ${exc.requested_usd}). It resets at {exc.resets_at.isoformat()}.",
                 resets_at=exc.resets_at,

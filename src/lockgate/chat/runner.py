@@ -1,0 +1,213 @@
+"""Running one model call through the gate: attempts, retries, fallbacks, settlement.
+
+Shared by chat replies (which save as they stream) and the ``/v1`` gateway (which relays).
+Before the first token a retryable failure is retried on the same candidate (full-jitter
+backoff), then the next candidate the gate admits is tried; after the first token nothing is
+retried — what the caller already received is never replaced. Every attempt settles its gate
+ticket (budget, breaker, lane) whatever happens, including cancellation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from lockgate.chat.routing import Admitted, Plan, admit_first
+from lockgate.errors import AppError
+from lockgate.gate.budget import BudgetLimit
+from lockgate.gate.config import RetrySettings
+from lockgate.gate.service import Gate, Skip
+from lockgate.models import MessageStatus
+from lockgate.observability.logging import get_logger
+from lockgate.providers.base import Finish, TextDelta, Usage, UsageReport
+from lockgate.providers.errors import (
+    ProviderBadResponse,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+from lockgate.providers.pricing import cost
+from lockgate.providers.tokenizer import estimate_tokens
+
+log = get_logger("lockgate.chat")
+Sleep = Callable[[float], Awaitable[None]]
+UNHEALTHY = (ProviderUnavailable, ProviderTimeout, ProviderBadResponse)
+
+
+class GenerationInterrupted(ProviderError):
+    """The server shut down (or the task was cancelled) before the reply was finished."""
+
+    code: ClassVar[str] = "interrupted"
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One provider call; each becomes a usage row."""
+
+    plan: Plan
+    started: float
+    text: list[str] = field(default_factory=list)
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    error: ProviderError | AppError | None = None
+    status: MessageStatus = MessageStatus.COMPLETE
+    ended: float = 0.0
+
+    @property
+    def content(self) -> str:
+        return "".join(self.text)
+
+    @property
+    def latency_ms(self) -> int:
+        return int(((self.ended or time.monotonic()) - self.started) * 1000)
+
+    def cost(self) -> tuple[int, int, Decimal, bool]:
+        """(input tokens, output tokens, cost, exact) — estimated if the provider reported none."""
+        price = self.plan.candidate.price
+        if self.usage is not None:
+            return self.usage.input_tokens, self.usage.output_tokens, cost(price, self.usage), True
+        if not self.text:
+            return 0, 0, Decimal(0), True
+        estimated = Usage(
+            input_tokens=sum(estimate_tokens(m.content) for m in self.plan.request.messages),
+            output_tokens=estimate_tokens(self.content),
+        )
+        return estimated.input_tokens, estimated.output_tokens, cost(price, estimated), False
+
+
+class CallRunner:
+    """Attempts until one succeeds, a token has been delivered, or no candidate is left."""
+
+    def __init__(
+        self,
+        gate: Gate,
+        plans: Sequence[Plan | None],
+        first: Admitted,
+        *,
+        user_id: uuid.UUID | None,
+        retry: RetrySettings,
+        sleep: Sleep,
+        on_delta: Callable[[Attempt, str], Awaitable[None] | None],
+        on_fallback: Callable[[dict[str, Any]], None] | None = None,
+        stopped: Callable[[], bool] = lambda: False,
+        extra_limits: Sequence[BudgetLimit] = (),
+    ) -> None:
+        self.gate = gate
+        self.plans = plans
+        self.first = first
+        self.user_id = user_id
+        self.retry = retry
+        self.sleep = sleep
+        self.on_delta = on_delta
+        self.on_fallback = on_fallback
+        self.stopped = stopped
+        self.extra_limits = extra_limits
+        self.attempts: list[Attempt] = []
+        self.first_token_at: float | None = None
+
+    async def run(self) -> Attempt:
+        admitted = self.first
+        tries = 1
+        skips: list[Skip] = []
+        while True:
+            attempt = Attempt(plan=admitted.plan, started=time.monotonic())
+            self.attempts.append(attempt)
+            await self._call(attempt, admitted)
+            error = attempt.error
+            if error is None or attempt.text or not isinstance(error, ProviderError):
+                return attempt
+            if self.stopped():
+                return attempt
+            same_again = error.retryable and not isinstance(error, ProviderRateLimited)
+            if same_again and tries < self.retry.attempts:
+                await self.sleep(self._backoff(tries))
+                tries += 1
+                again = await self._admit([admitted.plan], 0, skips)
+                if again is not None:
+                    admitted = Admitted(admitted.index, admitted.plan, again.ticket)
+                    continue
+            following = await self._admit(self.plans, admitted.index + 1, skips)
+            if following is None:
+                return attempt
+            if self.on_fallback is not None:
+                self.on_fallback(
+                    {
+                        "from_provider": admitted.plan.candidate.provider_name,
+                        "from_model": admitted.plan.candidate.model,
+                        "to_provider": following.plan.candidate.provider_name,
+                        "to_model": following.plan.candidate.model,
+                        "reason": error.code,
+                    }
+                )
+            admitted, tries = following, 1
+
+    async def _admit(
+        self, plans: Sequence[Plan | None], start: int, skips: list[Skip]
+    ) -> Admitted | None:
+        try:
+            return await admit_first(
+                self.gate,
+                plans,
+                start=start,
+                user_id=self.user_id,
+                skips=skips,
+                extra_limits=self.extra_limits,
+            )
+        except AppError as exc:  # e.g. the caller's own budget is now spent
+            log.info("fallback_refused", code=exc.code)
+            return None
+
+    def _backoff(self, tries: int) -> float:
+        ceiling = min(
+            self.retry.max_backoff_seconds, self.retry.initial_backoff_seconds * 2 ** (tries - 1)
+        )
+        return random.uniform(0, ceiling)
+
+    async def _call(self, attempt: Attempt, admitted: Admitted) -> None:
+        """Stream one provider call into ``attempt``; settle its gate ticket in every case."""
+        candidate = admitted.plan.candidate
+        gate, ticket = self.gate, admitted.ticket
+        try:
+            async for event in candidate.provider.stream_chat(admitted.plan.request):
+                if isinstance(event, TextDelta) and event.text:
+                    if self.first_token_at is None:
+                        self.first_token_at = time.monotonic()
+                    attempt.text.append(event.text)
+                    result = self.on_delta(attempt, event.text)
+                    if result is not None:
+                        await result
+                elif isinstance(event, UsageReport):
+                    attempt.usage = event.usage
+                elif isinstance(event, Finish):
+                    attempt.finish_reason = event.reason
+            await ticket.succeeded(attempt.cost()[2])
+        except ProviderError as exc:
+            attempt.error = exc
+            attempt.status = MessageStatus.INCOMPLETE if attempt.text else MessageStatus.ERROR
+            await ticket.failed(attempt.cost()[2], unhealthy=isinstance(exc, UNHEALTHY))
+            await gate.note_error(candidate.provider_name, exc.code, exc.message)
+            retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
+            await gate.observe_upstream(
+                candidate.provider_name, candidate.provider.last_rate_limit, retry_after=retry_after
+            )
+        except asyncio.CancelledError:
+            # Cancelled on purpose (stop, client gone) or by shutdown (cut short).
+            if self.stopped():
+                attempt.status = MessageStatus.CANCELLED
+            else:
+                attempt.status = MessageStatus.INCOMPLETE
+                attempt.error = GenerationInterrupted(
+                    "The server stopped before the reply was finished.",
+                    provider=candidate.provider_name,
+                )
+            await ticket.abandoned(attempt.cost()[2])
+        else:
+            await gate.observe_upstream(candidate.provider_name, candidate.provider.last_rate_limit)
+        attempt.ended = time.monotonic()
