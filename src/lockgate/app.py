@@ -29,6 +29,7 @@ from lockgate.gate.client_id import parse_networks
 from lockgate.gate.events import BudgetWarnings, log_transition
 from lockgate.gate.factory import build_gate, create_redis
 from lockgate.gate.ratelimit import HttpRateLimiter, RateLimitMiddleware
+from lockgate.gateway.endpoints import router as gateway_router
 from lockgate.health.endpoints import router as health_router
 from lockgate.health.providers import router as providers_health_router
 from lockgate.images.endpoints import router as images_router
@@ -140,6 +141,7 @@ def create_app(
     app.include_router(usage_router)
     app.include_router(images_router)
     app.include_router(keys_router)
+    app.include_router(gateway_router)
 
     # Added last = outermost: log → security headers → CORS → rate limit → body limit → app.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

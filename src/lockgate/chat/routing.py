@@ -9,9 +9,10 @@ most telling refusal is returned to the client.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from lockgate.chat.history import ContextTooLong, fit_to_context
 from lockgate.errors import AppError
@@ -80,6 +81,7 @@ def plan(
     *,
     max_tokens: int,
     temperature: float | None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Plan:
     """Raises :class:`ContextTooLong` when the newest turn does not fit this candidate."""
     limit = min(max_tokens, candidate.config.max_output_tokens)
@@ -91,7 +93,11 @@ def plan(
         model=candidate.model,
     )
     request = ChatRequest(
-        model=candidate.upstream, messages=history, max_tokens=limit, temperature=temperature
+        model=candidate.upstream,
+        messages=history,
+        max_tokens=limit,
+        temperature=temperature,
+        extra=extra or {},
     )
     return Plan(
         candidate=candidate,
@@ -160,16 +166,21 @@ def plans_for(
     *,
     max_tokens: int,
     temperature: float | None,
+    extra: Mapping[str, Any] | None = None,
 ) -> list[Plan | None]:
     """A plan per candidate; the primary must fit (its error is the client's), fallbacks may not."""
     plans: list[Plan | None] = []
     for index, candidate in enumerate(candidates):
         try:
-            plans.append(
-                plan(
-                    candidate, system_prompt, turns, max_tokens=max_tokens, temperature=temperature
-                )
+            fitted = plan(
+                candidate,
+                system_prompt,
+                turns,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                extra=extra,
             )
+            plans.append(fitted)
         except ContextTooLong:
             if index == 0:
                 raise

@@ -177,6 +177,7 @@ class HttpRateLimiter:
         rules = {GLOBAL: default, **(endpoint_limits or {})}
         self.rules = {scope: RateLimitRule.parse(scope, text) for scope, text in rules.items()}
         self.per_ip = RateLimitRule.parse(PER_IP, per_ip) if per_ip else None
+        self._custom: dict[tuple[str, str], RateLimitRule] = {}
         self.trusted_proxies = tuple(trusted_proxies)
         self.redis_failure: RedisFailure = redis_failure
         self.retry_interval = retry_interval
@@ -216,6 +217,13 @@ class HttpRateLimiter:
     async def check_key(self, key: str, scope: str = GLOBAL) -> RateLimitHeaders | None:
         """:meth:`check` for a caller that already knows the key (e.g. ``key:<virtual key id>``)."""
         return await self._enforce(self._targets(scope, key))
+
+    async def check_custom(self, scope: str, key: str, limit: str) -> RateLimitHeaders | None:
+        """Count one hit against an ad-hoc limit (e.g. a virtual key's own ``"60/minute"``)."""
+        rule = self._custom.get((scope, limit))
+        if rule is None:
+            rule = self._custom[(scope, limit)] = RateLimitRule.parse(scope, limit)
+        return await self._enforce([(item, ("http", scope, key)) for item in rule.items])
 
     def _targets(self, scope: str, key: str) -> list[_Target]:
         rule = self.rules.get(scope)

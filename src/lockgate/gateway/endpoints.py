@@ -1,0 +1,87 @@
+"""HTTP only: the OpenAI-compatible ``/v1`` API (chat completions, embeddings, images, models).
+
+Errors under ``/v1`` use OpenAI's shape and statuses, so the official SDKs raise their usual
+exceptions (``AuthenticationError``, ``PermissionDeniedError``, ``RateLimitError``, …).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response, StreamingResponse
+
+from lockgate.deps import StateDep
+from lockgate.gateway import wire
+from lockgate.gateway.auth import CurrentKey
+from lockgate.gateway.service import GatewayService
+from lockgate.providers.pricing import price_for
+
+router = APIRouter(prefix="/v1", tags=["gateway"])
+JSON_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+def get_service(request: Request, state: StateDep, key: CurrentKey) -> GatewayService:
+    return GatewayService(state, key, request)
+
+
+ServiceDep = Annotated[GatewayService, Depends(get_service)]
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+@router.post("/chat/completions", operation_id="createChatCompletion", openapi_extra=JSON_BODY)
+async def chat_completions(request: Request, service: ServiceDep) -> Response:
+    """OpenAI's chat completions, streamed (``stream: true``) or not."""
+    call = wire.parse_chat(wire.parse_json(await request.body()))
+    if call.stream:
+        events = await service.stream(call)
+        return StreamingResponse(
+            events,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    return _json(await service.complete(call))
+
+
+@router.post("/embeddings", operation_id="createEmbedding", openapi_extra=JSON_BODY)
+async def embeddings(request: Request, service: ServiceDep) -> Response:
+    return _json(await service.embed(wire.parse_json(await request.body())))
+
+
+@router.post("/images/generations", operation_id="createImage", openapi_extra=JSON_BODY)
+async def images(request: Request, service: ServiceDep) -> Response:
+    return _json(await service.images(wire.parse_json(await request.body())))
+
+
+@router.get("/models", operation_id="listGatewayModels")
+async def models(key: CurrentKey, state: StateDep) -> Response:
+    allowed = key.key.allowed_models
+    data = []
+    for name, model in state.config.file.models.items():
+        if allowed is not None and name not in allowed:
+            continue
+        price = price_for(model.upstream_name(name), model.price)
+        data.append(
+            {
+                "id": name,
+                "object": "model",
+                "created": 0,
+                "owned_by": model.provider,
+                "lockgate": {
+                    "kind": model.kind,
+                    "context_window": model.context_window,
+                    "input_per_mtok": str(price.input_per_mtok),
+                    "output_per_mtok": str(price.output_per_mtok),
+                },
+            }
+        )
+    return _json({"object": "list", "data": data})

@@ -1,0 +1,248 @@
+"""The official `openai` SDK (sync and async, streaming and not) against a real `lockgate serve`,
+to the simulated provider and to a small local OpenAI-format fake upstream."""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from tests.fixtures.fake_openai import REPLY, FakeOpenAI
+from tests.fixtures.serve import LockgateServer
+
+pytestmark = pytest.mark.slow
+PASSWORD = "correct horse battery staple"
+FAST = {"type": "simulated", "first_token_latency": 0.005, "tokens_per_second": 1000}
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, upstream: FakeOpenAI
+) -> Iterator[LockgateServer]:
+    config: dict[str, Any] = {
+        "providers": {
+            "sim": FAST,
+            "fake": {
+                "type": "openai",
+                "base_url": upstream.url,
+                "api_key_env": "FAKE_UPSTREAM_KEY",
+            },
+        },
+        "models": {
+            "sim-small": {"provider": "sim", "price": {"input_per_mtok": 1, "output_per_mtok": 2}},
+            "sim-embed": {"provider": "sim", "kind": "embedding"},
+            "sim-image": {"provider": "sim", "kind": "image", "image_sizes": ["256x256"]},
+            "fake-gpt": {"provider": "fake", "price": {"input_per_mtok": 1, "output_per_mtok": 2}},
+        },
+        "gate": {"rate_limits": {"default": "10000/minute", "per_ip": "10000/minute"}},
+    }
+    env = {"FAKE_UPSTREAM_KEY": "sk-upstream-secret"}
+    with LockgateServer(tmp_path_factory.mktemp("sdk"), config=config, env=env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def account(server: LockgateServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url) as client:
+        client.post(
+            "/api/v1/auth/register", json={"email": "dev@example.com", "password": PASSWORD}
+        )
+        client.headers["X-CSRF-Token"] = client.cookies["lockgate_csrf"]
+        yield client
+
+
+def new_key(account: httpx.Client, **settings: Any) -> dict[str, Any]:
+    response = account.post("/api/v1/keys", json={"name": "test", **settings})
+    assert response.status_code == 201, response.text
+    key: dict[str, Any] = response.json()
+    return key
+
+
+def sdk(server: LockgateServer, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
+
+
+def test_chat_completion(server: LockgateServer, account: httpx.Client) -> None:
+    client = sdk(server, new_key(account)["key"])
+    reply = client.chat.completions.create(
+        model="sim-small", messages=[{"role": "user", "content": "Hello there"}], max_tokens=20
+    )
+    assert reply.object == "chat.completion"
+    assert reply.choices[0].message.role == "assistant"
+    assert reply.choices[0].message.content
+    assert reply.choices[0].finish_reason in ("stop", "length")
+    assert reply.usage is not None
+    assert reply.usage.completion_tokens > 0
+
+
+def test_streaming_chat_with_usage(server: LockgateServer, account: httpx.Client) -> None:
+    client = sdk(server, new_key(account)["key"])
+    stream = client.chat.completions.create(
+        model="sim-small",
+        messages=[{"role": "user", "content": "Stream it [[tokens:12]]"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices]
+    assert text
+    assert finishes[-1] == "stop"
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens == 12
+
+
+async def test_async_client_streaming_and_not(
+    server: LockgateServer, account: httpx.Client
+) -> None:
+    key = new_key(account)["key"]
+    async with openai.AsyncOpenAI(
+        base_url=f"{server.url}/v1", api_key=key, max_retries=0
+    ) as client:
+        reply = await client.chat.completions.create(
+            model="sim-small", messages=[{"role": "user", "content": "async"}], max_tokens=10
+        )
+        assert reply.choices[0].message.content
+        stream = await client.chat.completions.create(
+            model="sim-small", messages=[{"role": "user", "content": "async stream"}], stream=True
+        )
+        text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+        assert text
+
+
+def test_through_an_openai_format_upstream(
+    server: LockgateServer, account: httpx.Client, upstream: FakeOpenAI
+) -> None:
+    client = sdk(server, new_key(account)["key"])
+    reply = client.chat.completions.create(
+        model="fake-gpt",
+        messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}],
+        seed=42,
+        response_format={"type": "text"},
+    )
+    assert reply.choices[0].message.content == "".join(REPLY)
+    assert reply.usage is not None
+    assert reply.usage.total_tokens == 15
+    sent = upstream.requests[-1]
+    assert sent["stream"] is True
+    assert sent["stream_options"] == {"include_usage": True}
+    assert (sent["seed"], sent["response_format"]) == (42, {"type": "text"})  # passed through
+    assert upstream.headers[-1]["authorization"] == "Bearer sk-upstream-secret"
+    stream = client.chat.completions.create(
+        model="fake-gpt", messages=[{"role": "user", "content": "hi"}], stream=True
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "".join(REPLY)
+
+
+def test_embeddings_images_and_models(server: LockgateServer, account: httpx.Client) -> None:
+    client = sdk(server, new_key(account)["key"])
+    vectors = client.embeddings.create(model="sim-embed", input=["a cat", "a dog"])
+    assert [d.index for d in vectors.data] == [0, 1]
+    assert len(vectors.data[0].embedding) > 8
+    image = client.images.generate(model="sim-image", prompt="a lighthouse", size="256x256")
+    assert image.data is not None
+    assert base64.b64decode(image.data[0].b64_json or "").startswith(b"\x89PNG")
+    ids = {m.id for m in client.models.list()}
+    assert {"sim-small", "fake-gpt", "sim-embed"} <= ids
+
+
+def test_invalid_key_is_authentication_error(server: LockgateServer) -> None:
+    with pytest.raises(openai.AuthenticationError) as info:
+        sdk(server, "lg-not-a-real-key").models.list()
+    assert info.value.code == "invalid_api_key"
+
+
+def test_revoked_key_is_authentication_error(server: LockgateServer, account: httpx.Client) -> None:
+    key = new_key(account)
+    client = sdk(server, key["key"])
+    client.models.list()
+    account.delete(f"/api/v1/keys/{key['id']}")
+    with pytest.raises(openai.AuthenticationError) as info:
+        client.models.list()
+    assert info.value.code == "revoked_api_key"
+
+
+def test_expired_key_is_authentication_error(server: LockgateServer, account: httpx.Client) -> None:
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    key = new_key(account, expires_at=soon)
+    # Move the expiry into the past in the server's database instead of waiting for it.
+    database = Path(server.workdir) / "data" / "lockgate.db"
+    with sqlite3.connect(database) as db:
+        db.execute(
+            "UPDATE api_keys SET expires_at = '2000-01-01 00:00:00.000000' WHERE id = ?",
+            (key["id"].replace("-", ""),),
+        )
+    with pytest.raises(openai.AuthenticationError) as info:
+        sdk(server, key["key"]).models.list()
+    assert info.value.code == "expired_api_key"
+
+
+def test_model_the_key_may_not_use_is_permission_denied(
+    server: LockgateServer, account: httpx.Client
+) -> None:
+    client = sdk(server, new_key(account, allowed_models=["sim-small"])["key"])
+    with pytest.raises(openai.PermissionDeniedError):
+        client.chat.completions.create(
+            model="fake-gpt", messages=[{"role": "user", "content": "x"}]
+        )
+    assert {m.id for m in client.models.list()} == {"sim-small"}
+
+
+def test_exhausted_key_budget_is_rate_limit_error(
+    server: LockgateServer, account: httpx.Client
+) -> None:
+    client = sdk(server, new_key(account, daily_budget_usd="0.00001")["key"])
+    with pytest.raises(openai.RateLimitError) as info:
+        client.chat.completions.create(
+            model="sim-small", messages=[{"role": "user", "content": "x"}], max_tokens=100
+        )
+    assert info.value.code == "budget_exceeded"
+
+
+def test_key_rate_limit_is_rate_limit_error(server: LockgateServer, account: httpx.Client) -> None:
+    client = sdk(server, new_key(account, rpm=2)["key"])
+    for _ in range(2):
+        client.chat.completions.create(
+            model="sim-small", messages=[{"role": "user", "content": "x"}], max_tokens=5
+        )
+    with pytest.raises(openai.RateLimitError) as info:
+        client.chat.completions.create(
+            model="sim-small", messages=[{"role": "user", "content": "x"}], max_tokens=5
+        )
+    assert info.value.code == "rate_limited"
+
+
+def test_bad_request_is_bad_request_error(server: LockgateServer, account: httpx.Client) -> None:
+    client = sdk(server, new_key(account)["key"])
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="sim-small", messages=[], max_tokens=5)
+    assert info.value.param == "messages"
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
+
+
+def test_usage_rows_carry_the_key(server: LockgateServer, account: httpx.Client) -> None:
+    key = new_key(account)
+    sdk(server, key["key"]).chat.completions.create(
+        model="sim-small", messages=[{"role": "user", "content": "count me"}], max_tokens=5
+    )
+    with sqlite3.connect(Path(server.workdir) / "data" / "lockgate.db") as db:
+        rows = db.execute(
+            "SELECT kind, outcome FROM usage_records WHERE api_key_id = ?",
+            (key["id"].replace("-", ""),),
+        ).fetchall()
+    assert rows == [("chat", "ok")]
