@@ -18,6 +18,10 @@ fi
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
   packages+=(postgresql)
 fi
+# Prometheus and promtool: the observability tests check the alert rules and run a real server.
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+  packages+=(prometheus)
+fi
 
 # --- Browser for the end-to-end tests (Playwright drives Debian's chromium) -----------------------
 # Added by the browser-tests issue, e.g.:
@@ -25,7 +29,7 @@ fi
 # ---------------------------------------------------------------------------------------------------
 
 if [ ${#packages[@]} -eq 0 ]; then
-  echo "ensure-test-deps: PostgreSQL and Redis are installed"
+  echo "ensure-test-deps: PostgreSQL, Redis and Prometheus are installed"
   exit 0
 fi
 
@@ -72,4 +76,5 @@ done
 command -v redis-server >/dev/null 2>&1 || { echo "ensure-test-deps: redis-server still missing" >&2; exit 1; }
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
   || { echo "ensure-test-deps: PostgreSQL still missing" >&2; exit 1; }
+command -v promtool >/dev/null 2>&1 || { echo "ensure-test-deps: promtool still missing" >&2; exit 1; }
 echo "ensure-test-deps: installed ${packages[*]}"

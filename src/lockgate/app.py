@@ -26,7 +26,7 @@ from lockgate.conversations.endpoints import router as conversations_router
 from lockgate.db.engine import create_engine, create_sessionmaker
 from lockgate.error_handlers import install_error_handlers
 from lockgate.gate.client_id import parse_networks
-from lockgate.gate.events import BudgetWarnings, log_transition
+from lockgate.gate.events import BreakerTransitions, BudgetWarnings, GaugeRefresher
 from lockgate.gate.factory import build_gate, create_redis
 from lockgate.gate.ratelimit import HttpRateLimiter, RateLimitMiddleware
 from lockgate.gateway.endpoints import router as gateway_router
@@ -35,6 +35,10 @@ from lockgate.health.providers import router as providers_health_router
 from lockgate.images.endpoints import router as images_router
 from lockgate.keys.endpoints import router as keys_router
 from lockgate.middleware import BodyLimitMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
+from lockgate.observability.metrics import Metrics
+from lockgate.observability.sentry import init_sentry
+from lockgate.observability.tracing import Tracing, configure_tracing
+from lockgate.observability.wiring import install, running
 from lockgate.providers.registry import ProviderRegistry, Sleep
 from lockgate.ratelimit import LoginLimiter
 from lockgate.settings import Config, load_config
@@ -49,9 +53,14 @@ def create_app(
     passwords: PasswordHashing | None = None,
     provider_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     provider_sleep: Sleep | None = None,
+    tracing: Tracing | None = None,
+    metrics: Metrics | None = None,
 ) -> FastAPI:
     """Build the app. Tests inject the clock, cheap hashing, provider transports and sleep."""
     settings = config.settings
+    metrics = metrics or Metrics(multiprocess_dir=settings.prometheus_multiproc_dir)
+    for name in config.file.providers:
+        metrics.declare_provider(name)
     rate_limits = config.file.gate.rate_limits
     trusted = parse_networks(settings.trusted_proxies)
     http_limiter = HttpRateLimiter(
@@ -67,6 +76,7 @@ def create_app(
         trusted_proxies=trusted,
         redis_failure=rate_limits.redis_failure,
     )
+    http_limiter.on_reject = metrics.rate_limited
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
@@ -78,7 +88,7 @@ def create_app(
             transports=provider_transports,
             sleep=provider_sleep,
         )
-        warnings = BudgetWarnings(config.file.gate.budgets.warn_webhook_url)
+        warnings = BudgetWarnings(config.file.gate.budgets.warn_webhook_url, metrics=metrics)
         state = AppState(
             config=config,
             engine=engine,
@@ -97,8 +107,10 @@ def create_app(
                 redis=redis,
                 clock=clock,
                 on_threshold=warnings,
-                on_transition=log_transition,
+                on_transition=BreakerTransitions(metrics),
+                metrics=metrics,
             ),
+            metrics=metrics,
             redis=redis,
             trusted_proxies=trusted,
         )
@@ -110,8 +122,20 @@ def create_app(
         )
         if not settings.redis_url:
             await state.chat.recover_orphans()
+        state.gate.backpressure.start_refresher(
+            interval=config.file.gate.gauge_refresh_seconds,
+            on_refresh=GaugeRefresher(state.gate, metrics, list(config.file.providers)),
+        )
         try:
-            yield {"lockgate": state}
+            async with running(
+                metrics,
+                tracing=tracing,
+                engine=engine,
+                metrics_port=settings.metrics_port,
+                metrics_host=settings.metrics_host,
+                metrics_token=settings.metrics_token,
+            ):
+                yield {"lockgate": state}
         finally:
             await state.chat.shutdown(grace=settings.shutdown_grace_seconds)
             await state.gate.aclose()
@@ -156,6 +180,13 @@ def create_app(
         )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
+    install(
+        app,
+        metrics,
+        tracing=tracing,
+        metrics_token=settings.metrics_token,
+        serve_on_app=settings.metrics_port is None,
+    )
     return app
 
 
@@ -164,9 +195,11 @@ def app_factory() -> FastAPI:
     from lockgate.observability.logging import configure_logging
 
     config = load_config()
+    settings = config.settings
     configure_logging(
-        config.settings.log_level,
-        config.settings.log_format,
-        production=config.settings.env == "production",
+        settings.log_level, settings.log_format, production=settings.env == "production"
     )
-    return create_app(config)
+    dsn = settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None
+    init_sentry(dsn, settings.env, settings.sentry_scrub_content)
+    tracing = configure_tracing("lockgate", environ=config.environ)
+    return create_app(config, tracing=tracing)

@@ -105,6 +105,18 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
+    if workers > 1:
+        if settings.prometheus_multiproc_dir is None:
+            typer.secho(
+                "Several workers need PROMETHEUS_MULTIPROC_DIR (an empty directory) so /metrics "
+                "adds up every worker's numbers.",
+                fg=typer.colors.RED,
+                err=True,
+            )
+            raise typer.Exit(2)
+        from lockgate.observability.metrics import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(settings.prometheus_multiproc_dir)
     if settings.migrate_on_start:
         asyncio.run(_migrate(config))
     uvicorn.run(
@@ -129,6 +141,7 @@ async def _create_user(config: Config, email: str, password: str, admin: bool) -
     from lockgate.clock import system_clock
     from lockgate.db.engine import create_engine, create_sessionmaker
     from lockgate.gate.factory import build_gate
+    from lockgate.observability.metrics import Metrics
     from lockgate.providers.registry import ProviderRegistry
     from lockgate.ratelimit import LoginLimiter
     from lockgate.state import AppState
@@ -144,6 +157,7 @@ async def _create_user(config: Config, email: str, password: str, admin: bool) -
             login_limiter=LoginLimiter("1000/second", "1000/second"),
             providers=ProviderRegistry({}, {}),
             gate=build_gate(config.file.gate, [], redis=None, clock=system_clock),
+            metrics=Metrics(),
         )
         async with state.sessionmaker() as db:
             user = await AuthService(state, db).register(email, password, None, admin=admin)

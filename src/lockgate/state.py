@@ -12,6 +12,7 @@ from lockgate.auth.security import PasswordHashing
 from lockgate.clock import Clock
 from lockgate.gate.client_id import IPNetwork
 from lockgate.gate.service import Gate
+from lockgate.observability.metrics import Metrics
 from lockgate.providers.registry import ProviderRegistry
 from lockgate.ratelimit import LoginLimiter
 from lockgate.settings import Config
@@ -30,6 +31,7 @@ class AppState:
     login_limiter: LoginLimiter
     providers: ProviderRegistry
     gate: Gate
+    metrics: Metrics
     redis: Redis | None = None
     trusted_proxies: tuple[IPNetwork, ...] = ()
     chat: ChatManager | None = None

@@ -176,6 +176,7 @@ class Generation:
             on_delta=self._delta,
             on_fallback=lambda info: self.publish("fallback", info),
             stopped=lambda: self.stop_requested,
+            metrics=self.spec.gate.metrics,
         )
         try:
             return await self._runner.run()

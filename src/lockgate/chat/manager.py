@@ -21,6 +21,7 @@ from lockgate.chat.generation import Generation, GenerationSpec
 from lockgate.clock import Clock
 from lockgate.models import Message, MessageStatus
 from lockgate.observability.logging import get_logger
+from lockgate.observability.sentry import report_exception
 
 log = get_logger("lockgate.chat")
 
@@ -54,8 +55,9 @@ class ChatManager:
     async def _run(self, generation: Generation) -> None:
         try:
             await generation.run()
-        except Exception:  # a bug: log it, never leave listeners hanging
+        except Exception as exc:  # a bug: log and report it, never leave listeners hanging
             log.exception("generation_failed", message_id=str(generation.message_id))
+            report_exception(exc)
             generation.finished = True
             generation.publish(
                 "error",

@@ -25,6 +25,8 @@ from lockgate.gate.config import RetrySettings
 from lockgate.gate.service import Gate, Skip
 from lockgate.models import MessageStatus
 from lockgate.observability.logging import get_logger
+from lockgate.observability.metrics import Metrics
+from lockgate.observability.tracing import ProviderSpan, provider_span
 from lockgate.providers.base import Finish, TextDelta, Usage, UsageReport
 from lockgate.providers.errors import (
     ProviderBadResponse,
@@ -59,6 +61,7 @@ class Attempt:
     error: ProviderError | AppError | None = None
     status: MessageStatus = MessageStatus.COMPLETE
     ended: float = 0.0
+    first_token_at: float | None = None
 
     @property
     def content(self) -> str:
@@ -98,6 +101,7 @@ class CallRunner:
         on_fallback: Callable[[dict[str, Any]], None] | None = None,
         stopped: Callable[[], bool] = lambda: False,
         extra_limits: Sequence[BudgetLimit] = (),
+        metrics: Metrics | None = None,
     ) -> None:
         self.gate = gate
         self.plans = plans
@@ -109,6 +113,7 @@ class CallRunner:
         self.on_fallback = on_fallback
         self.stopped = stopped
         self.extra_limits = extra_limits
+        self.metrics = metrics
         self.attempts: list[Attempt] = []
         self.first_token_at: float | None = None
 
@@ -171,14 +176,51 @@ class CallRunner:
         return random.uniform(0, ceiling)
 
     async def _call(self, attempt: Attempt, admitted: Admitted) -> None:
-        """Stream one provider call into ``attempt``; settle its gate ticket in every case."""
+        """One provider call, traced (GenAI conventions) and measured; its ticket is settled."""
+        candidate = admitted.plan.candidate
+        request = admitted.plan.request
+        with provider_span(
+            candidate.provider.kind,
+            request.model,
+            max_tokens=request.max_tokens,
+            candidate=admitted.index,
+        ) as span:
+            first_token: float | None = None
+            try:
+                await self._stream(attempt, admitted, span)
+            finally:
+                attempt.ended = time.monotonic()
+                tokens_in, tokens_out, amount, _ = attempt.cost()
+                span.record_usage(tokens_in, tokens_out)
+                span.record_cost(amount)
+                if attempt.finish_reason:
+                    span.record_finish([attempt.finish_reason])
+                if attempt.error is not None:
+                    span.record_error(attempt.error.code)
+                if self.metrics is not None:
+                    first_token = attempt.first_token_at
+                    self.metrics.observe_provider_call(
+                        candidate.provider_name,
+                        candidate.model,
+                        _outcome(attempt),
+                        attempt.ended - attempt.started,
+                        first_token - attempt.started if first_token is not None else None,
+                        tokens_in,
+                        tokens_out,
+                        amount,
+                    )
+
+    async def _stream(self, attempt: Attempt, admitted: Admitted, span: ProviderSpan) -> None:
         candidate = admitted.plan.candidate
         gate, ticket = self.gate, admitted.ticket
         try:
             async for event in candidate.provider.stream_chat(admitted.plan.request):
                 if isinstance(event, TextDelta) and event.text:
+                    if attempt.first_token_at is None:
+                        attempt.first_token_at = time.monotonic()
+                        span.first_token()
                     if self.first_token_at is None:
-                        self.first_token_at = time.monotonic()
+                        self.first_token_at = attempt.first_token_at
                     attempt.text.append(event.text)
                     result = self.on_delta(attempt, event.text)
                     if result is not None:
@@ -210,4 +252,13 @@ class CallRunner:
             await ticket.abandoned(attempt.cost()[2])
         else:
             await gate.observe_upstream(candidate.provider_name, candidate.provider.last_rate_limit)
-        attempt.ended = time.monotonic()
+
+
+def _outcome(attempt: Attempt) -> str:
+    if attempt.error is None:
+        return "cancelled" if attempt.status == MessageStatus.CANCELLED else "success"
+    return {
+        "provider_rate_limited": "rate_limited",
+        "provider_timeout": "timeout",
+        "interrupted": "cancelled",
+    }.get(attempt.error.code, "error")

@@ -40,8 +40,7 @@ ConversationsLimit = Annotated[None, Depends(endpoint_limit("conversations"))]
     responses=error_responses(401, 403, 422),
 )
 async def create_conversation(
-    body: ConversationCreate, user: CurrentUser, service: ServiceDep,
-    _limit: ConversationsLimit
+    body: ConversationCreate, user: CurrentUser, service: ServiceDep, _limit: ConversationsLimit
 ) -> ConversationOut:
     conversation = await service.create(user.id, body)
     await service.db.commit()
@@ -97,8 +96,11 @@ async def list_messages(
     responses=error_responses(401, 403, 404, 422),
 )
 async def update_conversation(
-    conversation_id: uuid.UUID, body: ConversationUpdate, user: CurrentUser, service: ServiceDep,
-    _limit: ConversationsLimit
+    conversation_id: uuid.UUID,
+    body: ConversationUpdate,
+    user: CurrentUser,
+    service: ServiceDep,
+    _limit: ConversationsLimit,
 ) -> ConversationOut:
     """Rename and/or set the system prompt."""
     conversation = await service.update(conversation_id, user.id, body)
@@ -113,8 +115,7 @@ async def update_conversation(
     responses=error_responses(401, 403, 404),
 )
 async def delete_conversation(
-    conversation_id: uuid.UUID, user: CurrentUser, service: ServiceDep,
-    _limit: ConversationsLimit
+    conversation_id: uuid.UUID, user: CurrentUser, service: ServiceDep, _limit: ConversationsLimit
 ) -> None:
     """Delete a conversation and, with it, every message."""
     await service.delete(conversation_id, user.id)

@@ -18,6 +18,7 @@ from lockgate.gate.headroom import HeadroomLimits, MemoryHeadroom
 from lockgate.gate.headroom_redis import RedisHeadroom
 from lockgate.gate.service import Gate
 from lockgate.observability.logging import get_logger
+from lockgate.observability.metrics import Metrics
 
 log = get_logger("lockgate.gate")
 Transition = Callable[[str, object, object], Awaitable[None] | None]
@@ -59,6 +60,7 @@ def build_gate(
     clock: Clock,
     on_threshold: Callable[[BudgetStatus, float], Awaitable[None] | None] | None = None,
     on_transition: Transition | None = None,
+    metrics: Metrics | None = None,
 ) -> Gate:
     lanes = {
         name: LaneConfig(
@@ -81,6 +83,7 @@ def build_gate(
             headroom=MemoryHeadroom(headroom_limits, clock=clock),
             backpressure=MemoryBackpressure(lanes),
             clock=clock,
+            metrics=metrics,
         )
     gate = Gate(
         config,
@@ -91,6 +94,7 @@ def build_gate(
         headroom=RedisHeadroom(redis, headroom_limits, clock=clock),
         backpressure=RedisBackpressure(redis, lanes, clock=clock),
         clock=clock,
+        metrics=metrics,
     )
     gate.share_last_errors(redis)
     return gate

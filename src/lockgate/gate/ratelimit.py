@@ -178,6 +178,8 @@ class HttpRateLimiter:
         self.rules = {scope: RateLimitRule.parse(scope, text) for scope, text in rules.items()}
         self.per_ip = RateLimitRule.parse(PER_IP, per_ip) if per_ip else None
         self._custom: dict[tuple[str, str], RateLimitRule] = {}
+        self.on_reject: Callable[[str], None] | None = None
+        """Called with the scope of every refusal (metrics)."""
         self.trusted_proxies = tuple(trusted_proxies)
         self.redis_failure: RedisFailure = redis_failure
         self.retry_interval = retry_interval
@@ -238,6 +240,8 @@ class HttpRateLimiter:
         try:
             for item, ids in targets:
                 if not await self._limiter.hit(item, *ids):
+                    if self.on_reject is not None:
+                        self.on_reject(ids[1])
                     stats = await self._limiter.get_window_stats(item, *ids)
                     wait = max(1, math.ceil(stats.reset_time - time.time()))
                     raise RateLimited(

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -46,6 +46,7 @@ from lockgate.gate.config import GateConfig
 from lockgate.gate.errors import BudgetExhausted, BudgetStoreUnavailable
 from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
 from lockgate.observability.logging import get_logger
+from lockgate.observability.metrics import Metrics, ScopeKind
 from lockgate.providers.base import RateLimitInfo
 
 log = get_logger("lockgate.gate")
@@ -110,6 +111,9 @@ class Ticket:
         try:
             if self.reservation.scopes and cost > 0:
                 await gate.budgets.settle(self.reservation, cost)
+                if gate.metrics is not None:
+                    for kind in {scope_kind(limit.scope) for limit in self.reservation.limits}:
+                        gate.metrics.budget_settled(kind, cost)
             elif self.reservation.scopes:
                 await gate.budgets.refund(self.reservation)
         except BudgetUnavailable as exc:
@@ -137,6 +141,7 @@ class Gate:
         backpressure: BackpressureManager,
         clock: Clock,
         on_skip: Callable[[Skip], Awaitable[None] | None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
         self.budgets = budgets
@@ -145,6 +150,7 @@ class Gate:
         self.backpressure = backpressure
         self.clock = clock
         self._on_skip = on_skip
+        self.metrics = metrics
         self._last_errors: dict[str, LastError] = {}
         self._limits: dict[tuple[str, uuid.UUID | None], list[BudgetLimit]] = {}
         self._redis: Redis | None = None
@@ -245,6 +251,8 @@ class Gate:
             ) from None
         except Overloaded as exc:
             await self._undo(permit, reservation)
+            if self.metrics is not None:
+                self.metrics.shed(provider, exc.reason)
             raise await self._skip(
                 Skip(provider, "overloaded", exc.retry_after, detail=exc.reason)
             ) from None
@@ -264,13 +272,16 @@ class Gate:
         if not limits:  # no budget applies: nothing to hold, and no store to depend on
             return Reservation(id="", amount=upper_bound, scopes=(), expires_at=self.clock())
         try:
-            return await self.budgets.reserve(
+            reservation = await self.budgets.reserve(
                 limits, upper_bound, lease_seconds=self.config.budgets.lease_seconds
             )
         except BudgetUnavailable:
             log.error("budget_unavailable", provider=provider)
+            self._count_reservation(limits, "unavailable")
             raise BudgetStoreUnavailable() from None
         except BudgetExceeded as exc:
+            if self.metrics is not None:
+                self.metrics.budget_reservation(scope_kind(exc.scope), "rejected")
             now = self.clock()
             if exc.scope.startswith("provider:"):
                 retry = max(1.0, (exc.resets_at - now).total_seconds())
@@ -286,6 +297,14 @@ class Gate:
                 resets_at=exc.resets_at,
                 now=now,
             ) from None
+
+        self._count_reservation(limits, "reserved")
+        return reservation
+
+    def _count_reservation(self, limits: Sequence[BudgetLimit], result: str) -> None:
+        if self.metrics is not None:
+            for kind in {scope_kind(limit.scope) for limit in limits}:
+                self.metrics.budget_reservation(kind, result)  # type: ignore[arg-type]
 
     async def _slot(self, provider: str) -> Lease | None:
         try:
@@ -325,6 +344,12 @@ class Gate:
             await self.headroom.observe(provider, info, retry_after=retry_after)
         except HeadroomUnavailable as exc:
             log.warning("headroom_unavailable", provider=provider, error=str(exc))
+
+
+def scope_kind(scope: str) -> ScopeKind:
+    """``provider:openai:daily`` → ``provider`` (metrics label: never the id itself)."""
+    kind = scope.split(":", 1)[0]
+    return cast("ScopeKind", kind if kind in ("provider", "user", "key") else "user")
 
 
 def _text(value: bytes | str) -> str:

@@ -141,6 +141,7 @@ class GatewayService:
             on_delta=relay,
             stopped=lambda: self._stopped,
             extra_limits=self.key.budget_limits(self.tz),
+            metrics=self.state.metrics,
         )
 
     async def record(self, runner: CallRunner) -> None:

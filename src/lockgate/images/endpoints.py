@@ -47,6 +47,7 @@ FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 ImagesLimit = Annotated[None, Depends(endpoint_limit("images"))]
 
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,

@@ -81,7 +81,9 @@ def token_matches(authorization: str | None, token: SecretStr | None) -> bool:
         return True
     scheme, _, credentials = (authorization or "").partition(" ")
     expected = token.get_secret_value().encode()
-    return scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), expected)
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        credentials.strip().encode(), expected
+    )
 
 
 def metrics_router(

@@ -42,6 +42,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
     multiprocess,
     values,
@@ -98,6 +99,9 @@ class Metrics:
                 "mode: PROMETHEUS_MULTIPROC_DIR must be in the environment before it is imported"
             )
         self._dir = multiprocess_dir
+        # The ``*_created`` timestamp series double the exposition for no dashboard's use. The
+        # switch is prometheus_client's own, process-wide and idempotent.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self._budget_ratio = Gauge(
@@ -311,13 +315,15 @@ class Metrics:
         if not self.multiprocess:
             return generate_latest(self.registry), CONTENT_TYPE_LATEST
         merged = CollectorRegistry()
-        multiprocess.MultiProcessCollector(merged, path=str(self._dir) if self._dir else None)
+        path = str(self._dir) if self._dir else None
+        multiprocess.MultiProcessCollector(merged, path=path)  # type: ignore[no-untyped-call]
         return generate_latest(merged), CONTENT_TYPE_LATEST
 
     def close(self) -> None:
         """At worker shutdown: drop this process's ``live*`` gauges from the merged view."""
         if self.multiprocess:
-            multiprocess.mark_process_dead(os.getpid(), str(self._dir) if self._dir else None)
+            path = str(self._dir) if self._dir else None
+            multiprocess.mark_process_dead(os.getpid(), path)  # type: ignore[no-untyped-call]
 
 
 def _check(value: str, allowed: tuple[str, ...], what: str) -> None:

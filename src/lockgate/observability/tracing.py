@@ -98,23 +98,25 @@ class Tracing:
 
         app.add_middleware(TraceIdMiddleware)  # inside the OTel middleware: the span is current
         FastAPIInstrumentor.instrument_app(
-            app, tracer_provider=self.provider, excluded_urls=self.excluded_urls
+            app,
+            tracer_provider=self.provider,
+            excluded_urls=self.excluded_urls,
+            exclude_spans=["receive", "send"],  # one span per SSE chunk otherwise
         )
 
     def instrument_engine(self, engine: AsyncEngine) -> None:
         """Spans for every SQL statement of `engine` (call once per engine)."""
         if self.provider is None:
             return
-        from opentelemetry.instrumentation.sqlalchemy.engine import (  # type: ignore[import-untyped]
-            EngineTracer,
-        )
+        from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
         from opentelemetry.metrics import get_meter
 
         usage = get_meter(INSTRUMENTATION_NAME).create_up_down_counter(
             "db.client.connections.usage", unit="connections"
         )
         tracer = self.provider.get_tracer("opentelemetry.instrumentation.sqlalchemy")
-        self._engines.append(EngineTracer(tracer, engine.sync_engine, usage))
+        engine_tracer = EngineTracer(tracer, engine.sync_engine, usage)  # type: ignore[no-untyped-call]
+        self._engines.append(engine_tracer)
 
     def shutdown(self) -> None:
         """Flush and stop the exporters (the process's last spans are not lost)."""
@@ -218,7 +220,9 @@ class ProviderSpan:
         self.span.set_attribute("gen_ai.usage.input_tokens", input_tokens)
         self.span.set_attribute("gen_ai.usage.output_tokens", output_tokens)
 
-    def record_finish(self, finish_reasons: Sequence[str], response_model: str | None = None) -> None:
+    def record_finish(
+        self, finish_reasons: Sequence[str], response_model: str | None = None
+    ) -> None:
         self.span.set_attribute("gen_ai.response.finish_reasons", list(finish_reasons))
         if response_model:
             self.span.set_attribute("gen_ai.response.model", response_model)
@@ -228,6 +232,11 @@ class ProviderSpan:
 
     def first_token(self) -> None:
         self.span.add_event("gen_ai.first_token")
+
+    def record_error(self, code: str) -> None:
+        """A failure the caller handles (retry, fallback) but the trace must still show."""
+        self.span.set_attribute("error.type", code)
+        self.span.set_status(Status(StatusCode.ERROR, code))
 
 
 @contextmanager

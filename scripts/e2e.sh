@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Browser tests: start a real Lockgate (SQLite, simulated provider) on a free port with a fresh
+# data dir, run Playwright (Debian's chromium) against it, stop it. Extra arguments go to
+# `playwright test` (e.g. scripts/e2e.sh -g "xss").
+#
+# The UI must be built first (`make ui`). While create_app does not mount src/lockgate/web/ yet,
+# the server is started through frontend/e2e/serve_with_ui.py, which adds exactly that mount.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+export NEXT_TELEMETRY_DISABLED=1
+
+chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
+if [ ! -x "$chromium" ]; then
+  echo "e2e: $chromium not found; install Debian's browser: apt-get install -y chromium" >&2
+  exit 1
+fi
+[ -f src/lockgate/web/index.html ] || { echo "e2e: no built UI in src/lockgate/web; run \`make ui\`" >&2; exit 1; }
+[ -x .venv/bin/python ] || { echo "e2e: .venv missing; run \`make run\` or \`make test\` once" >&2; exit 1; }
+
+tmp=$(mktemp -d -t lockgate-e2e.XXXXXX)
+pid=""
+cleanup() {
+  status=$?
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  if [ "$status" -ne 0 ] && [ -f "$tmp/server.log" ]; then
+    echo "e2e: last lines of the server log:" >&2
+    tail -n 40 "$tmp/server.log" >&2 || true
+  fi
+  rm -rf "$tmp"
+  exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+# Fast, deterministic simulated replies; prices so that every answer has a visible cost.
+cat >"$tmp/lockgate.yaml" <<'YAML'
+providers:
+  simulated:
+    type: simulated
+    first_token_latency: 0.05
+    tokens_per_second: 30
+models:
+  sim-small:
+    provider: simulated
+    label: Simulated small
+    context_window: 8192
+    max_output_tokens: 2048
+    price: {input_per_mtok: 0.15, output_per_mtok: 0.6}
+  sim-large:
+    provider: simulated
+    label: Simulated large
+    context_window: 32768
+    max_output_tokens: 4096
+    price: {input_per_mtok: 2.5, output_per_mtok: 10}
+  sim-image:
+    provider: simulated
+    kind: image
+    label: Simulated images
+    image_sizes: ["256x256", "512x512"]
+    price: {per_image: 0.02}
+default_model: sim-small
+gate:
+  budgets:
+    providers: {simulated: {daily_usd: 5}}
+  # Several users sign in from 127.0.0.1 within a minute: the limits must not be what is tested.
+  rate_limits:
+    default: 6000/minute
+    chat: 6000/minute
+    images: 6000/minute
+    conversations: 6000/minute
+    auth: 6000/minute
+    per_ip: 60000/minute
+YAML
+
+port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+export LOCKGATE_DATA_DIR="$tmp/data"
+export LOCKGATE_CONFIG_FILE="$tmp/lockgate.yaml"
+export LOCKGATE_SECRET_KEY="e2e-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export LOCKGATE_LOG_FORMAT=json
+export LOCKGATE_LOGIN_LIMIT_PER_IP="1000/minute"
+export LOCKGATE_LOGIN_LIMIT_PER_ACCOUNT="100/minute"
+export LOCKGATE_SHUTDOWN_GRACE_SECONDS=1
+mkdir -p "$LOCKGATE_DATA_DIR"
+
+if grep -q "StaticFiles" src/lockgate/app.py; then
+  .venv/bin/lockgate serve --host 127.0.0.1 --port "$port" >"$tmp/server.log" 2>&1 &
+else
+  .venv/bin/python frontend/e2e/serve_with_ui.py --port "$port" >"$tmp/server.log" 2>&1 &
+fi
+pid=$!
+
+base="http://127.0.0.1:$port"
+ready=0
+for _ in $(seq 1 150); do # up to ~30 s, polling readiness (not a fixed sleep)
+  if ! kill -0 "$pid" 2>/dev/null; then echo "e2e: the server exited during start-up" >&2; exit 1; fi
+  if curl -fsS -o /dev/null "$base/health/ready" 2>/dev/null; then ready=1; break; fi
+  sleep 0.2
+done
+[ "$ready" = 1 ] || { echo "e2e: the server was not ready within 30 s" >&2; exit 1; }
+echo "e2e: Lockgate at $base"
+
+cd frontend
+E2E_BASE_URL="$base" CHROMIUM_PATH="$chromium" npx --no-install playwright test "$@"
