@@ -222,3 +222,29 @@ async def test_health_reports_spend_equal_to_the_ledger(make_app: Factory) -> No
     assert Decimal(budget["reserved_usd"]) == 0
     assert budget["ratio"] == pytest.approx(float(ledger / 100))
     assert alpha["in_flight"] == 0
+
+
+async def test_a_model_with_its_own_breaker_does_not_trip_its_providers(
+    make_app: Factory,
+) -> None:
+    file = FileConfig.model_validate(
+        {
+            "providers": {"alpha": {"type": "simulated"}},
+            "models": {
+                "fragile": {"provider": "alpha", "breaker_per_model": True},
+                "sturdy": {"provider": "alpha"},
+            },
+            "gate": {
+                "breaker": {"consecutive_failures": 2, "min_calls": 100, "cooldown_seconds": 60},
+                "rate_limits": {"chat": "1000/minute", "conversations": "1000/minute"},
+            },
+        }
+    )
+    client, state = await make_app(file)
+    await chat(client, "x [[fail:500]]", model="fragile")
+    assert (await state.gate.breaker.state("alpha:fragile")).state.value == "open"
+    assert (await state.gate.breaker.state("alpha")).state.value == "closed"
+    _, fragile = await chat(client, model="fragile")
+    assert fragile.status_code == 503
+    _, sturdy = await chat(client, model="sturdy")
+    assert parse_sse(sturdy.text)[-1][0] == "done"

@@ -39,6 +39,12 @@ class Candidate:
     def upstream(self) -> str:
         return self.config.upstream_name(self.model)
 
+    @property
+    def breaker_name(self) -> str:
+        if self.config.breaker_per_model:
+            return f"{self.provider_name}:{self.model}"
+        return self.provider_name
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -128,6 +134,7 @@ async def admit_first(
                 upper_bound=current.upper_bound,
                 tokens=current.tokens,
                 extra_limits=extra_limits,
+                breaker=current.candidate.breaker_name,
             )
         except Skip as skip:
             skips.append(skip)

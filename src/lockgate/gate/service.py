@@ -230,10 +230,14 @@ class Gate:
         upper_bound: Decimal,
         tokens: int,
         extra_limits: Sequence[BudgetLimit] = (),
+        breaker: str | None = None,
     ) -> Ticket:
-        """Admit one call to ``provider`` or raise :class:`Skip` / a client-facing AppError."""
+        """Admit one call to ``provider`` or raise :class:`Skip` / a client-facing AppError.
+
+        ``breaker`` names a finer circuit (``provider:model``); by default the provider's.
+        """
         try:
-            permit = await self.breaker.allow(provider)
+            permit = await self.breaker.allow(breaker or provider)
         except CircuitOpen as exc:
             raise await self._skip(Skip(provider, "circuit_open", exc.retry_after)) from None
         reservation: Reservation | None = None

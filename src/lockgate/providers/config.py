@@ -127,6 +127,9 @@ class ModelConfig(_Strict):
     image_sizes: list[str] = Field(default_factory=lambda: ["256x256", "512x512", "1024x1024"])
     label: str | None = None
     fallbacks: list[str] = Field(default_factory=list)
+    breaker_per_model: bool = False
+    """Give this model its own circuit breaker (``<provider>:<model>``) instead of sharing the
+    provider's — for upstreams where one model can fail while the others are healthy."""
     """Other models (by public name) tried in order when this one cannot take a call."""
 
     @field_validator("image_sizes")
