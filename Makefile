@@ -15,7 +15,7 @@ export NEXT_TELEMETRY_DISABLED := 1
 
 help:
 	@echo "make run      - install and start Lockgate on http://$(HOST):$(PORT) (SQLite, simulated provider)"
-	@echo "make dev      - the same with auto-reload"
+	@echo "make dev      - the same with auto-reload (make ui-dev: the UI with hot reload on :3000)"
 	@echo "make test     - install test dependencies and run every suite"
 	@echo "make lint     - ruff + mypy strict"
 	@echo "make fmt      - format the code"
@@ -34,10 +34,13 @@ $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@ $(RUN_STAMP)
 
-run: $(RUN_STAMP)
+include frontend.mk
+
+run: $(RUN_STAMP) ui
 	$(BIN)/lockgate serve --host $(HOST) --port $(PORT)
 
-dev: $(DEV_STAMP)
+dev: $(DEV_STAMP) ui
+	@echo "API with auto-reload on :$(PORT); for the UI with hot reload run \`make ui-dev\` (port 3000)"
 	LOCKGATE_LOG_FORMAT=console $(BIN)/lockgate serve --host $(HOST) --port $(PORT) --reload
 
 migrate: $(RUN_STAMP)
@@ -50,15 +53,27 @@ migration: $(DEV_STAMP)
 test: $(DEV_STAMP)
 	bash scripts/ensure-test-deps.sh
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory ui-test
 
 bench: $(DEV_STAMP)
 	bash scripts/ensure-test-deps.sh
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "bench: wrk is missing; install it as root: sudo apt-get update && sudo apt-get install -y wrk" >&2; \
+	    exit 1; \
+	  fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get -q -o DPkg::Lock::Timeout=120 update && \
+	  apt-get -q -o DPkg::Lock::Timeout=120 install -y --no-install-recommends wrk; \
+	}
 	$(BIN)/python -m bench.gate
+	$(BIN)/python -m bench.gateway $(BENCH_ARGS)  # BENCH_ARGS=--quick: about 2 minutes
 
-lint: $(DEV_STAMP)
+lint: $(DEV_STAMP) $(FE_DEPS)
 	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/ruff format --check src tests scripts bench
 	$(BIN)/mypy
+	cd frontend && npx --no-install tsc --noEmit
 
 fmt: $(DEV_STAMP)
 	$(BIN)/ruff format src tests scripts

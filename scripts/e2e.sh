@@ -3,8 +3,7 @@
 # data dir, run Playwright (Debian's chromium) against it, stop it. Extra arguments go to
 # `playwright test` (e.g. scripts/e2e.sh -g "xss").
 #
-# The UI must be built first (`make ui`). While create_app does not mount src/lockgate/web/ yet,
-# the server is started through frontend/e2e/serve_with_ui.py, which adds exactly that mount.
+# The UI must be built first (`make ui`); the app serves it from src/lockgate/web/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -86,11 +85,7 @@ export LOCKGATE_LOGIN_LIMIT_PER_ACCOUNT="100/minute"
 export LOCKGATE_SHUTDOWN_GRACE_SECONDS=1
 mkdir -p "$LOCKGATE_DATA_DIR"
 
-if grep -q "StaticFiles" src/lockgate/app.py; then
-  .venv/bin/lockgate serve --host 127.0.0.1 --port "$port" >"$tmp/server.log" 2>&1 &
-else
-  .venv/bin/python frontend/e2e/serve_with_ui.py --port "$port" >"$tmp/server.log" 2>&1 &
-fi
+.venv/bin/lockgate serve --host 127.0.0.1 --port "$port" >"$tmp/server.log" 2>&1 &
 pid=$!
 
 base="http://127.0.0.1:$port"

@@ -24,12 +24,11 @@ if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2
 fi
 
 # --- Browser for the end-to-end tests (Playwright drives Debian's chromium) -----------------------
-# Added by the browser-tests issue, e.g.:
-#   command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 # ---------------------------------------------------------------------------------------------------
 
 if [ ${#packages[@]} -eq 0 ]; then
-  echo "ensure-test-deps: PostgreSQL, Redis and Prometheus are installed"
+  echo "ensure-test-deps: PostgreSQL, Redis, Prometheus and Chromium are installed"
   exit 0
 fi
 

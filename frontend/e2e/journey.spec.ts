@@ -1,0 +1,138 @@
+import { answers, composer, expect, register, screenshot, send, signIn, test, textLength } from "./fixtures";
+
+// The path a new user takes, end to end, against a real server and the simulated provider.
+// Reply lengths and speeds come from the provider's [[tokens:N]] and [[slow:N]] directives.
+test("register, chat, rename, search, regenerate, stop, reload, image, 404, sign out", async ({ page, browser, baseURL }) => {
+  test.setTimeout(120_000);
+
+  let email = "";
+  await test.step("register, sign out, sign in", async () => {
+    email = await register(page);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login\/$/);
+    await signIn(page, email);
+    await expect(page).toHaveURL(/\/$/);
+  });
+
+  await test.step("new chat: the answer streams in progressively", async () => {
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    await send(page, "How do lighthouses work? [[tokens:60]] [[slow:20]]");
+    await expect(page.getByTestId("user-message").first()).toContainText("How do lighthouses work?");
+    const answer = answers(page).last();
+    await expect.poll(() => textLength(page), { timeout: 10_000 }).toBeGreaterThan(20);
+    const first = await textLength(page);
+    await expect.poll(() => textLength(page), { timeout: 10_000 }).toBeGreaterThan(first);
+    await expect(answer).toHaveAttribute("data-status", "complete", { timeout: 15_000 });
+    await expect(answer).toContainText('You asked about "How do lighthouses work?');
+    const meta = answer.getByTestId("message-meta");
+    await expect(meta).toContainText("out tokens");
+    await expect(meta).toContainText("$");
+    await expect(answer.getByTestId("message-provider")).toContainText("simulated");
+    await expect(page).toHaveURL(/\?c=[0-9a-f-]{36}/);
+    await screenshot(page, "chat");
+  });
+
+  await test.step("rename the conversation", async () => {
+    const sidebar = page.getByRole("navigation", { name: "Conversations" });
+    await sidebar.getByRole("button", { name: /^Rename/ }).first().click();
+    const input = sidebar.getByLabel("New title");
+    await input.fill("Lighthouse notes");
+    await input.press("Enter");
+    await expect(sidebar.getByRole("button", { name: /^Lighthouse notes/ }).first()).toBeVisible();
+    await expect(page.getByTestId("chat-title")).toHaveText("Lighthouse notes");
+  });
+
+  await test.step("a per-conversation system prompt is saved", async () => {
+    await page.getByRole("button", { name: "System prompt" }).click();
+    await page.getByLabel("System prompt for this conversation").fill("Answer like a lighthouse keeper.");
+    await page.getByRole("button", { name: "Save prompt" }).click();
+    await expect(page.getByText("Saved.")).toBeVisible();
+    await page.reload();
+    await page.getByRole("button", { name: /System prompt/ }).click();
+    await expect(page.getByLabel("System prompt for this conversation")).toHaveValue("Answer like a lighthouse keeper.");
+    await page.getByRole("button", { name: "Close" }).click();
+  });
+
+  await test.step("find it by search", async () => {
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    await send(page, "Bananas and their ripening [[tokens:6]]");
+    await expect(answers(page).last()).toHaveAttribute("data-status", "complete");
+    const sidebar = page.getByRole("navigation", { name: "Conversations" });
+    await expect(sidebar.getByRole("listitem")).toHaveCount(2);
+    await sidebar.getByLabel("Search conversations").fill("lighthouse");
+    await expect(sidebar.getByRole("listitem")).toHaveCount(1);
+    await sidebar.getByRole("button", { name: /^Lighthouse notes/ }).click();
+    await expect(page.getByTestId("chat-title")).toHaveText("Lighthouse notes");
+    await expect(answers(page)).toHaveCount(1);
+  });
+
+  await test.step("regenerate makes a second answer", async () => {
+    await answers(page).last().getByRole("button", { name: "Regenerate" }).click();
+    const answer = answers(page).last();
+    await expect(answer.getByTestId("answer-index")).toHaveText("2 / 2");
+    await expect(answer).toHaveAttribute("data-status", "complete", { timeout: 15_000 });
+    await answer.getByRole("button", { name: "Previous answer" }).click();
+    await expect(answers(page).last().getByTestId("answer-index")).toHaveText("1 / 2");
+  });
+
+  await test.step("Esc stops an answer mid-way, keeping its text", async () => {
+    await send(page, "Count to a thousand [[tokens:400]] [[slow:15]]");
+    await expect.poll(() => textLength(page), { timeout: 10_000 }).toBeGreaterThan(40);
+    await page.keyboard.press("Escape");
+    const answer = answers(page).last();
+    await expect(answer).toHaveAttribute("data-status", "cancelled");
+    await expect(answer.getByTestId("message-status")).toContainText("Stopped");
+    expect(await textLength(page)).toBeGreaterThan(40);
+  });
+
+  await test.step("a reload during an answer re-attaches and it continues", async () => {
+    await send(page, "Tell me a long story [[tokens:150]] [[slow:20]]");
+    await expect.poll(() => textLength(page), { timeout: 10_000 }).toBeGreaterThan(40);
+    await page.reload();
+    const answer = answers(page).last();
+    await expect(answer).toHaveAttribute("data-status", "streaming");
+    await expect.poll(() => textLength(page), { timeout: 10_000 }).toBeGreaterThan(40);
+    const before = await textLength(page);
+    await expect.poll(() => textLength(page), { timeout: 10_000 }).toBeGreaterThan(before);
+    await expect(answer).toHaveAttribute("data-status", "complete", { timeout: 20_000 });
+    await expect(composer(page)).toBeEnabled();
+  });
+
+  await test.step("generate an image", async () => {
+    await page.getByRole("link", { name: "Images" }).click();
+    await page.getByLabel("Prompt").fill("a red lighthouse at dusk");
+    await page.getByRole("button", { name: "Generate" }).click();
+    const img = page.getByTestId("gallery").getByRole("img", { name: "a red lighthouse at dusk" });
+    await expect(img).toBeVisible();
+    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
+    await screenshot(page, "images");
+  });
+
+  await test.step("unknown pages get the not-found page, with search", async () => {
+    const response = await page.goto("/no/such/page");
+    expect(response?.status()).toBe(404);
+    await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+    await page.getByRole("search").getByLabel("Search conversations").fill("Lighthouse");
+    await page.getByRole("search").getByRole("button", { name: "Search" }).click();
+    const sidebar = page.getByRole("navigation", { name: "Conversations" });
+    await expect(sidebar.getByLabel("Search conversations")).toHaveValue("Lighthouse");
+    await expect(sidebar.getByRole("listitem")).toHaveCount(1);
+  });
+
+  await test.step("sign out: the old session no longer works", async () => {
+    const old = await page.context().storageState();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login\/$/);
+
+    const stale = await browser.newContext({ storageState: old, baseURL });
+    const me = await stale.request.get("/api/v1/auth/me");
+    expect(me.status()).toBe(401);
+    const again = await stale.newPage();
+    await again.goto("/usage/");
+    await expect(again).toHaveURL(/\/login\/\?next=%2Fusage%2F$/);
+    // Signing in again returns to where the user was.
+    await signIn(again, email);
+    await expect(again).toHaveURL(/\/usage\/$/);
+    await stale.close();
+  });
+});

@@ -1,0 +1,276 @@
+"use client";
+
+import { useRouter, useSearchParams } from "next/navigation";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { api } from "@/api/client";
+import { type AppError, fromResponse, networkError } from "@/api/errors";
+import { useChat } from "@/hooks/useChat";
+import { useConversations } from "@/hooks/useConversations";
+import { useModels } from "@/hooks/useModels";
+import { toTurns } from "@/lib/chatState";
+import { formatUsd } from "@/lib/format";
+import { AppShell } from "../AppShell";
+import { ErrorBanner } from "../ErrorBanner";
+import { Composer } from "./Composer";
+import { AssistantMessage, UserBubble } from "./MessageView";
+import { ModelPicker } from "./ModelPicker";
+import { Sidebar } from "./Sidebar";
+import { SystemPromptEditor } from "./SystemPrompt";
+
+const NEAR_BOTTOM_PX = 120;
+
+function Welcome() {
+  return (
+    <div className="mx-auto mt-16 max-w-md text-center">
+      <h2 className="text-xl font-semibold">What can I help with?</h2>
+      <p className="mt-2 text-muted">
+        Every answer shows the tokens it used, what it cost and which provider wrote it.
+      </p>
+    </div>
+  );
+}
+
+export function ChatApp() {
+  const params = useSearchParams();
+  const router = useRouter();
+  const conversationId = params.get("c");
+  const conversations = useConversations(params.get("q") ?? "");
+  const { touch } = conversations;
+  const models = useModels("chat");
+  const chat = useChat(conversationId, {
+    onConversation: (id, title) => touch(title ? { id, title } : { id }),
+  });
+  const { state, stop } = chat;
+  const [draft, setDraft] = useState("");
+  const [sidebarOpen, setSidebarOpen] = useState(false);
+  const [promptOpen, setPromptOpen] = useState(false);
+  const [newPrompt, setNewPrompt] = useState("");
+  const [pageError, setPageError] = useState<AppError | null>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const composer = useRef<HTMLTextAreaElement>(null);
+  const stick = useRef(true);
+
+  const listed = conversations.items.find((c) => c.id === conversationId) ?? null;
+  const title = listed?.title ?? chat.conversation?.title ?? (conversationId ? "" : "New chat");
+  const systemPrompt = conversationId ? (chat.conversation?.system_prompt ?? "") : newPrompt;
+  const turns = useMemo(() => toTurns(state.messages, state.selected), [state.messages, state.selected]);
+  const lastTurn = turns[turns.length - 1];
+
+  // Follow the answer while it streams, unless the reader scrolled up.
+  useEffect(() => {
+    const el = scroller.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [state.messages, state.pending]);
+
+  // Esc stops the answer wherever the focus is.
+  useEffect(() => {
+    if (!state.busy) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape" && !e.defaultPrevented) {
+        e.preventDefault();
+        stop();
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [state.busy, stop]);
+
+  const open = useCallback(
+    (id: string) => {
+      setSidebarOpen(false);
+      setPageError(null);
+      router.push(`/?c=${encodeURIComponent(id)}`);
+    },
+    [router],
+  );
+
+  const startNew = useCallback(() => {
+    setSidebarOpen(false);
+    setPageError(null);
+    setNewPrompt("");
+    router.push("/");
+    composer.current?.focus();
+  }, [router]);
+
+  async function send() {
+    const content = draft.trim();
+    if (!content || state.busy) return;
+    setPageError(null);
+    setDraft("");
+    stick.current = true;
+    let id = conversationId;
+    if (!id) {
+      try {
+        const { data, error, response } = await api().POST("/api/v1/conversations", {
+          body: { system_prompt: newPrompt },
+        });
+        if (!data) {
+          setPageError(fromResponse(response, error));
+          setDraft(content);
+          return;
+        }
+        id = data.id;
+        chat.adopt(data);
+        touch(data);
+        router.replace(`/?c=${encodeURIComponent(id)}`);
+      } catch (e) {
+        setPageError(networkError(e));
+        setDraft(content);
+        return;
+      }
+    }
+    const failure = await chat.send(id, content, models.selected);
+    if (failure) {
+      // Nothing the user wrote is lost: put it back, and show what the server saved.
+      setDraft((current) => current || content);
+      void chat.reload();
+    }
+  }
+
+  async function savePrompt(prompt: string): Promise<AppError | null> {
+    if (!conversationId) {
+      setNewPrompt(prompt);
+      return null;
+    }
+    try {
+      const { data, error, response } = await api().PATCH("/api/v1/conversations/{conversation_id}", {
+        params: { path: { conversation_id: conversationId } },
+        body: { system_prompt: prompt },
+      });
+      if (!data) return fromResponse(response, error);
+      chat.setConversation(data);
+      touch(data);
+      return null;
+    } catch (e) {
+      return networkError(e);
+    }
+  }
+
+  const error = pageError ?? state.error;
+  const menuButton = (
+    <button
+      type="button"
+      className="rounded-md border border-line px-2 py-1 text-sm md:hidden"
+      aria-expanded={sidebarOpen}
+      aria-controls="conversation-sidebar"
+      onClick={() => setSidebarOpen((v) => !v)}
+    >
+      Chats
+    </button>
+  );
+
+  return (
+    <AppShell fill headerActions={menuButton}>
+      <div className="relative flex min-h-0 flex-1">
+        <aside
+          id="conversation-sidebar"
+          className={`${sidebarOpen ? "absolute inset-y-0 left-0 z-20 flex shadow-xl" : "hidden"} w-72 max-w-[85vw] shrink-0 flex-col border-r border-line bg-surface md:static md:flex md:shadow-none`}
+        >
+          <Sidebar
+            conversations={conversations}
+            activeId={conversationId}
+            onOpen={open}
+            onNew={startNew}
+            onDeleted={(id) => {
+              if (id === conversationId) startNew();
+            }}
+          />
+        </aside>
+        {sidebarOpen ? (
+          <button
+            type="button"
+            aria-label="Close conversations"
+            className="absolute inset-0 z-10 bg-black/30 md:hidden"
+            onClick={() => setSidebarOpen(false)}
+          />
+        ) : null}
+        <main id="main" className="flex min-w-0 flex-1 flex-col">
+          <div className="flex flex-wrap items-center gap-2 border-b border-line px-4 py-2">
+            <h1 className="mr-auto min-w-0 truncate font-semibold" data-testid="chat-title">
+              {title}
+            </h1>
+            <ModelPicker models={models.models} value={models.selected} onChange={models.setSelected} />
+            <button
+              type="button"
+              aria-expanded={promptOpen}
+              onClick={() => setPromptOpen((v) => !v)}
+              className="rounded-md border border-line px-2 py-1 text-sm hover:bg-surface-2"
+            >
+              System prompt{systemPrompt ? " •" : ""}
+            </button>
+          </div>
+          {promptOpen ? (
+            <SystemPromptEditor value={systemPrompt} onSave={savePrompt} onClose={() => setPromptOpen(false)} />
+          ) : null}
+          <div
+            ref={scroller}
+            className="min-h-0 flex-1 overflow-y-auto"
+            onScroll={(e) => {
+              const el = e.currentTarget;
+              stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+            }}
+          >
+            <div className="mx-auto w-full max-w-3xl space-y-6 px-4 py-6" data-testid="message-list">
+              {state.olderCursor ? (
+                <button type="button" onClick={() => void chat.loadOlder()} className="mx-auto block rounded px-3 py-1 text-sm text-muted hover:bg-surface-2">
+                  Show earlier messages
+                </button>
+              ) : null}
+              {turns.length === 0 && !state.pending && !conversationId ? <Welcome /> : null}
+              {turns.map((turn, i) => (
+                <div key={turn.user?.id ?? turn.shown?.id ?? i} className="space-y-3">
+                  {turn.user ? <UserBubble content={turn.user.content} /> : null}
+                  {turn.shown ? (
+                    <AssistantMessage
+                      turn={turn}
+                      streaming={turn.shown.id === state.streamingId}
+                      model={models.byId(turn.shown.model)}
+                      canRegenerate={!state.busy && turn === lastTurn}
+                      onRegenerate={(id) => {
+                        stick.current = true;
+                        void chat.regenerate(id);
+                      }}
+                      onSelect={chat.select}
+                    />
+                  ) : null}
+                </div>
+              ))}
+              {state.pending ? (
+                <div className="space-y-3">
+                  <UserBubble content={state.pending.content} pending />
+                  <p className="text-muted" role="status">
+                    Sending…
+                  </p>
+                </div>
+              ) : null}
+            </div>
+          </div>
+          <div className="mx-auto w-full max-w-3xl space-y-2 px-4 pb-4">
+            {error ? (
+              <ErrorBanner
+                error={error}
+                onDismiss={() => {
+                  setPageError(null);
+                  chat.dismissError();
+                }}
+              />
+            ) : null}
+            {state.busy && state.maxCostUsd ? (
+              <p className="text-xs text-muted" role="status">
+                Reserved up to {formatUsd(state.maxCostUsd)} for this answer. Press Esc to stop.
+              </p>
+            ) : null}
+            <Composer
+              ref={composer}
+              value={draft}
+              onChange={setDraft}
+              onSend={() => void send()}
+              onStop={chat.stop}
+              busy={state.busy}
+            />
+          </div>
+        </main>
+      </div>
+    </AppShell>
+  );
+}

@@ -1,0 +1,75 @@
+"use client";
+
+import { forwardRef, useId, type KeyboardEvent } from "react";
+
+/** Enter sends, Shift+Enter makes a new line, Esc stops the answer being written. */
+export function composerKeyAction(event: Pick<KeyboardEvent, "key" | "shiftKey" | "nativeEvent">): "send" | "stop" | null {
+  const composing = (event.nativeEvent as { isComposing?: boolean } | undefined)?.isComposing === true;
+  if (event.key === "Enter" && !event.shiftKey && !composing) return "send";
+  if (event.key === "Escape") return "stop";
+  return null;
+}
+
+export const Composer = forwardRef<
+  HTMLTextAreaElement,
+  {
+    value: string;
+    onChange: (v: string) => void;
+    onSend: () => void;
+    onStop: () => void;
+    busy: boolean;
+    disabled?: boolean;
+  }
+>(function Composer({ value, onChange, onSend, onStop, busy, disabled = false }, ref) {
+  const id = useId();
+  return (
+    <form
+      className="flex items-end gap-2 rounded-2xl border border-field bg-bg p-2 focus-within:border-accent"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!busy) onSend();
+      }}
+    >
+      <label htmlFor={id} className="sr-only">
+        Message
+      </label>
+      <textarea
+        id={id}
+        ref={ref}
+        rows={1}
+        value={value}
+        disabled={disabled}
+        placeholder="Message Lockgate…"
+        aria-describedby={`${id}-hint`}
+        onChange={(e) => onChange(e.target.value)}
+        onKeyDown={(e) => {
+          const action = composerKeyAction(e);
+          if (action === "send") {
+            e.preventDefault();
+            if (!busy && value.trim()) onSend();
+          } else if (action === "stop" && busy) {
+            e.preventDefault();
+            onStop();
+          }
+        }}
+        className="max-h-60 min-h-10 flex-1 resize-none bg-transparent px-2 py-2 outline-none [field-sizing:content] focus-visible:outline-none"
+      />
+      <span id={`${id}-hint`} className="sr-only">
+        Enter sends, Shift+Enter adds a line, Escape stops the answer.
+      </span>
+      {busy ? (
+        <button type="button" onClick={onStop} className="rounded-xl border border-line px-3 py-2 text-sm font-medium hover:bg-surface-2">
+          Stop
+        </button>
+      ) : (
+        <button
+          type="submit"
+          disabled={disabled || !value.trim()}
+          className="rounded-xl bg-accent px-3 py-2 text-sm font-medium text-accent-fg hover:bg-accent-hover disabled:opacity-50"
+        >
+          Send
+        </button>
+      )}
+    </form>
+  );
+});

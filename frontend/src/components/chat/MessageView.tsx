@@ -1,0 +1,149 @@
+"use client";
+
+import type { Message, Model } from "@/api/types";
+import { formatMs, formatTokens, formatUsd } from "@/lib/format";
+import type { Turn } from "@/lib/chatState";
+import { CopyButton } from "../CopyButton";
+import { Markdown } from "../Markdown";
+
+function UserBubble({ content, pending = false }: { content: string; pending?: boolean }) {
+  return (
+    <div className="flex justify-end">
+      <div
+        className={`max-w-[85%] whitespace-pre-wrap break-words rounded-2xl bg-accent-soft px-4 py-2 ${pending ? "opacity-80" : ""}`}
+        data-testid="user-message"
+      >
+        {/* Plain text: nothing the user typed is ever interpreted as HTML or markdown. */}
+        {content}
+      </div>
+    </div>
+  );
+}
+
+const STATUS_LABEL: Partial<Record<Message["status"], string>> = {
+  cancelled: "Stopped",
+  incomplete: "Incomplete",
+  error: "Failed",
+};
+
+function StatusNote({ message }: { message: Message }) {
+  const label = STATUS_LABEL[message.status];
+  if (!label) return null;
+  const tone = message.status === "cancelled" ? "text-muted" : "text-danger";
+  return (
+    <p className={`mt-2 text-sm ${tone}`} data-testid="message-status">
+      <strong>{label}.</strong>{" "}
+      {message.status === "cancelled"
+        ? "You stopped this answer; the text so far is kept."
+        : message.error_message ?? "The answer could not be finished."}
+      {message.error_code ? <span className="ml-1 font-mono text-xs">({message.error_code})</span> : null}
+    </p>
+  );
+}
+
+function Meta({ message, model }: { message: Message; model: Model | null }) {
+  const fallback = model && message.provider && model.provider !== message.provider;
+  const parts: string[] = [];
+  if (message.input_tokens !== null || message.output_tokens !== null) {
+    parts.push(`${formatTokens(message.input_tokens)} in · ${formatTokens(message.output_tokens)} out tokens`);
+  }
+  if (message.cost_usd !== null) parts.push(formatUsd(message.cost_usd));
+  if (message.latency_ms !== null) parts.push(formatMs(message.latency_ms));
+  return (
+    <div className="mt-2 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted" data-testid="message-meta">
+      {message.model ? <span>{message.model}</span> : null}
+      {message.provider ? (
+        <span data-testid="message-provider">
+          via <span className="font-medium text-fg">{message.provider}</span>
+          {fallback ? (
+            <span className="ml-1 rounded bg-warn-soft px-1.5 py-0.5 font-medium text-warn" title={`${model.provider} was unavailable`}>
+              fallback
+            </span>
+          ) : null}
+        </span>
+      ) : null}
+      {parts.length ? <span data-testid="message-usage">{parts.join(" · ")}</span> : null}
+    </div>
+  );
+}
+
+export function AssistantMessage({
+  turn,
+  streaming,
+  model,
+  canRegenerate,
+  onRegenerate,
+  onSelect,
+}: {
+  turn: Turn;
+  streaming: boolean;
+  model: Model | null;
+  canRegenerate: boolean;
+  onRegenerate: (id: string) => void;
+  onSelect: (parentId: string, messageId: string) => void;
+}) {
+  const message = turn.shown;
+  if (!message) return null;
+  const index = turn.replies.findIndex((r) => r.id === message.id);
+  const live = streaming || message.status === "streaming";
+  return (
+    <article className="group" aria-label="Answer" data-testid="assistant-message" data-status={message.status} data-message-id={message.id}>
+      <div aria-live={live ? "polite" : undefined} aria-busy={live}>
+        {message.content ? (
+          <Markdown text={message.content} className={live ? "caret" : ""} />
+        ) : live ? (
+          <p className="text-muted" role="status">
+            Thinking…
+          </p>
+        ) : null}
+      </div>
+      <StatusNote message={message} />
+      {!live ? <Meta message={message} model={model} /> : null}
+      <div className="mt-1 flex flex-wrap items-center gap-1 text-xs">
+        {turn.replies.length > 1 && message.parent_id ? (
+          <div className="flex items-center gap-1" role="group" aria-label="Answers">
+            <button
+              type="button"
+              className="rounded px-1.5 py-0.5 text-muted hover:bg-surface-2 disabled:opacity-40"
+              disabled={index <= 0}
+              onClick={() => {
+                const prev = turn.replies[index - 1];
+                if (prev && message.parent_id) onSelect(message.parent_id, prev.id);
+              }}
+              aria-label="Previous answer"
+            >
+              ‹
+            </button>
+            <span className="text-muted" data-testid="answer-index">
+              {index + 1} / {turn.replies.length}
+            </span>
+            <button
+              type="button"
+              className="rounded px-1.5 py-0.5 text-muted hover:bg-surface-2 disabled:opacity-40"
+              disabled={index >= turn.replies.length - 1}
+              onClick={() => {
+                const next = turn.replies[index + 1];
+                if (next && message.parent_id) onSelect(message.parent_id, next.id);
+              }}
+              aria-label="Next answer"
+            >
+              ›
+            </button>
+          </div>
+        ) : null}
+        {!live && message.content ? <CopyButton getText={() => message.content} label="Copy answer" /> : null}
+        {!live && canRegenerate && message.parent_id ? (
+          <button
+            type="button"
+            onClick={() => onRegenerate(message.id)}
+            className="rounded px-2 py-0.5 text-muted hover:bg-surface-2 hover:text-fg"
+          >
+            Regenerate
+          </button>
+        ) : null}
+      </div>
+    </article>
+  );
+}
+
+export { UserBubble };

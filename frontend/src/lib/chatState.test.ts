@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import type { ChatEvent } from "@/api/chatEvents";
+import { message } from "@/test/factories";
+import { type ChatState, chatReducer, initialChat, streamingReply, toTurns } from "./chatState";
+
+const apply = (state: ChatState, ...events: ChatEvent[]) => events.reduce((s, event) => chatReducer(s, { type: "event", event }), state);
+
+describe("chatReducer: a sent message", () => {
+  const user = message({ role: "user", content: "hi" });
+  const reply = message({ role: "assistant", parent_id: user.id, status: "streaming" });
+
+  it("shows the user's text at once, then the reply token by token", () => {
+    let s = chatReducer(initialChat, { type: "send", content: "hi", now: "2025-01-01T00:00:00Z" });
+    expect(s.pending?.content).toBe("hi");
+    expect(s.busy).toBe(true);
+    s = apply(s, { type: "message", conversationId: "c", conversationTitle: "hi", userMessage: user, assistantMessage: reply, maxCostUsd: "0.01" });
+    expect(s.pending).toBeNull();
+    expect(s.streamingId).toBe(reply.id);
+    s = apply(s, { type: "delta", text: "Hel" }, { type: "delta", text: "lo" });
+    expect(s.messages.find((m) => m.id === reply.id)?.content).toBe("Hello");
+    s = apply(s, { type: "usage", inputTokens: 3, outputTokens: 2, costUsd: "0.00001", firstTokenMs: 5, latencyMs: 40 });
+    expect(s.messages.find((m) => m.id === reply.id)).toMatchObject({ input_tokens: 3, output_tokens: 2, cost_usd: "0.00001" });
+    s = apply(s, { type: "done", status: "complete", final: { ...reply, content: "Hello", status: "complete" } });
+    expect(s.busy).toBe(false);
+    expect(s.streamingId).toBeNull();
+    expect(s.messages.map((m) => [m.role, m.content, m.status])).toEqual([
+      ["user", "hi", "complete"],
+      ["assistant", "Hello", "complete"],
+    ]);
+  });
+
+  it("replays a re-attached reply from its start without doubling the text", () => {
+    const saved = { ...reply, content: "Hello wor" };
+    let s = chatReducer(initialChat, { type: "loaded", messages: [user, saved], olderCursor: null });
+    s = chatReducer(s, { type: "attach" });
+    s = apply(s, { type: "message", conversationId: "c", conversationTitle: null, userMessage: null, assistantMessage: saved, maxCostUsd: null });
+    s = apply(s, { type: "delta", text: "Hello wor" }, { type: "delta", text: "ld" });
+    expect(s.messages.find((m) => m.id === reply.id)?.content).toBe("Hello world");
+  });
+
+  it("keeps the partial text when the reply is stopped", () => {
+    let s = apply(initialChat, { type: "message", conversationId: "c", conversationTitle: null, userMessage: user, assistantMessage: reply, maxCostUsd: null });
+    s = apply(s, { type: "delta", text: "Part" }, { type: "done", status: "cancelled", final: null });
+    expect(s.messages.find((m) => m.id === reply.id)).toMatchObject({ content: "Part", status: "cancelled" });
+  });
+
+  it("marks a reply that failed mid-way, keeping its text", () => {
+    let s = apply(initialChat, { type: "message", conversationId: "c", conversationTitle: null, userMessage: user, assistantMessage: reply, maxCostUsd: null });
+    s = apply(s, { type: "delta", text: "Par" }, { type: "error", code: "provider_unavailable", message: "cut", status: "incomplete", final: null });
+    expect(s.messages.find((m) => m.id === reply.id)).toMatchObject({ content: "Par", status: "incomplete", error_code: "provider_unavailable" });
+    expect(s.error).toBeNull();
+    expect(s.busy).toBe(false);
+  });
+
+  it("shows a refusal of the request as a banner", () => {
+    let s = chatReducer(initialChat, { type: "send", content: "hi", now: "x" });
+    s = chatReducer(s, {
+      type: "failed",
+      error: { kind: "rate_limited", status: 429, code: "rate_limited", message: "slow down", retryAfter: 3, resetsAt: null },
+    });
+    expect(s.error?.kind).toBe("rate_limited");
+    expect(s.pending).toBeNull();
+    expect(s.busy).toBe(false);
+  });
+
+  it("keeps the banner when the messages are re-synced", () => {
+    let s = chatReducer(initialChat, {
+      type: "failed",
+      error: { kind: "budget", status: 429, code: "budget_exceeded", message: "spent", retryAfter: 3, resetsAt: null },
+    });
+    s = chatReducer(s, { type: "synced", messages: [user], olderCursor: null });
+    expect(s.error?.code).toBe("budget_exceeded");
+    expect(s.messages).toHaveLength(1);
+  });
+});
+
+describe("toTurns", () => {
+  it("pairs each user message with its newest reply and lets another be selected", () => {
+    const u = message({ role: "user" });
+    const a1 = message({ role: "assistant", parent_id: u.id });
+    const a2 = message({ role: "assistant", parent_id: u.id });
+    const [turn] = toTurns([u, a1, a2], {});
+    expect(turn?.shown?.id).toBe(a2.id);
+    expect(turn?.replies).toHaveLength(2);
+    expect(toTurns([u, a1, a2], { [u.id]: a1.id })[0]?.shown?.id).toBe(a1.id);
+  });
+
+  it("shows a reply whose question is on an older page on its own", () => {
+    const a = message({ role: "assistant", parent_id: "elsewhere" });
+    expect(toTurns([a], {})).toEqual([{ user: null, replies: [a], shown: a }]);
+  });
+});
+
+describe("streamingReply", () => {
+  it("finds the last assistant message still streaming", () => {
+    const u = message({ role: "user" });
+    const done = message({ role: "assistant", parent_id: u.id });
+    const live = message({ role: "assistant", parent_id: u.id, status: "streaming" });
+    expect(streamingReply([u, done, live])?.id).toBe(live.id);
+    expect(streamingReply([u, done])).toBeNull();
+  });
+});
+
+describe("loading older pages", () => {
+  it("merges without duplicates, in order", () => {
+    const [m1, m2, m3] = [message(), message(), message()];
+    let s = chatReducer(initialChat, { type: "loaded", messages: [m2!, m3!], olderCursor: "c1" });
+    s = chatReducer(s, { type: "older", messages: [m1!, m2!], olderCursor: null });
+    expect(s.messages.map((m) => m.id)).toEqual([m1!.id, m2!.id, m3!.id]);
+    expect(s.olderCursor).toBeNull();
+  });
+});

@@ -1,0 +1,194 @@
+/**
+ * The message list of one conversation as a pure reducer: loaded pages, an optimistic user
+ * message, and the events of one live stream (send, regenerate or re-attach).
+ */
+import type { ChatEvent } from "@/api/chatEvents";
+import { type AppError, fromStreamError } from "@/api/errors";
+import type { Message } from "@/api/types";
+
+export interface PendingUser {
+  content: string;
+  createdAt: string;
+}
+
+export interface ChatState {
+  messages: Message[];
+  olderCursor: string | null;
+  /** The assistant message receiving deltas. */
+  streamingId: string | null;
+  /** True from the request until the stream ends (covers the wait before the first event). */
+  busy: boolean;
+  pending: PendingUser | null;
+  /** A refusal of the request itself (429, 503, ...), shown above the composer. */
+  error: AppError | null;
+  /** Which reply is shown for a user message that has several (regenerated) ones. */
+  selected: Record<string, string>;
+  maxCostUsd: string | null;
+}
+
+export type ChatAction =
+  | { type: "reset" }
+  | { type: "loaded"; messages: Message[]; olderCursor: string | null }
+  | { type: "older"; messages: Message[]; olderCursor: string | null }
+  | { type: "synced"; messages: Message[]; olderCursor: string | null }
+  | { type: "send"; content: string; now: string }
+  | { type: "regenerate" }
+  | { type: "attach" }
+  | { type: "event"; event: ChatEvent }
+  | { type: "failed"; error: AppError }
+  | { type: "ended" }
+  | { type: "select"; parentId: string; messageId: string }
+  | { type: "dismiss" };
+
+export const initialChat: ChatState = {
+  messages: [],
+  olderCursor: null,
+  streamingId: null,
+  busy: false,
+  pending: null,
+  error: null,
+  selected: {},
+  maxCostUsd: null,
+};
+
+function upsert(messages: Message[], message: Message): Message[] {
+  const index = messages.findIndex((m) => m.id === message.id);
+  const next = index < 0 ? [...messages, message] : messages.map((m, i) => (i === index ? message : m));
+  return next.sort((a, b) => a.seq - b.seq);
+}
+
+function patch(messages: Message[], id: string | null, change: (m: Message) => Message): Message[] {
+  if (!id) return messages;
+  return messages.map((m) => (m.id === id ? change(m) : m));
+}
+
+function onEvent(state: ChatState, event: ChatEvent): ChatState {
+  switch (event.type) {
+    case "message": {
+      let messages = state.messages;
+      if (event.userMessage) messages = upsert(messages, event.userMessage);
+      // Deltas replay the reply from its start (live and re-attached streams alike).
+      const assistant = { ...event.assistantMessage, content: "" };
+      messages = upsert(messages, assistant);
+      const selected = assistant.parent_id
+        ? { ...state.selected, [assistant.parent_id]: assistant.id }
+        : state.selected;
+      return {
+        ...state,
+        messages,
+        selected,
+        pending: null,
+        streamingId: assistant.id,
+        maxCostUsd: event.maxCostUsd,
+      };
+    }
+    case "delta":
+      return {
+        ...state,
+        messages: patch(state.messages, state.streamingId, (m) => ({ ...m, content: m.content + event.text })),
+      };
+    case "usage":
+      return {
+        ...state,
+        messages: patch(state.messages, state.streamingId, (m) => ({
+          ...m,
+          input_tokens: event.inputTokens ?? m.input_tokens,
+          output_tokens: event.outputTokens ?? m.output_tokens,
+          cost_usd: event.costUsd ?? m.cost_usd,
+          latency_ms: event.latencyMs ?? m.latency_ms,
+        })),
+      };
+    case "done": {
+      const messages = event.final
+        ? upsert(state.messages, event.final)
+        : patch(state.messages, state.streamingId, (m) => ({ ...m, status: event.status as Message["status"] }));
+      return { ...state, messages, streamingId: null, busy: false };
+    }
+    case "error": {
+      const fallback = (m: Message): Message => ({
+        ...m,
+        status: event.status as Message["status"],
+        error_code: event.code,
+        error_message: event.message,
+      });
+      const messages = event.final
+        ? upsert(state.messages, { ...event.final, error_code: event.final.error_code ?? event.code, error_message: event.final.error_message ?? event.message })
+        : patch(state.messages, state.streamingId, fallback);
+      // Before any reply row exists, the failure belongs to the request: show it as a banner.
+      const error = state.streamingId ? state.error : fromStreamError(event);
+      return { ...state, messages, streamingId: null, busy: false, error, pending: null };
+    }
+  }
+}
+
+export function chatReducer(state: ChatState, action: ChatAction): ChatState {
+  switch (action.type) {
+    case "reset":
+      return initialChat;
+    case "loaded":
+      return { ...initialChat, messages: [...action.messages].sort((a, b) => a.seq - b.seq), olderCursor: action.olderCursor };
+    case "synced":
+      return { ...state, messages: [...action.messages].sort((a, b) => a.seq - b.seq), olderCursor: action.olderCursor };
+    case "older": {
+      const known = new Set(state.messages.map((m) => m.id));
+      const older = action.messages.filter((m) => !known.has(m.id));
+      return { ...state, messages: [...older, ...state.messages].sort((a, b) => a.seq - b.seq), olderCursor: action.olderCursor };
+    }
+    case "send":
+      return { ...state, busy: true, error: null, pending: { content: action.content, createdAt: action.now } };
+    case "regenerate":
+    case "attach":
+      return { ...state, busy: true, error: null };
+    case "event":
+      return onEvent(state, action.event);
+    case "failed":
+      return { ...state, busy: false, streamingId: null, pending: null, error: action.error };
+    case "ended":
+      // The stream closed without done/error (network cut): the reply may still be running
+      // server-side; it keeps its last known status until the next load re-attaches.
+      return { ...state, busy: false, streamingId: null };
+    case "select":
+      return { ...state, selected: { ...state.selected, [action.parentId]: action.messageId } };
+    case "dismiss":
+      return { ...state, error: null };
+  }
+}
+
+export interface Turn {
+  user: Message | null;
+  replies: Message[];
+  shown: Message | null;
+}
+
+/** Messages as turns: each user message with its replies (siblings), showing the selected or newest. */
+export function toTurns(messages: Message[], selected: Record<string, string>): Turn[] {
+  const replies = new Map<string, Message[]>();
+  for (const m of messages) {
+    if (m.role === "assistant" && m.parent_id) {
+      const list = replies.get(m.parent_id) ?? [];
+      list.push(m);
+      replies.set(m.parent_id, list);
+    }
+  }
+  const turns: Turn[] = [];
+  for (const m of messages) {
+    if (m.role === "user") {
+      const list = replies.get(m.id) ?? [];
+      const chosen = selected[m.id];
+      const shown = list.find((r) => r.id === chosen) ?? list[list.length - 1] ?? null;
+      turns.push({ user: m, replies: list, shown });
+    } else if (m.role === "assistant" && (!m.parent_id || !messages.some((u) => u.id === m.parent_id))) {
+      turns.push({ user: null, replies: [m], shown: m });
+    }
+  }
+  return turns;
+}
+
+/** The reply to re-attach to after a reload: the last assistant message still streaming. */
+export function streamingReply(messages: Message[]): Message | null {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m && m.role === "assistant" && m.status === "streaming") return m;
+  }
+  return null;
+}

@@ -1,0 +1,31 @@
+"""Serving the built web UI (a static Next.js export) from the Python package.
+
+The UI is built into ``src/lockgate/web/`` by ``make ui`` (never committed). Its build moves
+every inline script Next.js emits into a file under ``/_next/static/inline/``, so the strict
+``script-src 'self'`` policy holds without hashes or nonces. API paths never
+fall through to it: an unknown ``/api``, ``/v1``, ``/health`` or ``/metrics`` path stays a JSON
+404, and any other unknown path gets the UI's own not-found page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+WEB_DIR = Path(__file__).parent / "web"
+API_PREFIXES = ("/api/", "/v1/", "/health/", "/metrics")
+
+
+class UIFiles(StaticFiles):
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if scope["path"].startswith(API_PREFIXES) or scope["path"] in ("/api", "/v1"):
+            raise HTTPException(404)
+        return await super().get_response(path, scope)
+
+
+def ui_available(directory: Path = WEB_DIR) -> bool:
+    return (directory / "index.html").is_file()
