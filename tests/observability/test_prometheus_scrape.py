@@ -1,4 +1,4 @@
-"""A real Prometheus scrapes a running metrics server, and every dashboard query returns data.
+"""A real Prometheus scrapes a running Lockgate under load, and every dashboard query returns data.
 
 The dashboards cannot drift from the metric names: each PromQL expression of each panel (with
 Grafana's macros and "All" variables filled in) must parse and return at least one finite value.
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import math
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
-from lockgate.observability.metrics import Metrics
+from tests.observability.lockgate_traffic import BUDGET_LIMIT_USD, PASSWORD, LockgateTraffic
 from tests.observability.support import (
     DEPLOY,
     PrometheusServer,
@@ -23,7 +23,6 @@ from tests.observability.support import (
     iter_dashboard_targets,
     poll,
 )
-from tests.observability.traffic import BUDGET_LIMIT, BUDGET_SPENT, TrafficThread
 
 pytestmark = pytest.mark.slow
 
@@ -65,9 +64,14 @@ def _variables() -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def prometheus() -> Iterator[PrometheusServer]:
-    token = secrets.token_urlsafe(16)
-    traffic = TrafficThread(Metrics(), token=token).start()
+def traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LockgateTraffic]:
+    with LockgateTraffic(tmp_path_factory.mktemp("scraped")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def prometheus(traffic: LockgateTraffic) -> Iterator[PrometheusServer]:
+    token = traffic.token
     config = f"""
 global:
   scrape_interval: 1s
@@ -81,16 +85,13 @@ scrape_configs:
       - targets: ["127.0.0.1:{traffic.port}"]
 """
     alerts = (DEPLOY / "prometheus" / "alerts.yml").read_text(encoding="utf-8")
-    try:
-        with PrometheusServer(config, files={"alerts.yml": alerts}) as server:
-            poll(
-                lambda: _target_health(server) == "up",
-                timeout=DATA_TIMEOUT,
-                what="the metrics target to be scraped with the bearer token",
-            )
-            yield server
-    finally:
-        traffic.stop()
+    with PrometheusServer(config, files={"alerts.yml": alerts}) as server:
+        poll(
+            lambda: _target_health(server) == "up",
+            timeout=DATA_TIMEOUT,
+            what="the metrics target to be scraped with the bearer token",
+        )
+        yield server
 
 
 def _target_health(server: PrometheusServer) -> str:
@@ -127,11 +128,23 @@ def test_dashboard_variable_has_values(prometheus: PrometheusServer, variable: A
     )
 
 
-def test_budget_ratio_is_spent_over_limit(prometheus: PrometheusServer) -> None:
+def test_budget_ratio_is_spent_over_limit(
+    prometheus: PrometheusServer, traffic: LockgateTraffic
+) -> None:
     expr = 'external_api_budget_ratio{provider="openai"}'
     poll(lambda: bool(prometheus.query(expr)), timeout=DATA_TIMEOUT, what=expr)
-    value = float(prometheus.query(expr)[0]["value"][1])
-    assert value == pytest.approx(float(BUDGET_SPENT / BUDGET_LIMIT))
+    scraped = float(prometheus.query(expr)[0]["value"][1])
+    assert 0 < scraped <= 1.0
+    # The gauge is the budget's (spent + reserved) / limit as the gate reports it.
+    with httpx.Client(base_url=traffic.server.url) as client:
+        client.post("/api/v1/auth/login", json={"email": "load@example.com", "password": PASSWORD})
+        budget = next(
+            p for p in client.get("/health/providers").json()["providers"] if p["name"] == "openai"
+        )["budgets"][0]
+    assert float(budget["limit_usd"]) == float(BUDGET_LIMIT_USD)
+    assert budget["ratio"] == pytest.approx(
+        (float(budget["spent_usd"]) + float(budget["reserved_usd"])) / float(BUDGET_LIMIT_USD)
+    )
 
 
 def test_alert_rules_evaluate_without_error(prometheus: PrometheusServer) -> None:
