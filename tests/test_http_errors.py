@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from fastapi import FastAPI, Request
+
+from lockgate.error_handlers import install_error_handlers
 from tests.fixtures.appkit import ApiClient
 
 
@@ -81,3 +84,39 @@ async def test_openapi_declares_the_error_shape(client: ApiClient) -> None:
     spec = (await client.get("/api/openapi.json")).json()
     responses = spec["paths"]["/api/v1/conversations/{conversation_id}"]["get"]["responses"]
     assert responses["404"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorBody")
+
+
+async def test_a_client_that_hangs_up_mid_body_is_not_an_error() -> None:
+    """Endpoints that read the raw body (the /v1 gateway) see Starlette's ClientDisconnect when
+    the client hangs up: answered 499 and logged as info, not an unhandled 500 with a trace."""
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/v1/raw")
+    async def raw(request: Request) -> dict[str, int]:
+        return {"size": len(await request.body())}
+
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/raw",
+        "raw_path": b"/v1/raw",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"50")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+    }
+    await app(scope, receive, send)  # type: ignore[arg-type]
+    assert sent[0]["status"] == 499, sent

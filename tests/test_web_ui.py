@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 
 from lockgate.error_handlers import install_error_handlers
-from lockgate.web_ui import UIFiles, ui_available
+from lockgate.web_ui import ui_available, ui_mount
 
 
 def ui_app(web: Path) -> FastAPI:
@@ -21,7 +21,7 @@ def ui_app(web: Path) -> FastAPI:
     async def ping() -> dict[str, str]:
         return {"pong": "yes"}
 
-    app.mount("/", UIFiles(directory=web, html=True), name="ui")
+    app.router.routes.append(ui_mount(web))
     return app
 
 
@@ -35,6 +35,7 @@ async def test_ui_pages_and_not_found_page(tmp_path: Path) -> None:
         assert missing.status_code == 404
         assert "not found page" in missing.text
         assert (await c.get("/api/v1/ping")).json() == {"pong": "yes"}
+        assert (await c.put("/api/v1/ping")).status_code == 405
 
 
 async def test_unknown_api_paths_stay_json_404s(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ from lockgate.ratelimit import LoginLimiter
 from lockgate.settings import Config, load_config
 from lockgate.state import AppState
 from lockgate.usage.endpoints import router as usage_router
-from lockgate.web_ui import WEB_DIR, UIFiles, ui_available
+from lockgate.web_ui import ui_available, ui_mount
 
 
 def create_app(
@@ -189,7 +189,7 @@ def create_app(
         serve_on_app=settings.metrics_port is None,
     )
     if ui_available():  # after every route: the UI answers only what the API does not
-        app.mount("/", UIFiles(directory=WEB_DIR, html=True), name="ui")
+        app.router.routes.append(ui_mount())
     return app
 
 

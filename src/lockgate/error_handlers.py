@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from lockgate.errors import AppError
 from lockgate.observability.logging import get_logger
@@ -108,7 +109,14 @@ async def unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal_error", message, path=request.url.path)
 
 
+async def client_gone_handler(request: Request, _exc: Exception) -> Response:
+    """The client hung up while we read its request: nobody is left to answer (nginx's 499)."""
+    log.info("client_disconnected", path=request.url.path)
+    return Response(status_code=499)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ClientDisconnect, client_gone_handler)
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)

@@ -13,11 +13,27 @@ from pathlib import Path
 
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 WEB_DIR = Path(__file__).parent / "web"
 API_PREFIXES = ("/api/", "/v1/", "/health/", "/metrics")
+
+
+class UIMount(Mount):
+    """Mounted at ``/`` but blind to API paths, so the router still answers them itself (a JSON
+    404, or a 405 for a known path with the wrong method)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = scope.get("path", "")
+        if path.startswith(API_PREFIXES) or path in ("/api", "/v1"):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def ui_mount(directory: Path = WEB_DIR) -> UIMount:
+    return UIMount("/", app=UIFiles(directory=directory, html=True), name="ui")
 
 
 class UIFiles(StaticFiles):
