@@ -109,6 +109,9 @@ class UpstreamView:
 
 
 class Headroom(Protocol):
+    limits: dict[str, HeadroomLimits]
+    """Our own ceilings by name; may be extended at run time (e.g. per virtual key)."""
+
     async def acquire(self, name: str, tokens: int) -> None: ...
 
     async def observe(

@@ -46,7 +46,7 @@ from lockgate.gate.config import GateConfig
 from lockgate.gate.errors import BudgetExhausted, BudgetStoreUnavailable
 from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
 from lockgate.observability.logging import get_logger
-from lockgate.observability.metrics import Metrics, ScopeKind
+from lockgate.observability.metrics import Metrics, ReservationResult, ScopeKind
 from lockgate.providers.base import RateLimitInfo
 
 log = get_logger("lockgate.gate")
@@ -305,10 +305,10 @@ class Gate:
         self._count_reservation(limits, "reserved")
         return reservation
 
-    def _count_reservation(self, limits: Sequence[BudgetLimit], result: str) -> None:
+    def _count_reservation(self, limits: Sequence[BudgetLimit], result: ReservationResult) -> None:
         if self.metrics is not None:
             for kind in {scope_kind(limit.scope) for limit in limits}:
-                self.metrics.budget_reservation(kind, result)  # type: ignore[arg-type]
+                self.metrics.budget_reservation(kind, result)
 
     async def _slot(self, provider: str) -> Lease | None:
         try:

@@ -83,7 +83,7 @@ class GatewayService:
                 await limiter.check_custom("key_rpm", str(key.id), f"{key.rpm}/minute")
         if key.tpm:
             name = f"key:{key.id}"
-            self.state.gate.headroom.limits[name] = HeadroomLimits(tpm=key.tpm)  # type: ignore[attr-defined]
+            self.state.gate.headroom.limits[name] = HeadroomLimits(tpm=key.tpm)
             try:
                 await self.state.gate.headroom.acquire(name, tokens)
             except NoHeadroom as exc:

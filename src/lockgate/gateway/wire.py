@@ -15,13 +15,18 @@ from typing import Any
 import orjson
 
 from lockgate.errors import BadRequest
-from lockgate.providers.base import ChatMessage, Usage
+from lockgate.providers.base import ChatMessage, Role, Usage
 
 # Parameters we set ourselves (or that would change what the budget reserved).
 HANDLED = frozenset(
     {"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "n"}
 )
-ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+ROLES: dict[str, Role] = {
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "assistant": "assistant",
+}
 
 
 class InvalidRequest(BadRequest):
@@ -87,7 +92,7 @@ def parse_chat(body: dict[str, Any]) -> ChatCall:
                 f"Unsupported role {item.get('role')!r} (system, developer, user, assistant).",
                 f"messages[{index}].role",
             )
-        messages.append(ChatMessage(role=role, content=_content(item.get("content"), index)))  # type: ignore[arg-type]
+        messages.append(ChatMessage(role=role, content=_content(item.get("content"), index)))
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
     if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
         raise InvalidRequest("max_tokens must be a positive integer.", "max_tokens")
