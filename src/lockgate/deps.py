@@ -9,7 +9,6 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.gate.client_id import client_ip as gate_client_ip
-from lockgate.settings import Config
 from lockgate.state import AppState
 
 
@@ -19,13 +18,6 @@ def get_state(request: Request) -> AppState:
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
-
-
-def get_config(state: StateDep) -> Config:
-    return state.config
-
-
-ConfigDep = Annotated[Config, Depends(get_config)]
 
 
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:

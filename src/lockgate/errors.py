@@ -12,6 +12,7 @@ message a person understands. One handler turns it into ``{"error": {"code", "me
      ├── PayloadTooLarge (413)       payload_too_large
      ├── Unprocessable (422)         validation_error, weak_password, unknown_model, ...
      ├── RateLimited (429)           rate_limited (always with Retry-After)
+     ├── ProviderFailed (502)        the provider error's code (provider_unavailable, ...)
      └── ServiceUnavailable (503)    unavailable, overloaded
 
 A 500 (``internal_error``) is always a bug: it is logged with its traceback and the client only
@@ -118,6 +119,19 @@ class Unprocessable(AppError):
 
 class WeakPassword(Unprocessable):
     code = "weak_password"
+
+
+class UnknownModel(Unprocessable):
+    code = "unknown_model"
+    message = "Unknown model."
+
+
+class ProviderFailed(AppError):
+    """502; ``code`` is the provider error's own (provider_unavailable, provider_timeout, ...)."""
+
+    status = 502
+    code = "provider_error"
+    message = "The provider failed; try again later."
 
 
 class RateLimited(AppError):

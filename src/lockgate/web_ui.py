@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.exceptions import HTTPException
-from starlette.responses import Response
 from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -33,14 +31,7 @@ class UIMount(Mount):
 
 
 def ui_mount(directory: Path = WEB_DIR) -> UIMount:
-    return UIMount("/", app=UIFiles(directory=directory, html=True), name="ui")
-
-
-class UIFiles(StaticFiles):
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        if scope["path"].startswith(API_PREFIXES) or scope["path"] in ("/api", "/v1"):
-            raise HTTPException(404)
-        return await super().get_response(path, scope)
+    return UIMount("/", app=StaticFiles(directory=directory, html=True), name="ui")
 
 
 def ui_available(directory: Path = WEB_DIR) -> bool:

@@ -29,6 +29,7 @@ import httpx
 from tests.fixtures.binaries import MissingTestDependencyError
 from tests.fixtures.ports import LOOPBACK, free_port
 from tests.fixtures.procs import (
+    ServerContext,
     forget_at_exit,
     kill_and_wait,
     log_tail,
@@ -67,7 +68,7 @@ def run_promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-class PrometheusServer:
+class PrometheusServer(ServerContext):
     """A throwaway Prometheus on a free loopback port with its own TSDB directory."""
 
     def __init__(self, config: str, *, files: dict[str, str] | None = None) -> None:
@@ -159,17 +160,6 @@ class PrometheusServer:
             return [{"metric": {}, "value": data["result"]}]
         result: list[dict[str, Any]] = data["result"]
         return result
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class PromQLError(RuntimeError):

@@ -19,9 +19,6 @@ class UserRepository:
     async def by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email.lower()))
 
-    async def by_id(self, user_id: uuid.UUID) -> User | None:
-        return await self.session.get(User, user_id)
-
     async def count(self) -> int:
         return await self.session.scalar(select(func.count()).select_from(User)) or 0
 

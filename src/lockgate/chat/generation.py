@@ -25,13 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.chat.events import encode
 from lockgate.chat.routing import Admitted, Plan
-from lockgate.chat.runner import Attempt, CallRunner
+from lockgate.chat.runner import Attempt, CallRunner, record_attempt
 from lockgate.clock import Clock
 from lockgate.conversations.schemas import MessageOut
 from lockgate.errors import AppError
 from lockgate.gate.config import RetrySettings
 from lockgate.gate.service import Gate
-from lockgate.models import Message, MessageStatus, UsageKind, UsageOutcome
+from lockgate.models import Message
 from lockgate.observability.logging import get_logger
 from lockgate.providers.errors import (
     ProviderBadResponse,
@@ -39,17 +39,10 @@ from lockgate.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from lockgate.usage.service import record_usage
 
 log = get_logger("lockgate.chat")
 Sleep = Callable[[float], Awaitable[None]]
 UNHEALTHY = (ProviderUnavailable, ProviderTimeout, ProviderBadResponse)
-OUTCOMES = {
-    MessageStatus.COMPLETE: UsageOutcome.OK,
-    MessageStatus.CANCELLED: UsageOutcome.CANCELLED,
-    MessageStatus.INCOMPLETE: UsageOutcome.INCOMPLETE,
-    MessageStatus.ERROR: UsageOutcome.ERROR,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +219,16 @@ class Generation:
                         row.finished_at = now
                         row.updated_at = now
                     for attempt in self.attempts:
-                        self._record(db, attempt, now, exists=row is not None)
+                        # The conversation may have been deleted while the reply streamed.
+                        exists = row is not None
+                        record_attempt(
+                            db,
+                            attempt,
+                            user_id=self.spec.user_id,
+                            created_at=now,
+                            conversation_id=self.spec.conversation_id if exists else None,
+                            message_id=self.spec.message_id if exists else None,
+                        )
                     await db.commit()
                     return MessageOut.model_validate(row) if row is not None else None
             except SQLAlchemyError as exc:
@@ -238,28 +240,6 @@ class Generation:
                 )
                 await asyncio.sleep(0.2 * tries)
         return None
-
-    def _record(self, db: AsyncSession, attempt: Attempt, now: Any, *, exists: bool) -> None:
-        tokens_in, tokens_out, amount, exact = attempt.cost()
-        error = attempt.error
-        record_usage(
-            db,
-            user_id=self.spec.user_id,
-            kind=UsageKind.CHAT,
-            provider=attempt.plan.candidate.provider_name,
-            model=attempt.plan.candidate.model,
-            outcome=OUTCOMES[attempt.status],
-            created_at=now,
-            input_tokens=tokens_in,
-            output_tokens=tokens_out,
-            cost_usd=amount,
-            cost_exact=exact,
-            latency_ms=attempt.latency_ms,
-            # The conversation may have been deleted while the reply streamed.
-            conversation_id=self.spec.conversation_id if exists else None,
-            message_id=self.spec.message_id if exists else None,
-            error_code=error.code if error else None,
-        )
 
 
 def _user_message(error: ProviderError | AppError) -> str:

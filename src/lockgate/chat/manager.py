@@ -82,10 +82,6 @@ class ChatManager:
     def get(self, message_id: uuid.UUID) -> Generation | None:
         return self._live.get(message_id)
 
-    @property
-    def live_count(self) -> int:
-        return len(self._live)
-
     async def stop(self, message_id: uuid.UUID) -> bool:
         """Cancel a live reply; waits until its partial text is saved. False if not live here."""
         generation, task = self._live.get(message_id), self._tasks.get(message_id)

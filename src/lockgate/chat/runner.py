@@ -15,15 +15,18 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.chat.routing import Admitted, Plan, admit_first
 from lockgate.errors import AppError
 from lockgate.gate.budget import BudgetLimit
 from lockgate.gate.config import RetrySettings
 from lockgate.gate.service import Gate, Skip
-from lockgate.models import MessageStatus
+from lockgate.models import MessageStatus, UsageKind, UsageOutcome
 from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics
 from lockgate.observability.tracing import ProviderSpan, provider_span
@@ -37,6 +40,7 @@ from lockgate.providers.errors import (
 )
 from lockgate.providers.pricing import cost
 from lockgate.providers.tokenizer import estimate_tokens
+from lockgate.usage.service import record_usage
 
 log = get_logger("lockgate.chat")
 Sleep = Callable[[float], Awaitable[None]]
@@ -83,6 +87,46 @@ class Attempt:
             output_tokens=estimate_tokens(self.content),
         )
         return estimated.input_tokens, estimated.output_tokens, cost(price, estimated), False
+
+
+OUTCOMES = {
+    MessageStatus.COMPLETE: UsageOutcome.OK,
+    MessageStatus.CANCELLED: UsageOutcome.CANCELLED,
+    MessageStatus.INCOMPLETE: UsageOutcome.INCOMPLETE,
+    MessageStatus.ERROR: UsageOutcome.ERROR,
+}
+
+
+def record_attempt(
+    db: AsyncSession,
+    attempt: Attempt,
+    *,
+    user_id: uuid.UUID | None,
+    created_at: datetime,
+    conversation_id: uuid.UUID | None = None,
+    message_id: uuid.UUID | None = None,
+    api_key_id: uuid.UUID | None = None,
+) -> None:
+    """The usage row of one provider call (the caller commits)."""
+    tokens_in, tokens_out, amount, exact = attempt.cost()
+    record_usage(
+        db,
+        user_id=user_id,
+        kind=UsageKind.CHAT,
+        provider=attempt.plan.candidate.provider_name,
+        model=attempt.plan.candidate.model,
+        outcome=OUTCOMES[attempt.status],
+        created_at=created_at,
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
+        cost_usd=amount,
+        cost_exact=exact,
+        latency_ms=attempt.latency_ms,
+        conversation_id=conversation_id,
+        message_id=message_id,
+        api_key_id=api_key_id,
+        error_code=attempt.error.code if attempt.error else None,
+    )
 
 
 class CallRunner:

@@ -22,7 +22,7 @@ from lockgate.chat.titles import title_with_model
 from lockgate.conversations.repository import ConversationRepository, MessageRepository
 from lockgate.conversations.schemas import MessageOut
 from lockgate.conversations.service import ConversationNotFound
-from lockgate.errors import Conflict, NotFound, Unprocessable
+from lockgate.errors import Conflict, NotFound, UnknownModel, Unprocessable
 from lockgate.gate.service import Skip
 from lockgate.models import Conversation, Message, MessageRole, MessageStatus, User
 from lockgate.providers.base import ChatMessage
@@ -31,10 +31,6 @@ from lockgate.providers.pricing import price_for
 from lockgate.state import AppState
 
 TITLE_LENGTH = 60
-
-
-class UnknownModel(Unprocessable):
-    code = "unknown_model"
 
 
 class MaxTokensTooLarge(Unprocessable):

@@ -60,10 +60,6 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(read)
 
 
-async def is_current(engine: AsyncEngine) -> bool:
-    return await current_revision(engine) == head_revision()
-
-
 def autogenerate(engine_url: str, message: str, rev_id: str) -> None:
     """Write a new migration from the difference between the models and a migrated database.
 

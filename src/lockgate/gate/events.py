@@ -107,7 +107,7 @@ class GaugeRefresher:
         room = None
         with contextlib.suppress(HeadroomUnavailable):
             room = await self.gate.headroom.snapshot(provider)
-        limits = getattr(self.gate.headroom, "limits", {}).get(provider)
+        limits = self.gate.headroom.limits.get(provider)
         self.metrics.set_provider_gauges(
             provider,
             budget_ratio=ratio,

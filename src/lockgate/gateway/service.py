@@ -13,28 +13,21 @@ from typing import Any
 from starlette.requests import Request
 
 from lockgate.chat.routing import Admitted, admit_first, candidates_for, plans_for, refusal
-from lockgate.chat.runner import Attempt, CallRunner
-from lockgate.errors import AppError, Forbidden, NotFound, RateLimited
+from lockgate.chat.runner import Attempt, CallRunner, record_attempt
+from lockgate.errors import AppError, Forbidden, NotFound, ProviderFailed, RateLimited
 from lockgate.gate.headroom import HeadroomLimits, NoHeadroom
 from lockgate.gate.ratelimit import LIMITER_STATE, HttpRateLimiter
-from lockgate.gate.service import Skip
+from lockgate.gate.service import Skip, Ticket
 from lockgate.gateway import wire
 from lockgate.gateway.auth import KeyContext
-from lockgate.models import MessageStatus, UsageKind, UsageOutcome
-from lockgate.providers.base import ChatMessage, ImageRequest, Usage
+from lockgate.models import UsageKind, UsageOutcome
+from lockgate.providers.base import ChatMessage, ImageRequest, Provider, Usage
 from lockgate.providers.config import ModelConfig
 from lockgate.providers.errors import ProviderError, ProviderRateLimited
 from lockgate.providers.pricing import cost, image_cost, price_for
 from lockgate.providers.tokenizer import prompt_tokens_upper_bound
 from lockgate.state import AppState
 from lockgate.usage.service import record_usage
-
-OUTCOMES = {
-    MessageStatus.COMPLETE: UsageOutcome.OK,
-    MessageStatus.CANCELLED: UsageOutcome.CANCELLED,
-    MessageStatus.INCOMPLETE: UsageOutcome.INCOMPLETE,
-    MessageStatus.ERROR: UsageOutcome.ERROR,
-}
 
 
 class ModelNotFound(NotFound):
@@ -45,17 +38,12 @@ class ModelNotAllowed(Forbidden):
     code = "model_not_allowed"
 
 
-class UpstreamFailed(AppError):
-    status = 502
-    code = "provider_error"
-
-
 def upstream_error(error: ProviderError | AppError) -> AppError:
     if isinstance(error, AppError):
         return error
     if isinstance(error, ProviderRateLimited):
         return RateLimited(error.message, retry_after=error.retry_after or 1, code=error.code)
-    return UpstreamFailed(f"{error.provider}: {error.message}", code=error.code)
+    return ProviderFailed(f"{error.provider}: {error.message}", code=error.code)
 
 
 class GatewayService:
@@ -64,6 +52,7 @@ class GatewayService:
         self.key = key
         self.request = request
         self.tz = state.config.file.gate.budgets.timezone
+        self._stopped = False  # set when the streaming client went away
 
     def model(self, name: str, kind: str) -> ModelConfig:
         config = self.state.config.file.models.get(name)
@@ -130,7 +119,6 @@ class GatewayService:
             if queue is not None:
                 await queue.put(text)
 
-        self._stopped = False
         return CallRunner(
             self.state.gate,
             plans,
@@ -148,22 +136,13 @@ class GatewayService:
         now = self.state.clock()
         async with self.state.sessionmaker() as db:
             for attempt in runner.attempts:
-                tokens_in, tokens_out, amount, exact = attempt.cost()
-                record_usage(
+                record_attempt(
                     db,
+                    attempt,
                     user_id=self.key.user.id,
-                    kind=UsageKind.CHAT,
-                    provider=attempt.plan.candidate.provider_name,
-                    model=attempt.plan.candidate.model,
-                    outcome=OUTCOMES[attempt.status],
                     created_at=now,
-                    input_tokens=tokens_in,
-                    output_tokens=tokens_out,
-                    cost_usd=amount,
-                    cost_exact=exact,
-                    latency_ms=attempt.latency_ms,
-                    error_code=attempt.error.code if attempt.error else None,
-                ).api_key_id = self.key.key_id
+                    api_key_id=self.key.key_id,
+                )
             await db.commit()
 
     async def complete(self, call: wire.ChatCall) -> dict[str, Any]:
@@ -312,7 +291,7 @@ class GatewayService:
 
     async def _admit_single(
         self, name: str, config: ModelConfig, upper: Decimal, tokens: int
-    ) -> tuple[Any, Any]:
+    ) -> tuple[Ticket, Provider]:
         try:
             ticket = await self.state.gate.admit(
                 config.provider,
@@ -350,6 +329,7 @@ class GatewayService:
                 images=images,
                 cost_usd=amount,
                 latency_ms=int((time.monotonic() - started) * 1000),
+                api_key_id=self.key.key_id,
                 error_code=error.code if error else None,
-            ).api_key_id = self.key.key_id
+            )
             await db.commit()

@@ -35,7 +35,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.clock import Clock
 from lockgate.conversations.pagination import InvalidCursor, decode_cursor, encode_cursor
-from lockgate.errors import AppError, NotFound, RateLimited, ServiceUnavailable, Unprocessable
+from lockgate.errors import (
+    AppError,
+    NotFound,
+    ProviderFailed,
+    RateLimited,
+    ServiceUnavailable,
+    UnknownModel,
+    Unprocessable,
+)
 from lockgate.images.repository import ImageRepository
 from lockgate.images.schemas import ImageGenerate, ImageOut, ImagePage
 from lockgate.images.storage import EXTENSIONS, ImageStorage, sniff_mime
@@ -62,22 +70,9 @@ class ImageNotFound(NotFound):
     message = "Image not found."
 
 
-class UnknownModel(Unprocessable):
-    code = "unknown_model"
-    message = "This is not an image model."
-
-
 class UnsupportedSize(Unprocessable):
     code = "unsupported_size"
     message = "This image size is not offered by the model."
-
-
-class ProviderFailed(AppError):
-    """502; ``code`` is the provider error's own (provider_unavailable, provider_timeout, ...)."""
-
-    status = 502
-    code = "provider_error"
-    message = "The image provider failed; try again later."
 
 
 class ProviderRefused(Unprocessable):
@@ -143,7 +138,7 @@ def client_error(exc: ProviderError) -> AppError:
         )
     if isinstance(exc, ProviderBadRequest):
         return ProviderRefused(f"The image provider refused the request: {exc.message}")
-    return ProviderFailed(code=exc.code)
+    return ProviderFailed("The image provider failed; try again later.", code=exc.code)
 
 
 class ImageService:

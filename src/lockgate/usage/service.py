@@ -31,6 +31,7 @@ def record_usage(
     latency_ms: int = 0,
     conversation_id: uuid.UUID | None = None,
     message_id: uuid.UUID | None = None,
+    api_key_id: uuid.UUID | None = None,
     error_code: str | None = None,
 ) -> UsageRecord:
     """Add one ledger row to ``db`` (the caller commits, together with what it describes)."""
@@ -38,6 +39,7 @@ def record_usage(
         user_id=user_id,
         conversation_id=conversation_id,
         message_id=message_id,
+        api_key_id=api_key_id,
         kind=kind,
         provider=provider,
         model=model,
