@@ -26,9 +26,18 @@ cleanup() {
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  if [ "$status" -ne 0 ] && [ -f "$tmp/server.log" ]; then
-    echo "e2e: last lines of the server log:" >&2
-    tail -n 40 "$tmp/server.log" >&2 || true
+  if [ "$status" -ne 0 ]; then
+    # CI shows only the tail of the output: the server log first, Playwright's verdict last.
+    if [ -f "$tmp/server.log" ]; then
+      echo "e2e: last lines of the server log:" >&2
+      tail -n 30 "$tmp/server.log" >&2 || true
+    fi
+    if [ -f "$tmp/playwright.log" ]; then
+      echo "e2e: failed tests:" >&2
+      grep -E '✘|Error:|Timeout|expect\(' "$tmp/playwright.log" | head -n 40 >&2 || true
+      echo "e2e: end of the Playwright report:" >&2
+      tail -n 60 "$tmp/playwright.log" >&2 || true
+    fi
   fi
   rm -rf "$tmp"
   exit "$status"
@@ -99,4 +108,4 @@ done
 echo "e2e: Lockgate at $base"
 
 cd frontend
-E2E_BASE_URL="$base" CHROMIUM_PATH="$chromium" npx --no-install playwright test "$@"
+E2E_BASE_URL="$base" CHROMIUM_PATH="$chromium" npx --no-install playwright test "$@" 2>&1 | tee "$tmp/playwright.log"

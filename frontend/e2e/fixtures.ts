@@ -79,6 +79,13 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** axe-core with the WCAG 2.1 A/AA rules; serious and critical violations fail the test. */
 export async function expectAccessible(page: Page, name: string): Promise<void> {
+  // Colour contrast measured mid-fade is not the page's contrast: let finite animations and
+  // transitions end first (infinite ones, like a spinner, are left running).
+  await page.waitForFunction(() =>
+    document
+      .getAnimations()
+      .every((a) => a.playState !== "running" || a.effect?.getComputedTiming().iterations === Infinity),
+  );
   const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
   const bad = results.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
