@@ -9,10 +9,9 @@ Example::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
@@ -30,9 +29,11 @@ from lockgate.gate.events import BreakerTransitions, BudgetWarnings, GaugeRefres
 from lockgate.gate.factory import build_gate, create_redis
 from lockgate.gate.ratelimit import HttpRateLimiter, RateLimitMiddleware
 from lockgate.gateway.endpoints import router as gateway_router
+from lockgate.gateway.fastpath import LockgateApp, gateway_routes
 from lockgate.health.endpoints import router as health_router
 from lockgate.health.providers import router as providers_health_router
 from lockgate.images.endpoints import router as images_router
+from lockgate.keys.cache import KeyCache, RevocationListener
 from lockgate.keys.endpoints import router as keys_router
 from lockgate.middleware import BodyLimitMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
 from lockgate.observability.metrics import Metrics
@@ -44,6 +45,7 @@ from lockgate.ratelimit import LoginLimiter
 from lockgate.settings import Config, load_config
 from lockgate.state import AppState
 from lockgate.usage.endpoints import router as usage_router
+from lockgate.usage.writer import UsageWriter
 from lockgate.web_ui import ui_available, ui_mount
 
 
@@ -52,12 +54,11 @@ def create_app(
     *,
     clock: Clock = system_clock,
     passwords: PasswordHashing | None = None,
-    provider_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     provider_sleep: Sleep | None = None,
     tracing: Tracing | None = None,
     metrics: Metrics | None = None,
-) -> FastAPI:
-    """Build the app. Tests inject the clock, cheap hashing, provider transports and sleep."""
+) -> LockgateApp:
+    """Build the app. Tests inject the clock, cheap hashing, tracing, metrics, retry sleep."""
     settings = config.settings
     metrics = metrics or Metrics(multiprocess_dir=settings.prometheus_multiproc_dir)
     for name in config.file.providers:
@@ -86,7 +87,6 @@ def create_app(
         providers = ProviderRegistry(
             config.file.providers,
             config.environ,
-            transports=provider_transports,
             sleep=provider_sleep,
         )
         warnings = BudgetWarnings(config.file.gate.budgets.warn_webhook_url, metrics=metrics)
@@ -115,6 +115,12 @@ def create_app(
             redis=redis,
             trusted_proxies=trusted,
         )
+        state.key_cache = KeyCache(settings.key_cache_seconds)
+        revocations = RevocationListener(state.key_cache, redis) if redis is not None else None
+        if revocations is not None:
+            revocations.start()
+        state.usage_writer = UsageWriter(engine, interval=settings.usage_flush_seconds)
+        state.usage_writer.start()
         state.chat = ChatManager(
             state.sessionmaker,
             clock,
@@ -139,6 +145,9 @@ def create_app(
                 yield {"lockgate": state}
         finally:
             await state.chat.shutdown(grace=settings.shutdown_grace_seconds)
+            await state.usage_writer.aclose()
+            if revocations is not None:
+                await revocations.aclose()
             await state.gate.aclose()
             await warnings.aclose()
             await providers.aclose()
@@ -148,7 +157,7 @@ def create_app(
                 await redis.aclose()
             await engine.dispose()
 
-    app = FastAPI(
+    app = LockgateApp(
         title="Lockgate",
         version=__version__,
         description="Self-hosted AI chat and OpenAI-compatible gateway.",
@@ -156,6 +165,9 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        # Tracing is ours (observability/tracing.py, OpenTelemetry's FastAPI instrumentation);
+        # FastAPI's native telemetry would add a second server span and per-request checks.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     app.include_router(health_router)
@@ -188,6 +200,8 @@ def create_app(
         metrics_token=settings.metrics_token,
         serve_on_app=settings.metrics_port is None,
     )
+    if tracing is None or not tracing.enabled:  # see gateway/fastpath.py
+        app.serve_fast(gateway_routes(gateway_router.routes))
     if ui_available():  # after every route: the UI answers only what the API does not
         app.router.routes.append(ui_mount())
     return app

@@ -12,7 +12,7 @@ from lockgate.gate.client_id import client_ip as gate_client_ip
 from lockgate.state import AppState
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.state.lockgate
     return state
 

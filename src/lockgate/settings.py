@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     login_limit_per_ip: str = "30/minute"
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # /v1 keys are cached per process this long; a revocation reaches every replica at once
+    # over Redis pub/sub, so the TTL only bounds staleness if such a message is lost.
+    key_cache_seconds: float = Field(default=10, ge=0)
+    # /v1 usage rows are written in batches this often (0.1 s; see usage/writer.py).
+    usage_flush_seconds: float = Field(default=0.1, gt=0, le=10)
     cors_origins: list[str] = Field(default_factory=list)
     trusted_proxies: list[str] = Field(default_factory=list)
 

@@ -12,6 +12,7 @@ from lockgate.auth.security import PasswordHashing
 from lockgate.clock import Clock
 from lockgate.gate.client_id import IPNetwork
 from lockgate.gate.service import Gate
+from lockgate.keys.cache import KeyCache
 from lockgate.observability.metrics import Metrics
 from lockgate.providers.registry import ProviderRegistry
 from lockgate.ratelimit import LoginLimiter
@@ -19,6 +20,7 @@ from lockgate.settings import Config
 
 if TYPE_CHECKING:
     from lockgate.chat.manager import ChatManager
+    from lockgate.usage.writer import UsageWriter
 
 
 @dataclass(slots=True)
@@ -35,4 +37,6 @@ class AppState:
     redis: Redis | None = None
     trusted_proxies: tuple[IPNetwork, ...] = ()
     chat: ChatManager | None = None
+    usage_writer: UsageWriter | None = None
+    key_cache: KeyCache = field(default_factory=lambda: KeyCache(10.0))
     extras: dict[str, Any] = field(default_factory=dict)

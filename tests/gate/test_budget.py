@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -296,3 +297,26 @@ def test_monthly_window_of_december_resets_in_january() -> None:
         "provider:openai:2030-12",
         datetime(2031, 1, 1, tzinfo=UTC),
     )
+
+
+@pytest.mark.parametrize(
+    "tz",
+    ["UTC", "America/New_York", "America/Santiago", "Europe/Paris", "Australia/Lord_Howe"],
+)
+def test_windows_follow_the_local_date_across_a_year_of_clock_changes(tz: str) -> None:
+    """The local date is cached until the next local midnight: it must always be the date that
+    ``astimezone`` gives, around every midnight and every daylight-saving change (Santiago
+    changes at midnight, Lord Howe by half an hour), visited forwards and backwards."""
+    zone = ZoneInfo(tz)
+    daily = BudgetLimit("user:u1:daily", Decimal("1"), "daily", tz=tz)
+    monthly = BudgetLimit("user:u1:monthly", Decimal("1"), "monthly", tz=tz)
+    moments = [datetime(2030, 1, 1, tzinfo=UTC) + timedelta(minutes=17 * i) for i in range(31_000)]
+    for day in range(366):
+        midnight = datetime.combine(date(2030, 1, 1) + timedelta(days=day), time(), tzinfo=zone)
+        for delta in (-1, 0, 1):  # microseconds around the boundary
+            moments.append((midnight + timedelta(microseconds=delta)).astimezone(UTC))
+    moments.sort()
+    for moment in [*moments, *reversed(moments)]:
+        local = moment.astimezone(zone).date()
+        assert Window.at(daily, moment).start == local, moment
+        assert Window.at(monthly, moment).start == local.replace(day=1), moment

@@ -7,13 +7,16 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.requests import HTTPConnection
 
 from lockgate.errors import RateLimited
+from lockgate.gate.client_id import client_key
 from lockgate.gate.ratelimit import (
     HttpRateLimiter,
     RateLimitRule,
     RateLimitUnavailable,
+    open_storage,
 )
 from tests.fixtures.redis import RedisServer
 
@@ -105,8 +108,10 @@ async def test_success_headers_count_down(make_limiter: Factory, storage_uri: st
     assert 58 <= second.reset <= first.reset <= 60
 
 
-async def test_most_restrictive_item_is_reported(make_limiter: Factory) -> None:
-    limiter = make_limiter(default="2/10 seconds;100/minute")
+async def test_most_restrictive_item_is_reported(
+    make_limiter: Factory, storage_uri: str | None
+) -> None:
+    limiter = make_limiter(storage_uri, default="2/10 seconds;100/minute")
     headers = await limiter.check(conn())
     assert headers is not None
     assert (headers.limit, headers.remaining) == (2, 1)
@@ -191,11 +196,97 @@ async def test_check_key(make_limiter: Factory) -> None:
         await limiter.check_key("key:vk_1")
 
 
-async def test_moving_window_frees_after_its_length(make_limiter: Factory, redis_url: str) -> None:
-    limiter = make_limiter(redis_url, default="2/second")
+async def test_moving_window_frees_after_its_length(
+    make_limiter: Factory, storage_uri: str | None
+) -> None:
+    now = [1_900_000_000.0]
+    limiter = make_limiter(storage_uri, default="2/second", clock=lambda: now[0])
     assert await admitted(limiter, 5) == 2
-    await asyncio.sleep(1.05)
+    now[0] += 1.0  # a hit exactly one window old still counts
+    assert await admitted(limiter, 5) == 0
+    now[0] += 0.001
     assert await admitted(limiter, 5) == 2
+
+
+async def test_every_window_admits_at_most_n(
+    make_limiter: Factory, storage_uri: str | None
+) -> None:
+    now = [1_900_000_000.0]
+    limiter = make_limiter(storage_uri, default="3/10 seconds", clock=lambda: now[0])
+    admitted_at = []
+    for step in range(100):  # one attempt every 0.7 s
+        now[0] = 1_900_000_000.0 + step * 0.7
+        if await admitted(limiter, 1):
+            admitted_at.append(now[0])
+    fourth_after = zip(admitted_at, admitted_at[3:], strict=False)
+    assert all(later - earlier > 10 for earlier, later in fourth_after)
+    assert len(admitted_at) >= 20  # 70 s: about 3 per 10.5 s
+
+
+async def test_a_refused_request_is_counted_nowhere(
+    make_limiter: Factory, storage_uri: str | None
+) -> None:
+    rejected: list[str] = []
+    limiter = make_limiter(storage_uri, default="10/minute", per_ip="2/minute")
+    limiter.on_reject = rejected.append
+    for token in ("a", "a"):
+        await limiter.check(conn(headers={"Authorization": f"Bearer {token}"}))
+    with pytest.raises(RateLimited):  # the shared IP's ceiling, after token b's own limit
+        await limiter.check(conn(headers={"Authorization": "Bearer b"}))
+    assert rejected == ["per_ip"]  # a fixed name: never the address
+    headers = await limiter.check_key(client_key(conn(headers={"Authorization": "Bearer b"}), ()))
+    assert headers is not None
+    assert headers.remaining == 9  # only this check: the refused request was counted nowhere
+
+
+async def test_headers_describe_the_tightest_of_several_limits(
+    make_limiter: Factory, storage_uri: str | None
+) -> None:
+    now = [1_900_000_000.0]
+    limiter = make_limiter(storage_uri, default="3/10 seconds;5/minute", clock=lambda: now[0])
+    seen = []
+    for offset in (0.0, 0.5, 20.0, 20.5):
+        now[0] = 1_900_000_000.0 + offset
+        headers = await limiter.check(conn())
+        assert headers is not None
+        seen.append((headers.limit, headers.remaining, headers.reset))
+    # 10 s window first (fewer left), then the minute once its room is the smaller one; on a
+    # tie the reset that comes later.
+    assert seen == [(3, 2, 10), (3, 1, 10), (5, 2, 40), (5, 1, 40)]
+
+
+async def test_memory_forgets_clients_whose_hits_left_the_window(make_limiter: Factory) -> None:
+    now = [1_900_000_000.0]
+    limiter = make_limiter(default="5/minute", clock=lambda: now[0])
+    for client in range(100):
+        await limiter.check_key(f"user:{client}")
+    now[0] += 61
+    await limiter.check_key("user:last")
+    assert limiter.stored() == 1
+
+
+async def test_redis_counters_are_the_limits_librarys(
+    make_limiter: Factory, redis_url: str
+) -> None:
+    """Replicas of an older version (``limits``' own moving window) count in the same lists."""
+    limiter = make_limiter(redis_url, default="3/minute")
+    storage, pool = open_storage(
+        redis_url, timeout=1, pool_timeout=1, max_connections=2, key_prefix="lockgate:ratelimit"
+    )
+    try:
+        older = MovingWindowRateLimiter(storage)
+        item = RateLimitRule.parse("global", "3/minute").items[0]
+        assert await older.hit(item, "http", "global", "user:1")
+        await limiter.check_key("user:1")
+        stats = await older.get_window_stats(item, "http", "global", "user:1")
+        assert stats.remaining == 1
+        assert await older.hit(item, "http", "global", "user:1")
+        with pytest.raises(RateLimited):
+            await limiter.check_key("user:1")
+        assert not await older.hit(item, "http", "global", "user:1")
+    finally:
+        if pool is not None:
+            await pool.aclose()
 
 
 async def test_redis_down_fails_open(

@@ -75,6 +75,8 @@ def replicas(
         "LOCKGATE_DATABASE_URL": database,
         "LOCKGATE_REDIS_URL": redis_server.url,
         "LOCKGATE_MIGRATE_ON_START": "false",
+        # Revocations must reach other replicas over Redis, not by a cached key expiring.
+        "LOCKGATE_KEY_CACHE_SECONDS": "3600",
     }
     migrate = subprocess.run(
         [sys.executable, "-m", "lockgate", "migrate"],
@@ -166,6 +168,42 @@ async def test_concurrent_chats_never_overspend_a_shared_budget(
     finally:
         for client in clients:
             await client.aclose()
+
+
+async def test_a_revoked_key_stops_working_on_every_replica(
+    replicas: list[LockgateServer],
+) -> None:
+    client = await signed_in(replicas, "revoker@example.com")
+    try:
+        created = await client.post(f"{replicas[0].url}/api/v1/keys", json={"name": "shared"})
+        assert created.status_code == 201, created.text
+        key = created.json()
+        headers = {"Authorization": f"Bearer {key['key']}"}
+        body = {"model": "solo", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}
+
+        async def call(server: LockgateServer) -> httpx.Response:
+            return await client.post(
+                f"{server.url}/v1/chat/completions", json=body, headers=headers
+            )
+
+        for server in replicas:  # every replica has the key cached now
+            assert (await call(server)).status_code == 200
+        revoked = await client.delete(f"{replicas[0].url}/api/v1/keys/{key['id']}")
+        assert revoked.status_code == 200
+        for server in replicas:
+            # The announcement travels over Redis pub/sub: bounded wait, then never again.
+            statuses = []
+            for _ in range(200):
+                reply = await call(server)
+                statuses.append(reply.status_code)
+                if reply.status_code == 401:
+                    break
+                await asyncio.sleep(0.01)
+            assert statuses[-1] == 401, statuses
+            assert len(statuses) <= 10, f"revocation took {len(statuses)} tries on {server.url}"
+            assert (await call(server)).json()["error"]["code"] == "revoked_api_key"
+    finally:
+        await client.aclose()
 
 
 async def test_a_rate_limit_admits_exactly_its_limit_across_replicas(

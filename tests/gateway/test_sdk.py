@@ -4,6 +4,7 @@ to the simulated provider and to a small local OpenAI-format fake upstream."""
 from __future__ import annotations
 
 import base64
+import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,9 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionFunctionToolParam
 
-from tests.fixtures.fake_openai import REPLY, FakeOpenAI
+from tests.fixtures.fake_openai import REPLY, TOOL_ARGUMENTS, FakeOpenAI
 from tests.fixtures.serve import LockgateServer
 
 pytestmark = pytest.mark.slow
@@ -71,8 +73,21 @@ def new_key(account: httpx.Client, **settings: Any) -> dict[str, Any]:
     return key
 
 
+OPEN_CLIENTS: list[openai.OpenAI] = []
+
+
+@pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    """Every SDK client a test made is closed after it (no socket is left to the GC)."""
+    yield
+    while OPEN_CLIENTS:
+        OPEN_CLIENTS.pop().close()
+
+
 def sdk(server: LockgateServer, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
+    OPEN_CLIENTS.append(client)
+    return client
 
 
 def test_chat_completion(server: LockgateServer, account: httpx.Client) -> None:
@@ -137,15 +152,117 @@ def test_through_an_openai_format_upstream(
     assert reply.choices[0].message.content == "".join(REPLY)
     assert reply.usage is not None
     assert reply.usage.total_tokens == 15
+    assert reply.model == "fake-gpt"
     sent = upstream.requests[-1]
-    assert sent["stream"] is True
-    assert sent["stream_options"] == {"include_usage": True}
+    assert "stream" not in sent  # a plain answer is asked for plainly and passed through
     assert (sent["seed"], sent["response_format"]) == (42, {"type": "text"})  # passed through
+    assert sent["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "hi"},
+    ]
     assert upstream.headers[-1]["authorization"] == "Bearer sk-upstream-secret"
     stream = client.chat.completions.create(
         model="fake-gpt", messages=[{"role": "user", "content": "hi"}], stream=True
     )
     assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "".join(REPLY)
+    sent = upstream.requests[-1]
+    assert sent["stream"] is True
+    assert sent["stream_options"] == {"include_usage": True}  # always: it settles the bill
+
+
+WEATHER_TOOL: ChatCompletionFunctionToolParam = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+
+
+def test_tool_calls_pass_through(
+    server: LockgateServer, account: httpx.Client, upstream: FakeOpenAI
+) -> None:
+    client = sdk(server, new_key(account)["key"])
+    reply = client.chat.completions.create(
+        model="fake-gpt",
+        messages=[{"role": "user", "content": "Weather in Paris?"}],
+        tools=[WEATHER_TOOL],
+        tool_choice="auto",
+    )
+    sent = upstream.requests[-1]
+    assert (sent["tools"], sent["tool_choice"]) == ([WEATHER_TOOL], "auto")
+    choice = reply.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    calls = choice.message.tool_calls or []
+    assert [(c.function.name, c.function.arguments) for c in calls] == [  # type: ignore[union-attr]
+        ("get_weather", TOOL_ARGUMENTS)
+    ]
+
+    stream = client.chat.completions.create(
+        model="fake-gpt",
+        messages=[{"role": "user", "content": "Weather in Paris?"}],
+        tools=[WEATHER_TOOL],
+        stream=True,
+    )
+    arguments, names, finish = "", [], None
+    for chunk in stream:
+        for part in chunk.choices[0].delta.tool_calls or [] if chunk.choices else []:
+            if part.function and part.function.name:
+                names.append(part.function.name)
+            arguments += (part.function.arguments or "") if part.function else ""
+        finish = chunk.choices[0].finish_reason if chunk.choices else finish
+    assert (names, arguments, finish) == (["get_weather"], TOOL_ARGUMENTS, "tool_calls")
+
+    # The tool's result goes back in the history, untouched.
+    history: list[dict[str, Any]] = [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": None, "tool_calls": [calls[0].model_dump()]},
+        {"role": "tool", "tool_call_id": calls[0].id, "content": "18 °C, sunny"},
+    ]
+    answer = client.chat.completions.create(model="fake-gpt", messages=history)  # type: ignore[arg-type]
+    assert answer.choices[0].message.content == "".join(REPLY)
+    assert upstream.requests[-1]["messages"] == history
+
+
+def test_tools_on_a_translated_provider_are_a_bad_request(
+    server: LockgateServer, account: httpx.Client
+) -> None:
+    client = sdk(server, new_key(account)["key"])
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(
+            model="sim-small",
+            messages=[{"role": "user", "content": "Weather?"}],
+            tools=[WEATHER_TOOL],
+        )
+    assert info.value.param == "tools"
+
+
+def test_usage_chunk_only_when_asked(server: LockgateServer, account: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {new_key(account)['key']}"}
+    for model in ("fake-gpt", "sim-small"):
+        frames: dict[bool, list[dict[str, Any]]] = {}
+        for asked in (False, True):
+            body: dict[str, Any] = {
+                "model": model,
+                "messages": [{"role": "user", "content": "hi"}],
+                "stream": True,
+            }
+            if asked:
+                body["stream_options"] = {"include_usage": True}
+            reply = httpx.post(f"{server.url}/v1/chat/completions", json=body, headers=headers)
+            assert reply.status_code == 200, reply.text
+            lines = [x.removeprefix("data: ") for x in reply.text.splitlines() if x]
+            assert lines[-1] == "[DONE]"
+            frames[asked] = [json.loads(x) for x in lines[:-1]]
+        assert all("usage" not in f for f in frames[False]), model
+        last = frames[True][-1]
+        assert (last["choices"], last["usage"]["total_tokens"] > 0) == ([], True), model
+        assert {f["model"] for f in frames[True]} == {model}
 
 
 def test_embeddings_images_and_models(server: LockgateServer, account: httpx.Client) -> None:
@@ -240,6 +357,8 @@ def test_usage_rows_carry_the_key(server: LockgateServer, account: httpx.Client)
     sdk(server, key["key"]).chat.completions.create(
         model="sim-small", messages=[{"role": "user", "content": "count me"}], max_tokens=5
     )
+    # /v1 rows are written in batches; a usage report writes what is pending first.
+    assert account.get("/api/v1/usage").status_code == 200
     with sqlite3.connect(Path(server.workdir) / "data" / "lockgate.db") as db:
         rows = db.execute(
             "SELECT kind, outcome FROM usage_records WHERE api_key_id = ?",

@@ -1,4 +1,4 @@
-import httpx
+import aiohttp
 import pytest
 
 from lockgate.providers import (
@@ -10,7 +10,12 @@ from lockgate.providers import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from lockgate.providers.errors import MAX_MESSAGE_CHARS, error_from_httpx, redact
+from lockgate.providers.errors import (
+    MAX_MESSAGE_CHARS,
+    TransportFailure,
+    error_from_aiohttp,
+    redact,
+)
 
 TREE = [
     (ProviderRateLimited, "provider_rate_limited", True),
@@ -46,13 +51,34 @@ def test_redact_removes_the_secret_and_truncates() -> None:
 @pytest.mark.parametrize(
     ("exc", "expected"),
     [
-        (httpx.ConnectTimeout("t"), ProviderTimeout),
-        (httpx.PoolTimeout("t"), ProviderTimeout),
-        (httpx.ReadError("r"), ProviderUnavailable),
-        (httpx.RemoteProtocolError("r"), ProviderUnavailable),
-        (httpx.UnsupportedProtocol("u"), ProviderBadRequest),
-        (httpx.DecodingError("d"), ProviderBadResponse),
+        (TimeoutError(), ProviderTimeout),
+        (aiohttp.ServerTimeoutError("t"), ProviderTimeout),
+        (aiohttp.ConnectionTimeoutError("t"), ProviderTimeout),
+        (aiohttp.SocketTimeoutError("t"), ProviderTimeout),
+        (aiohttp.ServerDisconnectedError(), ProviderUnavailable),
+        (aiohttp.ClientPayloadError("cut"), ProviderUnavailable),
+        (aiohttp.ClientOSError(104, "reset"), ProviderUnavailable),
+        (aiohttp.ClientConnectionResetError("reset"), ProviderUnavailable),
+        (aiohttp.ClientConnectionError("refused"), ProviderUnavailable),
+        (ConnectionResetError(104, "reset"), ProviderUnavailable),
+        (aiohttp.InvalidUrlClientError("http://[bad"), ProviderBadRequest),
+        (aiohttp.NonHttpUrlClientError("ftp://x"), ProviderBadRequest),
+        (ValueError("Newline or carriage return character detected"), ProviderBadRequest),
     ],
+    ids=lambda value: type(value).__name__ if isinstance(value, BaseException) else "",
 )
-def test_httpx_errors_are_translated(exc: httpx.HTTPError, expected: type[ProviderError]) -> None:
-    assert type(error_from_httpx(exc, provider="p", secret=None)) is expected
+def test_aiohttp_errors_are_translated(
+    exc: TransportFailure, expected: type[ProviderError]
+) -> None:
+    assert type(error_from_aiohttp(exc, provider="p", secret=None)) is expected
+
+
+def test_translated_errors_are_redacted_and_named() -> None:
+    error = error_from_aiohttp(
+        aiohttp.ClientConnectionError("bad sk-123"), provider="p", secret="sk-123"
+    )
+    assert error.message == "ClientConnectionError: bad [redacted]"
+
+
+def test_an_empty_timeout_still_says_what_it_was() -> None:
+    assert error_from_aiohttp(TimeoutError(), provider="p", secret=None).message == "TimeoutError"

@@ -1,5 +1,5 @@
-import httpx
 import pytest
+from multidict import CIMultiDict
 
 from lockgate.providers import RateLimitInfo
 from lockgate.providers.ratelimit import (
@@ -33,12 +33,20 @@ def test_unparseable_durations_are_none(text: str) -> None:
 
 
 def test_response_without_quota_headers_gives_none() -> None:
-    headers = httpx.Headers({"content-type": "text/event-stream"})
+    headers = CIMultiDict({"content-type": "text/event-stream"})
     assert parse_openai_rate_limit(headers, FIXED_NOW) is None
 
 
+def test_header_names_are_case_insensitive() -> None:
+    headers = CIMultiDict({"X-RateLimit-Remaining-Tokens": "10", "Retry-After": "3"})
+    assert (parse_openai_rate_limit(headers, FIXED_NOW), parse_retry_after(headers, FIXED_NOW)) == (
+        RateLimitInfo(remaining_tokens=10, observed_at=FIXED_NOW),
+        3.0,
+    )
+
+
 def test_garbage_values_are_ignored_not_raised() -> None:
-    headers = httpx.Headers(
+    headers = CIMultiDict(
         {"x-ratelimit-remaining-requests": "many", "x-ratelimit-remaining-tokens": "10"}
     )
     assert parse_openai_rate_limit(headers, FIXED_NOW) == RateLimitInfo(
@@ -47,14 +55,14 @@ def test_garbage_values_are_ignored_not_raised() -> None:
 
 
 def test_anthropic_reset_in_the_past_is_zero() -> None:
-    headers = httpx.Headers({"anthropic-ratelimit-requests-reset": "2024-12-31T00:00:00Z"})
+    headers = CIMultiDict({"anthropic-ratelimit-requests-reset": "2024-12-31T00:00:00Z"})
     info = parse_anthropic_rate_limit(headers, FIXED_NOW)
     assert info is not None
     assert info.reset_requests_s == 0.0
 
 
 def test_anthropic_reset_without_timezone_is_ignored() -> None:
-    headers = httpx.Headers({"anthropic-ratelimit-tokens-reset": "2025-01-01T12:00:10"})
+    headers = CIMultiDict({"anthropic-ratelimit-tokens-reset": "2025-01-01T12:00:10"})
     assert parse_anthropic_rate_limit(headers, FIXED_NOW) is None
 
 
@@ -70,4 +78,4 @@ def test_anthropic_reset_without_timezone_is_ignored() -> None:
     ],
 )
 def test_retry_after_forms(headers: dict[str, str], seconds: float | None) -> None:
-    assert parse_retry_after(httpx.Headers(headers), FIXED_NOW) == seconds
+    assert parse_retry_after(CIMultiDict(headers), FIXED_NOW) == seconds

@@ -17,7 +17,7 @@ from lockgate.providers.config import (
     OpenAIProviderConfig,
     SimulatedProviderConfig,
 )
-from tests.providers.wire import OPENAI_STREAM, collect, event_stream
+from tests.providers.wire import OPENAI_STREAM, Upstream, collect, event_stream, json_reply
 
 CONFIGS: Mapping[str, ProviderConfig] = {
     "openai": OpenAIProviderConfig(type="openai", api_key_env="OPENAI_API_KEY"),
@@ -46,24 +46,41 @@ def test_unknown_name_raises_a_clear_key_error() -> None:
     )
 
 
-async def test_api_key_comes_from_environ_and_transport_is_used() -> None:
-    exchange = event_stream(OPENAI_STREAM)
-    registry = ProviderRegistry(
-        CONFIGS, {"OPENAI_API_KEY": "sk-env"}, transports={"openai": exchange.transport}
-    )
+def _local(upstream: Upstream) -> dict[str, ProviderConfig]:
+    return {
+        "openai": OpenAIProviderConfig(
+            type="openai", api_key_env="OPENAI_API_KEY", base_url=f"{upstream.url}/v1"
+        ),
+        "claude": AnthropicProviderConfig(type="anthropic", base_url=upstream.url),
+        "sim": SimulatedProviderConfig(type="simulated"),
+    }
+
+
+async def test_api_key_comes_from_environ(upstream: Upstream) -> None:
+    upstream.reply(event_stream(OPENAI_STREAM))
     request = ChatRequest("gpt-4o-mini", [ChatMessage("user", "hi")], 5)
-    await collect(registry.get("openai").stream_chat(request))
-    assert exchange.last.headers["authorization"] == "Bearer sk-env"
+    async with ProviderRegistry(_local(upstream), {"OPENAI_API_KEY": "sk-env"}) as registry:
+        await collect(registry.get("openai").stream_chat(request))
+    assert upstream.last.headers["authorization"] == "Bearer sk-env"
 
 
-async def test_aclose_closes_every_client() -> None:
-    exchanges = {name: event_stream(b"") for name in ("openai", "claude")}
-    registry = ProviderRegistry(
-        CONFIGS, {}, transports={name: e.transport for name, e in exchanges.items()}
-    )
-    async with registry:
-        pass
-    assert [e.closed for e in exchanges.values()] == [True, True]
+async def test_aclose_closes_every_session(upstream: Upstream) -> None:
+    upstream.reply(json_reply({"data": [], "has_more": False}))
+    async with ProviderRegistry(_local(upstream), {}) as registry:
+        for name in ("openai", "claude"):
+            await registry.get(name).list_models()
+        await upstream.wait_for_connections(2)  # one kept-alive connection per provider
+    await upstream.wait_for_connections(0)
+    assert upstream.connections_opened == 2
+
+
+def test_building_providers_needs_no_event_loop() -> None:
+    """Sessions are created on first use: constructing outside a loop is fine (and leaks none)."""
+    registry = ProviderRegistry(CONFIGS, {})
+    assert [repr(registry.get(name)) for name in ("openai", "claude")] == [
+        "<OpenAIProvider 'openai' https://api.openai.com/v1>",
+        "<AnthropicProvider 'claude' https://api.anthropic.com>",
+    ]
 
 
 async def test_injected_sleep_reaches_simulated_providers() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from lockgate.clock import FakeClock
-from lockgate.models import UsageKind, UsageOutcome
+from lockgate.models import UsageKind, UsageOutcome, UsageRecord
 from lockgate.state import AppState
-from lockgate.usage.service import record_usage
+from lockgate.usage.service import usage_values
 from tests.fixtures.appkit import ApiClient
 
 
@@ -15,17 +15,20 @@ async def add_usage(state: AppState, user_id: str, model: str, cost: str, tokens
     import uuid
 
     async with state.sessionmaker() as db:
-        record_usage(
-            db,
-            user_id=uuid.UUID(user_id),
-            kind=UsageKind.CHAT,
-            provider="simulated",
-            model=model,
-            outcome=UsageOutcome.OK,
-            created_at=state.clock(),
-            input_tokens=tokens,
-            output_tokens=tokens,
-            cost_usd=Decimal(cost),
+        db.add(
+            UsageRecord(
+                **usage_values(
+                    user_id=uuid.UUID(user_id),
+                    kind=UsageKind.CHAT,
+                    provider="simulated",
+                    model=model,
+                    outcome=UsageOutcome.OK,
+                    created_at=state.clock(),
+                    input_tokens=tokens,
+                    output_tokens=tokens,
+                    cost_usd=Decimal(cost),
+                )
+            )
         )
         await db.commit()
 

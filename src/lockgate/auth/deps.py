@@ -18,7 +18,7 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
-def get_auth_service(state: StateDep, db: SessionDep) -> AuthService:
+async def get_auth_service(state: StateDep, db: SessionDep) -> AuthService:
     return AuthService(state, db)
 
 

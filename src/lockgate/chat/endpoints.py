@@ -30,7 +30,7 @@ SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_service(state: StateDep, db: SessionDep) -> ChatService:
+async def get_service(state: StateDep, db: SessionDep) -> ChatService:
     return ChatService(state, db)
 
 

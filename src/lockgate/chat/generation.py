@@ -25,13 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.chat.events import encode
 from lockgate.chat.routing import Admitted, Plan
-from lockgate.chat.runner import Attempt, CallRunner, record_attempt
+from lockgate.chat.runner import Attempt, CallRunner, attempt_usage
 from lockgate.clock import Clock
 from lockgate.conversations.schemas import MessageOut
 from lockgate.errors import AppError
 from lockgate.gate.config import RetrySettings
 from lockgate.gate.service import Gate
-from lockgate.models import Message
+from lockgate.models import Message, UsageRecord
 from lockgate.observability.logging import get_logger
 from lockgate.providers.errors import (
     ProviderBadResponse,
@@ -221,13 +221,16 @@ class Generation:
                     for attempt in self.attempts:
                         # The conversation may have been deleted while the reply streamed.
                         exists = row is not None
-                        record_attempt(
-                            db,
-                            attempt,
-                            user_id=self.spec.user_id,
-                            created_at=now,
-                            conversation_id=self.spec.conversation_id if exists else None,
-                            message_id=self.spec.message_id if exists else None,
+                        db.add(
+                            UsageRecord(
+                                **attempt_usage(
+                                    attempt,
+                                    user_id=self.spec.user_id,
+                                    created_at=now,
+                                    conversation_id=self.spec.conversation_id if exists else None,
+                                    message_id=self.spec.message_id if exists else None,
+                                )
+                            )
                         )
                     await db.commit()
                     return MessageOut.model_validate(row) if row is not None else None

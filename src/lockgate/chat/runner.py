@@ -13,13 +13,11 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.chat.routing import Admitted, Plan, admit_first
 from lockgate.errors import AppError
@@ -30,7 +28,7 @@ from lockgate.models import MessageStatus, UsageKind, UsageOutcome
 from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics
 from lockgate.observability.tracing import ProviderSpan, provider_span
-from lockgate.providers.base import Finish, TextDelta, Usage, UsageReport
+from lockgate.providers.base import Finish, StreamEvent, TextDelta, Usage, UsageReport
 from lockgate.providers.errors import (
     ProviderBadResponse,
     ProviderError,
@@ -40,10 +38,27 @@ from lockgate.providers.errors import (
 )
 from lockgate.providers.pricing import cost
 from lockgate.providers.tokenizer import estimate_tokens
-from lockgate.usage.service import record_usage
+from lockgate.usage.service import usage_values
 
 log = get_logger("lockgate.chat")
 Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """A source's event: something other than text (a tool call) reached the caller, so the
+    attempt may no longer be retried or replaced."""
+
+
+Event = StreamEvent | Delivered
+Source = Callable[[Plan], AsyncIterator[Event]]
+
+
+def provider_source(plan: Plan) -> AsyncIterator[Event]:
+    """The default source: the candidate's provider streams the plan's (translated) request."""
+    return plan.candidate.provider.stream_chat(plan.request)
+
+
 UNHEALTHY = (ProviderUnavailable, ProviderTimeout, ProviderBadResponse)
 
 
@@ -66,6 +81,7 @@ class Attempt:
     status: MessageStatus = MessageStatus.COMPLETE
     ended: float = 0.0
     first_token_at: float | None = None
+    delivered: bool = False
 
     @property
     def content(self) -> str:
@@ -97,8 +113,7 @@ OUTCOMES = {
 }
 
 
-def record_attempt(
-    db: AsyncSession,
+def attempt_usage(
     attempt: Attempt,
     *,
     user_id: uuid.UUID | None,
@@ -106,11 +121,10 @@ def record_attempt(
     conversation_id: uuid.UUID | None = None,
     message_id: uuid.UUID | None = None,
     api_key_id: uuid.UUID | None = None,
-) -> None:
-    """The usage row of one provider call (the caller commits)."""
+) -> dict[str, Any]:
+    """The usage row of one provider call, as column values (see `usage_values`)."""
     tokens_in, tokens_out, amount, exact = attempt.cost()
-    record_usage(
-        db,
+    return usage_values(
         user_id=user_id,
         kind=UsageKind.CHAT,
         provider=attempt.plan.candidate.provider_name,
@@ -146,8 +160,10 @@ class CallRunner:
         stopped: Callable[[], bool] = lambda: False,
         extra_limits: Sequence[BudgetLimit] = (),
         metrics: Metrics | None = None,
+        source: Source = provider_source,
     ) -> None:
         self.gate = gate
+        self.source = source
         self.plans = plans
         self.first = first
         self.user_id = user_id
@@ -170,7 +186,8 @@ class CallRunner:
             self.attempts.append(attempt)
             await self._call(attempt, admitted)
             error = attempt.error
-            if error is None or attempt.text or not isinstance(error, ProviderError):
+            delivered = attempt.text or attempt.delivered
+            if error is None or delivered or not isinstance(error, ProviderError):
                 return attempt
             if self.stopped():
                 return attempt
@@ -258,7 +275,7 @@ class CallRunner:
         candidate = admitted.plan.candidate
         gate, ticket = self.gate, admitted.ticket
         try:
-            async for event in candidate.provider.stream_chat(admitted.plan.request):
+            async for event in self.source(admitted.plan):
                 if isinstance(event, TextDelta) and event.text:
                     if attempt.first_token_at is None:
                         attempt.first_token_at = time.monotonic()
@@ -273,10 +290,13 @@ class CallRunner:
                     attempt.usage = event.usage
                 elif isinstance(event, Finish):
                     attempt.finish_reason = event.reason
+                elif isinstance(event, Delivered):
+                    attempt.delivered = True
             await ticket.succeeded(attempt.cost()[2])
         except ProviderError as exc:
             attempt.error = exc
-            attempt.status = MessageStatus.INCOMPLETE if attempt.text else MessageStatus.ERROR
+            partial = attempt.text or attempt.delivered
+            attempt.status = MessageStatus.INCOMPLETE if partial else MessageStatus.ERROR
             await ticket.failed(attempt.cost()[2], unhealthy=isinstance(exc, UNHEALTHY))
             await gate.note_error(candidate.provider_name, exc.code, exc.message)
             retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None

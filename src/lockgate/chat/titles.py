@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.clock import Clock
-from lockgate.models import Conversation, UsageKind, UsageOutcome
+from lockgate.models import Conversation, UsageKind, UsageOutcome, UsageRecord
 from lockgate.observability.logging import get_logger
 from lockgate.providers.base import (
     ChatMessage,
@@ -28,7 +28,7 @@ from lockgate.providers.base import (
 from lockgate.providers.config import Price
 from lockgate.providers.errors import ProviderError
 from lockgate.providers.pricing import cost
-from lockgate.usage.service import record_usage
+from lockgate.usage.service import usage_values
 
 log = get_logger("lockgate.chat.titles")
 TITLE_PROMPT = (
@@ -79,19 +79,22 @@ async def title_with_model(
                     .where(Conversation.id == conversation_id)
                     .values(title=title)
                 )
-            record_usage(
-                db,
-                user_id=user_id,
-                kind=UsageKind.TITLE,
-                provider=provider_name,
-                model=model,
-                outcome=UsageOutcome.ERROR if error else UsageOutcome.OK,
-                created_at=clock(),
-                input_tokens=usage.input_tokens if usage else 0,
-                output_tokens=usage.output_tokens if usage else 0,
-                cost_usd=cost(price, usage) if usage else cost(price, Usage(0, 0)),
-                latency_ms=int((time.monotonic() - started) * 1000),
-                error_code=error.code if error else None,
+            db.add(
+                UsageRecord(
+                    **usage_values(
+                        user_id=user_id,
+                        kind=UsageKind.TITLE,
+                        provider=provider_name,
+                        model=model,
+                        outcome=UsageOutcome.ERROR if error else UsageOutcome.OK,
+                        created_at=clock(),
+                        input_tokens=usage.input_tokens if usage else 0,
+                        output_tokens=usage.output_tokens if usage else 0,
+                        cost_usd=cost(price, usage) if usage else cost(price, Usage(0, 0)),
+                        latency_ms=int((time.monotonic() - started) * 1000),
+                        error_code=error.code if error else None,
+                    )
+                )
             )
             await db.commit()
     except SQLAlchemyError as exc:

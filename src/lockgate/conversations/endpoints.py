@@ -24,7 +24,7 @@ from lockgate.openapi import error_responses
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
 
-def get_service(db: SessionDep, state: StateDep) -> ConversationService:
+async def get_service(db: SessionDep, state: StateDep) -> ConversationService:
     return ConversationService(db, state.clock)
 
 

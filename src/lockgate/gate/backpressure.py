@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -33,6 +32,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
+from lockgate.gate._ids import new_id
 from lockgate.observability.logging import get_logger
 
 log = get_logger("lockgate.gate.backpressure")
@@ -78,7 +78,7 @@ class Lease:
 
     name: str
     started: float
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=new_id)
     waited: float = 0.0
 
 
@@ -119,7 +119,8 @@ class BackpressureManager(ABC):
         config = self._lanes.get(name, self._default)
         if config is None:
             raise KeyError(f"no backpressure lane configured for {name!r}")
-        self._seen.setdefault(name)
+        if name not in self._seen:
+            self._seen[name] = None
         return config
 
     @asynccontextmanager
@@ -211,7 +212,9 @@ class MemoryBackpressure(BackpressureManager):
 
     async def acquire(self, name: str) -> Lease:
         config = self.lane(name)
-        lane = self._state.setdefault(name, _Lane())
+        lane = self._state.get(name)
+        if lane is None:
+            lane = self._state[name] = _Lane()
         lease = Lease(name, started=self._monotonic())
         if lane.in_flight < config.max_concurrent and not lane.waiters:
             lane.in_flight += 1

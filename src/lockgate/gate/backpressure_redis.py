@@ -32,7 +32,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from lockgate.clock import Clock, system_clock
-from lockgate.gate._redis import redis_errors, register, to_ms
+from lockgate.gate._redis import blob, lua_function, lua_script, redis_errors, register, to_ms
 from lockgate.gate.backpressure import (
     BackpressureManager,
     BackpressureUnavailable,
@@ -48,7 +48,9 @@ from lockgate.observability.logging import get_logger
 # ARGV: now, id, lease_ms, max_concurrent, max_queue, mode, queue_ttl_ms -> {code, rank}
 # mode "try": admit or refuse; "enqueue": admit, else join the queue if it has room;
 # "wait": an id already queued asks again. code 1 admitted, 0 queued, -1 queue full.
-_ACQUIRE = """
+ACQUIRE = lua_function(
+    "lane_acquire",
+    """
 local now, id = tonumber(ARGV[1]), ARGV[2]
 local lease_ms, max_concurrent, max_queue = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local mode, queue_ttl = ARGV[6], tonumber(ARGV[7])
@@ -77,7 +79,8 @@ if mode == 'enqueue' then
   redis.call('PEXPIRE', KEYS[2], queue_ttl)
 end
 return {0, rank}
-"""
+""",
+)
 
 # ARGV: id, now, lease_ms -> 1 if the lease was still held (and now runs lease_ms longer)
 _EXTEND = """
@@ -115,29 +118,78 @@ class RedisBackpressure(BackpressureManager):
     ) -> None:
         super().__init__(lanes, default=default, sleep=sleep, monotonic=monotonic)
         self._redis = redis
-        self._clock = clock
+        self.clock = self._clock = clock
         self._prefix = prefix
         self.poll_min, self.poll_max = poll_min, poll_max
-        self._acquire = register(redis, _ACQUIRE)
+        self.redis = redis
+        self._acquire = register(redis, lua_script(ACQUIRE, "lane_acquire"))
         self._extend = register(redis, _EXTEND)
         self._waiting: Counter[str] = Counter()
         self._wakes: dict[str, asyncio.Event] = {}
+        self._key_cache: dict[str, list[str]] = {}
+        self._limits_blob: dict[LaneConfig, tuple[str, str]] = {}
 
-    def _keys(self, name: str) -> list[str]:
-        base = f"{self._prefix}{{{name}}}"
-        return [f"{base}:leases", f"{base}:queue"]
+    def keys(self, name: str) -> list[str]:
+        """The lane's leases and queue keys (the list is cached: do not change it)."""
+        keys = self._key_cache.get(name)
+        if keys is None:
+            if len(self._key_cache) >= 10_000:
+                self._key_cache.clear()
+            base = f"{self._prefix}{{{name}}}"
+            keys = self._key_cache[name] = [f"{base}:leases", f"{base}:queue"]
+        return keys
 
     async def acquire(self, name: str) -> Lease:
+        config, lease, wake, mode = self.start(name)
+        try:
+            code, rank = await self._try(lease, config, mode)
+        except BackpressureUnavailable:
+            raise
+        except BaseException:
+            await self._abandon(lease)  # e.g. cancelled mid-script: the lease may exist
+            raise
+        return await self.conclude(lease, config, code, rank, wake)
+
+    def start(self, name: str) -> tuple[LaneConfig, Lease, asyncio.Event, str]:
+        """A new lease's config, the event a local release sets, and the mode of its first try
+        (``KeyError`` for an unknown lane). `lockgate.gate.gate_redis` runs that try inside the
+        gate's admit script, then hands the answer to :meth:`conclude`."""
         config = self.lane(name)
         lease = Lease(name, started=self._monotonic())
-        wake = self._wake(name)
+        wake = self._wake(name)  # fetched before asking Redis: a release in between wakes us
+        local_full = self._waiting[name] >= config.max_queue
+        return config, lease, wake, "try" if local_full else "enqueue"
+
+    def try_args(self, lease: Lease, config: LaneConfig, mode: str, now_ms: int) -> list[str | int]:
+        """The arguments of `ACQUIRE` (keys: ``keys(lease.name)``)."""
+        return [
+            now_ms,
+            lease.id,
+            int(config.lease_seconds * 1000),
+            config.max_concurrent,
+            config.max_queue,
+            mode,
+            int(config.max_wait_seconds * 1000) + _QUEUE_GRACE_MS,
+        ]
+
+    def try_blob(self, lease: Lease, config: LaneConfig, mode: str, now_ms: int) -> str:
+        """``blob(try_args(...))``, built faster (the lane's limits are cached as text)."""
+        limits = self._limits_blob.get(config)
+        if limits is None:
+            args = self.try_args(lease, config, mode, now_ms)
+            limits = self._limits_blob[config] = (blob(args[2:5]), blob(args[6:]))
+        return f"{now_ms}|{lease.id}|{limits[0]}{mode}|{limits[1]}"
+
+    async def conclude(
+        self, lease: Lease, config: LaneConfig, code: int, rank: int, wake: asyncio.Event
+    ) -> Lease:
+        """The rest of :meth:`acquire` once the first try answered ``code`` and ``rank``: the
+        lease, or `Overloaded` (queue full, or the wait ran out), waiting in the queue if told."""
         try:
-            local_full = self._waiting[name] >= config.max_queue
-            code, rank = await self._try(lease, config, "try" if local_full else "enqueue")
             if code == 1:
                 return lease
             if code == -1:
-                raise Overloaded(name, config.retry_after, "queue_full")
+                raise Overloaded(lease.name, config.retry_after, "queue_full")
             if await self._wait(lease, config, rank, wake):
                 lease.waited = self._monotonic() - lease.started
                 return lease
@@ -147,7 +199,7 @@ class RedisBackpressure(BackpressureManager):
             await self._abandon(lease)  # e.g. cancelled mid-script: the lease may exist
             raise
         await self._abandon(lease)
-        raise Overloaded(name, config.retry_after, "wait_timeout")
+        raise Overloaded(lease.name, config.retry_after, "wait_timeout")
 
     async def _wait(self, lease: Lease, config: LaneConfig, rank: int, wake: asyncio.Event) -> bool:
         deadline = lease.started + config.max_wait_seconds
@@ -167,17 +219,9 @@ class RedisBackpressure(BackpressureManager):
             self._waiting[lease.name] -= 1
 
     async def _try(self, lease: Lease, config: LaneConfig, mode: str) -> tuple[int, int]:
-        args: list[str | int] = [
-            to_ms(self._clock()),
-            lease.id,
-            int(config.lease_seconds * 1000),
-            config.max_concurrent,
-            config.max_queue,
-            mode,
-            int(config.max_wait_seconds * 1000) + _QUEUE_GRACE_MS,
-        ]
+        args = self.try_args(lease, config, mode, to_ms(self._clock()))
         with redis_errors(BackpressureUnavailable, "backpressure"):
-            code, rank = await self._acquire(keys=self._keys(lease.name), args=args)
+            code, rank = await self._acquire(keys=self.keys(lease.name), args=args)
         return int(code), int(rank)
 
     def _wake(self, name: str) -> asyncio.Event:
@@ -197,7 +241,7 @@ class RedisBackpressure(BackpressureManager):
 
     async def _abandon(self, lease: Lease) -> None:
         """Best effort: drop our lease and queue entry; if Redis is gone, they expire."""
-        leases, queue = self._keys(lease.name)
+        leases, queue = self.keys(lease.name)
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.zrem(leases, lease.id)
@@ -209,17 +253,21 @@ class RedisBackpressure(BackpressureManager):
     async def release(self, lease: Lease) -> None:
         try:
             with redis_errors(BackpressureUnavailable, "backpressure"):
-                await self._redis.zrem(self._keys(lease.name)[0], lease.id)
+                await self._redis.zrem(self.keys(lease.name)[0], lease.id)
         finally:
-            wake = self._wakes.pop(lease.name, None)
-            if wake is not None:
-                wake.set()
+            self.released(lease)
+
+    def released(self, lease: Lease) -> None:
+        """Wake this process's waiters for the lane (its slot was freed, or may have been)."""
+        wake = self._wakes.pop(lease.name, None)
+        if wake is not None:
+            wake.set()
 
     async def extend(self, lease: Lease) -> bool:
         config = self.lane(lease.name)
         args: list[str | int] = [lease.id, to_ms(self._clock()), int(config.lease_seconds * 1000)]
         with redis_errors(BackpressureUnavailable, "backpressure"):
-            held = await self._extend(keys=self._keys(lease.name)[:1], args=args)
+            held = await self._extend(keys=self.keys(lease.name)[:1], args=args)
         return bool(held)
 
     async def snapshot(self, name: str) -> LaneSnapshot:
@@ -227,7 +275,7 @@ class RedisBackpressure(BackpressureManager):
         live = f"({to_ms(self._clock())}"
         with redis_errors(BackpressureUnavailable, "backpressure"):
             async with self._redis.pipeline(transaction=False) as pipe:
-                for key in self._keys(name):
+                for key in self.keys(name):
                     pipe.zcount(key, live, "+inf")
                 in_flight, queued = await pipe.execute()
         return LaneSnapshot(

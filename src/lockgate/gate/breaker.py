@@ -33,16 +33,17 @@ the interface and the in-process backend; ``breaker_redis`` shares one state acr
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
-import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
 from lockgate.clock import Clock, system_clock
+from lockgate.gate._ids import new_id
 from lockgate.gate._redis import to_ms
 from lockgate.observability.logging import get_logger
 
@@ -64,7 +65,8 @@ _GAUGE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 
 
 TransitionListener = Callable[[str, BreakerState, BreakerState], Awaitable[None] | None]
 """``(name, old, new)``, called exactly once per transition (by the replica that made it)."""
-_Transitions = list[tuple[BreakerState, BreakerState]]
+_Transitions = Sequence[tuple[BreakerState, BreakerState]]
+_NONE: _Transitions = ()
 
 
 @dataclass(frozen=True)
@@ -97,23 +99,24 @@ class BreakerConfig:
         if self.probe_lease_seconds <= 0:
             raise ValueError("probe_lease_seconds must be positive")
 
-    @property
+    # Derived once (the config is frozen): every settle reads them.
+    @functools.cached_property
     def bucket_ms(self) -> int:
         return max(1, int(self.bucket_seconds * 1000))
 
-    @property
+    @functools.cached_property
     def buckets(self) -> int:
         return math.ceil(self.window_seconds / self.bucket_seconds)
 
-    @property
+    @functools.cached_property
     def cooldown_ms(self) -> int:
         return int(self.cooldown_seconds * 1000)
 
-    @property
+    @functools.cached_property
     def max_cooldown_ms(self) -> int:
         return int(self.max_cooldown_seconds * 1000)
 
-    @property
+    @functools.cached_property
     def probe_lease_ms(self) -> int:
         return int(self.probe_lease_seconds * 1000)
 
@@ -140,7 +143,7 @@ class Permit:
     probe: bool = False
     degraded: bool = False
     """Issued by :class:`FailOpenBreaker` while the shared state was unreachable."""
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=new_id)
     settled: bool = False
 
     def mark_settled(self) -> bool:
@@ -217,7 +220,7 @@ class _Circuit:
             self.state, self.epoch, self.probe_successes = BreakerState.HALF_OPEN, self.epoch + 1, 0
             self.probes.clear()
             return [(BreakerState.OPEN, BreakerState.HALF_OPEN)]
-        return []
+        return _NONE
 
     def window(self, now: int, cfg: BreakerConfig) -> tuple[int, int]:
         oldest = now // cfg.bucket_ms - cfg.buckets
@@ -242,22 +245,25 @@ class _Circuit:
     def settle(self, now: int, cfg: BreakerConfig, permit: Permit, success: bool) -> _Transitions:
         held = self.probes.pop(permit.id, 0) > now if permit.probe else False
         if permit.epoch != self.epoch:
-            return []
+            return _NONE
         if self.state is BreakerState.HALF_OPEN:
             if not held:
-                return []  # its lease expired: another probe took the slot
+                return _NONE  # its lease expired: another probe took the slot
             if not success:
                 cooldown = max(cfg.cooldown_ms, min(self.cooldown * 2, cfg.max_cooldown_ms))
                 return self._trip(now, cooldown, BreakerState.HALF_OPEN)
             self.probe_successes += 1
-            return self._close() if self.probe_successes >= cfg.success_threshold else []
+            return self._close() if self.probe_successes >= cfg.success_threshold else _NONE
         if self.state is not BreakerState.CLOSED:
-            return []
-        bucket = self.buckets.setdefault(now // cfg.bucket_ms, [0, 0])
+            return _NONE
+        index = now // cfg.bucket_ms
+        bucket = self.buckets.get(index)
+        if bucket is None:
+            bucket = self.buckets[index] = [0, 0]
         bucket[0] += 1
         if success:
             self.consecutive = 0
-            return []
+            return _NONE
         bucket[1] += 1
         self.consecutive += 1
         calls, failures = self.window(now, cfg)
@@ -265,7 +271,7 @@ class _Circuit:
             calls >= cfg.min_calls and failures >= cfg.failure_ratio * calls
         ):
             return self._trip(now, cfg.cooldown_ms, BreakerState.CLOSED)
-        return []
+        return _NONE
 
     def _trip(self, now: int, cooldown: int, old: BreakerState) -> _Transitions:
         self.state, self.epoch, self.trips = BreakerState.OPEN, self.epoch + 1, self.trips + 1
@@ -300,12 +306,16 @@ class MemoryBreaker:
         self._circuits: dict[str, _Circuit] = {}
 
     def _circuit(self, name: str) -> _Circuit:
-        return self._circuits.setdefault(name, _Circuit())
+        circuit = self._circuits.get(name)
+        if circuit is None:
+            circuit = self._circuits[name] = _Circuit()
+        return circuit
 
     async def allow(self, name: str) -> Permit:
         now = to_ms(self._clock())
         result, moved = self._circuit(name).admit(now, self.config, name)
-        await notify(self._on_transition, name, moved)
+        if moved:
+            await notify(self._on_transition, name, moved)
         if isinstance(result, Permit):
             return result
         raise CircuitOpen(name, result / 1000)
@@ -315,7 +325,8 @@ class MemoryBreaker:
             return
         now = to_ms(self._clock())
         moved = self._circuit(permit.name).settle(now, self.config, permit, success)
-        await notify(self._on_transition, permit.name, moved)
+        if moved:
+            await notify(self._on_transition, permit.name, moved)
 
     async def release(self, permit: Permit) -> None:
         if permit.mark_settled() and permit.probe:
@@ -357,10 +368,14 @@ class FailOpenBreaker:
         try:
             permit = await self.inner.allow(name)
         except BreakerUnavailable as exc:
-            self._outage(exc, name)
-            return Permit(name, epoch=-1, degraded=True)
-        self._recovered()
+            return self.degraded(exc, name)
+        self.recovered()
         return permit
+
+    def degraded(self, exc: BreakerUnavailable, name: str) -> Permit:
+        """The permit handed out while the shared state is unreachable (the outage logged)."""
+        self.outage(exc, name)
+        return Permit(name, epoch=-1, degraded=True)
 
     async def record(self, permit: Permit, success: bool) -> None:
         if permit.degraded:
@@ -369,7 +384,7 @@ class FailOpenBreaker:
         try:
             await self.inner.record(permit, success)
         except BreakerUnavailable as exc:
-            self._outage(exc, permit.name)
+            self.outage(exc, permit.name)
 
     async def release(self, permit: Permit) -> None:
         if permit.degraded:
@@ -378,17 +393,19 @@ class FailOpenBreaker:
         try:
             await self.inner.release(permit)
         except BreakerUnavailable as exc:
-            self._outage(exc, permit.name)
+            self.outage(exc, permit.name)
 
     async def state(self, name: str) -> BreakerSnapshot:
         return await self.inner.state(name)
 
-    def _outage(self, exc: BreakerUnavailable, name: str) -> None:
+    def outage(self, exc: BreakerUnavailable, name: str) -> None:
+        """The shared state is unreachable: logged once per outage."""
         if not self._down:
             self._down = True
             log.warning("breaker store unreachable; acting closed", breaker=name, error=str(exc))
 
-    def _recovered(self) -> None:
+    def recovered(self) -> None:
+        """The shared state answered again (logged if it was down)."""
         if self._down:
             self._down = False
             log.info("breaker store reachable again")

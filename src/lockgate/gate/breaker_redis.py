@@ -17,10 +17,12 @@ gate's policy (treat the breaker as closed).
 
 from __future__ import annotations
 
+from typing import Any
+
 from redis.asyncio import Redis
 
 from lockgate.clock import Clock, system_clock
-from lockgate.gate._redis import redis_errors, register, to_ms
+from lockgate.gate._redis import blob, lua_function, lua_script, redis_errors, register, to_ms
 from lockgate.gate.breaker import (
     BreakerConfig,
     BreakerSnapshot,
@@ -90,7 +92,8 @@ end
 """
 
 # -> {verdict ('allow' | 'probe' | 'reject'), epoch, retry_ms, transition...}
-_ALLOW = (
+ALLOW = lua_function(
+    "breaker_allow",
     _PRELUDE
     + """
 due()
@@ -109,11 +112,12 @@ if c.state == 'half_open' then
   return {'probe', c.epoch, 0, unpack(moved)}
 end
 return {'allow', c.epoch, 0, unpack(moved)}
-"""
+""",
 )
 
 # ARGV[12] permit id, [13] epoch, [14] probe (0/1), [15] success (0/1) -> {transition...}
-_RECORD = (
+RECORD = lua_function(
+    "breaker_record",
     _PRELUDE
     + """
 local probe, success = ARGV[14] == '1', ARGV[15] == '1'
@@ -137,7 +141,7 @@ local bucket = math.floor(now / bucket_ms)
 redis.call('HINCRBY', KEYS[2], 'c:' .. bucket, 1)
 redis.call('PEXPIRE', KEYS[2], (nbuckets + 1) * bucket_ms)
 if success then
-  redis.call('HSET', KEYS[1], 'consec', 0)
+  if c.consec ~= 0 then redis.call('HSET', KEYS[1], 'consec', 0) end
   return {}
 end
 redis.call('HINCRBY', KEYS[2], 'f:' .. bucket, 1)
@@ -147,17 +151,18 @@ if consec >= consec_max or (calls >= min_calls and fails >= ratio * calls) then
   return trip(base_cooldown, 'closed')
 end
 return {}
-"""
+""",
 )
 
 # -> {state, calls, failures, consec, opened_until, trips, transition...}
-_STATE = (
+_STATE = lua_function(
+    "breaker_state",
     _PRELUDE
     + """
 due()
 local calls, fails = window()
 return {c.state, calls, fails, c.consec, c.opened_until, c.trips, unpack(moved)}
-"""
+""",
 )
 
 
@@ -186,13 +191,14 @@ class RedisBreaker:
         on_transition: TransitionListener | None = None,
     ) -> None:
         self.config = config or BreakerConfig()
-        self._redis = redis
-        self._clock = clock
+        self.redis = self._redis = redis
+        self.clock = self._clock = clock
         self._prefix = prefix
         self._on_transition = on_transition
-        self._allow = register(redis, _ALLOW)
-        self._record = register(redis, _RECORD)
-        self._state = register(redis, _STATE)
+        self._allow = register(redis, lua_script(ALLOW, "breaker_allow"))
+        self._record = register(redis, lua_script(RECORD, "breaker_record"))
+        self._state = register(redis, lua_script(_STATE, "breaker_state"))
+        self._key_cache: dict[str, list[str]] = {}
         cfg = self.config
         self._config_args: list[str | int] = [
             cfg.bucket_ms,
@@ -206,41 +212,77 @@ class RedisBreaker:
             cfg.probe_lease_ms,
             cfg.success_threshold,
         ]
+        self._config_blob = blob(self._config_args)
 
-    def _keys(self, name: str) -> list[str]:
-        base = f"{self._prefix}{{{name}}}"
-        return [base, f"{base}:window", f"{base}:probes"]
+    def keys(self, name: str) -> list[str]:
+        """The breaker's keys (the list is cached: do not change it)."""
+        keys = self._key_cache.get(name)
+        if keys is None:
+            if len(self._key_cache) >= 10_000:
+                self._key_cache.clear()
+            base = f"{self._prefix}{{{name}}}"
+            keys = self._key_cache[name] = [base, f"{base}:window", f"{base}:probes"]
+        return keys
 
-    def _args(self, *extra: str | int) -> list[str | int]:
-        return [to_ms(self._clock()), *self._config_args, *extra]
+    def _args(self, *extra: str | int, now_ms: int | None = None) -> list[str | int]:
+        return [to_ms(self._clock()) if now_ms is None else now_ms, *self._config_args, *extra]
+
+    def allow_args(self, permit: Permit, now_ms: int) -> list[str | int]:
+        """The arguments of `ALLOW` for a permit of ``permit.name`` (keys: ``keys``)."""
+        return self._args(permit.id, now_ms=now_ms)
+
+    def allow_blob(self, permit: Permit, now_ms: int) -> str:
+        """``blob(allow_args(...))``, built faster."""
+        return f"{now_ms}|{self._config_blob}{permit.id}|"
+
+    async def allowed(self, permit: Permit, reply: list[Any]) -> Permit:
+        """The permit `ALLOW` answered, after telling the listener; or `CircuitOpen`."""
+        raw, epoch, retry_ms, *moved = reply
+        if moved:
+            await notify(self._on_transition, permit.name, _moved(moved))
+        verdict = _text(raw)
+        if verdict == "reject":
+            raise CircuitOpen(permit.name, int(retry_ms) / 1000)
+        permit.epoch, permit.probe = int(epoch), verdict == "probe"
+        return permit
+
+    def record_args(self, permit: Permit, success: bool, now_ms: int) -> list[str | int]:
+        """The arguments of `RECORD` for a verdict on ``permit`` (keys: ``keys``)."""
+        return self._args(permit.id, permit.epoch, int(permit.probe), int(success), now_ms=now_ms)
+
+    def record_blob(self, permit: Permit, success: bool, now_ms: int) -> str:
+        """``blob(record_args(...))``, built faster."""
+        verdict = f"{permit.epoch}|{int(permit.probe)}|{int(success)}|"
+        return f"{now_ms}|{self._config_blob}{permit.id}|{verdict}"
+
+    async def recorded(self, permit: Permit, moved: list[Any]) -> None:
+        """Tell the listener about the transitions `RECORD` made."""
+        if moved:
+            await notify(self._on_transition, permit.name, _moved(moved))
 
     async def allow(self, name: str) -> Permit:
         permit = Permit(name, epoch=0)
+        args = self.allow_args(permit, to_ms(self._clock()))
         with redis_errors(BreakerUnavailable, "circuit breaker"):
-            reply = await self._allow(keys=self._keys(name), args=self._args(permit.id))
-        verdict, epoch, retry_ms, *moved = reply
-        await notify(self._on_transition, name, _moved(moved))
-        if _text(verdict) == "reject":
-            raise CircuitOpen(name, int(retry_ms) / 1000)
-        permit.epoch, permit.probe = int(epoch), _text(verdict) == "probe"
-        return permit
+            reply = await self._allow(keys=self.keys(name), args=args)
+        return await self.allowed(permit, reply)
 
     async def record(self, permit: Permit, success: bool) -> None:
         if not permit.mark_settled():
             return
-        args = self._args(permit.id, permit.epoch, int(permit.probe), int(success))
+        args = self.record_args(permit, success, to_ms(self._clock()))
         with redis_errors(BreakerUnavailable, "circuit breaker"):
-            moved = await self._record(keys=self._keys(permit.name), args=args)
-        await notify(self._on_transition, permit.name, _moved(moved))
+            moved = await self._record(keys=self.keys(permit.name), args=args)
+        await self.recorded(permit, moved)
 
     async def release(self, permit: Permit) -> None:
         if permit.mark_settled() and permit.probe:
             with redis_errors(BreakerUnavailable, "circuit breaker"):
-                await self._redis.zrem(self._keys(permit.name)[2], permit.id)
+                await self._redis.zrem(self.keys(permit.name)[2], permit.id)
 
     async def state(self, name: str) -> BreakerSnapshot:
         with redis_errors(BreakerUnavailable, "circuit breaker"):
-            reply = await self._state(keys=self._keys(name), args=self._args())
+            reply = await self._state(keys=self.keys(name), args=self._args())
         state, calls, failures, consec, opened_until, trips, *moved = reply
         await notify(self._on_transition, name, _moved(moved))
         current = BreakerState(_text(state))

@@ -10,9 +10,10 @@ released and the truth is added to spent, even when it is a little above the res
 **Atomicity.** A reservation is admitted only if, for *every* limit it names (provider, user
 daily, user monthly, API key, ...), ``spent + reserved + amount <= limit``, and it is then added
 to all of them in the same step; otherwise nothing is reserved anywhere and `BudgetExceeded`
-names the first limit without room. In memory that step runs under one lock; in Redis it is one
-Lua script (`lockgate.gate.budget_redis`), and Redis runs scripts one at a time, so any number of
-replicas under any concurrency never admit more than a limit holds.
+names the first limit without room. In memory that step has no ``await`` inside, so the event
+loop cannot interleave another one (the memory backend serves one process, one thread); in Redis
+it is one Lua script (`lockgate.gate.budget_redis`), and Redis runs scripts one at a time, so any
+number of replicas under any concurrency never admit more than a limit holds.
 
 **Leases.** A replica that dies between reserve and settle would hold its reservation forever.
 Each reservation therefore expires ``lease_seconds`` after it was made; every operation first
@@ -51,11 +52,9 @@ record makes ``(spent + reserved) / limit`` reach 0.9, and once more at 1.0.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import math
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +64,7 @@ from typing import Literal, NamedTuple, Protocol, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lockgate.clock import Clock
+from lockgate.gate._ids import new_id
 from lockgate.gate._redis import to_ms
 from lockgate.observability.logging import get_logger
 
@@ -81,6 +81,9 @@ SETTLED_MEMORY = timedelta(days=40)
 """How long a settled or refunded id is remembered, making a repeat a no-op."""
 FALLBACK_TTL = timedelta(days=33)
 
+_UNIT = 100_000_000  # units per USD
+_NEVER = 2**63  # a time in ms, or an amount in units, that is never reached
+
 log = get_logger(__name__)
 
 
@@ -88,7 +91,13 @@ def to_units(amount: Decimal, *, rounding: str = ROUND_CEILING) -> int:
     """USD as integer 1e-8 units, exactly; a finer fraction rounds up (costs) unless told."""
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
         raise ValueError(f"amount must be a finite, non-negative Decimal, got {amount!r}")
-    units = int(amount.scaleb(8).to_integral_value(rounding=rounding))
+    numerator, denominator = amount.as_integer_ratio()  # exact, and faster than quantizing
+    if rounding == ROUND_CEILING:
+        units = -(-numerator * _UNIT // denominator)
+    elif rounding == ROUND_FLOOR:
+        units = numerator * _UNIT // denominator
+    else:
+        units = int(amount.scaleb(8).to_integral_value(rounding=rounding))
     if units > MAX_UNITS:
         raise ValueError(f"{amount} USD is above the supported maximum of {MAX_USD} USD")
     return units
@@ -96,6 +105,24 @@ def to_units(amount: Decimal, *, rounding: str = ROUND_CEILING) -> int:
 
 def from_units(units: int) -> Decimal:
     return Decimal(units).scaleb(-8)
+
+
+@functools.lru_cache(maxsize=256)
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {tz!r}") from exc
+
+
+@functools.lru_cache(maxsize=256)
+def _limit_units(limit_usd: Decimal) -> int:
+    return to_units(limit_usd, rounding=ROUND_FLOOR)
+
+
+@functools.lru_cache(maxsize=64)
+def _lease(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -110,17 +137,20 @@ class BudgetLimit:
     def __post_init__(self) -> None:
         if not self.scope:
             raise ValueError("a budget scope must not be empty")
-        if self.period not in get_args(Period):
+        if self.period not in _PERIODS:
             raise ValueError(f"period must be 'daily' or 'monthly', got {self.period!r}")
-        to_units(self.limit_usd, rounding=ROUND_FLOOR)
-        try:
-            ZoneInfo(self.tz)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {self.tz!r}") from exc
+        if not isinstance(self.limit_usd, Decimal) or not self.limit_usd.is_finite():
+            to_units(self.limit_usd)  # raises the error that names the value
+        # Cached: the gateway builds a key's limits on every request.
+        self.__dict__["limit_units"] = _limit_units(self.limit_usd)
+        _zone(self.tz)
 
     @functools.cached_property
     def limit_units(self) -> int:
-        return to_units(self.limit_usd, rounding=ROUND_FLOOR)
+        return _limit_units(self.limit_usd)
+
+
+_PERIODS = get_args(Period)
 
 
 @dataclass(frozen=True)
@@ -133,6 +163,8 @@ class Reservation:
     expires_at: datetime
     limits: tuple[BudgetLimit, ...] = ()
     """The limits behind ``scopes`` (same order), so settle can report thresholds."""
+    windows: tuple[Window, ...] = field(default=(), repr=False, compare=False)
+    """The windows behind ``scopes`` (same order), so settle need not parse the keys again."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +230,41 @@ def _window(limit: BudgetLimit, start: date) -> Window:
     return Window(limit, start)
 
 
+class _Today(NamedTuple):
+    """A zone's local date, valid for instants (epoch seconds) in ``[since, until)`` (an empty
+    range when it must not be reused)."""
+
+    since: float
+    until: float
+    day: date
+    month: date
+
+
+_today: dict[str, _Today] = {}
+
+
+def _local_today(tz: str, moment: datetime, at: float) -> _Today:
+    """The local date of ``moment`` (``at`` is its timestamp) in ``tz``, cached until the next
+    local midnight: the hot path then costs a comparison instead of a time zone conversion.
+
+    Only reusable when the UTC offset is the same at ``moment`` and just before that midnight
+    (no daylight-saving change in between: at most one a day, so none at all), which makes the
+    local date the same for every instant of the range, exactly what ``astimezone`` would give.
+    """
+    cached = _today.get(tz)
+    if cached is not None and cached.since <= at < cached.until:
+        return cached
+    zone = _zone(tz)
+    local = moment.astimezone(zone)
+    day = local.date()
+    until = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).timestamp()
+    before = datetime.fromtimestamp(until - 0.001, zone)
+    if before.utcoffset() != local.utcoffset() or not at < until:
+        return _Today(at, at, day, day.replace(day=1))  # a day of a clock change: no reuse
+    today = _today[tz] = _Today(at, until, day, day.replace(day=1))
+    return today
+
+
 @dataclass(frozen=True)
 class Window:
     """One period of one limit: ``key`` names it in the backend, ``resets_at`` ends it."""
@@ -209,8 +276,7 @@ class Window:
     def at(cls, limit: BudgetLimit, moment: datetime) -> Window:
         if moment.tzinfo is None:
             raise ValueError("the budget clock must return timezone-aware datetimes")
-        local = moment.astimezone(ZoneInfo(limit.tz)).date()
-        return _window(limit, local if limit.period == "daily" else local.replace(day=1))
+        return _window_at(limit, moment, moment.timestamp())
 
     @classmethod
     def from_key(cls, limit: BudgetLimit, key: str) -> Window | None:
@@ -236,6 +302,11 @@ class Window:
         else:
             end = date(self.start.year + self.start.month // 12, self.start.month % 12 + 1, 1)
         return datetime.combine(end, time(), tzinfo=ZoneInfo(self.limit.tz)).astimezone(UTC)
+
+    @functools.cached_property
+    def drop_ms(self) -> int:
+        """When the window's data may go (epoch ms): `WINDOW_GRACE` after it ends."""
+        return to_ms(self.drop_at())
 
     def drop_at(self) -> datetime:
         return self.resets_at + WINDOW_GRACE
@@ -270,6 +341,22 @@ class Window:
         )
 
 
+def _window_at(limit: BudgetLimit, moment: datetime, at: float) -> Window:
+    """`Window.at` for an aware ``moment`` whose timestamp is ``at``.
+
+    The limit keeps its current window, and the instants it holds for, in its ``__dict__`` (a
+    cache, not state: equality and hashing only look at the fields).
+    """
+    cached: tuple[float, float, Window] | None = limit.__dict__.get("_current")
+    if cached is not None and cached[0] <= at < cached[1]:
+        return cached[2]
+    today = _local_today(limit.tz, moment, at)
+    window = _window(limit, today.day if limit.period == "daily" else today.month)
+    if today.since <= at < today.until:
+        limit.__dict__["_current"] = (today.since, today.until, window)
+    return window
+
+
 class Tally(NamedTuple):
     """A window's state after a change, and the thresholds it just crossed for the first time."""
 
@@ -298,33 +385,44 @@ class BaseBudgetBackend(ABC):
     async def reserve(
         self, limits: Sequence[BudgetLimit], amount: Decimal, *, lease_seconds: float
     ) -> Reservation:
+        now = self._clock()
+        units, windows, reservation = self.prepare(limits, amount, lease_seconds, now)
+        tallies = await self._reserve(windows, units, reservation, now)
+        if tallies:
+            await self.announce(tallies)
+        return reservation
+
+    def prepare(
+        self, limits: Sequence[BudgetLimit], amount: Decimal, lease_seconds: float, now: datetime
+    ) -> tuple[int, list[Window], Reservation]:
+        """The units, windows and (not yet made) reservation of a reserve at ``now``."""
         if not lease_seconds > 0:
             raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
         units = to_units(amount)
-        now = self._clock()
         windows = self._windows(limits, now)
         reservation = Reservation(
-            id=uuid.uuid4().hex,
-            amount=from_units(units),
-            scopes=tuple(w.key for w in windows),
-            expires_at=now + timedelta(seconds=lease_seconds),
-            limits=tuple(limits),
+            new_id(),
+            from_units(units),
+            tuple([w.key for w in windows]),
+            now + _lease(lease_seconds),
+            tuple(limits),
+            tuple(windows),
         )
-        await self._announce(await self._reserve(windows, units, reservation, now))
-        return reservation
+        return units, windows, reservation
 
     async def settle(self, reservation: Reservation, actual: Decimal) -> None:
         units = to_units(actual)
-        tallies = await self._release(reservation, self._held(reservation), units, self._clock())
-        await self._announce(tallies)
+        tallies = await self._release(reservation, self.held(reservation), units, self._clock())
+        if tallies:
+            await self.announce(tallies)
 
     async def refund(self, reservation: Reservation) -> None:
-        await self._release(reservation, self._held(reservation), None, self._clock())
+        await self._release(reservation, self.held(reservation), None, self._clock())
 
     async def record(self, limits: Sequence[BudgetLimit], amount: Decimal) -> None:
         units = to_units(amount)
         now = self._clock()
-        await self._announce(await self._record(self._windows(limits, now), units, now))
+        await self.announce(await self._record(self._windows(limits, now), units, now))
 
     async def status(self, limit: BudgetLimit) -> BudgetStatus:
         now = self._clock()
@@ -336,11 +434,17 @@ class BaseBudgetBackend(ABC):
     def thresholds(self) -> tuple[float, ...]:
         return self._thresholds if self._on_threshold is not None else ()
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     @abstractmethod
     async def _reserve(
         self, windows: list[Window], units: int, reservation: Reservation, now: datetime
     ) -> list[Tally]:
-        """Hold ``units`` in every window or raise `BudgetExceeded`, in one atomic step."""
+        """Hold ``units`` in every window or raise `BudgetExceeded`, in one atomic step.
+
+        Returns the tallies to announce (those without a crossed threshold may be left out)."""
 
     @abstractmethod
     async def _release(
@@ -361,20 +465,26 @@ class BaseBudgetBackend(ABC):
 
     @staticmethod
     def _windows(limits: Sequence[BudgetLimit], now: datetime) -> list[Window]:
-        windows = [Window.at(limit, now) for limit in limits]
-        keys = [w.key for w in windows]
-        if len(set(keys)) != len(keys):
-            raise ValueError(f"the same budget window is named twice: {keys}")
+        if now.tzinfo is None:
+            raise ValueError("the budget clock must return timezone-aware datetimes")
+        at = now.timestamp()
+        windows = [_window_at(limit, now, at) for limit in limits]
+        if len(windows) > 1 and len({w.key for w in windows}) != len(windows):
+            raise ValueError(f"the same budget window is named twice: {[w.key for w in windows]}")
         return windows
 
     @staticmethod
-    def _held(reservation: Reservation) -> list[Window | None]:
+    def held(reservation: Reservation) -> list[Window | None]:
+        """The windows a reservation holds money in (those it was made in, however late)."""
+        if reservation.windows and len(reservation.windows) == len(reservation.scopes):
+            return list(reservation.windows)
         if len(reservation.limits) != len(reservation.scopes):
             return [None] * len(reservation.scopes)
         pairs = zip(reservation.limits, reservation.scopes, strict=True)
         return [Window.from_key(limit, key) for limit, key in pairs]
 
-    async def _announce(self, tallies: Sequence[Tally]) -> None:
+    async def announce(self, tallies: Sequence[Tally]) -> None:
+        """Call the threshold hook for every threshold the tallies crossed (failures logged)."""
         if self._on_threshold is None:
             return
         for tally in tallies:
@@ -390,25 +500,43 @@ class BaseBudgetBackend(ABC):
                     log.exception("budget_threshold_hook_failed", scope=status.scope)
 
 
-@dataclass
 class _Slot:
-    """One window in memory; ``leases`` maps reservation id to (expiry in ms, units)."""
+    """One window in memory; ``leases`` maps reservation id to (expiry in ms, units).
 
-    drop_at: datetime
-    spent: int = 0
-    reserved: int = 0
-    leases: dict[str, tuple[int, int]] = field(default_factory=dict)
-    alerted: set[float] = field(default_factory=set)
+    ``next_expiry`` is at or before the earliest lease expiry (ms), so purging looks at the
+    leases only when one may have expired; ``alert_at`` is the smallest used amount (units) that
+    crosses a threshold not yet fired, so a change that crosses none costs one comparison.
+    """
+
+    __slots__ = ("alert_at", "alerted", "drop_ms", "leases", "next_expiry", "reserved", "spent")
+
+    def __init__(self, drop_ms: int, alert_at: int) -> None:
+        self.drop_ms = drop_ms
+        self.alert_at = alert_at
+        self.spent = 0
+        self.reserved = 0
+        self.leases: dict[str, tuple[int, int]] = {}
+        self.next_expiry = _NEVER
+        self.alerted: set[float] = set()
 
     def purge(self, now_ms: int) -> None:
+        """Drop the leases expired at ``now_ms`` (call it once ``now_ms >= next_expiry``)."""
+        earliest = _NEVER
         for rid, (expires_ms, units) in list(self.leases.items()):
             if expires_ms <= now_ms:
                 del self.leases[rid]
                 self.reserved -= units
+            elif expires_ms < earliest:
+                earliest = expires_ms
+        self.next_expiry = earliest
 
 
 class MemoryBudgetBackend(BaseBudgetBackend):
-    """Budgets of one process, for tests and single-replica deployments."""
+    """Budgets of one process, for tests and single-replica deployments.
+
+    Every operation runs without an ``await`` between reading and changing the windows, so on
+    the (single-threaded) event loop it is atomic without a lock. Use it from one thread only.
+    """
 
     def __init__(
         self,
@@ -418,24 +546,30 @@ class MemoryBudgetBackend(BaseBudgetBackend):
         thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     ) -> None:
         super().__init__(clock, on_threshold=on_threshold, thresholds=thresholds)
-        self._lock = asyncio.Lock()
         self._slots: dict[str, _Slot] = {}
-        self._finished: dict[str, datetime] = {}
-        self._next_sweep: datetime | None = None
+        self._finished: dict[str, int] = {}  # reservation id -> when to forget it (ms)
+        self._next_sweep = 0
+        self._remember_ms = int(SETTLED_MEMORY.total_seconds() * 1000)
 
     async def _reserve(
         self, windows: list[Window], units: int, reservation: Reservation, now: datetime
     ) -> list[Tally]:
-        expires_ms = to_ms(reservation.expires_at)
-        async with self._lock:
-            slots = [self._slot(w, now) for w in windows]
-            for window, slot in zip(windows, slots, strict=True):
-                if slot.spent + slot.reserved + units > window.limit.limit_units:
-                    raise window.exceeded(slot.spent, slot.reserved, units)
-            for slot in slots:
-                slot.reserved += units
-                slot.leases[reservation.id] = (expires_ms, units)
-            return [self._claim(w, s) for w, s in zip(windows, slots, strict=True)]
+        now_ms = to_ms(now)
+        slots = [self._slot(w, now_ms) for w in windows]
+        for window, slot in zip(windows, slots):  # noqa: B905 - the same length
+            if slot.spent + slot.reserved + units > window.limit.limit_units:
+                raise window.exceeded(slot.spent, slot.reserved, units)
+        rid, expires_ms = reservation.id, to_ms(reservation.expires_at)
+        lease = (expires_ms, units)
+        tallies: list[Tally] = []
+        for window, slot in zip(windows, slots):  # noqa: B905 - the same length
+            slot.reserved += units
+            slot.leases[rid] = lease
+            if expires_ms < slot.next_expiry:
+                slot.next_expiry = expires_ms
+            if slot.spent + slot.reserved >= slot.alert_at:
+                tallies.append(self._claim(window, slot))
+        return tallies
 
     async def _release(
         self,
@@ -444,62 +578,79 @@ class MemoryBudgetBackend(BaseBudgetBackend):
         actual: int | None,
         now: datetime,
     ) -> list[Tally]:
-        async with self._lock:
-            self._sweep(now)
-            if reservation.id in self._finished:
-                return []
-            self._finished[reservation.id] = now + SETTLED_MEMORY
-            tallies = []
-            for key, window in zip(reservation.scopes, windows, strict=True):
-                slot = self._slot(window, now, key=key)
-                held = slot.leases.pop(reservation.id, None)
-                if held is not None:
-                    slot.reserved -= held[1]
-                slot.spent += actual or 0
-                if actual is not None:
+        now_ms = to_ms(now)
+        rid = reservation.id
+        if now_ms >= self._next_sweep:
+            self._sweep(now_ms)
+        if rid in self._finished:
+            return []
+        self._finished[rid] = now_ms + self._remember_ms
+        tallies: list[Tally] = []
+        for key, window in zip(reservation.scopes, windows, strict=True):
+            slot = self._slot(window, now_ms, key=key)
+            held = slot.leases.pop(rid, None)
+            if held is not None:
+                slot.reserved -= held[1]
+            if actual is not None:
+                slot.spent += actual
+                if slot.spent + slot.reserved >= slot.alert_at:
                     tallies.append(self._claim(window, slot))
-            return tallies
+        return tallies
 
     async def _record(self, windows: list[Window], units: int, now: datetime) -> list[Tally]:
-        async with self._lock:
-            slots = [self._slot(w, now) for w in windows]
-            for slot in slots:
-                slot.spent += units
-            return [self._claim(w, s) for w, s in zip(windows, slots, strict=True)]
+        now_ms = to_ms(now)
+        slots = [self._slot(w, now_ms) for w in windows]
+        tallies: list[Tally] = []
+        for window, slot in zip(windows, slots, strict=True):
+            slot.spent += units
+            if slot.spent + slot.reserved >= slot.alert_at:
+                tallies.append(self._claim(window, slot))
+        return tallies
 
     async def _tally(self, window: Window, now: datetime) -> tuple[int, int]:
-        async with self._lock:
-            slot = self._slot(window, now)
-            return slot.spent, slot.reserved
+        slot = self._slot(window, to_ms(now))
+        return slot.spent, slot.reserved
 
-    def _slot(self, window: Window | None, now: datetime, *, key: str = "") -> _Slot:
-        self._sweep(now)
-        key = window.key if window is not None else key
+    def _slot(self, window: Window | None, now_ms: int, *, key: str = "") -> _Slot:
+        """The window's slot, created if new, its expired leases purged."""
+        if now_ms >= self._next_sweep:
+            self._sweep(now_ms)
+        if window is not None:
+            key = window.key
         slot = self._slots.get(key)
         if slot is None:
-            drop_at = window.drop_at() if window is not None else now + FALLBACK_TTL
-            slot = self._slots[key] = _Slot(drop_at)
-        slot.purge(to_ms(now))
+            if window is None:
+                drop_ms = now_ms + int(FALLBACK_TTL.total_seconds() * 1000)
+                alert_at = _NEVER
+            else:
+                drop_ms = window.drop_ms
+                alert_at = min(window.threshold_units(self.thresholds), default=_NEVER)
+            slot = self._slots[key] = _Slot(drop_ms, alert_at)
+        elif now_ms >= slot.next_expiry:
+            slot.purge(now_ms)
         return slot
 
     def _claim(self, window: Window | None, slot: _Slot) -> Tally:
+        """The thresholds this change crossed for the first time (marked as fired)."""
         if window is None:
             return Tally(None, slot.spent, slot.reserved)
         used = slot.spent + slot.reserved
+        pairs = list(zip(self.thresholds, window.threshold_units(self.thresholds), strict=True))
         crossed = tuple(
             threshold
-            for threshold, units in zip(
-                self.thresholds, window.threshold_units(self.thresholds), strict=True
-            )
+            for threshold, units in pairs
             if used > 0 and used >= units and threshold not in slot.alerted
         )
         slot.alerted.update(crossed)
+        slot.alert_at = min(
+            (units for threshold, units in pairs if threshold not in slot.alerted), default=_NEVER
+        )
         return Tally(window, slot.spent, slot.reserved, crossed)
 
-    def _sweep(self, now: datetime) -> None:
+    def _sweep(self, now_ms: int) -> None:
         """Forget ended windows and old settled ids, at most once an hour."""
-        if self._next_sweep is not None and now < self._next_sweep:
+        if now_ms < self._next_sweep:
             return
-        self._next_sweep = now + timedelta(hours=1)
-        self._slots = {k: s for k, s in self._slots.items() if s.drop_at > now}
-        self._finished = {k: t for k, t in self._finished.items() if t > now}
+        self._next_sweep = now_ms + 3_600_000
+        self._slots = {k: s for k, s in self._slots.items() if s.drop_ms > now_ms}
+        self._finished = {k: t for k, t in self._finished.items() if t > now_ms}

@@ -3,8 +3,10 @@
 Per window ``<prefix>w:<scope>:<start>`` is a HASH with the integer fields ``spent`` and
 ``reserved``, one field ``r:<id>`` per live reservation (its units) and ``alert:<threshold>``
 once a threshold fired; ``...:leases`` is a ZSET of reservation ids scored by expiry in ms. Every
-script that reads a window first purges its expired leases, in the same atomic step.
-``<prefix>done:<id>`` marks a settled or refunded reservation, so repeats are no-ops.
+script that reads a window first purges its expired leases, in the same atomic step. A window's
+keys expire `WINDOW_GRACE` after the window ends (a fixed time, set when they are created).
+``<prefix>done:<id>`` marks a settled or refunded reservation, so repeats are no-ops. The gate
+runs `RESERVE` and `RELEASE` inside its own admit and settle scripts (`lockgate.gate.gate_redis`).
 
 Lua numbers are doubles: amounts travel as decimal strings from Python to ``HINCRBY`` and back,
 and are only turned into numbers to compare. Each value is below 2**53, so a sum is exact
@@ -22,14 +24,14 @@ may still hold its money: the lease frees it. A lost settle is safe to repeat::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
 from lockgate.clock import Clock
-from lockgate.gate._redis import redis_errors, register, to_ms
+from lockgate.gate._redis import blob, lua_function, lua_script, redis_errors, register, to_ms
 from lockgate.gate.budget import (
     DEFAULT_THRESHOLDS,
     FALLBACK_TTL,
@@ -43,7 +45,8 @@ from lockgate.gate.budget import (
 )
 
 # ARGV starts with: now_ms, the number N of thresholds, their N labels; `at` is the last of them.
-# Per-window argument blocks follow each script's own arguments.
+# Per-window argument blocks follow each script's own arguments; a window's ``drop`` is when its
+# keys may expire (ms), `ttl(drop)` the seconds from now until then.
 _PRELUDE = """
 local now, n = ARGV[1], tonumber(ARGV[2])
 local labels = {}
@@ -52,16 +55,25 @@ local at = 2 + n
 
 local function neg(v) if v == '0' then return '0' end return '-' .. v end
 
+-- An amount as exact decimal text (a Lua number from HINCRBY would lose digits in JSON).
+local function text(v) if type(v) == 'number' then return string.format('%d', v) end return v end
+
+local function ttl(drop) return math.max(1, math.ceil((tonumber(drop) - tonumber(now)) / 1000)) end
+
+-- Returns true when it freed an expired lease.
 local function purge(hash, leases)
   local ids = redis.call('ZRANGEBYSCORE', leases, '-inf', now)
+  local freed = false
   for _, id in ipairs(ids) do
     local units = redis.call('HGET', hash, 'r:' .. id)
     if units then
       redis.call('HINCRBY', hash, 'reserved', neg(units))
       redis.call('HDEL', hash, 'r:' .. id)
+      freed = true
     end
   end
   if #ids > 0 then redis.call('ZREMRANGEBYSCORE', leases, '-inf', now) end
+  return freed
 end
 
 local function tally(hash)
@@ -70,8 +82,12 @@ local function tally(hash)
 end
 
 -- ARGV[base + j] is the unit amount of threshold j for this window ('' when unknown).
-local function claim(hash, base)
-  local spent, reserved = tally(hash)
+-- spent and reserved: the window's amounts if the caller knows them (nil: read them).
+-- Returns {spent, reserved, crossed thresholds}, or false when none was crossed (the usual
+-- case: a short reply is a faster one).
+local function claim(hash, base, spent, reserved)
+  if n == 0 then return false end
+  if not (spent and reserved) then spent, reserved = tally(hash) end
   local used = tonumber(spent) + tonumber(reserved)
   local crossed = {}
   for j = 1, n do
@@ -81,44 +97,53 @@ local function claim(hash, base)
       crossed[#crossed + 1] = labels[j]
     end
   end
-  return {spent, reserved, crossed}
+  if #crossed == 0 then return false end
+  return {text(spent), text(reserved), crossed}
 end
 """
 
-# KEYS: hash, leases per window. ARGV: header, expiry_ms, units, id; per window: limit, ttl,
+# KEYS: hash, leases per window. ARGV: header, expiry_ms, units, id; per window: limit, drop,
 # threshold units. Returns {0, index, spent, reserved} on refusal, else {1, claim...}.
-_RESERVE = (
+# A window's keys get their expiry when created (it is a fixed time: the window's drop), so
+# the hash only when it had no amounts yet and the lease set only when it held no money.
+RESERVE = lua_function(
+    "budget_reserve",
     _PRELUDE
     + """
 local expiry, units, id = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
 local stride, first = 2 + n, at + 3
+local before = {}
 for i = 1, #KEYS / 2 do
   local hash = KEYS[2 * i - 1]
   purge(hash, KEYS[2 * i])
-  local spent, reserved = tally(hash)
+  local v = redis.call('HMGET', hash, 'spent', 'reserved')
+  local spent, reserved = v[1] or '0', v[2] or '0'
   local limit = tonumber(ARGV[first + (i - 1) * stride + 1])
   if tonumber(spent) + tonumber(reserved) + tonumber(units) > limit then
     return {0, i, spent, reserved}
   end
+  before[i] = {spent, reserved, v[1] or v[2]}
 end
 local out = {1}
 for i = 1, #KEYS / 2 do
   local hash, leases = KEYS[2 * i - 1], KEYS[2 * i]
   local block = first + (i - 1) * stride
-  redis.call('HINCRBY', hash, 'reserved', units)
+  local spent, held, exists = unpack(before[i])
+  local reserved = redis.call('HINCRBY', hash, 'reserved', units)
   redis.call('HSET', hash, 'r:' .. id, units)
   redis.call('ZADD', leases, expiry, id)
-  redis.call('EXPIRE', hash, ARGV[block + 2])
-  redis.call('EXPIRE', leases, ARGV[block + 2])
-  out[i + 1] = claim(hash, block + 2)
+  if not exists then redis.call('EXPIRE', hash, ttl(ARGV[block + 2])) end
+  if tonumber(held) == 0 then redis.call('EXPIRE', leases, ttl(ARGV[block + 2])) end
+  out[i + 1] = claim(hash, block + 2, spent, reserved)
 end
 return out
-"""
+""",
 )
 
 # KEYS: hash, leases per window, then the done marker. ARGV: header, id, actual units ('' for a
-# refund), seconds to remember the id; per window: ttl, threshold units. {0} when already done.
-_RELEASE = (
+# refund), seconds to remember the id; per window: drop, threshold units. {0} when already done.
+RELEASE = lua_function(
+    "budget_release",
     _PRELUDE
     + """
 local id, actual, remember = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
@@ -129,24 +154,28 @@ for i = 1, (#KEYS - 1) / 2 do
   local hash, leases = KEYS[2 * i - 1], KEYS[2 * i]
   local block = first + (i - 1) * stride
   local units = redis.call('HGET', hash, 'r:' .. id)
-  if units then
-    redis.call('HINCRBY', hash, 'reserved', neg(units))
+  local spent, reserved
+  if units then  -- held: the hash exists, with its expiry
+    reserved = redis.call('HINCRBY', hash, 'reserved', neg(units))
     redis.call('HDEL', hash, 'r:' .. id)
   end
   redis.call('ZREM', leases, id)
   if actual ~= '' and actual ~= '0' then
-    redis.call('HINCRBY', hash, 'spent', actual)
-    if redis.call('TTL', hash) < 0 then redis.call('EXPIRE', hash, ARGV[block + 1]) end
+    spent = redis.call('HINCRBY', hash, 'spent', actual)
+    if not units and redis.call('TTL', hash) < 0 then
+      redis.call('EXPIRE', hash, ttl(ARGV[block + 1]))
+    end
   end
-  purge(hash, leases)
-  if actual ~= '' then out[#out + 1] = claim(hash, block + 1) end
+  if purge(hash, leases) then reserved = nil end
+  if actual ~= '' then out[#out + 1] = claim(hash, block + 1, spent, reserved) end
 end
 return out
-"""
+""",
 )
 
-# KEYS: hash, leases per window. ARGV: header, units; per window: ttl, threshold units.
-_RECORD = (
+# KEYS: hash, leases per window. ARGV: header, units; per window: drop, threshold units.
+_RECORD = lua_function(
+    "budget_record",
     _PRELUDE
     + """
 local units = ARGV[at + 1]
@@ -156,27 +185,36 @@ for i = 1, #KEYS / 2 do
   local hash = KEYS[2 * i - 1]
   local block = first + (i - 1) * stride
   purge(hash, KEYS[2 * i])
-  redis.call('HINCRBY', hash, 'spent', units)
-  redis.call('EXPIRE', hash, ARGV[block + 1])
-  out[i] = claim(hash, block + 1)
+  local spent = redis.call('HINCRBY', hash, 'spent', units)
+  redis.call('EXPIRE', hash, ttl(ARGV[block + 1]))
+  out[i] = claim(hash, block + 1, spent, nil)
 end
 return out
-"""
+""",
 )
 
 # KEYS: hash, leases. ARGV: header with no thresholds. Returns {spent, reserved}.
-_STATUS = (
+_STATUS = lua_function(
+    "budget_status",
     _PRELUDE
     + """
 purge(KEYS[1], KEYS[2])
 local spent, reserved = tally(KEYS[1])
 return {spent, reserved}
-"""
+""",
 )
+
+REMEMBER_S = int(SETTLED_MEMORY.total_seconds())
+_FALLBACK_MS = int(FALLBACK_TTL.total_seconds() * 1000)
 
 
 class RedisBudgetBackend(BaseBudgetBackend):
-    """Budgets in one Redis shared by all replicas; see the module docstring for the layout."""
+    """Budgets in one Redis shared by all replicas; see the module docstring for the layout.
+
+    Besides the `BaseBudgetBackend` API, ``reserve_args``/``reserved`` and
+    ``release_args``/``released`` let `lockgate.gate.gate_redis` run `RESERVE` and `RELEASE`
+    inside the gate's single admit and settle scripts.
+    """
 
     def __init__(
         self,
@@ -188,28 +226,116 @@ class RedisBudgetBackend(BaseBudgetBackend):
         thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     ) -> None:
         super().__init__(clock, on_threshold=on_threshold, thresholds=thresholds)
+        self.redis = redis
         self._prefix = prefix
         self._scripts = {
-            name: register(redis, source)
+            name: register(redis, lua_script(source, f"budget_{name}"))
             for name, source in [
-                ("reserve", _RESERVE),
-                ("release", _RELEASE),
+                ("reserve", RESERVE),
+                ("release", RELEASE),
                 ("record", _RECORD),
                 ("status", _STATUS),
             ]
         }
+        self._key_cache: dict[str, tuple[str, str]] = {}
+        self._unit_cache: dict[int, tuple[int, ...]] = {}
+        self._block_cache: dict[tuple[str, int], tuple[str, str]] = {}
+        self.labels = tuple(repr(t) for t in self.thresholds)
+        """The thresholds as the scripts name them (``alert:0.9``)."""
+        self._header_blob = blob([len(self.labels), *self.labels])
 
-    async def _reserve(
-        self, windows: list[Window], units: int, reservation: Reservation, now: datetime
-    ) -> list[Tally]:
-        args: list[str | int] = [to_ms(reservation.expires_at), units, reservation.id]
+    def window_keys(self, scopes: Sequence[str]) -> list[str]:
+        """The hash and leases keys of each window key in ``scopes``."""
+        keys: list[str] = []
+        cache = self._key_cache
+        for scope in scopes:
+            pair = cache.get(scope)
+            if pair is None:
+                if len(cache) >= 10_000:
+                    cache.clear()
+                hash_key = f"{self._prefix}w:{scope}"
+                pair = cache[scope] = (hash_key, f"{hash_key}:leases")
+            keys += pair
+        return keys
+
+    def done_key(self, reservation: Reservation) -> str:
+        return f"{self._prefix}done:{reservation.id}"
+
+    def header(self, now_ms: int, *, thresholds: bool = True) -> list[str | int]:
+        labels = self.labels if thresholds else ()
+        return [now_ms, len(labels), *labels]
+
+    def reserve_args(
+        self, windows: Sequence[Window], units: int, reservation: Reservation, now_ms: int
+    ) -> list[str | int]:
+        """The arguments of `RESERVE` (keys: ``window_keys(reservation.scopes)``)."""
+        args = self.header(now_ms)
+        args += (to_ms(reservation.expires_at), units, reservation.id)
         for window in windows:
-            args += [window.limit.limit_units, window.ttl_seconds(now), *self._units(window)]
-        reply = await self._run("reserve", self._keys(w.key for w in windows), now, args)
+            args += (window.limit.limit_units, window.drop_ms, *self._units(window))
+        return args
+
+    def reserve_blob(
+        self, windows: Sequence[Window], units: int, reservation: Reservation, now_ms: int
+    ) -> str:
+        """``blob(reserve_args(...))``, built faster (each window's part is cached as text)."""
+        expiry = to_ms(reservation.expires_at)
+        head = f"{now_ms}|{self._header_blob}{expiry}|{units}|{reservation.id}|"
+        return head + "".join([self._blocks(window)[0] for window in windows])
+
+    def reserved(self, windows: Sequence[Window], units: int, reply: list[Any]) -> list[Tally]:
+        """The tallies `RESERVE` answered, or its `BudgetExceeded`."""
         if int(reply[0]) == 0:
             index, spent, reserved = int(reply[1]), int(reply[2]), int(reply[3])
             raise windows[index - 1].exceeded(spent, reserved, units)
         return self._tallies(windows, reply[1:])
+
+    def release_args(
+        self,
+        reservation: Reservation,
+        windows: Sequence[Window | None],
+        actual: int | None,
+        now_ms: int,
+    ) -> list[str | int]:
+        """The arguments of `RELEASE` (keys: ``window_keys(scopes)`` and ``done_key``)."""
+        args = self.header(now_ms)
+        args += (reservation.id, "" if actual is None else actual, REMEMBER_S)
+        for window in windows:
+            if window is None:
+                args += (now_ms + _FALLBACK_MS, *[""] * len(self.thresholds))
+            else:
+                args += (window.drop_ms, *self._units(window))
+        return args
+
+    def release_blob(
+        self,
+        reservation: Reservation,
+        windows: Sequence[Window | None],
+        actual: int | None,
+        now_ms: int,
+    ) -> str:
+        """``blob(release_args(...))``, built faster (each window's part is cached as text)."""
+        known = [window for window in windows if window is not None]
+        if len(known) != len(windows):
+            return blob(self.release_args(reservation, windows, actual, now_ms))
+        spend = "" if actual is None else actual
+        head = f"{now_ms}|{self._header_blob}{reservation.id}|{spend}|{REMEMBER_S}|"
+        return head + "".join([self._blocks(window)[1] for window in known])
+
+    def released(
+        self, windows: Sequence[Window | None], actual: int | None, reply: list[Any]
+    ) -> list[Tally]:
+        """The tallies to announce after `RELEASE`."""
+        if int(reply[0]) == 0 or actual is None:  # already settled or refunded; or a refund
+            return []
+        return self._tallies(windows, reply[1:])
+
+    async def _reserve(
+        self, windows: list[Window], units: int, reservation: Reservation, now: datetime
+    ) -> list[Tally]:
+        args = self.reserve_args(windows, units, reservation, to_ms(now))
+        reply = await self._run("reserve", self.window_keys(reservation.scopes), args)
+        return self.reserved(windows, units, reply)
 
     async def _release(
         self,
@@ -218,56 +344,54 @@ class RedisBudgetBackend(BaseBudgetBackend):
         actual: int | None,
         now: datetime,
     ) -> list[Tally]:
-        remember = int(SETTLED_MEMORY.total_seconds())
-        args: list[str | int] = [reservation.id, "" if actual is None else actual, remember]
-        for window in windows:
-            ttl = window.ttl_seconds(now) if window else int(FALLBACK_TTL.total_seconds())
-            args += [ttl, *self._units(window)]
-        keys = [*self._keys(reservation.scopes), f"{self._prefix}done:{reservation.id}"]
-        reply = await self._run("release", keys, now, args)
-        if int(reply[0]) == 0 or actual is None:  # already settled or refunded; or a refund
-            return []
-        return self._tallies(windows, reply[1:])
+        args = self.release_args(reservation, windows, actual, to_ms(now))
+        keys = [*self.window_keys(reservation.scopes), self.done_key(reservation)]
+        return self.released(windows, actual, await self._run("release", keys, args))
 
     async def _record(self, windows: list[Window], units: int, now: datetime) -> list[Tally]:
-        args: list[str | int] = [units]
+        args = self.header(to_ms(now))
+        args.append(units)
         for window in windows:
-            args += [window.ttl_seconds(now), *self._units(window)]
-        reply = await self._run("record", self._keys(w.key for w in windows), now, args)
+            args += (window.drop_ms, *self._units(window))
+        reply = await self._run("record", self.window_keys([w.key for w in windows]), args)
         return self._tallies(windows, reply)
 
     async def _tally(self, window: Window, now: datetime) -> tuple[int, int]:
-        reply = await self._run("status", self._keys([window.key]), now, [], thresholds=False)
+        args = self.header(to_ms(now), thresholds=False)
+        reply = await self._run("status", self.window_keys([window.key]), args)
         return int(reply[0]), int(reply[1])
 
-    async def _run(
-        self,
-        script: str,
-        keys: list[str],
-        now: datetime,
-        args: list[str | int],
-        *,
-        thresholds: bool = True,
-    ) -> Any:
-        labels = [repr(t) for t in self.thresholds] if thresholds else []
-        header: list[str | int] = [to_ms(now), len(labels), *labels]
+    async def _run(self, script: str, keys: list[str], args: list[str | int]) -> Any:
         with redis_errors(BudgetUnavailable, "budget store"):
-            return await self._scripts[script](keys=keys, args=[*header, *args])
+            return await self._scripts[script](keys=keys, args=args)
 
-    def _keys(self, scopes: Iterable[str]) -> list[str]:
-        keys = []
-        for scope in scopes:
-            keys += [f"{self._prefix}w:{scope}", f"{self._prefix}w:{scope}:leases"]
-        return keys
+    def _blocks(self, window: Window) -> tuple[str, str]:
+        """A window's part of the `RESERVE` and of the `RELEASE` arguments, as blob text."""
+        key = (window.key, window.limit.limit_units)
+        blocks = self._block_cache.get(key)
+        if blocks is None:
+            if len(self._block_cache) >= 10_000:
+                self._block_cache.clear()
+            units = self._units(window)
+            release = blob([window.drop_ms, *units])
+            blocks = self._block_cache[key] = (f"{window.limit.limit_units}|{release}", release)
+        return blocks
 
-    def _units(self, window: Window | None) -> list[str | int]:
-        if window is None:
-            return [""] * len(self.thresholds)
-        return list(window.threshold_units(self.thresholds))
+    def _units(self, window: Window) -> tuple[int, ...]:
+        units = self._unit_cache.get(window.limit.limit_units)
+        if units is None:
+            if len(self._unit_cache) >= 10_000:
+                self._unit_cache.clear()
+            units = self._unit_cache[window.limit.limit_units] = window.threshold_units(
+                self.thresholds
+            )
+        return units
 
     @staticmethod
     def _tallies(windows: Sequence[Window | None], rows: list[Any]) -> list[Tally]:
+        """The windows that crossed thresholds (a row per window: ``None`` when none did)."""
         return [
-            Tally(window, int(spent), int(reserved), tuple(float(t) for t in crossed))
-            for window, (spent, reserved, crossed) in zip(windows, rows, strict=True)
+            Tally(window, int(row[0]), int(row[1]), tuple(float(t) for t in row[2]))
+            for window, row in zip(windows, rows, strict=True)
+            if row
         ]

@@ -28,6 +28,7 @@ subscriber is usually given a whole /64, so for limiting :func:`ip_bucket` maps 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Iterable, Sequence
@@ -68,7 +69,13 @@ def parse_ip(value: str) -> IPAddress | None:
         text = text[1 : text.find("]")] if "]" in text else ""
     elif text.count(":") == 1:  # IPv4 with a port; a bare IPv6 has at least two colons
         text = text.split(":", 1)[0]
-    text = text.split("%", 1)[0]
+    return _address(text.split("%", 1)[0])
+
+
+@functools.lru_cache(maxsize=4096)
+def _address(text: str) -> IPAddress | None:
+    """A bare address, parsed (cached: the same few clients and proxies come back all the time,
+    and the parsed objects are immutable)."""
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
@@ -114,6 +121,7 @@ def client_ip(connection: HTTPConnection, trusted_proxies: Sequence[IPNetwork]) 
     return UNKNOWN if address is None else str(address)
 
 
+@functools.lru_cache(maxsize=4096)
 def ip_bucket(address: IPAddress | None) -> str:
     """The rate-limit key of an address: ``ip:203.0.113.7`` or ``ip:2001:db8:1:2::/64``."""
     if address is None:
@@ -133,8 +141,9 @@ def bearer_token(connection: HTTPConnection) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def client_key(connection: HTTPConnection, trusted_proxies: Sequence[IPNetwork]) -> str:
-    """The rate-limit identity of a request (see the module docstring for the order)."""
+def credential_key(connection: HTTPConnection) -> str | None:
+    """The identity the request itself claims (user, bearer token, session cookie), if any:
+    :func:`client_key` without the fallback to the address."""
     user_id = getattr(connection.state, "user_id", None)
     if user_id:
         return f"user:{user_id}"
@@ -144,4 +153,10 @@ def client_key(connection: HTTPConnection, trusted_proxies: Sequence[IPNetwork])
     session = connection.cookies.get(SESSION_COOKIE)
     if session:
         return f"session:{_digest(session)}"
-    return ip_bucket(client_address(connection, trusted_proxies))
+    return None
+
+
+def client_key(connection: HTTPConnection, trusted_proxies: Sequence[IPNetwork]) -> str:
+    """The rate-limit identity of a request (see the module docstring for the order)."""
+    key = credential_key(connection)
+    return key if key is not None else ip_bucket(client_address(connection, trusted_proxies))

@@ -1,4 +1,8 @@
-"""Build the gate's parts: in memory for one process, on Redis with ``LOCKGATE_REDIS_URL``."""
+"""Build the gate's parts: in memory for one process, on Redis with ``LOCKGATE_REDIS_URL``.
+
+On Redis every part shares the one client and clock, so the gate admits and settles a call in
+one round trip each (:mod:`lockgate.gate.gate_redis`).
+"""
 
 from __future__ import annotations
 

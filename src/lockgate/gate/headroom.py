@@ -240,9 +240,12 @@ class MemoryHeadroom:
         self._names: dict[str, _NameState] = {}
 
     def _state(self, name: str, now: float) -> _NameState:
-        state = self._names.setdefault(name, _NameState())
-        while state.log and state.log[0][0] <= now - self.window_s:
-            state.used -= state.log.popleft()[1]
+        state = self._names.get(name)
+        if state is None:
+            state = self._names[name] = _NameState()
+        log, cutoff = state.log, now - self.window_s
+        while log and log[0][0] <= cutoff:
+            state.used -= log.popleft()[1]
         return state
 
     async def acquire(self, name: str, tokens: int) -> None:

@@ -2,9 +2,8 @@
 
 Keys per name, hash-tagged so a cluster keeps them on one node (``{openai}``)::
 
-    lockgate:headroom:{name}:log    ZSET  member "<seq>:<tokens>", score = admitted at (ms)
+    lockgate:headroom:{name}:log    ZSET  member "<id>:<tokens>", score = admitted at (ms)
     lockgate:headroom:{name}:used   STRING  sum of the log's tokens, kept in step with trims
-    lockgate:headroom:{name}:seq    STRING  member ids
     lockgate:headroom:{name}:block  STRING  blocked until (ms), PX = the block's length
     lockgate:headroom:{name}:up     HASH    the upstream's last report (rr, rr_at, rt, rt_at)
 
@@ -26,7 +25,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from lockgate.clock import Clock, system_clock
-from lockgate.gate._redis import redis_errors, register, to_ms
+from lockgate.gate._ids import new_id
+from lockgate.gate._redis import blob, lua_function, lua_script, redis_errors, register, to_ms
 from lockgate.gate.headroom import (
     HeadroomKind,
     HeadroomLimits,
@@ -54,14 +54,14 @@ local function trim(log, used, cutoff)
 end
 """
 
-ACQUIRE = (
-    _TRIM
-    + """
--- KEYS: log, used, seq, block   ARGV: now, window, rpm (-1: none), tpm (-1: none), tokens
+ACQUIRE = _TRIM + lua_function(
+    "headroom_acquire",
+    """
+-- KEYS: log, used, block   ARGV: now, window, rpm (-1: none), tpm (-1: none), tokens, id
 -- Returns {0, 0} admitted, or {kind, wait_ms}: 1 requests, 2 tokens, 3 upstream.
 local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 local rpm, tpm, tokens = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local blocked = tonumber(redis.call('GET', KEYS[4]) or '0')
+local blocked = tonumber(redis.call('GET', KEYS[3]) or '0')
 if blocked > now then return {3, blocked - now} end
 if rpm < 0 and tpm < 0 then return {0, 0} end
 trim(KEYS[1], KEYS[2], now - window)
@@ -85,12 +85,11 @@ if tpm >= 0 and used + tokens > tpm then
   end
   return {2, wait}
 end
-local id = redis.call('INCR', KEYS[3])
-redis.call('ZADD', KEYS[1], now, id .. ':' .. tokens)
+redis.call('ZADD', KEYS[1], now, ARGV[6] .. ':' .. tokens)
 redis.call('INCRBY', KEYS[2], tokens)
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], window) end
+for i = 1, 2 do redis.call('PEXPIRE', KEYS[i], window) end
 return {0, 0}
-"""
+""",
 )
 
 OBSERVE = """
@@ -110,6 +109,7 @@ return 1
 """
 
 _KINDS: dict[int, HeadroomKind] = {1: "requests", 2: "tokens", 3: "upstream"}
+_UNLIMITED = HeadroomLimits()
 
 
 def _report_fields(view: UpstreamView) -> list[str]:
@@ -147,12 +147,13 @@ class RedisHeadroom:
         self.limits = dict(limits or {})
         self.window_s = window_s
         self.unknown_reset_s = unknown_reset_s
-        self._redis = redis
-        self._clock = clock
+        self.redis = self._redis = redis
+        self.clock = self._clock = clock
         self._prefix = prefix
         self._owns_client = owns_client
-        self._acquire = register(redis, ACQUIRE)
+        self._acquire = register(redis, lua_script(ACQUIRE, "headroom_acquire"))
         self._observe = register(redis, OBSERVE)
+        self._key_cache: dict[str, list[str]] = {}
 
     @classmethod
     def from_url(
@@ -184,23 +185,45 @@ class RedisHeadroom:
     def _keys(self, name: str, *parts: str) -> list[str]:
         return [f"{self._prefix}:{{{name}}}:{part}" for part in parts]
 
-    async def acquire(self, name: str, tokens: int) -> None:
+    def acquire_keys(self, name: str) -> list[str]:
+        """The keys of `ACQUIRE` for ``name`` (the list is cached: do not change it)."""
+        keys = self._key_cache.get(name)
+        if keys is None:
+            if len(self._key_cache) >= 10_000:
+                self._key_cache.clear()
+            keys = self._key_cache[name] = self._keys(name, "log", "used", "block")
+        return keys
+
+    def acquire_args(self, name: str, tokens: int, now_ms: int) -> list[str | int]:
+        """The arguments of `ACQUIRE` for ``tokens`` more to ``name`` (``ValueError`` if < 0)."""
         if tokens < 0:
             raise ValueError(f"tokens must be >= 0, got {tokens}")
-        limits = self.limits.get(name) or HeadroomLimits()
-        args = [
-            to_ms(self._clock()),
+        limits = self.limits.get(name) or _UNLIMITED
+        return [
+            now_ms,
             round(self.window_s * 1000),
             -1 if limits.rpm is None else limits.rpm,
             -1 if limits.tpm is None else limits.tpm,
             tokens,
+            new_id(),  # the log entry's id
         ]
-        with redis_errors(HeadroomUnavailable, "provider headroom"):
-            kind, wait_ms = await self._acquire(
-                keys=self._keys(name, "log", "used", "seq", "block"), args=args
-            )
+
+    def acquire_blob(self, name: str, tokens: int, now_ms: int) -> str:
+        """``blob(acquire_args(...))``."""
+        return blob(self.acquire_args(name, tokens, now_ms))
+
+    @staticmethod
+    def acquired(name: str, reply: list[int]) -> None:
+        """Raise `NoHeadroom` if `ACQUIRE` refused."""
+        kind, wait_ms = reply
         if kind:
             raise NoHeadroom(name, int(wait_ms) / 1000, _KINDS[int(kind)])
+
+    async def acquire(self, name: str, tokens: int) -> None:
+        args = self.acquire_args(name, tokens, to_ms(self._clock()))
+        with redis_errors(HeadroomUnavailable, "provider headroom"):
+            reply = await self._acquire(keys=self.acquire_keys(name), args=args)
+        self.acquired(name, reply)
 
     async def observe(
         self, name: str, info: RateLimitInfo | None, *, retry_after: float | None = None

@@ -13,12 +13,17 @@ A refusal specific to the candidate (open breaker, no headroom, provider budget 
 is a :class:`Skip`: the router tries the next candidate. A refusal about the *caller* (their
 budget is spent, budgets unreachable) is an :class:`~lockgate.errors.AppError` for the client.
 The returned :class:`Ticket` settles everything once the call is over.
+
+When every part lives in one Redis (``build_gate`` with a Redis), the four checks run as one Lua
+script and the settle as another (:mod:`lockgate.gate.gate_redis`): one round trip each instead
+of four and three, with the same order, outcomes and undoing of refusals. An unreachable Redis
+then fails every part at once, and each part's policy applies as if it had been asked in turn.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -28,22 +33,25 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from lockgate.clock import Clock
+from lockgate.gate._ids import new_id
 from lockgate.gate.backpressure import (
     BackpressureManager,
     BackpressureUnavailable,
     Lease,
     Overloaded,
 )
-from lockgate.gate.breaker import Breaker, CircuitOpen, Permit
+from lockgate.gate.breaker import Breaker, BreakerUnavailable, CircuitOpen, Permit
 from lockgate.gate.budget import (
     BaseBudgetBackend,
     BudgetExceeded,
     BudgetLimit,
     BudgetUnavailable,
     Reservation,
+    to_units,
 )
 from lockgate.gate.config import GateConfig
 from lockgate.gate.errors import BudgetExhausted, BudgetStoreUnavailable
+from lockgate.gate.gate_redis import GateStoreUnavailable, RedisGate
 from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
 from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics, ReservationResult, ScopeKind
@@ -89,7 +97,7 @@ class Ticket:
     reservation: Reservation
     lease: Lease | None
     done: bool = False
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=new_id)
 
     async def succeeded(self, cost: Decimal) -> None:
         await self._finish(cost, healthy=True)
@@ -108,11 +116,14 @@ class Ticket:
             return
         self.done = True
         gate = self.gate
+        if gate.redis_gate is not None:
+            await gate.finish_in_one_step(gate.redis_gate, self, cost, healthy)
+            return
         try:
             if self.reservation.scopes and cost > 0:
                 await gate.budgets.settle(self.reservation, cost)
                 if gate.metrics is not None:
-                    for kind in {scope_kind(limit.scope) for limit in self.reservation.limits}:
+                    for kind in scope_kinds(self.reservation.limits):
                         gate.metrics.budget_settled(kind, cost)
             elif self.reservation.scopes:
                 await gate.budgets.refund(self.reservation)
@@ -154,6 +165,8 @@ class Gate:
         self._last_errors: dict[str, LastError] = {}
         self._limits: dict[tuple[str, uuid.UUID | None], list[BudgetLimit]] = {}
         self._redis: Redis | None = None
+        self.redis_gate = RedisGate.of(budgets, breaker, headroom, backpressure, clock)
+        """Set when every part lives in one Redis: admit and settle are then one round trip."""
 
     def share_last_errors(self, redis: Redis) -> None:
         """Keep each provider's last error in Redis too, so every replica reports it."""
@@ -236,6 +249,10 @@ class Gate:
 
         ``breaker`` names a finer circuit (``provider:model``); by default the provider's.
         """
+        if self.redis_gate is not None:
+            return await self._admit_in_one_step(
+                self.redis_gate, provider, user_id, upper_bound, tokens, extra_limits, breaker
+            )
         try:
             permit = await self.breaker.allow(breaker or provider)
         except CircuitOpen as exc:
@@ -255,11 +272,7 @@ class Gate:
             ) from None
         except Overloaded as exc:
             await self._undo(permit, reservation)
-            if self.metrics is not None:
-                self.metrics.shed(provider, exc.reason)
-            raise await self._skip(
-                Skip(provider, "overloaded", exc.retry_after, detail=exc.reason)
-            ) from None
+            raise await self._overloaded(provider, exc) from None
         except BaseException:
             await self._undo(permit, reservation)
             raise
@@ -272,42 +285,164 @@ class Gate:
         upper_bound: Decimal,
         extra_limits: Sequence[BudgetLimit] = (),
     ) -> Reservation:
-        limits = [*self.budget_limits(provider, user_id), *extra_limits]
+        limits = self._all_limits(provider, user_id, extra_limits)
         if not limits:  # no budget applies: nothing to hold, and no store to depend on
-            return Reservation(id="", amount=upper_bound, scopes=(), expires_at=self.clock())
+            return self._nothing_held(upper_bound)
         try:
             reservation = await self.budgets.reserve(
                 limits, upper_bound, lease_seconds=self.config.budgets.lease_seconds
             )
         except BudgetUnavailable:
-            log.error("budget_unavailable", provider=provider)
-            self._count_reservation(limits, "unavailable")
-            raise BudgetStoreUnavailable() from None
+            raise self._budgets_unavailable(provider, limits) from None
         except BudgetExceeded as exc:
-            if self.metrics is not None:
-                self.metrics.budget_reservation(scope_kind(exc.scope), "rejected")
-            now = self.clock()
-            if exc.scope.startswith("provider:"):
-                retry = max(1.0, (exc.resets_at - now).total_seconds())
-                raise await self._skip(
-                    Skip(provider, "budget_exceeded", retry, detail=exc.scope, budget_error=exc)
-                ) from None
-            period = "daily" if exc.scope.endswith(":daily") else "monthly"
-            whose = "This API key's" if exc.scope.startswith("key:") else "Your"
-            raise BudgetExhausted(
-                f"{whose} {period} budget of ${exc.limit_usd} is spent "
-                f"(${exc.spent_usd} used, ${exc.reserved_usd} in flight; this call could cost up "
-                f"to ${exc.requested_usd}). It resets at {exc.resets_at.isoformat()}.",
-                resets_at=exc.resets_at,
-                now=now,
-            ) from None
-
+            raise await self._budget_refusal(provider, exc) from None
         self._count_reservation(limits, "reserved")
         return reservation
 
+    def _all_limits(
+        self, provider: str, user_id: uuid.UUID | None, extra_limits: Sequence[BudgetLimit]
+    ) -> list[BudgetLimit]:
+        own = self.budget_limits(provider, user_id)
+        return [*own, *extra_limits] if extra_limits else own
+
+    def _nothing_held(self, upper_bound: Decimal) -> Reservation:
+        return Reservation(id="", amount=upper_bound, scopes=(), expires_at=self.clock())
+
+    def _budgets_unavailable(
+        self, provider: str, limits: Sequence[BudgetLimit]
+    ) -> BudgetStoreUnavailable:
+        log.error("budget_unavailable", provider=provider)
+        self._count_reservation(limits, "unavailable")
+        return BudgetStoreUnavailable()
+
+    async def _budget_refusal(self, provider: str, exc: BudgetExceeded) -> Exception:
+        """What a refused reservation becomes: a provider's budget skips the candidate; the
+        caller's (user, API key) is the client's error."""
+        if self.metrics is not None:
+            self.metrics.budget_reservation(scope_kind(exc.scope), "rejected")
+        now = self.clock()
+        if exc.scope.startswith("provider:"):
+            retry = max(1.0, (exc.resets_at - now).total_seconds())
+            return await self._skip(
+                Skip(provider, "budget_exceeded", retry, detail=exc.scope, budget_error=exc)
+            )
+        period = "daily" if exc.scope.endswith(":daily") else "monthly"
+        whose = "This API key's" if exc.scope.startswith("key:") else "Your"
+        return BudgetExhausted(
+            f"{whose} {period} budget of ${exc.limit_usd} is spent "
+            f"(${exc.spent_usd} used, ${exc.reserved_usd} in flight; this call could cost up "
+            f"to ${exc.requested_usd}). It resets at {exc.resets_at.isoformat()}.",
+            resets_at=exc.resets_at,
+            now=now,
+        )
+
+    async def _admit_in_one_step(
+        self,
+        redis_gate: RedisGate,
+        provider: str,
+        user_id: uuid.UUID | None,
+        upper_bound: Decimal,
+        tokens: int,
+        extra_limits: Sequence[BudgetLimit],
+        breaker: str | None,
+    ) -> Ticket:
+        """:meth:`admit` as one Redis script (`lockgate.gate.gate_redis`): the same checks in
+        the same order with the same outcomes, the undoing of a refusal done in the same step."""
+        name = breaker or provider
+        limits = self._all_limits(provider, user_id, extra_limits)
+        lease_seconds = self.config.budgets.lease_seconds
+        try:
+            admission = await redis_gate.admit(
+                provider, name, tokens, limits, upper_bound, lease_seconds
+            )
+        except CircuitOpen as exc:
+            raise await self._skip(Skip(provider, "circuit_open", exc.retry_after)) from None
+        except NoHeadroom as exc:
+            redis_gate.fail_open.recovered()
+            raise await self._skip(
+                Skip(provider, "no_headroom", exc.retry_after, detail=exc.kind)
+            ) from None
+        except BudgetExceeded as exc:
+            redis_gate.fail_open.recovered()
+            raise await self._budget_refusal(provider, exc) from None
+        except Overloaded as exc:  # the lane's queue is full: the reservation was refunded
+            redis_gate.fail_open.recovered()
+            if limits:
+                self._count_reservation(limits, "reserved")
+            raise await self._overloaded(provider, exc) from None
+        except GateStoreUnavailable as exc:
+            # Every part is unreachable at once: each one's policy, as if asked in turn.
+            permit = redis_gate.fail_open.degraded(BreakerUnavailable(str(exc)), name)
+            log.warning("headroom_unavailable", provider=provider, error=str(exc))
+            if limits:
+                permit.mark_settled()
+                raise self._budgets_unavailable(provider, limits) from None
+            log.warning("backpressure_unavailable", provider=provider, error=str(exc))
+            return Ticket(self, provider, permit, self._nothing_held(upper_bound), None)
+        redis_gate.fail_open.recovered()
+        if limits:
+            self._count_reservation(limits, "reserved")
+        permit, lease = admission.permit, admission.lease
+        reservation = admission.reservation or self._nothing_held(upper_bound)
+        if not admission.queued:
+            return Ticket(self, provider, permit, reservation, lease)
+        try:
+            waited: Lease | None = await redis_gate.backpressure.conclude(
+                lease, admission.config, 0, admission.rank, admission.wake
+            )
+        except BackpressureUnavailable as exc:
+            log.warning("backpressure_unavailable", provider=provider, error=str(exc))
+            waited = None
+        except Overloaded as exc:
+            await self._undo(permit, reservation)
+            raise await self._overloaded(provider, exc) from None
+        except BaseException:
+            await self._undo(permit, reservation)
+            raise
+        return Ticket(self, provider, permit, reservation, waited)
+
+    async def _overloaded(self, provider: str, exc: Overloaded) -> Skip:
+        if self.metrics is not None:
+            self.metrics.shed(provider, exc.reason)
+        return await self._skip(Skip(provider, "overloaded", exc.retry_after, detail=exc.reason))
+
+    async def finish_in_one_step(
+        self, redis_gate: RedisGate, ticket: Ticket, cost: Decimal, healthy: bool | None
+    ) -> None:
+        """``Ticket._finish`` as one Redis script: settle or refund the budgets, the breaker's
+        verdict (or a probe's release), the lane slot; each part's policy if Redis is down."""
+        reservation, permit, lease = ticket.reservation, ticket.permit, ticket.lease
+        settled = bool(reservation.scopes) and cost > 0
+        actual = to_units(cost) if settled else None
+        first = permit.mark_settled()
+        tell = None
+        if first and not permit.degraded and (healthy is not None or permit.probe):
+            tell = permit
+        try:
+            tallies, moved = await redis_gate.settle(reservation, actual, tell, healthy, lease)
+        except GateStoreUnavailable as exc:
+            if reservation.scopes:
+                # The lease expires by itself; the spend is in the usage ledger either way.
+                log.error("budget_settle_failed", provider=ticket.provider, error=str(exc))
+            if tell is not None:
+                redis_gate.fail_open.outage(BreakerUnavailable(str(exc)), permit.name)
+            if lease is not None:
+                log.warning("lane_release_failed", provider=ticket.provider, error=str(exc))
+            return
+        finally:
+            if lease is not None:
+                redis_gate.backpressure.released(lease)
+        if tallies:
+            await self.budgets.announce(tallies)
+        if settled and self.metrics is not None:
+            for kind in scope_kinds(reservation.limits):
+                self.metrics.budget_settled(kind, cost)
+        if moved:
+            await redis_gate.breaker.recorded(permit, moved)
+
     def _count_reservation(self, limits: Sequence[BudgetLimit], result: ReservationResult) -> None:
         if self.metrics is not None:
-            for kind in {scope_kind(limit.scope) for limit in limits}:
+            for kind in scope_kinds(limits):
                 self.metrics.budget_reservation(kind, result)
 
     async def _slot(self, provider: str) -> Lease | None:
@@ -352,8 +487,13 @@ class Gate:
 
 def scope_kind(scope: str) -> ScopeKind:
     """``provider:openai:daily`` → ``provider`` (metrics label: never the id itself)."""
-    kind = scope.split(":", 1)[0]
+    kind = scope.partition(":")[0]
     return cast("ScopeKind", kind if kind in ("provider", "user", "key") else "user")
+
+
+def scope_kinds(limits: Iterable[BudgetLimit]) -> list[ScopeKind]:
+    """The distinct kinds of ``limits``, in order of appearance."""
+    return list(dict.fromkeys([scope_kind(limit.scope) for limit in limits]))
 
 
 def _text(value: bytes | str) -> str:

@@ -1,4 +1,9 @@
-"""``Authorization: Bearer lg-…`` → the key and its owner, or a 401 the SDKs understand."""
+"""``Authorization: Bearer lg-…`` → the key and its owner, or a 401 the SDKs understand.
+
+Resolved keys come from the per-process `KeyCache` (see keys/cache.py for how a revocation
+reaches every replica at once); only a key not seen for `key_cache_seconds` costs a database
+lookup. ``last_used_at`` is stamped at most once a minute, by the batched usage writer.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from lockgate.deps import SessionDep, StateDep
+from lockgate.auth.security import token_hash
+from lockgate.deps import StateDep
 from lockgate.errors import NotAuthenticated
-from lockgate.gate.budget import BudgetLimit
+from lockgate.keys.cache import KeyInfo
 from lockgate.keys.service import KEY_PREFIX, KeyService
-from lockgate.models import ApiKey, User
 
 TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -25,50 +30,45 @@ class InvalidApiKey(NotAuthenticated):
 
 @dataclass(frozen=True, slots=True)
 class KeyContext:
-    key: ApiKey
-    user: User
+    key: KeyInfo
 
     @property
     def key_id(self) -> uuid.UUID:
         return self.key.id
 
-    def budget_limits(self, tz: str) -> list[BudgetLimit]:
-        limits = []
-        if self.key.daily_budget_usd is not None:
-            limits.append(
-                BudgetLimit(f"key:{self.key.id}:daily", self.key.daily_budget_usd, "daily", tz)
-            )
-        if self.key.monthly_budget_usd is not None:
-            limits.append(
-                BudgetLimit(
-                    f"key:{self.key.id}:monthly", self.key.monthly_budget_usd, "monthly", tz
-                )
-            )
-        return limits
+    @property
+    def user_id(self) -> uuid.UUID:
+        return self.key.user_id
 
 
-async def get_key_context(request: Request, state: StateDep, db: SessionDep) -> KeyContext:
+async def get_key_context(request: Request, state: StateDep) -> KeyContext:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX):
         raise InvalidApiKey()
-    service = KeyService(db, state.config.settings.secret_key.get_secret_value(), ())
-    found = await service.resolve(token)
-    if found is None:
-        raise InvalidApiKey()
-    key, user = found
+    secret = state.config.settings.secret_key.get_secret_value()
+    key_hash = token_hash(secret, token)
+    info = state.key_cache.get(key_hash)
+    if info is None:
+        async with state.sessionmaker() as db:
+            found = await KeyService(db, secret, ()).resolve_hash(key_hash)
+        if found is None:
+            raise InvalidApiKey()
+        info = KeyInfo.of(*found)
+        state.key_cache.put(key_hash, info)
     now = state.clock()
-    if key.revoked_at is not None:
+    if info.revoked_at is not None:
         raise InvalidApiKey("This API key was revoked.", code="revoked_api_key")
-    if key.expires_at is not None and now >= key.expires_at:
+    if info.expires_at is not None and now >= info.expires_at:
         raise InvalidApiKey("This API key has expired.", code="expired_api_key")
-    if not user.is_active:
+    if not info.user_active:
         raise InvalidApiKey("The account that owns this key is disabled.")
-    if key.last_used_at is None or now - key.last_used_at >= TOUCH_INTERVAL:
-        await service.touch(key.id, now)
-    await db.commit()
-    request.state.user_id = str(user.id)
-    return KeyContext(key=key, user=user)
+    if info.last_used_at is None or now - info.last_used_at >= TOUCH_INTERVAL:
+        if state.usage_writer is not None:
+            state.usage_writer.touch(info.id, now)
+        state.key_cache.stamp(key_hash, now)
+    request.state.user_id = str(info.user_id)
+    return KeyContext(key=info)
 
 
 CurrentKey = Annotated[KeyContext, Depends(get_key_context)]

@@ -6,17 +6,18 @@ exceptions (``AuthenticationError``, ``PermissionDeniedError``, ``RateLimitError
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from lockgate.deps import StateDep
 from lockgate.gateway import wire
-from lockgate.gateway.auth import CurrentKey
+from lockgate.gateway.auth import CurrentKey, get_key_context
 from lockgate.gateway.service import GatewayService
 from lockgate.providers.pricing import price_for
+from lockgate.state import AppState
 
 router = APIRouter(prefix="/v1", tags=["gateway"])
 JSON_BODY = {
@@ -27,11 +28,11 @@ JSON_BODY = {
 }
 
 
-def get_service(request: Request, state: StateDep, key: CurrentKey) -> GatewayService:
-    return GatewayService(state, key, request)
-
-
-ServiceDep = Annotated[GatewayService, Depends(get_service)]
+async def gateway_service(request: Request) -> GatewayService:
+    """The caller's key and a service for it. Called directly rather than as dependencies:
+    FastAPI's dependency solving costs more than the rest of a proxied request."""
+    state: AppState = request.state.lockgate
+    return GatewayService(state, await get_key_context(request, state), request)
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -39,9 +40,11 @@ def _json(body: Any, status: int = 200) -> Response:
 
 
 @router.post("/chat/completions", operation_id="createChatCompletion", openapi_extra=JSON_BODY)
-async def chat_completions(request: Request, service: ServiceDep) -> Response:
+async def chat_completions(request: Request) -> Response:
     """OpenAI's chat completions, streamed (``stream: true``) or not."""
-    call = wire.parse_chat(wire.parse_json(await request.body()))
+    service = await gateway_service(request)
+    raw = await request.body()
+    call = wire.parse_chat(wire.parse_json(raw), len(raw))
     if call.stream:
         events = await service.stream(call)
         return StreamingResponse(
@@ -53,12 +56,14 @@ async def chat_completions(request: Request, service: ServiceDep) -> Response:
 
 
 @router.post("/embeddings", operation_id="createEmbedding", openapi_extra=JSON_BODY)
-async def embeddings(request: Request, service: ServiceDep) -> Response:
+async def embeddings(request: Request) -> Response:
+    service = await gateway_service(request)
     return _json(await service.embed(wire.parse_json(await request.body())))
 
 
 @router.post("/images/generations", operation_id="createImage", openapi_extra=JSON_BODY)
-async def images(request: Request, service: ServiceDep) -> Response:
+async def images(request: Request) -> Response:
+    service = await gateway_service(request)
     return _json(await service.images(wire.parse_json(await request.body())))
 
 

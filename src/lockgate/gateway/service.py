@@ -7,27 +7,32 @@ import asyncio
 import base64
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
 
-from lockgate.chat.routing import Admitted, admit_first, candidates_for, plans_for, refusal
-from lockgate.chat.runner import Attempt, CallRunner, record_attempt
+from lockgate.chat.history import ContextTooLong
+from lockgate.chat.routing import Admitted, Plan, admit_first, candidates_for, plan, refusal
+from lockgate.chat.runner import Attempt, CallRunner, Event, attempt_usage
 from lockgate.errors import AppError, Forbidden, NotFound, ProviderFailed, RateLimited
 from lockgate.gate.headroom import HeadroomLimits, NoHeadroom
 from lockgate.gate.ratelimit import LIMITER_STATE, HttpRateLimiter
 from lockgate.gate.service import Skip, Ticket
 from lockgate.gateway import wire
 from lockgate.gateway.auth import KeyContext
+from lockgate.gateway.relay import Relay, passthrough_plan, reply_events
 from lockgate.models import UsageKind, UsageOutcome
 from lockgate.providers.base import ChatMessage, ImageRequest, Provider, Usage
 from lockgate.providers.config import ModelConfig
 from lockgate.providers.errors import ProviderError, ProviderRateLimited
+from lockgate.providers.openai import OpenAIProvider
 from lockgate.providers.pricing import cost, image_cost, price_for
 from lockgate.providers.tokenizer import prompt_tokens_upper_bound
 from lockgate.state import AppState
-from lockgate.usage.service import record_usage
+from lockgate.usage.service import usage_values
+from lockgate.usage.writer import UsageWriter
 
 
 class ModelNotFound(NotFound):
@@ -53,6 +58,7 @@ class GatewayService:
         self.request = request
         self.tz = state.config.file.gate.budgets.timezone
         self._stopped = False  # set when the streaming client went away
+        self._replies: dict[int, dict[str, Any]] = {}  # passed-through answers by plan
 
     def model(self, name: str, kind: str) -> ModelConfig:
         config = self.state.config.file.models.get(name)
@@ -87,72 +93,137 @@ class GatewayService:
             self.state.gate,
             plans,
             start=0,
-            user_id=self.key.user.id,
+            user_id=self.key.user_id,
             skips=skips,
-            extra_limits=self.key.budget_limits(self.tz),
+            extra_limits=self.key.key.budget_limits(self.tz),
         )
         if admitted is None:
             raise refusal(model, skips, self.state.gate)
         return admitted
 
-    async def chat(
-        self, call: wire.ChatCall, queue: asyncio.Queue[str | None] | None
-    ) -> CallRunner:
-        """Plan every candidate, apply the key's limits, admit one; return the runner."""
-        config = self.model(call.model, "chat")
+    def plans(self, call: wire.ChatCall, config: ModelConfig) -> list[Plan | None]:
+        """A plan per candidate: passed through to OpenAI-compatible providers, translated for
+        the others (which cannot take tool calls: a fallback that cannot is skipped)."""
         max_tokens = min(call.max_tokens or config.max_output_tokens, config.max_output_tokens)
         turns = [m for m in call.messages if m.role != "system"]
         system = "\n\n".join(m.content for m in call.messages if m.role == "system")
-        plans = plans_for(
-            candidates_for(call.model, self.state.config.file, self.state.providers),
-            system,
-            turns,
-            max_tokens=max_tokens,
-            temperature=call.temperature,
-            extra=call.extra,
-        )
+        candidates = candidates_for(call.model, self.state.config.file, self.state.providers)
+        plans: list[Plan | None] = []
+        for index, candidate in enumerate(candidates):
+            if candidate.provider.kind == "openai":
+                plans.append(passthrough_plan(candidate, call, max_tokens))
+            elif call.uses_tools:
+                if index == 0:
+                    raise wire.InvalidRequest(
+                        f"Tool calling needs an OpenAI-compatible provider; {call.model} is "
+                        f"served by a {candidate.provider.kind} provider.",
+                        "tools",
+                    )
+                plans.append(None)
+            else:
+                try:
+                    plans.append(
+                        plan(
+                            candidate,
+                            system,
+                            turns,
+                            max_tokens=max_tokens,
+                            temperature=call.temperature,
+                            extra=call.extra,
+                        )
+                    )
+                except ContextTooLong:
+                    if index == 0:
+                        raise
+                    plans.append(None)
+        return plans
+
+    async def chat(self, call: wire.ChatCall, relay: Relay | None) -> CallRunner:
+        """Plan every candidate, apply the key's limits, admit one; return the runner."""
+        config = self.model(call.model, "chat")
+        plans = self.plans(call, config)
         first = next(p for p in plans if p is not None)
         await self.key_limits(first.tokens)
         admitted = await self.admit(call.model, plans)
 
-        async def relay(_attempt: Attempt, text: str) -> None:
-            if queue is not None:
-                await queue.put(text)
+        async def source(current: Plan) -> AsyncIterator[Event]:
+            provider = current.candidate.provider
+            if not isinstance(provider, OpenAIProvider):
+                events = provider.stream_chat(current.request)
+                translated = events if relay is None else relay.translated(events)
+                async for event in translated:
+                    yield event
+            elif relay is not None:
+                body = self.upstream_body(call, current)
+                async with aclosing(provider.chat_completion_stream(body)) as chunks:
+                    async for relayed in relay.passthrough(chunks):
+                        yield relayed
+            else:
+                reply = await provider.chat_completion(self.upstream_body(call, current))
+                self._replies[id(current)] = reply
+                for answered in reply_events(reply):
+                    yield answered
 
         return CallRunner(
             self.state.gate,
             plans,
             admitted,
-            user_id=self.key.user.id,
+            user_id=self.key.user_id,
             retry=self.state.config.file.gate.retry,
             sleep=self.state.chat.retry_sleep if self.state.chat else asyncio.sleep,
-            on_delta=relay,
+            on_delta=lambda _attempt, _text: None,
             stopped=lambda: self._stopped,
-            extra_limits=self.key.budget_limits(self.tz),
+            extra_limits=self.key.key.budget_limits(self.tz),
             metrics=self.state.metrics,
+            source=source,
         )
 
-    async def record(self, runner: CallRunner) -> None:
+    def upstream_body(self, call: wire.ChatCall, current: Plan) -> dict[str, Any]:
+        """The client's body for an OpenAI-compatible upstream: its model name, the output limit
+        the budget reserved for, and (streaming) usage always on, since it settles the bill."""
+        provider_config = self.state.config.file.providers[current.candidate.provider_name]
+        param = getattr(provider_config, "max_tokens_param", "max_tokens")
+        body = dict(call.extra)
+        body["model"] = current.request.model
+        body["messages"] = call.raw_messages
+        body[param] = current.request.max_tokens
+        if call.temperature is not None:
+            body["temperature"] = call.temperature
+        if call.stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    @property
+    def _writer(self) -> UsageWriter:
+        if self.state.usage_writer is None:
+            raise RuntimeError("the usage writer is started by the app's lifespan")
+        return self.state.usage_writer
+
+    def record(self, runner: CallRunner) -> None:
+        """Queue the usage row of every attempt (written in batches, see usage/writer.py)."""
         now = self.state.clock()
-        async with self.state.sessionmaker() as db:
-            for attempt in runner.attempts:
-                record_attempt(
-                    db,
-                    attempt,
-                    user_id=self.key.user.id,
-                    created_at=now,
-                    api_key_id=self.key.key_id,
+        for attempt in runner.attempts:
+            self._writer.add(
+                attempt_usage(
+                    attempt, user_id=self.key.user_id, created_at=now, api_key_id=self.key.key_id
                 )
-            await db.commit()
+            )
 
     async def complete(self, call: wire.ChatCall) -> dict[str, Any]:
         runner = await self.chat(call, None)
         try:
             last = await runner.run()
         finally:
-            await asyncio.shield(self.record(runner))
+            self.record(runner)
         if last.error is not None:
             raise upstream_error(last.error)
+        provider = last.plan.candidate.provider_name
+        reply = self._replies.pop(id(last.plan), None)
+        if reply is not None:
+            reply["model"] = call.model
+            reply["lockgate"] = {"provider": provider}
+            return reply
         tokens_in, tokens_out, _, _ = last.cost()
         return wire.completion(
             wire.completion_id(),
@@ -160,46 +231,66 @@ class GatewayService:
             last.content,
             last.finish_reason or "stop",
             Usage(tokens_in, tokens_out),
-            last.plan.candidate.provider_name,
+            provider,
         )
 
     async def stream(self, call: wire.ChatCall) -> AsyncIterator[bytes]:
-        """Admission happens before the first byte, so refusals are plain HTTP errors."""
-        queue: asyncio.Queue[str | None] = asyncio.Queue()
-        runner = await self.chat(call, queue)
-        return self._relay(call, runner, queue)
-
-    async def _relay(
-        self, call: wire.ChatCall, runner: CallRunner, queue: asyncio.Queue[str | None]
-    ) -> AsyncIterator[bytes]:
-        cid, created = wire.completion_id(), int(time.time())
+        """Admission happens before the first byte, and so does every failure before the
+        answer starts (retries and fallbacks included): those are plain HTTP errors, which the
+        SDKs raise as their usual exceptions. Once a chunk is out, errors are in the stream."""
+        relay = Relay(call.model, call.include_usage)
+        runner = await self.chat(call, relay)
 
         async def drive() -> Attempt:
             try:
                 return await runner.run()
             finally:
-                await queue.put(None)
+                relay.close()
 
         task = asyncio.create_task(drive())
         try:
-            yield wire.chunk(cid, created, call.model, {"role": "assistant", "content": ""})
-            while (text := await queue.get()) is not None:
-                yield wire.chunk(cid, created, call.model, {"content": text})
+            first = await relay.get()
+        except BaseException:
+            await self._abandon(task, runner)
+            raise
+        if first is None:  # ended before anything was sent
+            last = await task
+            self.record(runner)
+            if last.error is not None:
+                raise upstream_error(last.error)
+        return self._relay(call, runner, relay, task, first)
+
+    async def _abandon(self, task: asyncio.Task[Attempt], runner: CallRunner) -> None:
+        if not task.done():  # the client went away: stop paying for tokens nobody reads
+            self._stopped = True
+            task.cancel()
+            await asyncio.wait({task})
+        self.record(runner)
+
+    async def _relay(
+        self,
+        call: wire.ChatCall,
+        runner: CallRunner,
+        relay: Relay,
+        task: asyncio.Task[Attempt],
+        first: bytes | None,
+    ) -> AsyncIterator[bytes]:
+        try:
+            item = first
+            while item is not None:
+                yield item
+                item = await relay.get()
             last = await task
             if last.error is not None:
                 yield wire.error_chunk(str(last.error.message), last.error.code)
-            else:
-                yield wire.chunk(cid, created, call.model, {}, last.finish_reason or "stop")
+            elif not isinstance(last.plan.candidate.provider, OpenAIProvider):
+                yield relay.finish(last.finish_reason or "stop")
                 if call.include_usage:
                     tokens_in, tokens_out, _, _ = last.cost()
-                    yield wire.usage_chunk(cid, created, call.model, Usage(tokens_in, tokens_out))
+                    yield relay.usage(Usage(tokens_in, tokens_out))
             yield wire.DONE
         finally:
-            if not task.done():  # the client went away: stop paying for tokens nobody reads
-                self._stopped = True
-                task.cancel()
-                await asyncio.wait({task})
-            await asyncio.shield(self.record(runner))
+            await self._abandon(task, runner)
 
     async def embed(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body.get("model")
@@ -224,11 +315,11 @@ class GatewayService:
             result = await provider.embed(config.upstream_name(name), inputs)
         except ProviderError as exc:
             await ticket.failed(Decimal(0), unhealthy=exc.retryable)
-            await self._record_simple(UsageKind.EMBEDDING, config, name, started, error=exc)
+            self._record_simple(UsageKind.EMBEDDING, config, name, started, error=exc)
             raise upstream_error(exc) from None
         amount = cost(price, result.usage)
         await ticket.succeeded(amount)
-        await self._record_simple(
+        self._record_simple(
             UsageKind.EMBEDDING,
             config,
             name,
@@ -277,11 +368,11 @@ class GatewayService:
             )
         except ProviderError as exc:
             await ticket.failed(Decimal(0), unhealthy=exc.retryable)
-            await self._record_simple(UsageKind.IMAGE, config, name, started, error=exc)
+            self._record_simple(UsageKind.IMAGE, config, name, started, error=exc)
             raise upstream_error(exc) from None
         amount = image_cost(price, len(images))
         await ticket.succeeded(amount)
-        await self._record_simple(
+        self._record_simple(
             UsageKind.IMAGE, config, name, started, images=len(images), amount=amount
         )
         return {
@@ -295,16 +386,16 @@ class GatewayService:
         try:
             ticket = await self.state.gate.admit(
                 config.provider,
-                user_id=self.key.user.id,
+                user_id=self.key.user_id,
                 upper_bound=upper,
                 tokens=tokens,
-                extra_limits=self.key.budget_limits(self.tz),
+                extra_limits=self.key.key.budget_limits(self.tz),
             )
         except Skip as skip:
             raise refusal(name, [skip], self.state.gate) from None
         return ticket, self.state.providers.get(config.provider)
 
-    async def _record_simple(
+    def _record_simple(
         self,
         kind: UsageKind,
         config: ModelConfig,
@@ -316,10 +407,9 @@ class GatewayService:
         amount: Decimal = Decimal(0),
         error: ProviderError | None = None,
     ) -> None:
-        async with self.state.sessionmaker() as db:
-            record_usage(
-                db,
-                user_id=self.key.user.id,
+        self._writer.add(
+            usage_values(
+                user_id=self.key.user_id,
                 kind=kind,
                 provider=config.provider,
                 model=name,
@@ -332,4 +422,4 @@ class GatewayService:
                 api_key_id=self.key.key_id,
                 error_code=error.code if error else None,
             )
-            await db.commit()
+        )

@@ -16,6 +16,7 @@ import orjson
 
 from lockgate.errors import BadRequest
 from lockgate.providers.base import ChatMessage, Role, Usage
+from lockgate.providers.tokenizer import PER_MESSAGE_OVERHEAD, REPLY_PRIMING
 
 # Parameters we set ourselves (or that would change what the budget reserved).
 HANDLED = frozenset(
@@ -27,6 +28,11 @@ ROLES: dict[str, Role] = {
     "user": "user",
     "assistant": "assistant",
 }
+# Tool results: passed through to OpenAI-compatible providers only.
+TOOL_ROLES = frozenset({"tool", "function"})
+TOOL_PARAMS = frozenset(
+    {"tools", "tool_choice", "functions", "function_call", "parallel_tool_calls"}
+)
 
 
 class InvalidRequest(BadRequest):
@@ -39,6 +45,10 @@ class InvalidRequest(BadRequest):
 
 @dataclass(slots=True)
 class ChatCall:
+    """A parsed request. `messages` is its text (what a translating provider is sent);
+    `raw_messages` go unchanged to OpenAI-compatible providers. `prompt_bound` bounds the
+    prompt's tokens from the request's size (see `parse_chat`)."""
+
     model: str
     messages: list[ChatMessage]
     stream: bool
@@ -46,6 +56,9 @@ class ChatCall:
     max_tokens: int | None
     temperature: float | None
     extra: dict[str, Any] = field(default_factory=dict)
+    raw_messages: list[dict[str, Any]] = field(default_factory=list)
+    uses_tools: bool = False
+    prompt_bound: int = 0
 
 
 def parse_json(raw: bytes) -> dict[str, Any]:
@@ -75,7 +88,14 @@ def _content(value: Any, index: int) -> str:
     raise InvalidRequest("content must be a string or a list of parts.", f"messages[{index}]")
 
 
-def parse_chat(body: dict[str, Any]) -> ChatCall:
+def parse_chat(body: dict[str, Any], size: int) -> ChatCall:
+    """Check and read a chat completion request of `size` bytes.
+
+    The prompt bound for the budget is `size` plus the per-message framing: everything the
+    upstream can turn into prompt tokens (messages, tool definitions and results, a response
+    schema) is in the body, JSON never encodes a string in fewer bytes than its UTF-8 form, and
+    no BPE token covers less than one byte (providers/tokenizer.py).
+    """
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise InvalidRequest("model is required.", "model")
@@ -83,13 +103,20 @@ def parse_chat(body: dict[str, Any]) -> ChatCall:
     if not isinstance(raw_messages, list) or not raw_messages:
         raise InvalidRequest("messages must be a non-empty array.", "messages")
     messages = []
+    uses_tools = not TOOL_PARAMS.isdisjoint(body)
     for index, item in enumerate(raw_messages):
         if not isinstance(item, dict):
             raise InvalidRequest("Each message must be an object.", f"messages[{index}]")
-        role = ROLES.get(str(item.get("role")))
+        name = str(item.get("role"))
+        role = ROLES.get(name)
+        if name in TOOL_ROLES or item.get("tool_calls") or item.get("function_call"):
+            uses_tools = True
+            _content(item.get("content"), index)
+            continue
         if role is None:
             raise InvalidRequest(
-                f"Unsupported role {item.get('role')!r} (system, developer, user, assistant).",
+                f"Unsupported role {item.get('role')!r} "
+                "(system, developer, user, assistant, tool).",
                 f"messages[{index}].role",
             )
         messages.append(ChatMessage(role=role, content=_content(item.get("content"), index)))
@@ -112,6 +139,9 @@ def parse_chat(body: dict[str, Any]) -> ChatCall:
         max_tokens=max_tokens,
         temperature=float(temperature) if temperature is not None else None,
         extra={k: v for k, v in body.items() if k not in HANDLED and k != "temperature"},
+        raw_messages=raw_messages,
+        uses_tools=uses_tools,
+        prompt_bound=size + PER_MESSAGE_OVERHEAD * len(raw_messages) + REPLY_PRIMING,
     )
 
 

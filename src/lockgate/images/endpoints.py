@@ -23,7 +23,7 @@ IMAGES_DIR = "images"
 CACHE_CONTROL = "private, max-age=31536000, immutable"  # an image id never changes content
 
 
-def get_service(db: SessionDep, state: StateDep) -> ImageService:
+async def get_service(db: SessionDep, state: StateDep) -> ImageService:
     return ImageService(
         db,
         clock=state.clock,

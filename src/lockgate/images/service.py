@@ -47,7 +47,7 @@ from lockgate.errors import (
 from lockgate.images.repository import ImageRepository
 from lockgate.images.schemas import ImageGenerate, ImageOut, ImagePage
 from lockgate.images.storage import EXTENSIONS, ImageStorage, sniff_mime
-from lockgate.models import Image, UsageKind, UsageOutcome
+from lockgate.models import Image, UsageKind, UsageOutcome, UsageRecord
 from lockgate.observability.logging import get_logger
 from lockgate.providers.base import GeneratedImage, ImageRequest
 from lockgate.providers.config import ModelConfig, Price
@@ -59,7 +59,7 @@ from lockgate.providers.errors import (
 )
 from lockgate.providers.pricing import image_cost, price_for
 from lockgate.providers.registry import ProviderRegistry
-from lockgate.usage.service import record_usage
+from lockgate.usage.service import usage_values
 
 log = get_logger("lockgate.images")
 
@@ -188,18 +188,21 @@ class ImageService:
         error: ProviderError | None = None,
     ) -> None:
         """The usage row of this call; images the provider returned are billed even if refused."""
-        record_usage(
-            self.db,
-            user_id=user_id,
-            kind=UsageKind.IMAGE,
-            provider=target.config.provider,
-            model=target.model,
-            outcome=UsageOutcome.OK if error is None else UsageOutcome.ERROR,
-            created_at=self.clock(),
-            images=len(generated),
-            cost_usd=image_cost(price, len(generated)),
-            latency_ms=round((time.perf_counter() - started) * 1000),
-            error_code=None if error is None else error.code,
+        self.db.add(
+            UsageRecord(
+                **usage_values(
+                    user_id=user_id,
+                    kind=UsageKind.IMAGE,
+                    provider=target.config.provider,
+                    model=target.model,
+                    outcome=UsageOutcome.OK if error is None else UsageOutcome.ERROR,
+                    created_at=self.clock(),
+                    images=len(generated),
+                    cost_usd=image_cost(price, len(generated)),
+                    latency_ms=round((time.perf_counter() - started) * 1000),
+                    error_code=None if error is None else error.code,
+                )
+            )
         )
 
     async def _store(

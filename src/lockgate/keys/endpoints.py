@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, status
 from lockgate.auth.deps import CurrentUser
 from lockgate.deps import SessionDep, StateDep
 from lockgate.errors import Forbidden
+from lockgate.keys.cache import announce_revocation
 from lockgate.keys.schemas import KeyCreate, KeyCreated, KeyOut
 from lockgate.keys.service import KeyService
 from lockgate.openapi import error_responses
@@ -17,7 +18,7 @@ from lockgate.openapi import error_responses
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
 
 
-def get_service(db: SessionDep, state: StateDep) -> KeyService:
+async def get_service(db: SessionDep, state: StateDep) -> KeyService:
     return KeyService(
         db, state.config.settings.secret_key.get_secret_value(), list(state.config.file.models)
     )
@@ -64,4 +65,5 @@ async def revoke_key(
     """Revoke a key (yours; admins: anyone's). It stops working at once on every replica."""
     key = await service.revoke(user, key_id, state.clock())
     await service.db.commit()
+    await announce_revocation(state.key_cache, state.redis, key.id)
     return KeyOut.model_validate(key)

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.auth.security import token_hash
@@ -81,15 +81,12 @@ class KeyService:
         await self.db.flush()
         return key
 
-    async def resolve(self, secret: str) -> tuple[ApiKey, User] | None:
+    async def resolve_hash(self, key_hash: str) -> tuple[ApiKey, User] | None:
         row = (
             await self.db.execute(
                 select(ApiKey, User)
                 .join(User, User.id == ApiKey.user_id)
-                .where(ApiKey.key_hash == self.hash(secret))
+                .where(ApiKey.key_hash == key_hash)
             )
         ).first()
         return (row[0], row[1]) if row else None
-
-    async def touch(self, key_id: uuid.UUID, now: datetime) -> None:
-        await self.db.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))

@@ -12,11 +12,12 @@ read by the SDK itself. Lockgate only looks at the ``environ`` mapping it is han
     tracing.instrument_engine(engine)            # in the lifespan, once the engine exists
     tracing.shutdown()                           # at exit: flush what is buffered
 
-Instrumented: FastAPI (incoming requests), httpx (every provider call), Redis, SQLAlchemy. The
-SQLAlchemy instrumentor declares ``sqlalchemy < 2.1`` and refuses 2.1 as a whole, so the engine is
-traced with its ``EngineTracer`` (the object its ``instrument(engine=...)`` returns), which works
-with 2.1 (tests/observability check the spans). A provider call is a span with the GenAI semantic
-conventions, see :func:`provider_span`.
+Instrumented: FastAPI (incoming requests), aiohttp (every provider call), httpx (webhooks), Redis,
+SQLAlchemy. The SQLAlchemy instrumentor declares ``sqlalchemy < 2.1`` and refuses 2.1 as a whole,
+so the engine is traced with its ``EngineTracer`` (the object its ``instrument(engine=...)``
+returns), which works with 2.1 (tests/observability check the spans). A provider call is a span
+with the GenAI semantic conventions, see :func:`provider_span`; the HTTP request it makes is a
+client span under it.
 """
 
 from __future__ import annotations
@@ -134,12 +135,14 @@ def configure_tracing(
     """Set up tracing once per process, before the app is built; returns a :class:`Tracing`.
 
     Off (an inert :class:`Tracing`) unless `environ` asks for it or an `exporter` is passed (tests
-    pass an in-memory one). ``OTEL_SERVICE_NAME`` wins over `service_name`. httpx and Redis are
-    instrumented here, process-wide; `app`, when given, is instrumented too.
+    pass an in-memory one). ``OTEL_SERVICE_NAME`` wins over `service_name`. aiohttp, httpx and Redis
+    are instrumented here, process-wide (an aiohttp session is traced if created afterwards, which
+    providers' lazily created sessions are); `app`, when given, is instrumented too.
     """
     if exporter is None and not tracing_requested(environ):
         log.debug("tracing_off")
         return Tracing()
+    from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.redis import RedisInstrumentor
     from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
@@ -156,6 +159,7 @@ def configure_tracing(
         for configured in _exporters(environ):
             provider.add_span_processor(BatchSpanProcessor(configured))
     trace.set_tracer_provider(provider)  # for code that asks the global API (provider_span)
+    AioHttpClientInstrumentor().instrument(tracer_provider=provider)
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
     RedisInstrumentor().instrument(tracer_provider=provider)
     # None lets the instrumentation read OTEL_PYTHON_FASTAPI_EXCLUDED_URLS itself.

@@ -26,16 +26,15 @@ Differences from OpenAI that this module absorbs, so callers never see them:
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
-import httpx
 from pydantic import BaseModel
 
 from lockgate.clock import Clock, system_clock
-from lockgate.providers._http import HttpProvider, build_client
+from lockgate.providers._http import HttpProvider
 from lockgate.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -52,7 +51,7 @@ from lockgate.providers.base import (
 from lockgate.providers.config import AnthropicProviderConfig
 from lockgate.providers.errors import ProviderBadRequest, ProviderError, error_for_status, redact
 from lockgate.providers.ratelimit import parse_anthropic_rate_limit
-from lockgate.providers.sse import iter_sse
+from lockgate.providers.sse import ServerSentEvent
 
 # Anthropic stop reasons in OpenAI's vocabulary (see `Finish`); unknown ones pass through.
 STOP_REASONS = {
@@ -152,23 +151,23 @@ class AnthropicProvider(HttpProvider):
         name: str,
         cfg: AnthropicProviderConfig,
         api_key: str | None,
-        transport: httpx.AsyncBaseTransport | None = None,
         *,
         clock: Clock = system_clock,
     ) -> None:
         headers = {"anthropic-version": cfg.anthropic_version}
         if api_key:
             headers["x-api-key"] = api_key
-        client = build_client(
+        super().__init__(
+            name,
+            api_key=api_key,
             base_url=cfg.base_url,
             headers={**headers, **cfg.extra_headers},
             timeouts=cfg.timeouts,
             max_connections=cfg.max_connections,
-            transport=transport,
+            clock=clock,
         )
-        super().__init__(name, api_key=api_key, client=client, clock=clock)
 
-    def _parse_rate_limit(self, headers: httpx.Headers, now: datetime) -> RateLimitInfo | None:
+    def _parse_rate_limit(self, headers: Mapping[str, str], now: datetime) -> RateLimitInfo | None:
         return parse_anthropic_rate_limit(headers, now)
 
     def _chat_body(self, request: ChatRequest) -> dict[str, Any]:
@@ -200,35 +199,36 @@ class AnthropicProvider(HttpProvider):
     async def stream_chat(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         body = self._chat_body(request)
         async with (
-            self._stream("/v1/messages", params=None, json_body=body) as response,
-            aclosing(self._chat_events(response)) as events,
+            self._stream("/v1/messages", params=None, json_body=body) as events,
+            aclosing(self._chat_events(events)) as chat,
         ):
-            async for event in events:
+            async for event in chat:
                 yield event
 
-    async def _chat_events(self, response: httpx.Response) -> AsyncGenerator[StreamEvent, None]:
+    async def _chat_events(
+        self, events: AsyncIterator[ServerSentEvent]
+    ) -> AsyncGenerator[StreamEvent, None]:
         input_tokens: int | None = None
         output_tokens = 0
         stop: str | None = None
-        async with aclosing(iter_sse(response.aiter_lines())) as events:
-            async for sse in events:
-                event = self._parse(_Event, sse.data)
-                usage = event.usage or (event.message.usage if event.message else None)
-                if usage is not None:
-                    input_tokens = usage.billed_input() or input_tokens
-                    output_tokens = usage.output_tokens or output_tokens
-                if event.type == "content_block_delta" and event.delta is not None:
-                    if event.delta.type == "text_delta" and event.delta.text:
-                        yield TextDelta(event.delta.text)
-                elif event.type == "message_delta" and event.delta is not None:
-                    stop = event.delta.stop_reason or stop
-                elif event.type == "error":
-                    raise self._event_error(event.error or _Error())
-                elif event.type == "message_stop":
-                    if input_tokens is not None:
-                        yield UsageReport(Usage(input_tokens, output_tokens))
-                    yield Finish(STOP_REASONS.get(stop, stop) if stop else "unknown")
-                    return
+        async for sse in events:
+            event = self._parse(_Event, sse.data)
+            usage = event.usage or (event.message.usage if event.message else None)
+            if usage is not None:
+                input_tokens = usage.billed_input() or input_tokens
+                output_tokens = usage.output_tokens or output_tokens
+            if event.type == "content_block_delta" and event.delta is not None:
+                if event.delta.type == "text_delta" and event.delta.text:
+                    yield TextDelta(event.delta.text)
+            elif event.type == "message_delta" and event.delta is not None:
+                stop = event.delta.stop_reason or stop
+            elif event.type == "error":
+                raise self._event_error(event.error or _Error())
+            elif event.type == "message_stop":
+                if input_tokens is not None:
+                    yield UsageReport(Usage(input_tokens, output_tokens))
+                yield Finish(STOP_REASONS.get(stop, stop) if stop else "unknown")
+                return
         raise self._bad_response("stream ended without message_stop")
 
     def _event_error(self, error: _Error) -> ProviderError:

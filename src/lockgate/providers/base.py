@@ -120,10 +120,10 @@ class Provider(Protocol):
 
     `stream_chat` is an async generator: text deltas, then exactly one `UsageReport` when the
     upstream reports usage, then `Finish`. Every failure is raised as a `ProviderError` subclass
-    (see `errors.py`), never as an httpx exception. Stopping early releases the upstream
+    (see `errors.py`), never as an HTTP client's exception. Stopping early releases the upstream
     connection when the generator is closed: cancel the task iterating it, or iterate inside
     `contextlib.aclosing(...)` (the concrete classes are typed as `AsyncGenerator` for that).
-    Implementations own one HTTP client and release it in `aclose`.
+    Implementations own one HTTP session and release it in `aclose`.
     """
 
     @property

@@ -44,7 +44,22 @@ class Price(_Strict):
 
 
 class Timeouts(_Strict):
-    """httpx's four timeouts, in seconds. `read` is the longest gap between two stream chunks."""
+    """The four timeouts of an upstream call, in seconds, and how they map onto aiohttp's.
+
+    * `connect` -> `sock_connect`: opening one TCP (and TLS) connection.
+    * `read` -> `sock_read`: the longest silence while waiting for the response: before its
+      headers, and between two chunks of its body (so between two stream events).
+    * `pool` -> `connect` = `pool + connect`: aiohttp's `connect` bounds getting a connection
+      as a whole, waiting for a free one in the pool (at `max_connections`) plus opening it.
+    * `write` has no aiohttp counterpart: aiohttp has no send timeout, and starts `sock_read`
+      only once the body is sent, so an upstream that stops taking our bytes would hang the
+      call. The provider therefore bounds everything up to the response headers by the sum
+      `pool + connect + write + read`: getting a connection and waiting for the headers keep
+      their own limits, so in effect the whole upload gets `write` seconds (plus what the
+      other steps left unused), where httpx's `write` bounded each socket write.
+
+    There is no overall (`total`) deadline: a long stream is fine as long as it keeps talking.
+    """
 
     connect: float = Field(default=5, gt=0)
     read: float = Field(default=60, gt=0)

@@ -12,12 +12,17 @@ never by parsing messages or HTTP statuses::
      └── ProviderBadResponse       malformed JSON, a stream ending without its         not retryable
                                    terminator, a body missing required fields
 
-Mapping of transport errors (`error_from_httpx`): `TimeoutException` -> Timeout; `ConnectError`,
-`ReadError`, `WriteError`, `ProxyError` and `RemoteProtocolError` -> Unavailable. A
-`RemoteProtocolError` mid-stream means the connection dropped (peer closed without finishing the
-chunked body), which is a transport failure worth retrying elsewhere, so it is Unavailable, like
-the simulated provider's "stream cut"; a stream that ends *cleanly* but without its terminator is
-the server misbehaving, hence BadResponse.
+Mapping of transport errors (`error_from_aiohttp`): any timeout (`asyncio.TimeoutError`, which
+aiohttp's `ServerTimeoutError`, `ConnectionTimeoutError` and `SocketTimeoutError` all are) ->
+Timeout; an invalid or non-HTTP URL (`InvalidURL`, `NonHttpUrlClientError`) -> BadRequest, since
+it is our own configuration that is wrong, as is a request aiohttp refuses to build (a ValueError,
+e.g. a configured header containing a newline); every other client error -> Unavailable: refused or
+reset connections (`ClientConnectionError`, `ClientOSError`), `ServerDisconnectedError`, a proxy
+refusing us, a malformed HTTP response, and `ClientPayloadError` (the body was cut: the peer closed
+before the end of a chunked or Content-Length body, or its compression was broken). A body cut
+mid-stream is a transport failure worth retrying elsewhere, so it is Unavailable, like the
+simulated provider's "stream cut"; a stream that ends *cleanly* but without its terminator is the
+server misbehaving, hence BadResponse.
 
 Messages are safe to show and log: they never contain the API key (`redact` removes it even when
 an upstream echoes it back) and are truncated.
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import httpx
+import aiohttp
 
 MAX_MESSAGE_CHARS = 300
 
@@ -128,15 +133,23 @@ def error_for_status(
     return ProviderBadResponse(message, provider=provider, status=status)
 
 
-def error_from_httpx(exc: httpx.HTTPError, *, provider: str, secret: str | None) -> ProviderError:
-    """Translate an httpx exception (see the module docstring for the mapping and why)."""
-    message = redact(f"{type(exc).__name__}: {exc}", secret)
-    if isinstance(exc, httpx.TimeoutException):
+TransportFailure = aiohttp.ClientError | OSError | ValueError
+"""What an aiohttp call can raise besides a response: its own errors, socket errors (timeouts are
+OSErrors too) and the ValueError of a request it refuses to build (a header with a newline)."""
+
+
+def error_from_aiohttp(
+    exc: TransportFailure, *, provider: str, secret: str | None
+) -> ProviderError:
+    """Translate an aiohttp (or socket) exception; see the module docstring for the mapping.
+
+    >>> type(error_from_aiohttp(aiohttp.ServerDisconnectedError(), provider="p", secret=None))
+    <class 'lockgate.providers.errors.ProviderUnavailable'>
+    """
+    detail = str(exc)
+    message = redact(f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__, secret)
+    if isinstance(exc, TimeoutError):
         return ProviderTimeout(message, provider=provider)
-    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError | httpx.ProxyError):
-        return ProviderUnavailable(message, provider=provider)
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
+    if isinstance(exc, ValueError | aiohttp.NonHttpUrlClientError):
         return ProviderBadRequest(message, provider=provider)
-    if isinstance(exc, httpx.TransportError):
-        return ProviderUnavailable(message, provider=provider)
-    return ProviderBadResponse(message, provider=provider)
+    return ProviderUnavailable(message, provider=provider)

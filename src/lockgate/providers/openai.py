@@ -13,23 +13,31 @@ budget::
 OpenAI sends `finish_reason` before the usage chunk; we hold it back so callers always see
 deltas, then `UsageReport`, then `Finish`. A stream that closes before `[DONE]` is truncated
 (`ProviderBadResponse`): its usage, and maybe its text, are missing.
+
+The /v1 gateway speaks OpenAI to its clients, so it does not go through `ChatRequest` (which
+keeps only text) but passes bodies through: `chat_completion(body)` returns the upstream's JSON
+object as is, and `chat_completion_stream(body)` yields each chunk as a dict, so `tools`,
+`tool_calls`, `logprobs`, `response_format`... reach both ends untouched. The caller owns the
+body (model, token cap, `stream`, `stream_options.include_usage`); the provider owns the URL
+(plain or Azure), the key, status and error mapping, quota headers and the stream's framing:
+a non-JSON payload or a stream without `[DONE]` is `ProviderBadResponse`, an `{"error": ...}`
+chunk raises like one in `stream_chat`. Both parse with orjson: they are the gateway's hot path.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from lockgate.clock import Clock, system_clock
-from lockgate.providers._http import HttpProvider, build_client
+from lockgate.providers._http import HttpProvider
 from lockgate.providers.base import (
     ChatRequest,
     EmbeddingResult,
@@ -52,7 +60,7 @@ from lockgate.providers.errors import (
     redact,
 )
 from lockgate.providers.ratelimit import parse_openai_rate_limit
-from lockgate.providers.sse import iter_sse
+from lockgate.providers.sse import ServerSentEvent
 
 # Body keys `ChatRequest.extra` may not set: they are ours, and `max_tokens`/`n` are what the
 # budget reservation was computed from.
@@ -139,7 +147,6 @@ class OpenAIProvider(HttpProvider):
         name: str,
         cfg: OpenAIProviderConfig,
         api_key: str | None,
-        transport: httpx.AsyncBaseTransport | None = None,
         *,
         clock: Clock = system_clock,
     ) -> None:
@@ -147,17 +154,18 @@ class OpenAIProvider(HttpProvider):
         if api_key:
             azure = cfg.azure_api_version is not None
             headers = {"api-key": api_key} if azure else {"authorization": f"Bearer {api_key}"}
-        client = build_client(
+        super().__init__(
+            name,
+            api_key=api_key,
             base_url=cfg.base_url,
             headers={**headers, **cfg.extra_headers},
             timeouts=cfg.timeouts,
             max_connections=cfg.max_connections,
-            transport=transport,
+            clock=clock,
         )
-        super().__init__(name, api_key=api_key, client=client, clock=clock)
         self._cfg = cfg
 
-    def _parse_rate_limit(self, headers: httpx.Headers, now: datetime) -> RateLimitInfo | None:
+    def _parse_rate_limit(self, headers: Mapping[str, str], now: datetime) -> RateLimitInfo | None:
         return parse_openai_rate_limit(headers, now)
 
     def _endpoint(self, operation: str, model: str) -> tuple[str, dict[str, str] | None]:
@@ -191,34 +199,83 @@ class OpenAIProvider(HttpProvider):
         path, params = self._endpoint("chat/completions", request.model)
         body = self._chat_body(request)
         async with (
-            self._stream(path, params=params, json_body=body) as response,
-            aclosing(self._chat_events(response)) as events,
+            self._stream(path, params=params, json_body=body) as events,
+            aclosing(self._chat_events(events)) as chat,
         ):
-            async for event in events:
+            async for event in chat:
                 yield event
 
-    async def _chat_events(self, response: httpx.Response) -> AsyncGenerator[StreamEvent, None]:
+    async def _chat_events(
+        self, events: AsyncIterator[ServerSentEvent]
+    ) -> AsyncGenerator[StreamEvent, None]:
         usage: Usage | None = None
         finish: str | None = None
-        async with aclosing(iter_sse(response.aiter_lines())) as events:
+        async for sse in events:
+            if sse.data.strip() == "[DONE]":
+                if usage is not None:
+                    yield UsageReport(usage)
+                yield Finish(finish or "unknown")
+                return
+            chunk = self._parse(_Chunk, sse.data)
+            if chunk.error is not None:
+                raise self._stream_error(chunk.error)
+            for choice in chunk.choices or ():
+                if choice.index != 0:
+                    continue
+                if choice.delta is not None and choice.delta.content:
+                    yield TextDelta(choice.delta.content)
+                finish = choice.finish_reason or finish
+            if chunk.usage is not None:
+                usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+        raise self._bad_response("stream ended without [DONE]")
+
+    def _passthrough_endpoint(self, body: Mapping[str, Any]) -> tuple[str, dict[str, str] | None]:
+        """`_endpoint` for a pass-through body; Azure needs its `model` (the deployment)."""
+        model = body.get("model")
+        if not isinstance(model, str) or not model:
+            if self._cfg.azure_api_version is not None:
+                raise ProviderBadRequest(
+                    "the body names no model (the Azure deployment)", provider=self.name
+                )
+            model = ""
+        return self._endpoint("chat/completions", model)
+
+    async def chat_completion(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST `body` as is to chat/completions; the upstream's JSON object (see the module
+        docstring). Raises `ProviderBadResponse` unless it is an object with a `choices` list."""
+        path, params = self._passthrough_endpoint(body)
+        raw = await self._fetch("POST", path, params, body)
+        completion = self._json_object(raw)
+        if not isinstance(completion.get("choices"), list):
+            raise self._bad_response("chat completion has no choices list")
+        return completion
+
+    async def chat_completion_stream(
+        self, body: Mapping[str, Any]
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """POST `body` as is (`stream: true` is the caller's); each chunk, parsed, until
+        `[DONE]`. The status is checked before the first chunk, so an upstream refusal raises
+        before anything is yielded; closing the generator early releases the connection."""
+        path, params = self._passthrough_endpoint(body)
+        async with self._stream(path, params=params, json_body=body) as events:
             async for sse in events:
                 if sse.data.strip() == "[DONE]":
-                    if usage is not None:
-                        yield UsageReport(usage)
-                    yield Finish(finish or "unknown")
                     return
-                chunk = self._parse(_Chunk, sse.data)
-                if chunk.error is not None:
-                    raise self._stream_error(chunk.error)
-                for choice in chunk.choices or ():
-                    if choice.index != 0:
-                        continue
-                    if choice.delta is not None and choice.delta.content:
-                        yield TextDelta(choice.delta.content)
-                    finish = choice.finish_reason or finish
-                if chunk.usage is not None:
-                    usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                chunk = self._json_object(sse.data)
+                error = chunk.get("error")
+                if error is not None:
+                    raise self._stream_error(self._parse_stream_error(error))
+                yield chunk
         raise self._bad_response("stream ended without [DONE]")
+
+    def _parse_stream_error(self, error: object) -> _StreamError:
+        """An in-stream `error` value: OpenAI's object, or a bare message (Ollama)."""
+        if isinstance(error, str):
+            return _StreamError(message=error)
+        try:
+            return _StreamError.model_validate(error)
+        except ValidationError as exc:
+            raise self._bad_response(f"unexpected in-stream error payload: {error!r}") from exc
 
     def _stream_error(self, error: _StreamError) -> ProviderError:
         """An error sent inside a 200 stream (OpenAI `server_error`, vLLM `code: 400`)."""

@@ -6,16 +6,18 @@ durations ("1s", "6m0s", "20ms"); Anthropic sends
 Both are turned into one `RateLimitInfo` with resets in seconds, so the gate never needs to know
 which vendor it is looking at. Unparseable values become None rather than errors: a quota hint
 must never fail a call that succeeded.
+
+Headers come as any case-insensitive `Mapping[str, str]` (aiohttp's `CIMultiDictProxy`, httpx's
+`Headers`): names are looked up in lower case, so a plain dict works only with lower-case keys.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-
-import httpx
 
 from lockgate.providers.base import RateLimitInfo
 
@@ -58,7 +60,7 @@ def parse_duration(value: str) -> float | None:
     return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
 
 
-def _int(headers: httpx.Headers, name: str) -> int | None:
+def _int(headers: Mapping[str, str], name: str) -> int | None:
     value = headers.get(name)
     if value is None:
         return None
@@ -80,7 +82,7 @@ def _seconds_until(value: str | None, now: datetime) -> float | None:
     return max(0.0, (instant - now).total_seconds())
 
 
-def _duration(headers: httpx.Headers, name: str) -> float | None:
+def _duration(headers: Mapping[str, str], name: str) -> float | None:
     value = headers.get(name)
     return None if value is None else parse_duration(value)
 
@@ -97,7 +99,7 @@ def _nonempty(info: RateLimitInfo) -> RateLimitInfo | None:
     return info if any(field is not None for field in fields) else None
 
 
-def parse_openai_rate_limit(headers: httpx.Headers, now: datetime) -> RateLimitInfo | None:
+def parse_openai_rate_limit(headers: Mapping[str, str], now: datetime) -> RateLimitInfo | None:
     """`RateLimitInfo` from OpenAI-style headers, or None when the response carries none."""
     return _nonempty(
         RateLimitInfo(
@@ -112,7 +114,7 @@ def parse_openai_rate_limit(headers: httpx.Headers, now: datetime) -> RateLimitI
     )
 
 
-def parse_anthropic_rate_limit(headers: httpx.Headers, now: datetime) -> RateLimitInfo | None:
+def parse_anthropic_rate_limit(headers: Mapping[str, str], now: datetime) -> RateLimitInfo | None:
     """`RateLimitInfo` from Anthropic headers; `now` turns reset instants into seconds."""
     prefix = "anthropic-ratelimit-"
     return _nonempty(
@@ -128,7 +130,7 @@ def parse_anthropic_rate_limit(headers: httpx.Headers, now: datetime) -> RateLim
     )
 
 
-def parse_retry_after(headers: httpx.Headers, now: datetime) -> float | None:
+def parse_retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
     """Seconds to wait from `retry-after-ms`, or `Retry-After` (seconds or an HTTP date)."""
     millis = _seconds(headers.get("retry-after-ms", ""))
     if millis is not None:

@@ -1,13 +1,13 @@
 """Building providers from config, and owning them for the life of the app.
 
 The app's lifespan creates one `ProviderRegistry`, keeps it on its State and closes it on
-shutdown, so each provider's HTTP client (and its connection pool) is created exactly once::
+shutdown, so each provider's HTTP session (and its connection pool) is created at most once::
 
     async with ProviderRegistry(settings.providers, os.environ) as providers:
         provider = providers.get("openai")
 
-Tests pass `transports` (httpx `MockTransport`s by provider name) and a no-op `sleep` for the
-simulated providers.
+Tests point HTTP providers at a local server through their `base_url` (tests/providers/wire.py)
+and pass a no-op `sleep` for the simulated providers.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import asyncio
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Self, assert_never
-
-import httpx
 
 from lockgate.clock import Clock, system_clock
 from lockgate.providers.anthropic import AnthropicProvider
@@ -52,7 +50,6 @@ def build_provider(
     name: str,
     cfg: ProviderConfig,
     environ: Mapping[str, str],
-    transport: httpx.AsyncBaseTransport | None = None,
     *,
     sleep: Sleep | None = None,
     clock: Clock = system_clock,
@@ -63,29 +60,27 @@ def build_provider(
     """
     api_key = resolve_api_key(cfg, environ)
     if isinstance(cfg, OpenAIProviderConfig):
-        return OpenAIProvider(name, cfg, api_key, transport, clock=clock)
+        return OpenAIProvider(name, cfg, api_key, clock=clock)
     if isinstance(cfg, AnthropicProviderConfig):
-        return AnthropicProvider(name, cfg, api_key, transport, clock=clock)
+        return AnthropicProvider(name, cfg, api_key, clock=clock)
     if isinstance(cfg, SimulatedProviderConfig):
         return SimulatedProvider(name, cfg, sleep or asyncio.sleep)
     assert_never(cfg)
 
 
 class ProviderRegistry:
-    """Every configured provider by name; `aclose` releases all their clients."""
+    """Every configured provider by name; `aclose` releases all their sessions."""
 
     def __init__(
         self,
         configs: Mapping[str, ProviderConfig],
         environ: Mapping[str, str],
         *,
-        transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         sleep: Sleep | None = None,
         clock: Clock = system_clock,
     ) -> None:
-        transports = transports or {}
         self._providers: dict[str, Provider] = {
-            name: build_provider(name, cfg, environ, transports.get(name), sleep=sleep, clock=clock)
+            name: build_provider(name, cfg, environ, sleep=sleep, clock=clock)
             for name, cfg in configs.items()
         }
 

@@ -6,16 +6,16 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lockgate.models import UsageKind, UsageOutcome, UsageRecord
+from lockgate.models import UsageKind, UsageOutcome
 from lockgate.usage.repository import UsageRepository
 from lockgate.usage.schemas import UsageReport, UsageRow
 
 
-def record_usage(
-    db: AsyncSession,
+def usage_values(
     *,
     user_id: uuid.UUID | None,
     kind: UsageKind,
@@ -33,28 +33,28 @@ def record_usage(
     message_id: uuid.UUID | None = None,
     api_key_id: uuid.UUID | None = None,
     error_code: str | None = None,
-) -> UsageRecord:
-    """Add one ledger row to ``db`` (the caller commits, together with what it describes)."""
-    record = UsageRecord(
-        user_id=user_id,
-        conversation_id=conversation_id,
-        message_id=message_id,
-        api_key_id=api_key_id,
-        kind=kind,
-        provider=provider,
-        model=model,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        images=images,
-        cost_usd=cost_usd,
-        cost_exact=cost_exact,
-        latency_ms=latency_ms,
-        outcome=outcome,
-        error_code=error_code,
-        created_at=created_at,
-    )
-    UsageRepository(db).add(record)
-    return record
+) -> dict[str, Any]:
+    """One ledger row as column values: ``db.add(UsageRecord(**values))`` and commit it with
+    what it describes, or queue it on the batched `UsageWriter` (the /v1 hot path)."""
+    return {
+        "id": uuid.uuid4(),
+        "user_id": user_id,
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "api_key_id": api_key_id,
+        "kind": kind,
+        "provider": provider,
+        "model": model,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "images": images,
+        "cost_usd": cost_usd,
+        "cost_exact": cost_exact,
+        "latency_ms": latency_ms,
+        "outcome": outcome,
+        "error_code": error_code,
+        "created_at": created_at,
+    }
 
 
 async def usage_report(

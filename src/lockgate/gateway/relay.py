@@ -1,0 +1,152 @@
+"""Turning provider output into what a ``/v1`` client receives.
+
+OpenAI-compatible upstreams are passed through: their JSON answer, or their stream chunk by
+chunk, reaches the client as they sent it (tool calls, logprobs, refusals and fields we do not
+know included), with only ``model`` set to the name the client asked for and the usage chunk held
+back unless the client asked for it (we always ask upstream: it settles the bill). Other providers
+(Anthropic, simulated) are translated into OpenAI's chunk shapes. Either way the runner sees the
+same events (text, usage, finish), so budgets, retries and fallbacks work the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+import orjson
+
+from lockgate.chat.routing import Candidate, Plan
+from lockgate.chat.runner import Delivered, Event
+from lockgate.gateway import wire
+from lockgate.providers.base import ChatRequest, Finish, StreamEvent, TextDelta, Usage, UsageReport
+from lockgate.providers.pricing import QUANTUM
+
+MILLION = Decimal(1_000_000)
+
+
+def passthrough_plan(candidate: Candidate, call: wire.ChatCall, max_tokens: int) -> Plan:
+    """The plan of a passed-through call: the budget reserves the request's prompt bound (its
+    size, see `wire.parse_chat`) plus the output limit, at this candidate's price."""
+    limit = min(max_tokens, candidate.config.max_output_tokens)
+    price = candidate.price
+    upper = (call.prompt_bound * price.input_per_mtok + limit * price.output_per_mtok) / MILLION
+    request = ChatRequest(
+        model=candidate.upstream,
+        messages=call.messages,
+        max_tokens=limit,
+        temperature=call.temperature,
+        extra=call.extra,
+    )
+    return Plan(
+        candidate=candidate,
+        request=request,
+        upper_bound=upper.quantize(QUANTUM, rounding=ROUND_CEILING),
+        tokens=call.prompt_bound + limit,
+    )
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def usage_of(body: dict[str, Any]) -> Usage:
+    return Usage(_count(body.get("prompt_tokens")), _count(body.get("completion_tokens")))
+
+
+def reply_events(reply: dict[str, Any]) -> list[Event]:
+    """The runner's view of a passed-through (non-streaming) answer."""
+    events: list[Event] = []
+    choices = reply.get("choices") or []
+    first = choices[0] if choices and isinstance(choices[0], dict) else {}
+    message = first.get("message")
+    if isinstance(message, dict):
+        content = message.get("content")
+        if isinstance(content, str) and content:
+            events.append(TextDelta(content))
+        elif message.get("tool_calls") or message.get("function_call"):
+            events.append(Delivered())
+    usage = reply.get("usage")
+    if isinstance(usage, dict):
+        events.append(UsageReport(usage_of(usage)))
+    events.append(Finish(str(first.get("finish_reason") or "stop")))
+    return events
+
+
+def frame(chunk: dict[str, Any]) -> bytes:
+    return b"data: " + orjson.dumps(chunk) + b"\n\n"
+
+
+class Relay:
+    """The SSE frames of one streamed answer, from whichever attempt produces them."""
+
+    def __init__(self, model: str, include_usage: bool) -> None:
+        self.model = model
+        self.include_usage = include_usage
+        self.cid = wire.completion_id()
+        self.created = int(time.time())
+        self.started = False  # a frame with the assistant's role went out
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    async def get(self) -> bytes | None:
+        """The next frame; None once the call is over."""
+        return await self._queue.get()
+
+    def close(self) -> None:
+        self._queue.put_nowait(None)
+
+    async def passthrough(self, chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[Event]:
+        """Relay an OpenAI-compatible stream; yield what the runner needs to know."""
+        put = self._queue.put_nowait
+        async for chunk in chunks:
+            usage = chunk.get("usage")
+            if isinstance(usage, dict):
+                yield UsageReport(usage_of(usage))
+            choices = chunk.get("choices")
+            if not choices:  # the usage chunk (choices: [])
+                if usage is not None and self.include_usage:
+                    chunk["model"] = self.model
+                    put(frame(chunk))
+                continue
+            if not self.include_usage:
+                chunk.pop("usage", None)
+            chunk["model"] = self.model
+            put(frame(chunk))
+            self.started = True
+            for choice in choices:
+                if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                    continue
+                delta = choice.get("delta")
+                if isinstance(delta, dict):
+                    content = delta.get("content")
+                    if isinstance(content, str) and content:
+                        yield TextDelta(content)
+                    elif delta.get("tool_calls") or delta.get("function_call"):
+                        yield Delivered()
+                finish = choice.get("finish_reason")
+                if finish:
+                    yield Finish(str(finish))
+
+    async def translated(self, events: AsyncIterator[StreamEvent]) -> AsyncIterator[Event]:
+        """Relay a translated provider's text as OpenAI chunks."""
+        async for event in events:
+            if isinstance(event, TextDelta) and event.text:
+                self._queue.put_nowait(self._role() + self._chunk({"content": event.text}))
+            yield event
+
+    def _role(self) -> bytes:
+        if self.started:
+            return b""
+        self.started = True
+        return self._chunk({"role": "assistant", "content": ""})
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        return wire.chunk(self.cid, self.created, self.model, delta, finish)
+
+    def finish(self, reason: str) -> bytes:
+        return self._role() + self._chunk({}, reason)
+
+    def usage(self, usage: Usage) -> bytes:
+        return wire.usage_chunk(self.cid, self.created, self.model, usage)

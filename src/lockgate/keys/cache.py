@@ -1,0 +1,167 @@
+"""Resolved ``/v1`` keys, cached per process, and their revocation across replicas.
+
+Resolving a key is one indexed lookup, but at thousands of requests per second even that is the
+slowest part of a request, so each process keeps what it resolved for `ttl` seconds. A key that
+is revoked must stop working at once everywhere: the revoking process drops it from its own cache
+and, when Redis is configured, publishes its id on `CHANNEL`; every process listens and drops it
+too (`RevocationListener`). The TTL only bounds how stale an entry can get if a message is lost
+(a Redis reconnect) or an account is disabled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from redis.asyncio import Redis
+
+from lockgate.gate.budget import BudgetLimit
+from lockgate.models import ApiKey, User
+from lockgate.observability.logging import get_logger
+
+CHANNEL = "lockgate:keys:revoked"
+log = get_logger("lockgate.keys")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What a request needs of a key and its owner (a snapshot, safe outside any DB session)."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    daily_budget_usd: Decimal | None
+    monthly_budget_usd: Decimal | None
+    rpm: int | None
+    tpm: int | None
+    allowed_models: frozenset[str] | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    user_active: bool
+
+    @classmethod
+    def of(cls, key: ApiKey, user: User) -> KeyInfo:
+        return cls(
+            id=key.id,
+            user_id=user.id,
+            daily_budget_usd=key.daily_budget_usd,
+            monthly_budget_usd=key.monthly_budget_usd,
+            rpm=key.rpm,
+            tpm=key.tpm,
+            allowed_models=frozenset(key.allowed_models)
+            if key.allowed_models is not None
+            else None,
+            expires_at=key.expires_at,
+            revoked_at=key.revoked_at,
+            last_used_at=key.last_used_at,
+            user_active=user.is_active,
+        )
+
+    def budget_limits(self, tz: str) -> list[BudgetLimit]:
+        limits = []
+        if self.daily_budget_usd is not None:
+            limits.append(BudgetLimit(f"key:{self.id}:daily", self.daily_budget_usd, "daily", tz))
+        if self.monthly_budget_usd is not None:
+            limits.append(
+                BudgetLimit(f"key:{self.id}:monthly", self.monthly_budget_usd, "monthly", tz)
+            )
+        return limits
+
+
+class KeyCache:
+    """``key hash -> KeyInfo`` for `ttl` seconds (monotonic time; 0 disables the cache)."""
+
+    def __init__(self, ttl: float, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._monotonic = monotonic
+        self._entries: dict[str, tuple[float, KeyInfo]] = {}
+
+    def get(self, key_hash: str) -> KeyInfo | None:
+        entry = self._entries.get(key_hash)
+        if entry is None:
+            return None
+        if entry[0] <= self._monotonic():
+            del self._entries[key_hash]
+            return None
+        return entry[1]
+
+    def put(self, key_hash: str, info: KeyInfo) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= 100_000:  # bounded: drop expired ones, else everything
+            now = self._monotonic()
+            self._entries = {h: e for h, e in self._entries.items() if e[0] > now}
+            if len(self._entries) >= 100_000:
+                self._entries.clear()
+        self._entries[key_hash] = (self._monotonic() + self.ttl, info)
+
+    def stamp(self, key_hash: str, when: datetime) -> None:
+        """Record a `last_used_at` stamp in the cached snapshot (keeps its expiry)."""
+        entry = self._entries.get(key_hash)
+        if entry is not None:
+            self._entries[key_hash] = (entry[0], replace(entry[1], last_used_at=when))
+
+    def drop(self, key_id: uuid.UUID) -> None:
+        for key_hash in [h for h, (_, info) in self._entries.items() if info.id == key_id]:
+            del self._entries[key_hash]
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+async def announce_revocation(cache: KeyCache, redis: Redis | None, key_id: uuid.UUID) -> None:
+    """Drop the key here and, with Redis, in every other process."""
+    cache.drop(key_id)
+    if redis is not None:
+        await redis.publish(CHANNEL, str(key_id))
+
+
+class RevocationListener:
+    """Subscribes to `CHANNEL` and drops each announced key; reconnects after a Redis outage
+    (clearing the cache then, since announcements may have been missed meanwhile)."""
+
+    def __init__(self, cache: KeyCache, redis: Redis) -> None:
+        self._cache = cache
+        self._redis = redis
+        self._task: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="lockgate-key-revocations")
+
+    async def _run(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    self._cache.clear()
+                    self.ready.set()
+                    delay = 0.5
+                    async for message in pubsub.listen():
+                        if message.get("type") != "message":
+                            continue
+                        data = message["data"]
+                        text = data.decode() if isinstance(data, bytes) else str(data)
+                        try:
+                            self._cache.drop(uuid.UUID(text))
+                        except ValueError:
+                            continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("key_revocations_disconnected", error=type(exc).__name__)
+                self.ready.clear()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None

@@ -1,0 +1,82 @@
+"""The per-process key cache: entries expire, a revocation drops them at once, and a key
+that was cached stops working the moment it is revoked (across replicas: test_replicas.py)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from lockgate.keys.cache import KeyCache, KeyInfo
+from lockgate.state import AppState
+from tests.fixtures.appkit import ApiClient
+
+
+def info(key_id: uuid.UUID | None = None) -> KeyInfo:
+    return KeyInfo(
+        id=key_id or uuid.uuid4(),
+        user_id=uuid.uuid4(),
+        daily_budget_usd=Decimal(1),
+        monthly_budget_usd=None,
+        rpm=None,
+        tpm=None,
+        allowed_models=None,
+        expires_at=None,
+        revoked_at=None,
+        last_used_at=None,
+        user_active=True,
+    )
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_entries_expire_after_the_ttl() -> None:
+    ticks = Ticks()
+    cache = KeyCache(10, monotonic=ticks)
+    entry = info()
+    cache.put("h", entry)
+    ticks.now += 9.99
+    assert cache.get("h") == entry
+    ticks.now += 0.01
+    assert cache.get("h") is None
+
+
+def test_a_zero_ttl_disables_the_cache() -> None:
+    cache = KeyCache(0)
+    cache.put("h", info())
+    assert cache.get("h") is None
+
+
+def test_drop_removes_a_key_by_id_and_stamp_keeps_expiry() -> None:
+    ticks = Ticks()
+    cache = KeyCache(10, monotonic=ticks)
+    kept, dropped = info(), info()
+    cache.put("a", kept)
+    cache.put("b", dropped)
+    cache.drop(dropped.id)
+    assert (cache.get("a"), cache.get("b")) == (kept, None)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    cache.stamp("a", when)
+    stamped = cache.get("a")
+    assert stamped is not None
+    assert stamped.last_used_at == when
+    ticks.now += 10
+    assert cache.get("a") is None
+
+
+async def test_a_cached_key_stops_working_when_revoked(client: ApiClient, state: AppState) -> None:
+    await client.register("cached@example.com")
+    key = (await client.post("/api/v1/keys", json={"name": "k"})).json()
+    headers = {"Authorization": f"Bearer {key['key']}"}
+    assert (await client.get("/v1/models", headers=headers)).status_code == 200
+    assert len(state.key_cache._entries) == 1  # resolved once, cached
+    assert (await client.delete(f"/api/v1/keys/{key['id']}")).status_code == 200
+    refused = await client.get("/v1/models", headers=headers)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "revoked_api_key"
