@@ -54,7 +54,7 @@ async def get_key_context(request: Request, state: StateDep) -> KeyContext:
             found = await KeyService(db, secret, ()).resolve_hash(key_hash)
         if found is None:
             raise InvalidApiKey()
-        info = KeyInfo.of(*found)
+        info = KeyInfo.of(*found, state.config.file.gate.budgets.timezone)
         state.key_cache.put(key_hash, info)
     now = state.clock()
     if info.revoked_at is not None:

@@ -56,7 +56,6 @@ class GatewayService:
         self.state = state
         self.key = key
         self.request = request
-        self.tz = state.config.file.gate.budgets.timezone
         self._stopped = False  # set when the streaming client went away
         self._replies: dict[int, dict[str, Any]] = {}  # passed-through answers by plan
 
@@ -95,7 +94,7 @@ class GatewayService:
             start=0,
             user_id=self.key.user_id,
             skips=skips,
-            extra_limits=self.key.key.budget_limits(self.tz),
+            extra_limits=self.key.key.budget_limits,
         )
         if admitted is None:
             raise refusal(model, skips, self.state.gate)
@@ -173,7 +172,7 @@ class GatewayService:
             sleep=self.state.chat.retry_sleep if self.state.chat else asyncio.sleep,
             on_delta=lambda _attempt, _text: None,
             stopped=lambda: self._stopped,
-            extra_limits=self.key.key.budget_limits(self.tz),
+            extra_limits=self.key.key.budget_limits,
             metrics=self.state.metrics,
             source=source,
         )
@@ -389,7 +388,7 @@ class GatewayService:
                 user_id=self.key.user_id,
                 upper_bound=upper,
                 tokens=tokens,
-                extra_limits=self.key.key.budget_limits(self.tz),
+                extra_limits=self.key.key.budget_limits,
             )
         except Skip as skip:
             raise refusal(name, [skip], self.state.gate) from None

@@ -43,9 +43,18 @@ class KeyInfo:
     revoked_at: datetime | None
     last_used_at: datetime | None
     user_active: bool
+    budget_limits: tuple[BudgetLimit, ...] = ()
+    """The key's daily/monthly budgets in the gate's time zone (built once, not per request)."""
 
     @classmethod
-    def of(cls, key: ApiKey, user: User) -> KeyInfo:
+    def of(cls, key: ApiKey, user: User, tz: str) -> KeyInfo:
+        limits = []
+        if key.daily_budget_usd is not None:
+            limits.append(BudgetLimit(f"key:{key.id}:daily", key.daily_budget_usd, "daily", tz))
+        if key.monthly_budget_usd is not None:
+            limits.append(
+                BudgetLimit(f"key:{key.id}:monthly", key.monthly_budget_usd, "monthly", tz)
+            )
         return cls(
             id=key.id,
             user_id=user.id,
@@ -60,17 +69,8 @@ class KeyInfo:
             revoked_at=key.revoked_at,
             last_used_at=key.last_used_at,
             user_active=user.is_active,
+            budget_limits=tuple(limits),
         )
-
-    def budget_limits(self, tz: str) -> list[BudgetLimit]:
-        limits = []
-        if self.daily_budget_usd is not None:
-            limits.append(BudgetLimit(f"key:{self.id}:daily", self.daily_budget_usd, "daily", tz))
-        if self.monthly_budget_usd is not None:
-            limits.append(
-                BudgetLimit(f"key:{self.id}:monthly", self.monthly_budget_usd, "monthly", tz)
-            )
-        return limits
 
 
 class KeyCache:

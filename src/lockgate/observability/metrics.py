@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -203,6 +203,16 @@ class Metrics:
             self._budget_spent.labels(kind)
             for result in RESERVATION_RESULTS:
                 self._reservations.labels(kind, result)
+        # Labelled children by (metric, label values): `labels()` takes a lock and checks its
+        # arguments, several µs a call, and a /v1 request makes about ten of them.
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+    def _child(self, metric: Any, *values: str) -> Any:
+        key = (id(metric), values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
 
     # --- HTTP ------------------------------------------------------------------------------
 
@@ -217,8 +227,8 @@ class Metrics:
 
     def observe_http_request(self, method: str, route: str, status: int, duration_s: float) -> None:
         method = method.upper() if method.upper() in HTTP_METHODS else "OTHER"
-        self._http_requests.labels(method, route, str(status)).inc()
-        self._http_duration.labels(method, route).observe(duration_s)
+        self._child(self._http_requests, method, route, str(status)).inc()
+        self._child(self._http_duration, method, route).observe(duration_s)
 
     # --- providers and money ---------------------------------------------------------------
 
@@ -234,22 +244,22 @@ class Metrics:
         cost_usd: Decimal,
     ) -> None:
         """One finished provider call. ``outcome``: success, error, timeout, rate_limited, ..."""
-        self._provider_duration.labels(provider, model, outcome).observe(duration_s)
+        self._child(self._provider_duration, provider, model, outcome).observe(duration_s)
         if ttft_s is not None:
-            self._ttft.labels(provider, model).observe(ttft_s)
-        self._tokens.labels(provider, model, "input").inc(max(0, input_tokens))
-        self._tokens.labels(provider, model, "output").inc(max(0, output_tokens))
-        self._cost.labels(provider, model).inc(float(max(cost_usd, Decimal(0))))
+            self._child(self._ttft, provider, model).observe(ttft_s)
+        self._child(self._tokens, provider, model, "input").inc(max(0, input_tokens))
+        self._child(self._tokens, provider, model, "output").inc(max(0, output_tokens))
+        self._child(self._cost, provider, model).inc(float(max(cost_usd, Decimal(0))))
 
     def budget_reservation(self, scope_kind: ScopeKind, result: ReservationResult) -> None:
         _check(scope_kind, SCOPE_KINDS, "scope_kind")
         _check(result, RESERVATION_RESULTS, "result")
-        self._reservations.labels(scope_kind, result).inc()
+        self._child(self._reservations, scope_kind, result).inc()
 
     def budget_settled(self, scope_kind: ScopeKind, amount_usd: Decimal) -> None:
         """The actual cost settled against a budget of this kind."""
         _check(scope_kind, SCOPE_KINDS, "scope_kind")
-        self._budget_spent.labels(scope_kind).inc(float(max(amount_usd, Decimal(0))))
+        self._child(self._budget_spent, scope_kind).inc(float(max(amount_usd, Decimal(0))))
 
     def budget_warning(self, scope_kind: ScopeKind, threshold: float) -> None:
         """A budget window reached ``threshold`` (0.9 or 1.0) of its limit."""
