@@ -3,6 +3,7 @@ that was cached stops working the moment it is revoked (across replicas: test_re
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -80,3 +81,46 @@ async def test_a_cached_key_stops_working_when_revoked(client: ApiClient, state:
     refused = await client.get("/v1/models", headers=headers)
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "revoked_api_key"
+
+
+async def test_concurrent_misses_load_once() -> None:
+    cache = KeyCache(10)
+    entry = info()
+    release = asyncio.Event()
+    calls = 0
+
+    async def loader() -> KeyInfo:
+        nonlocal calls
+        calls += 1
+        await release.wait()
+        return entry
+
+    waiting = [asyncio.create_task(cache.load("h", loader)) for _ in range(20)]
+    await asyncio.sleep(0)  # every task reaches the cache before the load finishes
+    release.set()
+    assert await asyncio.gather(*waiting) == [entry] * 20
+    assert calls == 1
+    assert await cache.load("h", loader) == entry  # cached now
+    assert calls == 1
+
+
+async def test_a_failed_load_fails_every_waiter_and_is_retried() -> None:
+    cache = KeyCache(10)
+    release = asyncio.Event()
+    outcomes: list[KeyInfo | None] = [None]
+
+    async def failing() -> KeyInfo | None:
+        await release.wait()
+        raise ConnectionError("database away")
+
+    waiting = [asyncio.create_task(cache.load("h", failing)) for _ in range(3)]
+    await asyncio.sleep(0)
+    release.set()
+    results = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(r, ConnectionError) for r in results)
+
+    async def unknown() -> KeyInfo | None:
+        return outcomes[0]
+
+    assert await cache.load("h", unknown) is None  # tried again, and not cached as missing
+    assert cache.get("h") is None

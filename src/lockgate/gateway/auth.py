@@ -48,14 +48,15 @@ async def get_key_context(request: Request, state: StateDep) -> KeyContext:
         raise InvalidApiKey()
     secret = state.config.settings.secret_key.get_secret_value()
     key_hash = token_hash(secret, token)
-    info = state.key_cache.get(key_hash)
-    if info is None:
+
+    async def lookup() -> KeyInfo | None:
         async with state.sessionmaker() as db:
             found = await KeyService(db, secret, ()).resolve_hash(key_hash)
-        if found is None:
-            raise InvalidApiKey()
-        info = KeyInfo.of(*found, state.config.file.gate.budgets.timezone)
-        state.key_cache.put(key_hash, info)
+        return KeyInfo.of(*found, state.config.file.gate.budgets.timezone) if found else None
+
+    info = await state.key_cache.load(key_hash, lookup)
+    if info is None:
+        raise InvalidApiKey()
     now = state.clock()
     if info.revoked_at is not None:
         raise InvalidApiKey("This API key was revoked.", code="revoked_api_key")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -80,6 +80,34 @@ class KeyCache:
         self.ttl = ttl
         self._monotonic = monotonic
         self._entries: dict[str, tuple[float, KeyInfo]] = {}
+        self._loading: dict[str, asyncio.Future[KeyInfo | None]] = {}
+
+    async def load(
+        self, key_hash: str, loader: Callable[[], Awaitable[KeyInfo | None]]
+    ) -> KeyInfo | None:
+        """The cached entry, else `loader()`'s — run once however many requests miss at the
+        same moment (when an entry expires under load, every request in flight misses it)."""
+        info = self.get(key_hash)
+        if info is not None:
+            return info
+        pending = self._loading.get(key_hash)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[KeyInfo | None] = asyncio.get_running_loop().create_future()
+        self._loading[key_hash] = future
+        try:
+            info = await loader()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it, nobody else needs to
+            raise
+        else:
+            future.set_result(info)
+            if info is not None:
+                self.put(key_hash, info)
+            return info
+        finally:
+            del self._loading[key_hash]
 
     def get(self, key_hash: str) -> KeyInfo | None:
         entry = self._entries.get(key_hash)
