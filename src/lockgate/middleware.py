@@ -36,6 +36,14 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 ]
 
 
+def _header(scope: Scope, name: bytes) -> bytes:
+    """The first value of header `name` (lower-case), or b"" (no dict built per request)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return b""
+
+
 class RequestLogMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -45,7 +53,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
+        incoming = _header(scope, REQUEST_ID_HEADER).decode("latin-1")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
@@ -103,8 +111,8 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        declared = _header(scope, b"content-length")
+        if declared and (not declared.isdigit() or int(declared) > self.max_bytes):
             await self._reject(send)
             return
         received = 0
