@@ -16,6 +16,7 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionFunctionToolParam
 
+from tests.fixtures.fake_anthropic import TEXT, TOOL_INPUT, FakeAnthropic
 from tests.fixtures.fake_openai import REPLY, TOOL_ARGUMENTS, FakeOpenAI
 from tests.fixtures.serve import LockgateServer
 
@@ -31,8 +32,14 @@ def upstream() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture(scope="module")
+def claude() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, upstream: FakeOpenAI
+    tmp_path_factory: pytest.TempPathFactory, upstream: FakeOpenAI, claude: FakeAnthropic
 ) -> Iterator[LockgateServer]:
     config: dict[str, Any] = {
         "providers": {
@@ -42,16 +49,26 @@ def server(
                 "base_url": upstream.url,
                 "api_key_env": "FAKE_UPSTREAM_KEY",
             },
+            "claude": {
+                "type": "anthropic",
+                "base_url": claude.url,
+                "api_key_env": "FAKE_ANTHROPIC_KEY",
+            },
         },
         "models": {
             "sim-small": {"provider": "sim", "price": {"input_per_mtok": 1, "output_per_mtok": 2}},
             "sim-embed": {"provider": "sim", "kind": "embedding"},
             "sim-image": {"provider": "sim", "kind": "image", "image_sizes": ["256x256"]},
             "fake-gpt": {"provider": "fake", "price": {"input_per_mtok": 1, "output_per_mtok": 2}},
+            "fake-claude": {
+                "provider": "claude",
+                "upstream": "claude-test-1",
+                "price": {"input_per_mtok": 3, "output_per_mtok": 15},
+            },
         },
         "gate": {"rate_limits": {"default": "10000/minute", "per_ip": "10000/minute"}},
     }
-    env = {"FAKE_UPSTREAM_KEY": "sk-upstream-secret"}
+    env = {"FAKE_UPSTREAM_KEY": "sk-upstream-secret", "FAKE_ANTHROPIC_KEY": "sk-ant-secret"}
     with LockgateServer(tmp_path_factory.mktemp("sdk"), config=config, env=env) as running:
         yield running
 
@@ -227,6 +244,76 @@ def test_tool_calls_pass_through(
     answer = client.chat.completions.create(model="fake-gpt", messages=history)  # type: ignore[arg-type]
     assert answer.choices[0].message.content == "".join(REPLY)
     assert upstream.requests[-1]["messages"] == history
+
+
+def test_anthropic_models_are_translated_both_ways(
+    server: LockgateServer, account: httpx.Client, claude: FakeAnthropic
+) -> None:
+    client = sdk(server, new_key(account)["key"])
+    reply = client.chat.completions.create(
+        model="fake-claude",
+        messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}],
+        stop=["END"],
+        max_tokens=50,
+    )
+    assert reply.choices[0].message.content == "".join(TEXT)
+    assert (reply.choices[0].finish_reason, reply.model) == ("stop", "fake-claude")
+    assert reply.usage is not None
+    assert (reply.usage.prompt_tokens, reply.usage.completion_tokens) == (21, 7)
+    sent = claude.requests[-1]
+    assert (sent["model"], sent["system"], sent["stop_sequences"]) == (
+        "claude-test-1",
+        "Be brief.",
+        ["END"],
+    )
+    assert sent["max_tokens"] == 50
+    assert sent["messages"] == [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
+
+    stream = client.chat.completions.create(
+        model="fake-claude",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "".join(TEXT)
+    assert chunks[-1].usage is not None
+    assert chunks[-1].usage.total_tokens == 28
+
+    called = client.chat.completions.create(
+        model="fake-claude",
+        messages=[{"role": "user", "content": "Weather in Paris?"}],
+        tools=[WEATHER_TOOL],
+        tool_choice="required",
+    )
+    calls = called.choices[0].message.tool_calls or []
+    assert called.choices[0].finish_reason == "tool_calls"
+    assert [(c.function.name, json.loads(c.function.arguments)) for c in calls] == [  # type: ignore[union-attr]
+        ("get_weather", TOOL_INPUT)
+    ]
+    sent = claude.requests[-1]
+    assert sent["tools"] == [
+        {
+            "name": "get_weather",
+            "description": "The weather in a city.",
+            "input_schema": WEATHER_TOOL["function"]["parameters"],
+        }
+    ]
+    assert sent["tool_choice"] == {"type": "any"}
+
+    streamed = client.chat.completions.create(
+        model="fake-claude",
+        messages=[{"role": "user", "content": "Weather in Paris?"}],
+        tools=[WEATHER_TOOL],
+        stream=True,
+    )
+    arguments = "".join(
+        (part.function.arguments or "") if part.function else ""
+        for chunk in streamed
+        if chunk.choices
+        for part in chunk.choices[0].delta.tool_calls or []
+    )
+    assert json.loads(arguments) == TOOL_INPUT
 
 
 def test_tools_on_a_translated_provider_are_a_bad_request(

@@ -1,6 +1,7 @@
 import asyncio
 import json
 from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from lockgate.providers import (
     ChatRequest,
     Finish,
     ImageRequest,
+    OpenAIProvider,
+    OpenAIProviderConfig,
     ProviderAuthError,
     ProviderBadRequest,
     ProviderBadResponse,
@@ -24,17 +27,20 @@ from lockgate.providers import (
     Usage,
     UsageReport,
 )
+from lockgate.providers.base import OpenAIWire
 from tests.fixtures.ports import free_port
 from tests.providers.wire import (
     ANTHROPIC_EVENTS,
     ANTHROPIC_STREAM,
     API_KEY,
+    FIXED_NOW,
     Closer,
     Recorded,
     Reply,
     Upstream,
     anthropic_sse,
     collect,
+    collect_all,
     collect_until_error,
     event_stream,
     fixed_clock,
@@ -339,3 +345,610 @@ async def test_list_models_follows_pagination(upstream: Upstream, make: Make) ->
         ["claude-a", "claude-b"],
         ["/v1/models?limit=1000", "/v1/models?limit=1000&after_id=claude-a"],
     )
+
+
+# -- chat_completion / chat_completion_stream: the /v1 gateway's OpenAI wire -------------------
+
+WEATHER_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string"}},
+            "required": ["location"],
+        },
+    },
+}
+WIRE_BODY: dict[str, Any] = {
+    "model": MODEL,
+    "messages": [{"role": "user", "content": "Weather in Paris?"}],
+    "max_tokens": 64,
+}
+STREAM_WIRE_BODY = {**WIRE_BODY, "stream": True, "stream_options": {"include_usage": True}}
+CREATED = int(FIXED_NOW.timestamp())
+
+ANTHROPIC_MESSAGE: dict[str, Any] = {
+    "id": "msg_01Aq9w938a90dw8q",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-3-5-haiku-20241022",
+    "content": [
+        {"type": "text", "text": "I'll check the weather."},
+        {
+            "type": "tool_use",
+            "id": "toolu_01A09q90qw90lq917835lq9",
+            "name": "get_weather",
+            "input": {"location": "Paris", "unit": "celsius"},
+        },
+    ],
+    "stop_reason": "tool_use",
+    "stop_sequence": None,
+    "usage": {
+        "input_tokens": 384,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": 87,
+    },
+}
+
+
+def _message(**changes: Any) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(json.dumps(ANTHROPIC_MESSAGE))
+    message.update(changes)
+    return message
+
+
+def _text_message(text: str, stop_reason: str = "end_turn") -> dict[str, Any]:
+    return _message(content=[{"type": "text", "text": text}], stop_reason=stop_reason)
+
+
+def _wire_message_start(input_tokens: int = 472) -> tuple[str, dict[str, Any]]:
+    return (
+        "message_start",
+        {
+            "type": "message_start",
+            "message": {
+                "id": "msg_014p7gG3wDgGV9EUtLvnow3U",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-3-5-haiku-20241022",
+                "content": [],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {"input_tokens": input_tokens, "output_tokens": 2},
+            },
+        },
+    )
+
+
+def _block_delta(index: int, delta: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
+
+
+def _block_stop(index: int) -> tuple[str, dict[str, Any]]:
+    return ("content_block_stop", {"type": "content_block_stop", "index": index})
+
+
+def _message_delta(stop_reason: str, output_tokens: int) -> tuple[str, dict[str, Any]]:
+    return (
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+            "usage": {"output_tokens": output_tokens},
+        },
+    )
+
+
+ARGUMENT_PIECES = ["", '{"location', '": "Par', 'is", "unit": "cel', 'sius"}']
+TOOL_EVENTS: list[tuple[str, dict[str, Any]]] = [
+    _wire_message_start(),
+    (
+        "content_block_start",
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+    ),
+    ("ping", {"type": "ping"}),
+    _block_delta(0, {"type": "text_delta", "text": "Let me check."}),
+    _block_stop(0),
+    (
+        "content_block_start",
+        {
+            "type": "content_block_start",
+            "index": 1,
+            "content_block": {
+                "type": "tool_use",
+                "id": "toolu_01T1x1fJ34qAmk2tNTrN7Up6",
+                "name": "get_weather",
+                "input": {},
+            },
+        },
+    ),
+    *(_block_delta(1, {"type": "input_json_delta", "partial_json": p}) for p in ARGUMENT_PIECES),
+    _block_stop(1),
+    _message_delta("tool_use", 89),
+    ("message_stop", {"type": "message_stop"}),
+]
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None, cid: str = "") -> dict[str, Any]:
+    return {
+        "id": cid or "chatcmpl-msg_01XFDUDYJgAACzvnptvVoYEL",
+        "object": "chat.completion.chunk",
+        "created": CREATED,
+        "model": MODEL,
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+    }
+
+
+def _usage_chunk(prompt: int, completion: int, cid: str = "") -> dict[str, Any]:
+    usage = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+    return {**_chunk({}, cid=cid), "choices": [], "usage": usage}
+
+
+def test_both_providers_speak_the_openai_wire() -> None:
+    anthropic = AnthropicProvider("claude", AnthropicProviderConfig(type="anthropic"), None)
+    openai = OpenAIProvider("openai", OpenAIProviderConfig(type="openai"), None)
+    wires: list[OpenAIWire] = [anthropic, openai]  # and statically, for mypy
+    assert all(isinstance(provider, OpenAIWire) for provider in wires)
+
+
+async def test_wire_conversation_with_tools_is_translated(upstream: Upstream, make: Make) -> None:
+    upstream.reply(json_reply(_text_message("18°C and sunny.")))
+    body = {
+        "model": MODEL,
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "developer", "content": [{"type": "text", "text": "Use metric units."}]},
+            {"role": "user", "content": "Weather in Paris and Lyon?"},
+            {"role": "user", "content": [{"type": "text", "text": "Quickly."}]},
+            {
+                "role": "assistant",
+                "content": "Checking both.",
+                "tool_calls": [
+                    {
+                        "id": "toolu_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"location": "Paris"}'},
+                    },
+                    {
+                        "id": "toolu_2",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"location":"Lyon"}'},
+                    },
+                ],
+            },
+            {"role": "tool", "tool_call_id": "toolu_1", "content": "18°C"},
+            {
+                "role": "tool",
+                "tool_call_id": "toolu_2",
+                "content": [{"type": "text", "text": "15"}],
+            },
+            {"role": "assistant", "content": None, "tool_calls": []},
+            {"role": "assistant", "content": "Paris 18°C, Lyon 15°C."},
+            {"role": "user", "content": "And tomorrow?"},
+        ],
+        "tools": [WEATHER_TOOL, {"type": "function", "function": {"name": "now"}}],
+        "tool_choice": "auto",
+        "parallel_tool_calls": False,
+        "stop": ["END", "STOP"],
+        "max_completion_tokens": 256,
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "user": "user-42",
+        "seed": 7,
+        "logprobs": False,
+        "n": 1,
+        "presence_penalty": 0.5,
+        "response_format": {"type": "text"},
+        "stream": False,
+        "stream_options": {"include_usage": True},
+    }
+    await make().chat_completion(body)
+    assert (upstream.last.target, upstream.last.json()) == (
+        "/v1/messages",
+        {
+            "model": MODEL,
+            "system": "Be brief.\n\nUse metric units.",
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "Weather in Paris and Lyon?"},
+                        {"type": "text", "text": "Quickly."},
+                    ],
+                },
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "text", "text": "Checking both."},
+                        {
+                            "type": "tool_use",
+                            "id": "toolu_1",
+                            "name": "get_weather",
+                            "input": {"location": "Paris"},
+                        },
+                        {
+                            "type": "tool_use",
+                            "id": "toolu_2",
+                            "name": "get_weather",
+                            "input": {"location": "Lyon"},
+                        },
+                    ],
+                },
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "tool_result", "tool_use_id": "toolu_1", "content": "18°C"},
+                        {"type": "tool_result", "tool_use_id": "toolu_2", "content": "15"},
+                    ],
+                },
+                {
+                    "role": "assistant",
+                    "content": [{"type": "text", "text": "Paris 18°C, Lyon 15°C."}],
+                },
+                {"role": "user", "content": [{"type": "text", "text": "And tomorrow?"}]},
+            ],
+            "max_tokens": 256,
+            "temperature": 0.2,
+            "top_p": 0.9,
+            "stop_sequences": ["END", "STOP"],
+            "tools": [
+                {
+                    "name": "get_weather",
+                    "description": "Current weather for a city",
+                    "input_schema": WEATHER_TOOL["function"]["parameters"],
+                },
+                {"name": "now", "input_schema": {"type": "object", "properties": {}}},
+            ],
+            "tool_choice": {"type": "auto", "disable_parallel_tool_use": True},
+            "metadata": {"user_id": "user-42"},
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"stop": "END"}, {"stop_sequences": ["END"]}),
+        ({"stop": None}, {}),
+        ({"temperature": 1.7}, {"temperature": 1.0}),
+        ({"max_completion_tokens": 32}, {"max_tokens": 32}),
+        ({"tools": [WEATHER_TOOL]}, {}),
+        ({"tools": [WEATHER_TOOL], "tool_choice": "auto"}, {"tool_choice": {"type": "auto"}}),
+        ({"tools": [WEATHER_TOOL], "tool_choice": "none"}, {"tool_choice": {"type": "none"}}),
+        ({"tools": [WEATHER_TOOL], "tool_choice": "required"}, {"tool_choice": {"type": "any"}}),
+        (
+            {"tools": [WEATHER_TOOL], "tool_choice": "required", "parallel_tool_calls": False},
+            {"tool_choice": {"type": "any", "disable_parallel_tool_use": True}},
+        ),
+        (
+            {"tools": [WEATHER_TOOL], "tool_choice": "none", "parallel_tool_calls": False},
+            {"tool_choice": {"type": "none"}},
+        ),
+        (
+            {
+                "tools": [WEATHER_TOOL],
+                "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+                "parallel_tool_calls": False,
+            },
+            {
+                "tool_choice": {
+                    "type": "tool",
+                    "name": "get_weather",
+                    "disable_parallel_tool_use": True,
+                }
+            },
+        ),
+        (
+            {"tools": [WEATHER_TOOL], "parallel_tool_calls": False},
+            {"tool_choice": {"type": "auto", "disable_parallel_tool_use": True}},
+        ),
+        ({"tool_choice": "none"}, {}),  # no tools: nothing to choose from
+    ],
+)
+async def test_wire_options_are_translated(
+    upstream: Upstream, make: Make, extra: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    upstream.reply(json_reply(_text_message("ok")))
+    await make().chat_completion({**WIRE_BODY, **extra})
+    sent = upstream.last.json()
+    function = WEATHER_TOOL["function"]
+    tools = [
+        {
+            "name": "get_weather",
+            "description": function["description"],
+            "input_schema": function["parameters"],
+        }
+    ]
+    assert sent == {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]}],
+        "max_tokens": 64,
+        **({"tools": tools} if "tools" in extra else {}),
+        **expected,
+    }
+
+
+async def test_wire_stream_body_asks_for_a_stream(upstream: Upstream, make: Make) -> None:
+    upstream.reply(event_stream(ANTHROPIC_STREAM))
+    await collect_all(make().chat_completion_stream(STREAM_WIRE_BODY))
+    assert upstream.last.json() == {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]}],
+        "max_tokens": 64,
+        "stream": True,
+    }
+
+
+async def test_wire_tool_use_answer(upstream: Upstream, make: Make) -> None:
+    upstream.reply(json_reply(ANTHROPIC_MESSAGE))
+    completion = await make().chat_completion({**WIRE_BODY, "tools": [WEATHER_TOOL]})
+    calls = completion["choices"][0]["message"]["tool_calls"]
+    assert json.loads(calls[0]["function"]["arguments"]) == {"location": "Paris", "unit": "celsius"}
+    assert completion == {
+        "id": "chatcmpl-msg_01Aq9w938a90dw8q",
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": "I'll check the weather.",
+                    "tool_calls": [
+                        {
+                            "id": "toolu_01A09q90qw90lq917835lq9",
+                            "type": "function",
+                            "function": {
+                                "name": "get_weather",
+                                "arguments": calls[0]["function"]["arguments"],
+                            },
+                        }
+                    ],
+                    "refusal": None,
+                },
+                "logprobs": None,
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": 384, "completion_tokens": 87, "total_tokens": 471},
+    }
+
+
+async def test_wire_text_answer_with_cache_tokens(upstream: Upstream, make: Make) -> None:
+    answer = _message(
+        content=[{"type": "text", "text": "Hello"}, {"type": "text", "text": " there."}],
+        stop_reason="end_turn",
+        usage={
+            "input_tokens": 10,
+            "cache_creation_input_tokens": 100,
+            "cache_read_input_tokens": 7,
+            "output_tokens": 5,
+        },
+    )
+    upstream.reply(json_reply(answer))
+    completion = await make().chat_completion(WIRE_BODY)
+    assert (completion["choices"][0]["message"], completion["usage"]) == (
+        {"role": "assistant", "content": "Hello there.", "refusal": None},
+        {"prompt_tokens": 117, "completion_tokens": 5, "total_tokens": 122},
+    )
+
+
+@pytest.mark.parametrize(
+    ("stop_reason", "finish_reason"),
+    [
+        ("end_turn", "stop"),
+        ("stop_sequence", "stop"),
+        ("max_tokens", "length"),
+        ("tool_use", "tool_calls"),
+        ("refusal", "content_filter"),
+        ("pause_turn", "stop"),
+        ("something_new", "stop"),
+    ],
+)
+async def test_wire_stop_reasons(
+    upstream: Upstream, make: Make, stop_reason: str, finish_reason: str
+) -> None:
+    upstream.reply(json_reply(_text_message("x", stop_reason)))
+    completion = await make().chat_completion(WIRE_BODY)
+    assert completion["choices"][0]["finish_reason"] == finish_reason
+
+
+async def test_wire_empty_answer_has_null_content(upstream: Upstream, make: Make) -> None:
+    upstream.reply(json_reply(_message(content=[], stop_reason="end_turn")))
+    completion = await make().chat_completion(WIRE_BODY)
+    assert completion["choices"][0]["message"]["content"] is None
+
+
+async def test_wire_malformed_answer_is_bad_response(upstream: Upstream, make: Make) -> None:
+    upstream.reply(json_reply({"type": "message", "content": "nope"}))
+    with pytest.raises(ProviderBadResponse):
+        await make().chat_completion(WIRE_BODY)
+
+
+async def test_wire_error_status(upstream: Upstream, make: Make) -> None:
+    upstream.reply(replying(529, content=_error_body("overloaded_error", "Overloaded")))
+    with pytest.raises(ProviderUnavailable, match="Overloaded"):
+        await make().chat_completion(WIRE_BODY)
+
+
+async def test_wire_stream_of_text(upstream: Upstream, make: Make) -> None:
+    upstream.reply(event_stream(ANTHROPIC_STREAM))
+    chunks = await collect_all(make().chat_completion_stream(STREAM_WIRE_BODY))
+    assert chunks == [
+        _chunk({"role": "assistant", "content": ""}),
+        _chunk({"content": "Hi"}),
+        _chunk({"content": " there."}),
+        _chunk({}, "stop"),
+        _usage_chunk(25, 15),
+    ]
+
+
+async def test_wire_stream_of_a_tool_use(upstream: Upstream, make: Make) -> None:
+    upstream.reply(event_stream(anthropic_sse(TOOL_EVENTS)))
+    chunks = await collect_all(make().chat_completion_stream(STREAM_WIRE_BODY))
+    cid = "chatcmpl-msg_014p7gG3wDgGV9EUtLvnow3U"
+    start = {
+        "index": 0,
+        "id": "toolu_01T1x1fJ34qAmk2tNTrN7Up6",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": ""},
+    }
+    pieces = [p for p in ARGUMENT_PIECES if p]
+    assert chunks == [
+        _chunk({"role": "assistant", "content": ""}, cid=cid),
+        _chunk({"content": "Let me check."}, cid=cid),
+        _chunk({"tool_calls": [start]}, cid=cid),
+        *(
+            _chunk({"tool_calls": [{"index": 0, "function": {"arguments": p}}]}, cid=cid)
+            for p in pieces
+        ),
+        _chunk({}, "tool_calls", cid=cid),
+        _usage_chunk(472, 89, cid=cid),
+    ]
+    arguments = "".join(
+        call["function"]["arguments"]
+        for chunk in chunks
+        for choice in chunk["choices"]
+        for call in choice["delta"].get("tool_calls", [])
+    )
+    assert json.loads(arguments) == {"location": "Paris", "unit": "celsius"}
+
+
+async def test_wire_stream_tool_calls_are_numbered_and_empty_input_is_an_object(
+    upstream: Upstream, make: Make
+) -> None:
+    def tool_start(index: int, tool_id: str) -> tuple[str, dict[str, Any]]:
+        block = {"type": "tool_use", "id": tool_id, "name": "now", "input": {}}
+        return (
+            "content_block_start",
+            {"type": "content_block_start", "index": index, "content_block": block},
+        )
+
+    events = [
+        _wire_message_start(),
+        tool_start(0, "toolu_a"),
+        _block_delta(0, {"type": "input_json_delta", "partial_json": ""}),
+        _block_stop(0),
+        tool_start(1, "toolu_b"),
+        _block_delta(1, {"type": "input_json_delta", "partial_json": "{}"}),
+        _block_stop(1),
+        _message_delta("tool_use", 20),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+    upstream.reply(event_stream(anthropic_sse(events)))
+    chunks = await collect_all(make().chat_completion_stream(STREAM_WIRE_BODY))
+    calls = [c["choices"][0]["delta"]["tool_calls"][0] for c in chunks[1:-2]]
+    assert [(call["index"], call.get("id"), call["function"]) for call in calls] == [
+        (0, "toolu_a", {"name": "now", "arguments": ""}),
+        (0, None, {"arguments": "{}"}),
+        (1, "toolu_b", {"name": "now", "arguments": ""}),
+        (1, None, {"arguments": "{}"}),
+    ]
+
+
+async def test_wire_stream_early_close_releases_the_connection(
+    upstream: Upstream, make: Make
+) -> None:
+    upstream.reply(event_stream(anthropic_sse(ANTHROPIC_EVENTS[:4]), asyncio.Event()))
+    async with aclosing(make().chat_completion_stream(STREAM_WIRE_BODY)) as chunks:
+        first = await anext(chunks)
+    await upstream.wait_for_connections(0)
+    assert first == _chunk({"role": "assistant", "content": ""})
+
+
+@pytest.mark.parametrize(
+    ("error_type", "expected"),
+    [
+        ("overloaded_error", ProviderUnavailable),
+        ("rate_limit_error", ProviderRateLimited),
+        ("invalid_request_error", ProviderBadRequest),
+    ],
+)
+async def test_wire_stream_error_event_mid_stream(
+    upstream: Upstream, make: Make, error_type: str, expected: type[ProviderError]
+) -> None:
+    error = {"type": "error", "error": {"type": error_type, "message": "Overloaded"}}
+    upstream.reply(event_stream(anthropic_sse([*ANTHROPIC_EVENTS[:4], ("error", error)])))
+    chunks, raised = await collect_until_error(make().chat_completion_stream(STREAM_WIRE_BODY))
+    assert (chunks[1:], type(raised)) == ([_chunk({"content": "Hi"})], expected)
+
+
+async def test_wire_stream_429_raises_before_any_chunk(upstream: Upstream, make: Make) -> None:
+    headers = {"retry-after": "12", "anthropic-ratelimit-requests-remaining": "0"}
+    upstream.reply(replying(429, content=_error_body("rate_limit_error", "slow"), headers=headers))
+    provider = make()
+    chunks, error = await collect_until_error(provider.chat_completion_stream(STREAM_WIRE_BODY))
+    assert isinstance(error, ProviderRateLimited)
+    assert provider.last_rate_limit is not None
+    assert (chunks, error.retry_after, provider.last_rate_limit.remaining_requests) == ([], 12.0, 0)
+
+
+async def test_wire_stream_without_message_stop_is_bad_response(
+    upstream: Upstream, make: Make
+) -> None:
+    upstream.reply(event_stream(anthropic_sse(ANTHROPIC_EVENTS[:-1])))
+    chunks, error = await collect_until_error(make().chat_completion_stream(STREAM_WIRE_BODY))
+    assert (chunks[-1], type(error), error.message) == (
+        _chunk({}, "stop"),
+        ProviderBadResponse,
+        "stream ended without message_stop",
+    )
+
+
+async def test_wire_stream_cut_mid_body_is_unavailable(upstream: Upstream, make: Make) -> None:
+    upstream.reply(event_stream(anthropic_sse(ANTHROPIC_EVENTS[:4]), cut=True))
+    chunks, error = await collect_until_error(make().chat_completion_stream(STREAM_WIRE_BODY))
+    assert (len(chunks), type(error)) == (2, ProviderUnavailable)
+
+
+_TOOL_CALL_BAD_ARGS = {
+    "role": "assistant",
+    "tool_calls": [
+        {"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": '{"a": '}}
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"response_format": {"type": "json_schema", "json_schema": {}}}, "json_schema"),
+        ({"response_format": {"type": "json_object"}}, "json_object"),
+        ({"n": 2}, "n=2"),
+        (
+            {"messages": [WIRE_BODY["messages"][0], _TOOL_CALL_BAD_ARGS]},
+            "arguments of tool call 'toolu_1'",
+        ),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]},
+            "'image_url' are not supported",
+        ),
+        ({"messages": [{"role": "system", "content": "Be brief."}]}, "no user message"),
+        ({"messages": [{"role": "assistant", "content": "Hi"}]}, "first non-system"),
+        ({"tools": [{"type": "web_search"}]}, "only function tools"),
+        ({"functions": [{"name": "f"}]}, "use tools"),
+    ],
+)
+@pytest.mark.parametrize("streaming", [False, True])
+async def test_wire_untranslatable_bodies_are_refused_locally(
+    upstream: Upstream, make: Make, extra: dict[str, Any], message: str, streaming: bool
+) -> None:
+    body = {**WIRE_BODY, **extra}
+    provider = make()
+    if streaming:
+        stream = provider.chat_completion_stream({**body, "stream": True})
+        _, error = await collect_until_error(stream)
+    else:
+        with pytest.raises(ProviderBadRequest) as raised:
+            await provider.chat_completion(body)
+        error = raised.value
+    assert (type(error), message in error.message) == (ProviderBadRequest, True)
+    assert upstream.requests == []

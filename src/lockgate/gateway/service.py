@@ -24,10 +24,9 @@ from lockgate.gateway import wire
 from lockgate.gateway.auth import KeyContext
 from lockgate.gateway.relay import Relay, passthrough_plan, reply_events
 from lockgate.models import UsageKind, UsageOutcome
-from lockgate.providers.base import ChatMessage, ImageRequest, Provider, Usage
+from lockgate.providers.base import ChatMessage, ImageRequest, OpenAIWire, Provider, Usage
 from lockgate.providers.config import ModelConfig
 from lockgate.providers.errors import ProviderError, ProviderRateLimited
-from lockgate.providers.openai import OpenAIProvider
 from lockgate.providers.pricing import cost, image_cost, price_for
 from lockgate.providers.tokenizer import prompt_tokens_upper_bound
 from lockgate.state import AppState
@@ -101,21 +100,23 @@ class GatewayService:
         return admitted
 
     def plans(self, call: wire.ChatCall, config: ModelConfig) -> list[Plan | None]:
-        """A plan per candidate: passed through to OpenAI-compatible providers, translated for
-        the others (which cannot take tool calls: a fallback that cannot is skipped)."""
+        """A plan per candidate that speaks OpenAI's wire (OpenAI-compatible providers pass the
+        body through, Anthropic translates it, tools included); the simulated provider gets a
+        translated text conversation and cannot take tool calls (a fallback that cannot is
+        skipped)."""
         max_tokens = min(call.max_tokens or config.max_output_tokens, config.max_output_tokens)
         turns = [m for m in call.messages if m.role != "system"]
         system = "\n\n".join(m.content for m in call.messages if m.role == "system")
         candidates = candidates_for(call.model, self.state.config.file, self.state.providers)
         plans: list[Plan | None] = []
         for index, candidate in enumerate(candidates):
-            if candidate.provider.kind == "openai":
+            if isinstance(candidate.provider, OpenAIWire):
                 plans.append(passthrough_plan(candidate, call, max_tokens))
             elif call.uses_tools:
                 if index == 0:
                     raise wire.InvalidRequest(
-                        f"Tool calling needs an OpenAI-compatible provider; {call.model} is "
-                        f"served by a {candidate.provider.kind} provider.",
+                        f"Tool calling needs an OpenAI-compatible or Anthropic provider; "
+                        f"{call.model} is served by a {candidate.provider.kind} provider.",
                         "tools",
                     )
                 plans.append(None)
@@ -147,7 +148,7 @@ class GatewayService:
 
         async def source(current: Plan) -> AsyncIterator[Event]:
             provider = current.candidate.provider
-            if not isinstance(provider, OpenAIProvider):
+            if not isinstance(provider, OpenAIWire):
                 events = provider.stream_chat(current.request)
                 translated = events if relay is None else relay.translated(events)
                 async for event in translated:
@@ -282,7 +283,7 @@ class GatewayService:
             last = await task
             if last.error is not None:
                 yield wire.error_chunk(str(last.error.message), last.error.code)
-            elif not isinstance(last.plan.candidate.provider, OpenAIProvider):
+            elif not isinstance(last.plan.candidate.provider, OpenAIWire):
                 yield relay.finish(last.finish_reason or "stop")
                 if call.include_usage:
                     tokens_in, tokens_out, _, _ = last.cost()

@@ -15,10 +15,10 @@ streamed token) and never validated from untrusted input here.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
 
 Role: TypeAlias = Literal["system", "user", "assistant"]
 
@@ -144,3 +144,23 @@ class Provider(Protocol):
     async def list_models(self) -> list[str]: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class OpenAIWire(Protocol):
+    """A provider the /v1 gateway can hand OpenAI-format chat bodies to, whatever its own API.
+
+    `chat_completion(body)` takes a `/v1/chat/completions` request body (with `model` already
+    the upstream name and the token cap set) and returns a `chat.completion` object;
+    `chat_completion_stream(body)` yields `chat.completion.chunk` objects, ending with the usage
+    chunk (`choices: []`). Both raise `ProviderError`s only: an HTTP error before the first chunk,
+    an error inside the stream, or a stream cut short. The stream is an async generator so that
+    closing it (`contextlib.aclosing`) releases the upstream connection. `OpenAIProvider`
+    passes bodies through; `AnthropicProvider` translates them to and from the Messages API.
+    """
+
+    async def chat_completion(self, body: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def chat_completion_stream(
+        self, body: Mapping[str, Any]
+    ) -> AsyncGenerator[dict[str, Any], None]: ...
