@@ -452,3 +452,24 @@ def test_usage_rows_carry_the_key(server: LockgateServer, account: httpx.Client)
             (key["id"].replace("-", ""),),
         ).fetchall()
     assert rows == [("chat", "ok")]
+
+
+@pytest.mark.parametrize("tokens", [0, 5])
+def test_a_stream_writes_one_usage_row(
+    server: LockgateServer, account: httpx.Client, tokens: int
+) -> None:
+    """Also when the answer is empty (nothing relayed before the end of the call)."""
+    key = new_key(account)
+    stream = sdk(server, key["key"]).chat.completions.create(
+        model="sim-small",
+        messages=[{"role": "user", "content": f"stream me [[tokens:{tokens}]]"}],
+        stream=True,
+    )
+    assert len("".join(c.choices[0].delta.content or "" for c in stream if c.choices)) >= tokens
+    assert account.get("/api/v1/usage").status_code == 200
+    with sqlite3.connect(Path(server.workdir) / "data" / "lockgate.db") as db:
+        count = db.execute(
+            "SELECT COUNT(*) FROM usage_records WHERE api_key_id = ?",
+            (key["id"].replace("-", ""),),
+        ).fetchone()[0]
+    assert count == 1

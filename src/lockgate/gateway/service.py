@@ -255,9 +255,10 @@ class GatewayService:
             raise
         if first is None:  # ended before anything was sent
             last = await task
-            self.record(runner)
             if last.error is not None:
+                self.record(runner)
                 raise upstream_error(last.error)
+        # From here on `_relay` records the usage rows (in its `finally`), once.
         return self._relay(call, runner, relay, task, first)
 
     async def _abandon(self, task: asyncio.Task[Attempt], runner: CallRunner) -> None:
