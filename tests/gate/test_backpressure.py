@@ -7,7 +7,7 @@ timeouts happen exactly when the test says, without real waiting.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from redis.asyncio import Redis
@@ -26,47 +26,11 @@ from lockgate.gate.backpressure import (
     Sleep,
 )
 from lockgate.gate.backpressure_redis import RedisBackpressure
+from tests.fixtures.fake_time import FakeTime, until
 from tests.fixtures.redis import RedisServer
 
 LANE = LaneConfig(max_concurrent=1, max_queue=1, max_wait_seconds=5)
 MakeManager = Callable[..., BackpressureManager]
-
-
-class FakeTime:
-    """An injectable monotonic clock and sleep; `advance` wakes sleepers whose time has come."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleepers: list[tuple[float, asyncio.Future[None]]] = []
-        self.naps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.naps.append(seconds)
-        wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.sleepers.append((self.now + seconds, wake))
-        try:
-            await wake
-        finally:
-            self.sleepers = [s for s in self.sleepers if s[1] is not wake]
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        for deadline, wake in self.sleepers:
-            if deadline <= self.now and not wake.done():
-                wake.set_result(None)
-
-
-async def until(condition: Callable[[], Awaitable[bool] | bool], limit: float = 5.0) -> None:
-    """Yield to the event loop (and Redis round trips) until ``condition`` holds."""
-    async with asyncio.timeout(limit):
-        while True:
-            result = condition()
-            if await result if isinstance(result, Awaitable) else result:
-                return
-            await asyncio.sleep(0.001)
 
 
 def redis_client(url: str) -> Redis:

@@ -42,6 +42,7 @@ from lockgate.gate.factory import build_gate, create_redis
 from lockgate.gate.headroom import HeadroomLimits, MemoryHeadroom
 from lockgate.gate.headroom_redis import RedisHeadroom
 from lockgate.gate.service import Gate, Skip, Ticket
+from tests.fixtures.fake_time import FakeTime, until
 from tests.fixtures.redis import RedisServer
 
 USER = uuid.UUID(int=7)
@@ -58,31 +59,6 @@ CONFIG = GateConfig.model_validate(
 )
 BREAKER = BreakerConfig(consecutive_failures=2, cooldown_seconds=10, half_open_probes=1)
 LANE = LaneConfig(max_concurrent=1, max_queue=1, max_wait_seconds=5)
-
-
-class FakeTime:
-    """The lanes' monotonic clock and sleep; `advance` wakes the sleepers whose time came."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleepers: list[tuple[float, asyncio.Future[None]]] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.sleepers.append((self.now + seconds, wake))
-        try:
-            await wake
-        finally:
-            self.sleepers = [s for s in self.sleepers if s[1] is not wake]
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        for deadline, wake in self.sleepers:
-            if deadline <= self.now and not wake.done():
-                wake.set_result(None)
 
 
 class Builder:
@@ -366,15 +342,6 @@ async def test_budgets_hold_across_replicas_under_concurrency(build: Builder) ->
     assert reserved == 0
     assert spent == Decimal("0.02") * admitted <= Decimal("0.5")
     assert admitted >= 16  # 0.5 / 0.03: at least what fits when every call is in flight at once
-
-
-async def until(condition: Callable[[], Awaitable[bool]], limit: float = 5.0) -> None:
-    """Yield to the event loop (and Redis round trips) until ``condition`` holds."""
-    async with asyncio.timeout(limit):
-        while True:
-            if await condition():
-                return
-            await asyncio.sleep(0)
 
 
 async def queued(gate: Gate, count: int) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from lockgate.keys.cache import KeyCache, KeyInfo
 from lockgate.state import AppState
@@ -17,8 +16,6 @@ def info(key_id: uuid.UUID | None = None) -> KeyInfo:
     return KeyInfo(
         id=key_id or uuid.uuid4(),
         user_id=uuid.uuid4(),
-        daily_budget_usd=Decimal(1),
-        monthly_budget_usd=None,
         rpm=None,
         tpm=None,
         allowed_models=None,

@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
 
 from redis.asyncio import Redis
 
@@ -34,8 +33,6 @@ class KeyInfo:
 
     id: uuid.UUID
     user_id: uuid.UUID
-    daily_budget_usd: Decimal | None
-    monthly_budget_usd: Decimal | None
     rpm: int | None
     tpm: int | None
     allowed_models: frozenset[str] | None
@@ -58,8 +55,6 @@ class KeyInfo:
         return cls(
             id=key.id,
             user_id=user.id,
-            daily_budget_usd=key.daily_budget_usd,
-            monthly_budget_usd=key.monthly_budget_usd,
             rpm=key.rpm,
             tpm=key.tpm,
             allowed_models=frozenset(key.allowed_models)
