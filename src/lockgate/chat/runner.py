@@ -91,6 +91,11 @@ class Attempt:
     def latency_ms(self) -> int:
         return int(((self.ended or time.monotonic()) - self.started) * 1000)
 
+    @property
+    def reported_output(self) -> int | None:
+        """The output tokens the upstream reported (None: it reported no usage)."""
+        return self.usage.output_tokens if self.usage is not None else None
+
     def cost(self) -> tuple[int, int, Decimal, bool]:
         """(input tokens, output tokens, cost, exact) — estimated if the provider reported none."""
         price = self.plan.candidate.price
@@ -292,12 +297,16 @@ class CallRunner:
                     attempt.finish_reason = event.reason
                 elif isinstance(event, Delivered):
                     attempt.delivered = True
-            await ticket.succeeded(attempt.cost()[2])
+            await ticket.succeeded(attempt.cost()[2], output_tokens=attempt.reported_output)
         except ProviderError as exc:
             attempt.error = exc
             partial = attempt.text or attempt.delivered
             attempt.status = MessageStatus.INCOMPLETE if partial else MessageStatus.ERROR
-            await ticket.failed(attempt.cost()[2], unhealthy=isinstance(exc, UNHEALTHY))
+            await ticket.failed(
+                attempt.cost()[2],
+                unhealthy=isinstance(exc, UNHEALTHY),
+                output_tokens=attempt.reported_output,
+            )
             await gate.note_error(candidate.provider_name, exc.code, exc.message)
             retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
             await gate.observe_upstream(
@@ -313,7 +322,7 @@ class CallRunner:
                     "The server stopped before the reply was finished.",
                     provider=candidate.provider_name,
                 )
-            await ticket.abandoned(attempt.cost()[2])
+            await ticket.abandoned(attempt.cost()[2], output_tokens=attempt.reported_output)
         else:
             await gate.observe_upstream(candidate.provider_name, candidate.provider.last_rate_limit)
 

@@ -106,6 +106,17 @@ def to_units(amount: Decimal, *, rounding: str = ROUND_CEILING) -> int:
     return units
 
 
+def spend_units(actual: Decimal) -> int:
+    """A settled cost as units: exact up to `MAX_USD`, saturating above it.
+
+    A settle records what the upstream reported, however far above the reservation (the money
+    was spent). A report beyond `MAX_USD` (no limit can be that high) still leaves every window
+    it lands in over its limit, so the budget refuses the next call; raising instead would lose
+    the spend and the settle altogether.
+    """
+    return to_units(min(actual, MAX_USD))
+
+
 def from_units(units: int) -> Decimal:
     return Decimal(units).scaleb(-8)
 
@@ -414,7 +425,10 @@ class BaseBudgetBackend(ABC):
         return units, windows, reservation
 
     async def settle(self, reservation: Reservation, actual: Decimal) -> None:
-        units = to_units(actual)
+        """Release the hold and add ``actual`` to spent, as it is: never clamped to the amount
+        reserved, so a report above it leaves the windows over their limits (the next reserve
+        is refused) rather than hiding the spend."""
+        units = spend_units(actual)
         tallies = await self._release(reservation, self.held(reservation), units, self._clock())
         if tallies:
             await self.announce(tallies)

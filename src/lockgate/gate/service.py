@@ -47,12 +47,13 @@ from lockgate.gate.budget import (
     BudgetLimit,
     BudgetUnavailable,
     Reservation,
-    to_units,
+    spend_units,
 )
 from lockgate.gate.config import GateConfig
 from lockgate.gate.errors import BudgetExhausted, BudgetStoreUnavailable
 from lockgate.gate.gate_redis import GateStoreUnavailable, RedisGate
 from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
+from lockgate.gate.overrun import Overrun
 from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics, ReservationResult, ScopeKind
 from lockgate.providers.base import RateLimitInfo
@@ -98,24 +99,45 @@ class Ticket:
     lease: Lease | None
     done: bool = False
     id: str = field(default_factory=new_id)
+    model: str = ""
+    """The model called (metrics label and log field of an overrun)."""
+    max_tokens: int | None = None
+    """The output limit sent upstream, which the reservation was made for (None: no limit)."""
 
-    async def succeeded(self, cost: Decimal) -> None:
-        await self._finish(cost, healthy=True)
+    async def succeeded(self, cost: Decimal, *, output_tokens: int | None = None) -> None:
+        """``cost`` is what the upstream reported, settled as it is even above the reservation
+        (the money was spent); ``output_tokens`` as reported, to flag an upstream above
+        ``max_tokens``."""
+        await self._finish(cost, healthy=True, output_tokens=output_tokens)
 
-    async def failed(self, cost: Decimal, *, unhealthy: bool) -> None:
+    async def failed(
+        self, cost: Decimal, *, unhealthy: bool, output_tokens: int | None = None
+    ) -> None:
         """The call failed; ``unhealthy`` (5xx, timeout, connection) counts against the breaker;
         a 429 or a bad request does not."""
-        await self._finish(cost, healthy=False if unhealthy else None)
+        await self._finish(cost, healthy=False if unhealthy else None, output_tokens=output_tokens)
 
-    async def abandoned(self, cost: Decimal) -> None:
+    async def abandoned(self, cost: Decimal, *, output_tokens: int | None = None) -> None:
         """Ended without a verdict (cancelled by the user, server shutdown)."""
-        await self._finish(cost, healthy=None)
+        await self._finish(cost, healthy=None, output_tokens=output_tokens)
 
-    async def _finish(self, cost: Decimal, *, healthy: bool | None) -> None:
+    async def _finish(
+        self, cost: Decimal, *, healthy: bool | None, output_tokens: int | None
+    ) -> None:
         if self.done:
             return
         self.done = True
         gate = self.gate
+        overrun = Overrun.of(
+            self.provider,
+            self.model,
+            reserved=self.reservation.amount,
+            cost=cost,
+            max_tokens=self.max_tokens,
+            output_tokens=output_tokens,
+        )
+        if overrun is not None:
+            overrun.flag(gate.metrics)
         if gate.redis_gate is not None:
             await gate.finish_in_one_step(gate.redis_gate, self, cost, healthy)
             return
@@ -244,11 +266,28 @@ class Gate:
         tokens: int,
         extra_limits: Sequence[BudgetLimit] = (),
         breaker: str | None = None,
+        model: str = "",
+        max_tokens: int | None = None,
     ) -> Ticket:
         """Admit one call to ``provider`` or raise :class:`Skip` / a client-facing AppError.
 
         ``breaker`` names a finer circuit (``provider:model``); by default the provider's.
+        ``model`` and ``max_tokens`` (the output limit sent upstream) let the settle flag an
+        upstream that reports more than was reserved (`lockgate.gate.overrun`).
         """
+        ticket = await self._admit(provider, user_id, upper_bound, tokens, extra_limits, breaker)
+        ticket.model, ticket.max_tokens = model, max_tokens
+        return ticket
+
+    async def _admit(
+        self,
+        provider: str,
+        user_id: uuid.UUID | None,
+        upper_bound: Decimal,
+        tokens: int,
+        extra_limits: Sequence[BudgetLimit],
+        breaker: str | None,
+    ) -> Ticket:
         if self.redis_gate is not None:
             return await self._admit_in_one_step(
                 self.redis_gate, provider, user_id, upper_bound, tokens, extra_limits, breaker
@@ -413,7 +452,7 @@ class Gate:
         verdict (or a probe's release), the lane slot; each part's policy if Redis is down."""
         reservation, permit, lease = ticket.reservation, ticket.permit, ticket.lease
         settled = bool(reservation.scopes) and cost > 0
-        actual = to_units(cost) if settled else None
+        actual = spend_units(cost) if settled else None
         first = permit.mark_settled()
         tell = None
         if first and not permit.degraded and (healthy is not None or permit.probe):

@@ -391,6 +391,7 @@ class GatewayService:
                 upper_bound=upper,
                 tokens=tokens,
                 extra_limits=self.key.key.budget_limits,
+                model=name,
             )
         except Skip as skip:
             raise refusal(name, [skip], self.state.gate) from None
