@@ -66,6 +66,7 @@ class GenerationInterrupted(ProviderError):
     """The server shut down (or the task was cancelled) before the reply was finished."""
 
     code: ClassVar[str] = "interrupted"
+    public_message: ClassVar[str] = "The server stopped before the reply was finished."
 
 
 @dataclass(slots=True)
@@ -307,7 +308,7 @@ class CallRunner:
                 unhealthy=isinstance(exc, UNHEALTHY),
                 output_tokens=attempt.reported_output,
             )
-            await gate.note_error(candidate.provider_name, exc.code, exc.message)
+            await gate.note_error(candidate.provider_name, exc)
             retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
             await gate.observe_upstream(
                 candidate.provider_name, candidate.provider.last_rate_limit, retry_after=retry_after

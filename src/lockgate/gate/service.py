@@ -57,6 +57,7 @@ from lockgate.gate.overrun import Overrun
 from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics, ReservationResult, ScopeKind
 from lockgate.providers.base import RateLimitInfo
+from lockgate.providers.errors import ProviderError
 
 log = get_logger("lockgate.gate")
 SkipReason = Literal["circuit_open", "no_headroom", "budget_exceeded", "overloaded"]
@@ -64,9 +65,13 @@ SkipReason = Literal["circuit_open", "no_headroom", "budget_exceeded", "overload
 
 @dataclass(frozen=True, slots=True)
 class LastError:
+    """A provider's last failure: ``message`` is ours (safe for every user), ``detail`` the
+    upstream's own text (admins only: it may name internal hosts, files, accounts)."""
+
     code: str
     message: str
     at: datetime
+    detail: str = ""
 
 
 class Skip(Exception):
@@ -194,14 +199,32 @@ class Gate:
         """Keep each provider's last error in Redis too, so every replica reports it."""
         self._redis = redis
 
-    async def note_error(self, provider: str, code: str, message: str) -> None:
-        error = LastError(code=code, message=message[:300], at=self.clock())
+    async def note_error(self, provider: str, failure: ProviderError) -> None:
+        """Log a provider call's failure with its detail and keep it as the provider's last."""
+        log.warning(
+            "provider_call_failed",
+            provider=provider,
+            code=failure.code,
+            status=failure.status,
+            detail=failure.detail,
+        )
+        error = LastError(
+            code=failure.code,
+            message=failure.public(),
+            at=self.clock(),
+            detail=failure.detail[:300],
+        )
         self._last_errors[provider] = error
         if self._redis is not None:
             try:
                 await self._redis.hset(
                     f"lockgate:last_error:{provider}",
-                    mapping={"code": code, "message": error.message, "at": error.at.isoformat()},
+                    mapping={
+                        "code": error.code,
+                        "message": error.message,
+                        "at": error.at.isoformat(),
+                        "detail": error.detail,
+                    },
                 )
             except RedisError as exc:
                 log.warning("last_error_not_shared", provider=provider, error=str(exc))
@@ -215,7 +238,10 @@ class Gate:
             if raw:
                 fields = {_text(k): _text(v) for k, v in raw.items()}
                 return LastError(
-                    fields["code"], fields["message"], datetime.fromisoformat(fields["at"])
+                    fields["code"],
+                    fields["message"],
+                    datetime.fromisoformat(fields["at"]),
+                    fields.get("detail", ""),
                 )
         return self._last_errors.get(provider)
 
