@@ -150,3 +150,24 @@ def test_the_overrun_is_logged_with_provider_model_reserved_and_reported(
         last["max_tokens"],
         last["reported_output_tokens"],
     ) == ("warning", "fake", "fake-gpt", True, True, 20, 1_000_000)
+
+
+def test_an_absurd_report_is_still_recorded_and_refuses_the_next_call(
+    server: LockgateServer, account: httpx.Client, upstream: FakeOpenAI
+) -> None:
+    """10^20 tokens: beyond the ledger's integers and any budget. The call is answered, its
+    usage row is written (capped to what the columns hold) without blocking other rows, and
+    the key is refused at once."""
+    client, key_id = sdk_with_tiny_budget(server, account)
+    upstream.usage = {"prompt_tokens": 10**20, "completion_tokens": 10**20}
+    try:
+        ask(client, stream=False)
+    finally:
+        upstream.usage = HUGE
+    with pytest.raises(openai.RateLimitError) as refused:
+        ask(client, stream=False)
+    client.close()
+    assert (key_spend(server, account, key_id) > Decimal(1000), refused.value.code) == (
+        True,
+        "budget_exceeded",
+    )
