@@ -138,3 +138,13 @@ async def test_a_report_beyond_any_limit_still_settles_and_refuses(build: Build)
     with pytest.raises(AppError) as caught:
         await admit(gate, "user")
     assert (spent, caught.value.code) == (MAX_USD, "budget_exceeded")
+
+
+async def test_our_own_estimate_is_settled_but_not_counted(build: Build) -> None:
+    """A stream cut before any usage report is settled at our estimate from its text, which is
+    not an upstream's report: no overrun, even above the reservation."""
+    gate = build("user")
+    await (await admit(gate, "user")).abandoned(RESERVED * 2, estimated=True)
+    [limit] = limits_of(gate, "user")
+    spent = (await gate.budgets.status(limit)).spent_usd
+    assert (over_reservation(gate), spent) == (0.0, RESERVED * 2)

@@ -92,10 +92,11 @@ class Attempt:
     def latency_ms(self) -> int:
         return int(((self.ended or time.monotonic()) - self.started) * 1000)
 
-    @property
-    def reported_output(self) -> int | None:
-        """The output tokens the upstream reported (None: it reported no usage)."""
-        return self.usage.output_tokens if self.usage is not None else None
+    def settlement(self) -> tuple[Decimal, int | None, bool]:
+        """What the ticket settles: (cost, output tokens reported or None, estimated)."""
+        _, _, amount, exact = self.cost()
+        reported = self.usage.output_tokens if self.usage is not None else None
+        return amount, reported, not exact
 
     def cost(self) -> tuple[int, int, Decimal, bool]:
         """(input tokens, output tokens, cost, exact) — estimated if the provider reported none."""
@@ -298,15 +299,18 @@ class CallRunner:
                     attempt.finish_reason = event.reason
                 elif isinstance(event, Delivered):
                     attempt.delivered = True
-            await ticket.succeeded(attempt.cost()[2], output_tokens=attempt.reported_output)
+            amount, reported, estimated = attempt.settlement()
+            await ticket.succeeded(amount, output_tokens=reported, estimated=estimated)
         except ProviderError as exc:
             attempt.error = exc
             partial = attempt.text or attempt.delivered
             attempt.status = MessageStatus.INCOMPLETE if partial else MessageStatus.ERROR
+            amount, reported, estimated = attempt.settlement()
             await ticket.failed(
-                attempt.cost()[2],
+                amount,
                 unhealthy=isinstance(exc, UNHEALTHY),
-                output_tokens=attempt.reported_output,
+                output_tokens=reported,
+                estimated=estimated,
             )
             await gate.note_error(candidate.provider_name, exc)
             retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
@@ -323,7 +327,8 @@ class CallRunner:
                     "The server stopped before the reply was finished.",
                     provider=candidate.provider_name,
                 )
-            await ticket.abandoned(attempt.cost()[2], output_tokens=attempt.reported_output)
+            amount, reported, estimated = attempt.settlement()
+            await ticket.abandoned(amount, output_tokens=reported, estimated=estimated)
         else:
             await gate.observe_upstream(candidate.provider_name, candidate.provider.last_rate_limit)
 

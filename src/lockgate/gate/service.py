@@ -109,38 +109,50 @@ class Ticket:
     max_tokens: int | None = None
     """The output limit sent upstream, which the reservation was made for (None: no limit)."""
 
-    async def succeeded(self, cost: Decimal, *, output_tokens: int | None = None) -> None:
+    async def succeeded(
+        self, cost: Decimal, *, output_tokens: int | None = None, estimated: bool = False
+    ) -> None:
         """``cost`` is what the upstream reported, settled as it is even above the reservation
         (the money was spent); ``output_tokens`` as reported, to flag an upstream above
-        ``max_tokens``."""
-        await self._finish(cost, healthy=True, output_tokens=output_tokens)
+        ``max_tokens``. ``estimated``: the upstream reported nothing and ``cost`` is our
+        estimate from the text (settled too, but not an upstream's overrun)."""
+        await self._finish(cost, True, output_tokens, estimated)
 
     async def failed(
-        self, cost: Decimal, *, unhealthy: bool, output_tokens: int | None = None
+        self,
+        cost: Decimal,
+        *,
+        unhealthy: bool,
+        output_tokens: int | None = None,
+        estimated: bool = False,
     ) -> None:
         """The call failed; ``unhealthy`` (5xx, timeout, connection) counts against the breaker;
         a 429 or a bad request does not."""
-        await self._finish(cost, healthy=False if unhealthy else None, output_tokens=output_tokens)
+        await self._finish(cost, False if unhealthy else None, output_tokens, estimated)
 
-    async def abandoned(self, cost: Decimal, *, output_tokens: int | None = None) -> None:
+    async def abandoned(
+        self, cost: Decimal, *, output_tokens: int | None = None, estimated: bool = False
+    ) -> None:
         """Ended without a verdict (cancelled by the user, server shutdown)."""
-        await self._finish(cost, healthy=None, output_tokens=output_tokens)
+        await self._finish(cost, None, output_tokens, estimated)
 
     async def _finish(
-        self, cost: Decimal, *, healthy: bool | None, output_tokens: int | None
+        self, cost: Decimal, healthy: bool | None, output_tokens: int | None, estimated: bool
     ) -> None:
         if self.done:
             return
         self.done = True
         gate = self.gate
-        overrun = Overrun.of(
-            self.provider,
-            self.model,
-            reserved=self.reservation.amount,
-            cost=cost,
-            max_tokens=self.max_tokens,
-            output_tokens=output_tokens,
-        )
+        overrun = None
+        if not estimated:
+            overrun = Overrun.of(
+                self.provider,
+                self.model,
+                reserved=self.reservation.amount,
+                cost=cost,
+                max_tokens=self.max_tokens,
+                output_tokens=output_tokens,
+            )
         if overrun is not None:
             overrun.flag(gate.metrics)
         if gate.redis_gate is not None:
