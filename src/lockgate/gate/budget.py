@@ -4,8 +4,10 @@
 "is there room?" before the call and adding the cost after it lets every concurrent request pass
 the same check and overspend together. So a request first *reserves* an upper bound (prompt
 tokens plus ``max_tokens`` at list price), then *settles* the actual cost (the reservation is
-released and the truth is added to spent, even when it is a little above the reservation) or is
-*refunded* when the call failed. Settle and refund are idempotent: a retried settle is a no-op.
+released and the truth is added to spent, however far above the reservation: the money was
+spent, the window is then over its limit and refuses the next reserve; the gate flags such a
+settle, see `lockgate.gate.overrun`) or is *refunded* when the call failed. Settle and refund are
+idempotent: a retried settle is a no-op.
 
 **Atomicity.** A reservation is admitted only if, for *every* limit it names (provider, user
 daily, user monthly, API key, ...), ``spent + reserved + amount <= limit``, and it is then added
