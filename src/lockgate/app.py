@@ -63,6 +63,8 @@ def create_app(
     metrics = metrics or Metrics(multiprocess_dir=settings.prometheus_multiproc_dir)
     for name in config.file.providers:
         metrics.declare_provider(name)
+    for name, model in config.file.models.items():
+        metrics.declare_model(model.provider, name)
     rate_limits = config.file.gate.rate_limits
     trusted = parse_networks(settings.trusted_proxies)
     http_limiter = HttpRateLimiter(

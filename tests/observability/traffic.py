@@ -55,6 +55,9 @@ def exercise(metrics: Metrics, step: int) -> None:
     for index, provider in enumerate(PROVIDERS):
         model = MODELS[provider]
         metrics.declare_provider(provider)
+        metrics.declare_model(provider, model)
+        if step % 3 == 0:
+            metrics.usage_over_reservation(provider, model)
         metrics.observe_provider_call(
             provider,
             model,

@@ -447,7 +447,8 @@ export interface paths {
         /**
          * Providers
          * @description Breaker state, budget spent/reserved/limit, rate-limit headroom, in-flight calls, queue
-         *     depth and the last error of every provider (shared state when Redis is configured).
+         *     depth and the last error of every provider (shared state when Redis is configured). The
+         *     last error's upstream detail is shown to admins only.
          */
         get: operations["healthProviders"];
         put?: never;
@@ -870,7 +871,11 @@ export interface components {
              */
             user_id: string;
         };
-        /** LastErrorOut */
+        /**
+         * LastErrorOut
+         * @description ``message`` is ours, one per error code; ``detail`` (the upstream's own text, which may
+         *     name internal hosts, files or accounts) is only filled in for admins.
+         */
         LastErrorOut: {
             /**
              * At
@@ -879,6 +884,8 @@ export interface components {
             at: string;
             /** Code */
             code: string;
+            /** Detail */
+            detail?: string | null;
             /** Message */
             message: string;
         };

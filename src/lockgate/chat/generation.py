@@ -246,6 +246,9 @@ class Generation:
 
 
 def _user_message(error: ProviderError | AppError) -> str:
-    if isinstance(error, ProviderError) and error.provider:
-        return f"{error.provider}: {error.message}"
+    """Ours, never the upstream's text (that is in the logs and for admins, see
+    `lockgate.providers.errors`); the provider's configured name says which one failed."""
+    if isinstance(error, ProviderError):
+        prefix = f"{error.provider}: " if error.provider else ""
+        return prefix + error.public()
     return error.message

@@ -135,6 +135,8 @@ async def admit_first(
                 tokens=current.tokens,
                 extra_limits=extra_limits,
                 breaker=current.candidate.breaker_name,
+                model=current.candidate.model,
+                max_tokens=current.request.max_tokens,
             )
         except Skip as skip:
             skips.append(skip)

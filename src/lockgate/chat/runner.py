@@ -66,6 +66,7 @@ class GenerationInterrupted(ProviderError):
     """The server shut down (or the task was cancelled) before the reply was finished."""
 
     code: ClassVar[str] = "interrupted"
+    public_message: ClassVar[str] = "The server stopped before the reply was finished."
 
 
 @dataclass(slots=True)
@@ -90,6 +91,12 @@ class Attempt:
     @property
     def latency_ms(self) -> int:
         return int(((self.ended or time.monotonic()) - self.started) * 1000)
+
+    def settlement(self) -> tuple[Decimal, int | None, bool]:
+        """What the ticket settles: (cost, output tokens reported or None, estimated)."""
+        _, _, amount, exact = self.cost()
+        reported = self.usage.output_tokens if self.usage is not None else None
+        return amount, reported, not exact
 
     def cost(self) -> tuple[int, int, Decimal, bool]:
         """(input tokens, output tokens, cost, exact) — estimated if the provider reported none."""
@@ -292,13 +299,20 @@ class CallRunner:
                     attempt.finish_reason = event.reason
                 elif isinstance(event, Delivered):
                     attempt.delivered = True
-            await ticket.succeeded(attempt.cost()[2])
+            amount, reported, estimated = attempt.settlement()
+            await ticket.succeeded(amount, output_tokens=reported, estimated=estimated)
         except ProviderError as exc:
             attempt.error = exc
             partial = attempt.text or attempt.delivered
             attempt.status = MessageStatus.INCOMPLETE if partial else MessageStatus.ERROR
-            await ticket.failed(attempt.cost()[2], unhealthy=isinstance(exc, UNHEALTHY))
-            await gate.note_error(candidate.provider_name, exc.code, exc.message)
+            amount, reported, estimated = attempt.settlement()
+            await ticket.failed(
+                amount,
+                unhealthy=isinstance(exc, UNHEALTHY),
+                output_tokens=reported,
+                estimated=estimated,
+            )
+            await gate.note_error(candidate.provider_name, exc)
             retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
             await gate.observe_upstream(
                 candidate.provider_name, candidate.provider.last_rate_limit, retry_after=retry_after
@@ -313,7 +327,8 @@ class CallRunner:
                     "The server stopped before the reply was finished.",
                     provider=candidate.provider_name,
                 )
-            await ticket.abandoned(attempt.cost()[2])
+            amount, reported, estimated = attempt.settlement()
+            await ticket.abandoned(amount, output_tokens=reported, estimated=estimated)
         else:
             await gate.observe_upstream(candidate.provider_name, candidate.provider.last_rate_limit)
 

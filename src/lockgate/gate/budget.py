@@ -4,8 +4,10 @@
 "is there room?" before the call and adding the cost after it lets every concurrent request pass
 the same check and overspend together. So a request first *reserves* an upper bound (prompt
 tokens plus ``max_tokens`` at list price), then *settles* the actual cost (the reservation is
-released and the truth is added to spent, even when it is a little above the reservation) or is
-*refunded* when the call failed. Settle and refund are idempotent: a retried settle is a no-op.
+released and the truth is added to spent, however far above the reservation: the money was
+spent, the window is then over its limit and refuses the next reserve; the gate flags such a
+settle, see `lockgate.gate.overrun`) or is *refunded* when the call failed. Settle and refund are
+idempotent: a retried settle is a no-op.
 
 **Atomicity.** A reservation is admitted only if, for *every* limit it names (provider, user
 daily, user monthly, API key, ...), ``spent + reserved + amount <= limit``, and it is then added
@@ -104,6 +106,17 @@ def to_units(amount: Decimal, *, rounding: str = ROUND_CEILING) -> int:
     if units > MAX_UNITS:
         raise ValueError(f"{amount} USD is above the supported maximum of {MAX_USD} USD")
     return units
+
+
+def spend_units(actual: Decimal) -> int:
+    """A settled cost as units: exact up to `MAX_USD`, saturating above it.
+
+    A settle records what the upstream reported, however far above the reservation (the money
+    was spent). A report beyond `MAX_USD` (no limit can be that high) still leaves every window
+    it lands in over its limit, so the budget refuses the next call; raising instead would lose
+    the spend and the settle altogether.
+    """
+    return to_units(min(actual, MAX_USD))
 
 
 def from_units(units: int) -> Decimal:
@@ -414,7 +427,10 @@ class BaseBudgetBackend(ABC):
         return units, windows, reservation
 
     async def settle(self, reservation: Reservation, actual: Decimal) -> None:
-        units = to_units(actual)
+        """Release the hold and add ``actual`` to spent, as it is: never clamped to the amount
+        reserved, so a report above it leaves the windows over their limits (the next reserve
+        is refused) rather than hiding the spend."""
+        units = spend_units(actual)
         tallies = await self._release(reservation, self.held(reservation), units, self._clock())
         if tallies:
             await self.announce(tallies)

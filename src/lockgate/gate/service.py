@@ -47,15 +47,17 @@ from lockgate.gate.budget import (
     BudgetLimit,
     BudgetUnavailable,
     Reservation,
-    to_units,
+    spend_units,
 )
 from lockgate.gate.config import GateConfig
 from lockgate.gate.errors import BudgetExhausted, BudgetStoreUnavailable
 from lockgate.gate.gate_redis import GateStoreUnavailable, RedisGate
 from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
+from lockgate.gate.overrun import Overrun
 from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics, ReservationResult, ScopeKind
 from lockgate.providers.base import RateLimitInfo
+from lockgate.providers.errors import ProviderError
 
 log = get_logger("lockgate.gate")
 SkipReason = Literal["circuit_open", "no_headroom", "budget_exceeded", "overloaded"]
@@ -63,9 +65,13 @@ SkipReason = Literal["circuit_open", "no_headroom", "budget_exceeded", "overload
 
 @dataclass(frozen=True, slots=True)
 class LastError:
+    """A provider's last failure: ``message`` is ours (safe for every user), ``detail`` the
+    upstream's own text (admins only: it may name internal hosts, files, accounts)."""
+
     code: str
     message: str
     at: datetime
+    detail: str = ""
 
 
 class Skip(Exception):
@@ -98,24 +104,57 @@ class Ticket:
     lease: Lease | None
     done: bool = False
     id: str = field(default_factory=new_id)
+    model: str = ""
+    """The model called (metrics label and log field of an overrun)."""
+    max_tokens: int | None = None
+    """The output limit sent upstream, which the reservation was made for (None: no limit)."""
 
-    async def succeeded(self, cost: Decimal) -> None:
-        await self._finish(cost, healthy=True)
+    async def succeeded(
+        self, cost: Decimal, *, output_tokens: int | None = None, estimated: bool = False
+    ) -> None:
+        """``cost`` is what the upstream reported, settled as it is even above the reservation
+        (the money was spent); ``output_tokens`` as reported, to flag an upstream above
+        ``max_tokens``. ``estimated``: the upstream reported nothing and ``cost`` is our
+        estimate from the text (settled too, but not an upstream's overrun)."""
+        await self._finish(cost, True, output_tokens, estimated)
 
-    async def failed(self, cost: Decimal, *, unhealthy: bool) -> None:
+    async def failed(
+        self,
+        cost: Decimal,
+        *,
+        unhealthy: bool,
+        output_tokens: int | None = None,
+        estimated: bool = False,
+    ) -> None:
         """The call failed; ``unhealthy`` (5xx, timeout, connection) counts against the breaker;
         a 429 or a bad request does not."""
-        await self._finish(cost, healthy=False if unhealthy else None)
+        await self._finish(cost, False if unhealthy else None, output_tokens, estimated)
 
-    async def abandoned(self, cost: Decimal) -> None:
+    async def abandoned(
+        self, cost: Decimal, *, output_tokens: int | None = None, estimated: bool = False
+    ) -> None:
         """Ended without a verdict (cancelled by the user, server shutdown)."""
-        await self._finish(cost, healthy=None)
+        await self._finish(cost, None, output_tokens, estimated)
 
-    async def _finish(self, cost: Decimal, *, healthy: bool | None) -> None:
+    async def _finish(
+        self, cost: Decimal, healthy: bool | None, output_tokens: int | None, estimated: bool
+    ) -> None:
         if self.done:
             return
         self.done = True
         gate = self.gate
+        overrun = None
+        if not estimated:
+            overrun = Overrun.of(
+                self.provider,
+                self.model,
+                reserved=self.reservation.amount,
+                cost=cost,
+                max_tokens=self.max_tokens,
+                output_tokens=output_tokens,
+            )
+        if overrun is not None:
+            overrun.flag(gate.metrics)
         if gate.redis_gate is not None:
             await gate.finish_in_one_step(gate.redis_gate, self, cost, healthy)
             return
@@ -172,14 +211,32 @@ class Gate:
         """Keep each provider's last error in Redis too, so every replica reports it."""
         self._redis = redis
 
-    async def note_error(self, provider: str, code: str, message: str) -> None:
-        error = LastError(code=code, message=message[:300], at=self.clock())
+    async def note_error(self, provider: str, failure: ProviderError) -> None:
+        """Log a provider call's failure with its detail and keep it as the provider's last."""
+        log.warning(
+            "provider_call_failed",
+            provider=provider,
+            code=failure.code,
+            status=failure.status,
+            detail=failure.detail,
+        )
+        error = LastError(
+            code=failure.code,
+            message=failure.public(),
+            at=self.clock(),
+            detail=failure.detail[:300],
+        )
         self._last_errors[provider] = error
         if self._redis is not None:
             try:
                 await self._redis.hset(
                     f"lockgate:last_error:{provider}",
-                    mapping={"code": code, "message": error.message, "at": error.at.isoformat()},
+                    mapping={
+                        "code": error.code,
+                        "message": error.message,
+                        "at": error.at.isoformat(),
+                        "detail": error.detail,
+                    },
                 )
             except RedisError as exc:
                 log.warning("last_error_not_shared", provider=provider, error=str(exc))
@@ -193,7 +250,10 @@ class Gate:
             if raw:
                 fields = {_text(k): _text(v) for k, v in raw.items()}
                 return LastError(
-                    fields["code"], fields["message"], datetime.fromisoformat(fields["at"])
+                    fields["code"],
+                    fields["message"],
+                    datetime.fromisoformat(fields["at"]),
+                    fields.get("detail", ""),
                 )
         return self._last_errors.get(provider)
 
@@ -244,11 +304,28 @@ class Gate:
         tokens: int,
         extra_limits: Sequence[BudgetLimit] = (),
         breaker: str | None = None,
+        model: str = "",
+        max_tokens: int | None = None,
     ) -> Ticket:
         """Admit one call to ``provider`` or raise :class:`Skip` / a client-facing AppError.
 
         ``breaker`` names a finer circuit (``provider:model``); by default the provider's.
+        ``model`` and ``max_tokens`` (the output limit sent upstream) let the settle flag an
+        upstream that reports more than was reserved (`lockgate.gate.overrun`).
         """
+        ticket = await self._admit(provider, user_id, upper_bound, tokens, extra_limits, breaker)
+        ticket.model, ticket.max_tokens = model, max_tokens
+        return ticket
+
+    async def _admit(
+        self,
+        provider: str,
+        user_id: uuid.UUID | None,
+        upper_bound: Decimal,
+        tokens: int,
+        extra_limits: Sequence[BudgetLimit],
+        breaker: str | None,
+    ) -> Ticket:
         if self.redis_gate is not None:
             return await self._admit_in_one_step(
                 self.redis_gate, provider, user_id, upper_bound, tokens, extra_limits, breaker
@@ -413,7 +490,7 @@ class Gate:
         verdict (or a probe's release), the lane slot; each part's policy if Redis is down."""
         reservation, permit, lease = ticket.reservation, ticket.permit, ticket.lease
         settled = bool(reservation.scopes) and cost > 0
-        actual = to_units(cost) if settled else None
+        actual = spend_units(cost) if settled else None
         first = permit.mark_settled()
         tell = None
         if first and not permit.degraded and (healthy is not None or permit.probe):

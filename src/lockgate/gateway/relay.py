@@ -11,6 +11,7 @@ same events (text, usage, finish), so budgets, retries and fallbacks work the sa
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator
 from decimal import ROUND_CEILING, Decimal
@@ -48,12 +49,26 @@ def passthrough_plan(candidate: Candidate, call: wire.ChatCall, max_tokens: int)
     )
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and value >= 0 else 0
+def _count(value: Any) -> int | None:
+    """A reported token count; None when it cannot be read. A float counts (rounded up): JSON
+    parsing turns an integer beyond 2**64 into one, and reading it as 0 would make the call
+    free; a missing count is 0."""
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    if isinstance(value, float) and math.isfinite(value) and value >= 0:
+        return math.ceil(value)
+    return None
 
 
-def usage_of(body: dict[str, Any]) -> Usage:
-    return Usage(_count(body.get("prompt_tokens")), _count(body.get("completion_tokens")))
+def usage_of(body: dict[str, Any]) -> Usage | None:
+    """The usage an OpenAI-format answer reports; None when unreadable (then the runner
+    estimates it from the text, as when none was reported)."""
+    prompt, completion = _count(body.get("prompt_tokens")), _count(body.get("completion_tokens"))
+    if prompt is None or completion is None:
+        return None
+    return Usage(prompt, completion)
 
 
 def reply_events(reply: dict[str, Any]) -> list[Event]:
@@ -69,8 +84,9 @@ def reply_events(reply: dict[str, Any]) -> list[Event]:
         elif message.get("tool_calls") or message.get("function_call"):
             events.append(Delivered())
     usage = reply.get("usage")
-    if isinstance(usage, dict):
-        events.append(UsageReport(usage_of(usage)))
+    reported = usage_of(usage) if isinstance(usage, dict) else None
+    if reported is not None:
+        events.append(UsageReport(reported))
     events.append(Finish(str(first.get("finish_reason") or "stop")))
     return events
 
@@ -102,8 +118,9 @@ class Relay:
         put = self._queue.put_nowait
         async for chunk in chunks:
             usage = chunk.get("usage")
-            if isinstance(usage, dict):
-                yield UsageReport(usage_of(usage))
+            reported = usage_of(usage) if isinstance(usage, dict) else None
+            if reported is not None:
+                yield UsageReport(reported)
             choices = chunk.get("choices")
             if not choices:  # the usage chunk (choices: [])
                 if usage is not None and self.include_usage:

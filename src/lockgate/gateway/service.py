@@ -43,11 +43,15 @@ class ModelNotAllowed(Forbidden):
 
 
 def upstream_error(error: ProviderError | AppError) -> AppError:
+    """The key holder's error: our message for the class, plus the upstream's detail only for a
+    bad request (their own request; see `ProviderError.public`). 5xx, 429, auth and transport
+    details stay in the logs: they describe the upstream, not the request."""
     if isinstance(error, AppError):
         return error
+    message = f"{error.provider}: {error.public(requester=True)}"
     if isinstance(error, ProviderRateLimited):
-        return RateLimited(error.message, retry_after=error.retry_after or 1, code=error.code)
-    return ProviderFailed(f"{error.provider}: {error.message}", code=error.code)
+        return RateLimited(message, retry_after=error.retry_after or 1, code=error.code)
+    return ProviderFailed(message, code=error.code)
 
 
 class GatewayService:
@@ -283,7 +287,7 @@ class GatewayService:
                 item = await relay.get()
             last = await task
             if last.error is not None:
-                yield wire.error_chunk(str(last.error.message), last.error.code)
+                yield wire.error_chunk(upstream_error(last.error).message, last.error.code)
             elif not isinstance(last.plan.candidate.provider, OpenAIWire):
                 yield relay.finish(last.finish_reason or "stop")
                 if call.include_usage:
@@ -316,6 +320,7 @@ class GatewayService:
             result = await provider.embed(config.upstream_name(name), inputs)
         except ProviderError as exc:
             await ticket.failed(Decimal(0), unhealthy=exc.retryable)
+            await self.state.gate.note_error(config.provider, exc)
             self._record_simple(UsageKind.EMBEDDING, config, name, started, error=exc)
             raise upstream_error(exc) from None
         amount = cost(price, result.usage)
@@ -369,6 +374,7 @@ class GatewayService:
             )
         except ProviderError as exc:
             await ticket.failed(Decimal(0), unhealthy=exc.retryable)
+            await self.state.gate.note_error(config.provider, exc)
             self._record_simple(UsageKind.IMAGE, config, name, started, error=exc)
             raise upstream_error(exc) from None
         amount = image_cost(price, len(images))
@@ -391,6 +397,7 @@ class GatewayService:
                 upper_bound=upper,
                 tokens=tokens,
                 extra_limits=self.key.key.budget_limits,
+                model=name,
             )
         except Skip as skip:
             raise refusal(name, [skip], self.state.gate) from None

@@ -39,9 +39,13 @@ class HeadroomOut(BaseModel):
 
 
 class LastErrorOut(BaseModel):
+    """``message`` is ours, one per error code; ``detail`` (the upstream's own text, which may
+    name internal hosts, files or accounts) is only filled in for admins."""
+
     code: str
     message: str
     at: datetime
+    detail: str | None = None
 
 
 class ProviderHealth(BaseModel):
@@ -62,7 +66,7 @@ class ProvidersHealth(BaseModel):
     providers: list[ProviderHealth]
 
 
-async def provider_health(gate: Gate, name: str, kind: str) -> ProviderHealth:
+async def provider_health(gate: Gate, name: str, kind: str, *, admin: bool) -> ProviderHealth:
     breaker, open_until = "unknown", None
     try:
         snapshot = await gate.breaker.state(name)
@@ -106,6 +110,10 @@ async def provider_health(gate: Gate, name: str, kind: str) -> ProviderHealth:
     except BackpressureUnavailable:
         pass
     last = await gate.last_error(name)
+    last_error = None
+    if last is not None:
+        detail = last.detail if admin else None
+        last_error = LastErrorOut(code=last.code, message=last.message, at=last.at, detail=detail)
     return ProviderHealth(
         name=name,
         type=kind,
@@ -117,17 +125,18 @@ async def provider_health(gate: Gate, name: str, kind: str) -> ProviderHealth:
         in_flight=in_flight,
         queued=queued,
         max_concurrent=max_concurrent,
-        last_error=LastErrorOut(code=last.code, message=last.message, at=last.at) if last else None,
+        last_error=last_error,
     )
 
 
 @router.get("/providers", operation_id="healthProviders", responses=error_responses(401))
-async def providers(_user: CurrentUser, state: StateDep) -> ProvidersHealth:
+async def providers(user: CurrentUser, state: StateDep) -> ProvidersHealth:
     """Breaker state, budget spent/reserved/limit, rate-limit headroom, in-flight calls, queue
-    depth and the last error of every provider (shared state when Redis is configured)."""
+    depth and the last error of every provider (shared state when Redis is configured). The
+    last error's upstream detail is shown to admins only."""
     return ProvidersHealth(
         providers=[
-            await provider_health(state.gate, name, provider.type)
+            await provider_health(state.gate, name, provider.type, admin=user.is_admin)
             for name, provider in state.config.file.providers.items()
         ]
     )

@@ -136,8 +136,8 @@ def client_error(exc: ProviderError) -> AppError:
             retry_after=exc.retry_after or DEFAULT_RETRY_AFTER_S,
             code=exc.code,
         )
-    if isinstance(exc, ProviderBadRequest):
-        return ProviderRefused(f"The image provider refused the request: {exc.message}")
+    if isinstance(exc, ProviderBadRequest):  # the detail (upstream text) is in the log only
+        return ProviderRefused("The image provider refused the request.")
     return ProviderFailed("The image provider failed; try again later.", code=exc.code)
 
 

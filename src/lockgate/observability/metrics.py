@@ -159,6 +159,12 @@ class Metrics:
             "Money spent on provider calls, in USD.",
             ["provider", "model"], registry=r,
         )  # fmt: skip
+        self._over_reservation = Counter(
+            "lockgate_usage_over_reservation",
+            "Provider calls whose reported usage exceeded what was reserved (cost above the "
+            "reservation, or output above the max_tokens sent); settled as reported.",
+            ["provider", "model"], registry=r,
+        )  # fmt: skip
         self._reservations = Counter(
             "lockgate_budget_reservations",
             "Budget reservations by scope kind and result.",
@@ -250,6 +256,16 @@ class Metrics:
         self._child(self._tokens, provider, model, "input").inc(max(0, input_tokens))
         self._child(self._tokens, provider, model, "output").inc(max(0, output_tokens))
         self._child(self._cost, provider, model).inc(float(max(cost_usd, Decimal(0))))
+
+    def usage_over_reservation(self, provider: str, model: str) -> None:
+        """An upstream reported more than the call reserved (see `lockgate.gate.overrun`).
+
+        Labels are configured names (providers, models of lockgate.yaml): bounded."""
+        self._child(self._over_reservation, provider, model).inc()
+
+    def declare_model(self, provider: str, model: str) -> None:
+        """Start the model's over-reservation counter at 0, so its alert's rate exists."""
+        self._child(self._over_reservation, provider, model)
 
     def budget_reservation(self, scope_kind: ScopeKind, result: ReservationResult) -> None:
         _check(scope_kind, SCOPE_KINDS, "scope_kind")

@@ -46,10 +46,26 @@ class ChatRequest:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+MAX_REPORTED_TOKENS = 2**31 - 1
+"""The most tokens a call may report in each direction: what the ledger's integer columns
+(PostgreSQL ``INTEGER``) hold. No real call comes near it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """Tokens as the upstream reported them, kept within [0, `MAX_REPORTED_TOKENS`]: a report
+    beyond it (an upstream saying 10^20) is capped here, once for every provider, so its ledger
+    row can still be written; it far exceeds any reservation, so the gate flags it and the
+    budgets it lands in are over their limits (`lockgate.gate.overrun`)."""
+
     input_tokens: int
     output_tokens: int
+
+    def __post_init__(self) -> None:
+        for name in ("input_tokens", "output_tokens"):
+            value = getattr(self, name)
+            if not 0 <= value <= MAX_REPORTED_TOKENS:
+                object.__setattr__(self, name, min(max(value, 0), MAX_REPORTED_TOKENS))
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,18 @@ mid-stream is a transport failure worth retrying elsewhere, so it is Unavailable
 simulated provider's "stream cut"; a stream that ends *cleanly* but without its terminator is the
 server misbehaving, hence BadResponse.
 
-Messages are safe to show and log: they never contain the API key (`redact` removes it even when
-an upstream echoes it back) and are truncated.
+**Two messages per error.** ``message`` is the *detail*: the upstream's own text, or ours about
+a transport failure. It never contains the API key (`redact` removes it even when an upstream
+echoes it back) and is truncated, but it is still whatever the upstream chose to write (a stack
+trace, ``exploded at /srv/internal/db.py line 42``, an organisation id), so it goes to logs and to
+admins only. ``public_message`` is a short text written by us, one per class, with the stable
+``code``: that is what users see (chat errors, saved replies, ``/health/providers``, images).
+`ProviderError.public` picks the message for a client::
+
+    error.public()                 # always the class's own text
+    error.public(requester=True)   # for the one who wrote the request (the /v1 key holder):
+                                   # a bad request's detail is about their own request, so it is
+                                   # appended (capped); never for 5xx, 429, auth or transport
 """
 
 from __future__ import annotations
@@ -35,6 +45,8 @@ from typing import ClassVar
 import aiohttp
 
 MAX_MESSAGE_CHARS = 300
+MAX_REQUESTER_DETAIL_CHARS = 200
+"""How much of a bad request's detail a /v1 key holder sees (the rest is in the logs)."""
 
 
 class ProviderError(Exception):
@@ -42,17 +54,46 @@ class ProviderError(Exception):
 
     `status` is the upstream HTTP status; for an error reported inside a 200 stream it is the
     status that error type stands for (Anthropic `overloaded_error` -> 529), and None for
-    transport failures.
+    transport failures. ``message`` is the detail (logs, admins); `public_message` what users
+    see (see the module docstring).
     """
 
     code: ClassVar[str] = "provider_error"
     retryable: ClassVar[bool] = False
+    public_message: ClassVar[str] = "The model provider failed to answer."
+    about_the_request: ClassVar[bool] = False
+    """Whether the detail is the upstream's verdict on the request itself, so the one who wrote
+    that request may read it (`public` with ``requester=True``)."""
 
-    def __init__(self, message: str, *, provider: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status: int | None = None,
+        shareable: bool | None = None,
+    ) -> None:
         super().__init__(message)
         self.provider = provider
         self.message = message
         self.status = status
+        self.shareable = type(self).about_the_request if shareable is None else shareable
+        """`about_the_request` unless told otherwise (our own configuration is at fault)."""
+
+    @property
+    def detail(self) -> str:
+        """The upstream's (or transport's) own text: for logs and admins, never for users."""
+        return self.message
+
+    def public(self, *, requester: bool = False) -> str:
+        """The message a client sees: ours, plus (for ``requester``, the author of the request,
+        when the detail is about that request) the detail, capped."""
+        if not (requester and self.shareable and self.message):
+            return self.public_message
+        detail = self.message
+        if len(detail) > MAX_REQUESTER_DETAIL_CHARS:
+            detail = detail[: MAX_REQUESTER_DETAIL_CHARS - 1] + "…"
+        return f"{self.public_message.removesuffix('.')}: {detail}"
 
     def __str__(self) -> str:
         return f"{self.provider}: {self.message}"
@@ -61,6 +102,7 @@ class ProviderError(Exception):
 class ProviderRateLimited(ProviderError):
     code: ClassVar[str] = "provider_rate_limited"
     retryable: ClassVar[bool] = True
+    public_message: ClassVar[str] = "The model provider is rate limiting us; try again shortly."
 
     def __init__(
         self,
@@ -69,31 +111,40 @@ class ProviderRateLimited(ProviderError):
         provider: str,
         status: int | None = 429,
         retry_after: float | None = None,
+        shareable: bool | None = None,
     ) -> None:
-        super().__init__(message, provider=provider, status=status)
+        super().__init__(message, provider=provider, status=status, shareable=shareable)
         self.retry_after = retry_after
 
 
 class ProviderUnavailable(ProviderError):
     code: ClassVar[str] = "provider_unavailable"
     retryable: ClassVar[bool] = True
+    public_message: ClassVar[str] = "The model provider failed or could not be reached."
 
 
 class ProviderTimeout(ProviderError):
     code: ClassVar[str] = "provider_timeout"
     retryable: ClassVar[bool] = True
+    public_message: ClassVar[str] = "The model provider took too long to answer."
 
 
 class ProviderBadRequest(ProviderError):
     code: ClassVar[str] = "provider_bad_request"
+    public_message: ClassVar[str] = "The model provider refused the request."
+    about_the_request: ClassVar[bool] = True
 
 
 class ProviderAuthError(ProviderError):
     code: ClassVar[str] = "provider_auth_error"
+    public_message: ClassVar[str] = (
+        "The model provider refused Lockgate's credentials; an administrator must check them."
+    )
 
 
 class ProviderBadResponse(ProviderError):
     code: ClassVar[str] = "provider_bad_response"
+    public_message: ClassVar[str] = "The model provider sent an answer Lockgate could not read."
 
 
 def redact(text: str, secret: str | None) -> str:
@@ -151,5 +202,6 @@ def error_from_aiohttp(
     if isinstance(exc, TimeoutError):
         return ProviderTimeout(message, provider=provider)
     if isinstance(exc, ValueError | aiohttp.NonHttpUrlClientError):
-        return ProviderBadRequest(message, provider=provider)
+        # Our configuration (URL, headers) is wrong, not the request: no one but admins reads it.
+        return ProviderBadRequest(message, provider=provider, shareable=False)
     return ProviderUnavailable(message, provider=provider)
