@@ -88,6 +88,7 @@ def create_app(
             config.file.providers,
             config.environ,
             sleep=provider_sleep,
+            development=settings.env == "development",
         )
         warnings = BudgetWarnings(config.file.gate.budgets.warn_webhook_url, metrics=metrics)
         state = AppState(

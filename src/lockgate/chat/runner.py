@@ -298,6 +298,10 @@ class CallRunner:
             partial = attempt.text or attempt.delivered
             attempt.status = MessageStatus.INCOMPLETE if partial else MessageStatus.ERROR
             await ticket.failed(attempt.cost()[2], unhealthy=isinstance(exc, UNHEALTHY))
+            if exc.injected:
+                # Asked for by this request (a simulated directive): it says nothing about the
+                # provider, so neither its Retry-After nor its message reaches other users.
+                return
             await gate.note_error(candidate.provider_name, exc.code, exc.message)
             retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
             await gate.observe_upstream(

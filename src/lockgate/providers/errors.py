@@ -47,6 +47,10 @@ class ProviderError(Exception):
 
     code: ClassVar[str] = "provider_error"
     retryable: ClassVar[bool] = False
+    injected: bool = False
+    """True for a failure the simulated provider injected because one request asked for it
+    (a `[[fail:...]]` directive): it says nothing about the provider, so it must not set
+    provider-wide state such as a 429's Retry-After block or the last error every user sees."""
 
     def __init__(self, message: str, *, provider: str, status: int | None = None) -> None:
         super().__init__(message)
