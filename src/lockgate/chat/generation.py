@@ -186,7 +186,7 @@ class Generation:
     async def _save_partial(self, content: str) -> None:
         try:
             async with self._sessionmaker() as db:
-                await db.execute(
+                result = await db.execute(
                     update(Message)
                     .where(Message.id == self.spec.message_id)
                     .values(content=content, updated_at=self._clock())
@@ -194,6 +194,15 @@ class Generation:
                 await db.commit()
         except SQLAlchemyError as exc:  # the final save retries; streaming goes on
             log.warning("partial_save_failed", message_id=str(self.message_id), error=str(exc))
+            return
+        if int(getattr(result, "rowcount", 1) or 0) == 0:
+            # The conversation was deleted (on another replica, or this one could not stop us
+            # first): stop generating and spending, settled as a stop is.
+            log.info("reply_row_gone", message_id=str(self.message_id))
+            self.stop_requested = True
+            task = asyncio.current_task()
+            if task is not None:
+                task.cancel()
 
     async def _finish(self, last: Attempt, latency_ms: int) -> MessageOut | None:
         """Save the final state and every attempt's usage row in one transaction (retried)."""

@@ -103,6 +103,17 @@ class ChatManager:
         await asyncio.wait({task})
         return True
 
+    async def stop_conversation(self, conversation_id: uuid.UUID) -> int:
+        """Stop every reply of a conversation live here (before deleting it): each is settled
+        through the gate and saved as ``cancelled``, like a stop. Returns how many."""
+        live = [
+            message_id
+            for message_id, generation in list(self._live.items())
+            if generation.spec.conversation_id == conversation_id
+        ]
+        stopped = [await self.stop(message_id) for message_id in live]
+        return sum(stopped)
+
     async def wait_idle(self, within: float) -> bool:
         """Wait for every live reply to finish on its own (tests, graceful shutdown)."""
         tasks = set(self._tasks.values())

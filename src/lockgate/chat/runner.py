@@ -274,8 +274,9 @@ class CallRunner:
     async def _stream(self, attempt: Attempt, admitted: Admitted, span: ProviderSpan) -> None:
         candidate = admitted.plan.candidate
         gate, ticket = self.gate, admitted.ticket
+        stream = self.source(admitted.plan)
         try:
-            async for event in self.source(admitted.plan):
+            async for event in stream:
                 if isinstance(event, TextDelta) and event.text:
                     if attempt.first_token_at is None:
                         attempt.first_token_at = time.monotonic()
@@ -320,6 +321,15 @@ class CallRunner:
             await ticket.abandoned(attempt.cost()[2])
         else:
             await gate.observe_upstream(candidate.provider_name, candidate.provider.last_rate_limit)
+        finally:
+            # A stop lands between two events: close the upstream stream now (its connection
+            # goes back or is dropped) rather than whenever the generator is collected.
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                try:
+                    await close()
+                except Exception as exc:  # the outcome is already decided; keep it
+                    log.warning("provider_stream_close_failed", error=repr(exc))
 
 
 def _outcome(attempt: Attempt) -> str:
