@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from lockgate.clock import FakeClock
-from lockgate.models import Conversation, UsageOutcome
+from lockgate.models import Conversation, Message, MessageStatus, UsageOutcome
 from lockgate.settings import ChatConfig, FileConfig
 from lockgate.state import AppState
 from tests.chat.test_chat_api import new_conversation, send, usage_rows
@@ -81,3 +81,22 @@ async def test_a_reply_whose_conversation_vanished_elsewhere_stops_itself(gated:
     [row] = await usage_rows(state)
     assert row.outcome == UsageOutcome.CANCELLED
     assert 0 < row.output_tokens < 400
+
+
+async def test_a_reply_closed_by_another_replica_stops_itself(gated: Gated) -> None:
+    client, state, gate = gated
+    cid = await new_conversation(client)
+    sending = asyncio.create_task(send(client, cid, "a long answer please [[tokens:400]]"))
+    await gate.reached.wait()
+    live_id = await live_reply(state)
+    async with state.sessionmaker() as db:  # as a stop on a replica that does not own it
+        await db.execute(
+            update(Message).where(Message.id == live_id).values(status=MessageStatus.CANCELLED)
+        )
+        await db.commit()
+    await asyncio.sleep(0.02)  # let the 10 ms save throttle (real time by design) run out
+    gate.release()
+    events = await sending
+    assert (events[-1][0], events[-1][1]["status"]) == ("done", "cancelled")
+    [row] = await usage_rows(state)
+    assert row.outcome == UsageOutcome.CANCELLED
