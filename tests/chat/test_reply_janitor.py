@@ -5,6 +5,7 @@ Time is the app's FakeClock (row ages) plus Redis TTLs (leases), so nothing here
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,8 +16,8 @@ from lockgate.chat.leases import RedisLeases, ReplyJanitor
 from lockgate.clock import FakeClock
 from lockgate.models import Message, MessageRole, MessageStatus
 from lockgate.state import AppState
-from tests.chat.test_chat_api import new_conversation
-from tests.fixtures.appkit import api_client, make_config, running_app
+from tests.chat.test_chat_api import new_conversation, send
+from tests.fixtures.appkit import GatedSleep, api_client, make_config, running_app
 
 TTL = 20.0
 
@@ -112,3 +113,38 @@ async def test_a_released_lease_lets_the_reply_be_closed(
     await leases.release(message_id)
     clock.advance(seconds=TTL + 1)
     assert await janitor(redis_state, leases).reap() == 1
+
+
+async def test_a_live_reply_holds_its_lease_until_its_final_save(
+    database_url: str, tmp_path: Path, clock: FakeClock, redis_url: str
+) -> None:
+    gate = GatedSleep(block_at=3)
+    config = make_config(database_url, tmp_path, redis_url=redis_url)
+    async with (
+        running_app(config, clock, provider_sleep=gate) as (app, state),
+        api_client(app) as client,
+    ):
+        await client.register("owner@example.com")
+        cid = await new_conversation(client)
+        sending = asyncio.create_task(send(client, cid, "hello [[tokens:10]]"))
+        await gate.reached.wait()
+        assert state.chat is not None
+        assert state.redis is not None
+        [live_id] = state.chat.live_ids()
+        assert await state.redis.exists(RedisLeases.key(live_id)) == 1
+        gate.release()
+        await sending
+        assert await state.redis.exists(RedisLeases.key(live_id)) == 0
+
+
+async def test_without_redis_a_restart_closes_every_streaming_reply(
+    database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    config = make_config(database_url, tmp_path)
+    async with running_app(config, clock) as (app, state), api_client(app) as client:
+        await client.register("solo@example.com")
+        state.extras["conversation_id"] = uuid.UUID(await new_conversation(client))
+        message_id = await streaming_row(state)
+    async with running_app(config, clock) as (_, restarted):
+        row = await stored(restarted, message_id)
+    assert (row.status, row.content) == (MessageStatus.INCOMPLETE, "half an ans")
