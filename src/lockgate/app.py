@@ -19,6 +19,7 @@ from lockgate import __version__
 from lockgate.auth.endpoints import router as auth_router
 from lockgate.auth.security import PasswordHashing
 from lockgate.chat.endpoints import router as chat_router
+from lockgate.chat.leases import LocalLeases, RedisLeases, ReplyJanitor, ReplyLeases
 from lockgate.chat.manager import ChatManager
 from lockgate.clock import Clock, system_clock
 from lockgate.conversations.endpoints import router as conversations_router
@@ -90,6 +91,7 @@ def create_app(
             config.file.providers,
             config.environ,
             sleep=provider_sleep,
+            development=settings.env == "development",
         )
         warnings = BudgetWarnings(config.file.gate.budgets.warn_webhook_url, metrics=metrics)
         state = AppState(
@@ -123,14 +125,29 @@ def create_app(
             revocations.start()
         state.usage_writer = UsageWriter(engine, interval=settings.usage_flush_seconds)
         state.usage_writer.start()
+        leases: ReplyLeases = (
+            RedisLeases(redis, ttl=settings.reply_lease_seconds)
+            if redis is not None
+            else LocalLeases()
+        )
         state.chat = ChatManager(
             state.sessionmaker,
             clock,
             save_interval=config.file.chat.save_interval_ms / 1000,
             retry_sleep=provider_sleep or asyncio.sleep,
+            leases=leases,
         )
-        if not settings.redis_url:
+        if redis is None:  # the only process: every `streaming` row is an orphan
             await state.chat.recover_orphans()
+        janitor = ReplyJanitor(
+            state.chat,
+            leases,
+            state.sessionmaker,
+            clock,
+            ttl=settings.reply_lease_seconds,
+            interval=settings.reply_reap_seconds,
+        )
+        await janitor.start()
         state.gate.backpressure.start_refresher(
             interval=config.file.gate.gauge_refresh_seconds,
             on_refresh=GaugeRefresher(state.gate, metrics, list(config.file.providers)),
@@ -147,6 +164,7 @@ def create_app(
                 yield {"lockgate": state}
         finally:
             await state.chat.shutdown(grace=settings.shutdown_grace_seconds)
+            await janitor.aclose()  # after: leases stay renewed while replies finish
             await state.usage_writer.aclose()
             if revocations is not None:
                 await revocations.aclose()

@@ -11,6 +11,7 @@ Examples::
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 from typing import Annotated, Any
 
@@ -131,7 +132,8 @@ def serve(
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         server_header=False,
-        timeout_graceful_shutdown=30,
+        # Phase one of the shutdown budget in settings.py (SHUTDOWN_GRACE_SECONDS).
+        timeout_graceful_shutdown=max(1, math.ceil(settings.shutdown_grace_seconds)),
     )
 
 

@@ -35,6 +35,36 @@ PROVIDER_TYPES = frozenset({"openai", "anthropic", "simulated"})
 DEV_SECRET = "dev-insecure-secret-change-me"
 MIN_SECRET_LENGTH = 32
 
+# Shutdown timing, stated once. On SIGTERM the phases run one after the other, and each bound
+# fits inside the next, so SIGKILL never lands while a reply is being saved:
+#
+#   PRESTOP_SECONDS (5)   Kubernetes preStop sleep: endpoints stop routing new requests here.
+#   uvicorn drain (20)    `timeout_graceful_shutdown` = LOCKGATE_SHUTDOWN_GRACE_SECONDS (cli.py):
+#                         open responses (live SSE streams end with their replies) may finish.
+#   chat grace (20)       the lifespan's `ChatManager.shutdown(grace)`, same setting: replies
+#                         nobody listens to may finish too; the rest are cut, saved incomplete.
+#   FINAL_SAVE_SECONDS    saving the cut replies and closing pools (5).
+#
+#   terminationGracePeriodSeconds (deploy/k8s/deployment.yaml, 60)
+#       >= PRESTOP_SECONDS + 2 * SHUTDOWN_GRACE_SECONDS + FINAL_SAVE_SECONDS (50) + margin
+#
+# tests/chat/test_shutdown_timing.py parses the deployment and checks this. A reply whose owner
+# is SIGKILLed anyway is closed by a survivor once its lease (REPLY_LEASE_SECONDS) lapses.
+SHUTDOWN_GRACE_SECONDS = 20.0
+PRESTOP_SECONDS = 5.0
+FINAL_SAVE_SECONDS = 5.0
+REPLY_LEASE_SECONDS = 20.0
+REPLY_REAP_SECONDS = 10.0
+
+
+def shutdown_budget_seconds(grace: float) -> float:
+    """The longest a clean shutdown can take after SIGTERM with this grace (see above).
+
+    >>> shutdown_budget_seconds(SHUTDOWN_GRACE_SECONDS)
+    50.0
+    """
+    return PRESTOP_SECONDS + 2 * grace + FINAL_SAVE_SECONDS
+
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message names the bad key and why."""
@@ -57,7 +87,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str = ""
     migrate_on_start: bool = True
-    shutdown_grace_seconds: float = Field(default=20, ge=0)
+    # How long live replies get to finish on shutdown, per phase (see SHUTDOWN_GRACE_SECONDS).
+    shutdown_grace_seconds: float = Field(default=SHUTDOWN_GRACE_SECONDS, ge=0, le=600)
+    # A live reply's owner lease: renewed every third of it; a survivor closes the reply as
+    # `incomplete` once it lapses. The janitor looks for such replies this often.
+    reply_lease_seconds: float = Field(default=REPLY_LEASE_SECONDS, gt=0, le=600)
+    reply_reap_seconds: float = Field(default=REPLY_REAP_SECONDS, gt=0, le=600)
     redis_url: str | None = None
 
     host: str = "127.0.0.1"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -155,3 +157,87 @@ def test_images_and_usage_are_served(client: httpx.Client) -> None:
     kinds = {row["model"] for row in usage["rows"]}
     assert {"sim-small", "sim-image"} <= kinds
     assert usage["total_requests"] >= 2
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+class LivenessProbe:
+    """Polls /health/live from a thread while a test runs; `worst` is the slowest answer.
+
+    Bounded: at most `max_probes` requests, each with a 5 s timeout.
+    """
+
+    def __init__(self, url: str, max_probes: int = 2000) -> None:
+        self.url = f"{url}/health/live"
+        self.max_probes = max_probes
+        self.latencies: list[float] = []
+        self._stop = threading.Event()
+        self._first = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=5) as probe:
+            for _ in range(self.max_probes):
+                if self.latencies:
+                    self._first.set()
+                started = time.monotonic()
+                try:
+                    probe.get(self.url).raise_for_status()
+                    self.latencies.append(time.monotonic() - started)
+                except httpx.HTTPError:
+                    self.latencies.append(float("inf"))
+                if self._stop.wait(0.01):
+                    return
+
+    def __enter__(self) -> LivenessProbe:
+        self._thread.start()
+        assert self._first.wait(10), "the server never answered /health/live"
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    @property
+    def worst(self) -> float:
+        return max(self.latencies, default=float("inf"))
+
+
+def test_a_huge_tokens_directive_keeps_the_server_live_and_small(
+    client: httpx.Client, server: LockgateServer
+) -> None:
+    cid = conversation(client)
+    body = {"content": "x [[tokens:1000000]]"}
+    with (
+        LivenessProbe(server.url) as probe,
+        client.stream("POST", f"/api/v1/conversations/{cid}/messages", json=body) as response,
+    ):
+        events = sse_events(response)
+        message_id = next(events)[1]["assistant_message"]["id"]
+        assert next(events)[0] == "delta"
+        client.post(f"/api/v1/messages/{message_id}/stop")
+        assert list(events)[-1][1]["status"] == "cancelled"
+    assert probe.worst < 1.0
+    assert rss_bytes(server.pid) < 400 * 1024 * 1024
+
+
+@pytest.mark.parametrize("tokens", ["20000000", "99999999999999999999999"])
+def test_an_out_of_range_directive_is_refused_without_freezing(
+    client: httpx.Client, server: LockgateServer, tokens: str
+) -> None:
+    cid = conversation(client)
+    body = {"content": f"x [[tokens:{tokens}]]"}
+    with (
+        LivenessProbe(server.url) as probe,
+        client.stream("POST", f"/api/v1/conversations/{cid}/messages", json=body) as response,
+    ):
+        events = list(sse_events(response))
+    assert (events[-1][0], events[-1][1]["code"]) == ("error", "provider_bad_request")
+    assert probe.worst < 1.0
+    assert rss_bytes(server.pid) < 400 * 1024 * 1024

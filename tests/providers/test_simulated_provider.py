@@ -37,7 +37,10 @@ class Sleeps:
 
 
 def make(sleeps: Sleeps | None = None, **cfg: Any) -> SimulatedProvider:
-    config = SimulatedProviderConfig.model_validate({"type": "simulated", **cfg})
+    """A provider with directives on (they are off unless enabled; see test_simulated_bounds)."""
+    config = SimulatedProviderConfig.model_validate(
+        {"type": "simulated", "directives": True, **cfg}
+    )
     return SimulatedProvider("sim", config, sleeps or Sleeps())
 
 

@@ -31,7 +31,7 @@ from lockgate.conversations.schemas import MessageOut
 from lockgate.errors import AppError
 from lockgate.gate.config import RetrySettings
 from lockgate.gate.service import Gate
-from lockgate.models import Message, UsageRecord
+from lockgate.models import Message, MessageStatus, UsageRecord
 from lockgate.observability.logging import get_logger
 from lockgate.providers.errors import (
     ProviderBadResponse,
@@ -186,14 +186,27 @@ class Generation:
     async def _save_partial(self, content: str) -> None:
         try:
             async with self._sessionmaker() as db:
-                await db.execute(
+                result = await db.execute(
                     update(Message)
-                    .where(Message.id == self.spec.message_id)
+                    .where(
+                        Message.id == self.spec.message_id,
+                        Message.status == MessageStatus.STREAMING,
+                    )
                     .values(content=content, updated_at=self._clock())
                 )
                 await db.commit()
         except SQLAlchemyError as exc:  # the final save retries; streaming goes on
             log.warning("partial_save_failed", message_id=str(self.message_id), error=str(exc))
+            return
+        if int(getattr(result, "rowcount", 1) or 0) == 0:
+            # The row was deleted with its conversation, or closed by someone else (a stop on
+            # another replica, a janitor that took us for dead): stop generating and spending,
+            # settled as a stop is. This is how a replica that does not own a reply stops it.
+            log.info("reply_row_gone", message_id=str(self.message_id))
+            self.stop_requested = True
+            task = asyncio.current_task()
+            if task is not None:
+                task.cancel()
 
     async def _finish(self, last: Attempt, latency_ms: int) -> MessageOut | None:
         """Save the final state and every attempt's usage row in one transaction (retried)."""

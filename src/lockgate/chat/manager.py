@@ -3,7 +3,9 @@
 Replies outlive the requests that start them: ``start`` spawns a task, ``get`` finds a live one
 to re-attach to, ``stop`` cancels one on purpose (status ``cancelled``), and ``shutdown`` lets the
 running ones finish within a grace period before cutting them (status ``incomplete``), so a
-restart never leaves a reply half-saved as ``streaming``.
+restart never leaves a reply half-saved as ``streaming``. Each running reply holds an owner
+lease (see ``leases.py``) from its first step to its final save, so a replica can tell the
+replies of a process that died without any shutdown at all.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.chat.generation import Generation, GenerationSpec
+from lockgate.chat.leases import LocalLeases, ReplyLeases
 from lockgate.clock import Clock
 from lockgate.models import Message, MessageStatus
 from lockgate.observability.logging import get_logger
@@ -34,8 +37,10 @@ class ChatManager:
         *,
         save_interval: float = 0.25,
         retry_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        leases: ReplyLeases | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self.leases: ReplyLeases = leases or LocalLeases()
         self.retry_sleep = retry_sleep
         self._clock = clock
         self._save_interval = save_interval
@@ -54,6 +59,7 @@ class ChatManager:
 
     async def _run(self, generation: Generation) -> None:
         try:
+            await self.leases.claim(generation.message_id)
             await generation.run()
         except Exception as exc:  # a bug: log and report it, never leave listeners hanging
             log.exception("generation_failed", message_id=str(generation.message_id))
@@ -71,6 +77,7 @@ class ChatManager:
         finally:
             self._live.pop(generation.message_id, None)
             self._tasks.pop(generation.message_id, None)
+            await self.leases.release(generation.message_id)
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         """A side task (e.g. a model-written title) that shutdown waits for like a reply."""
@@ -82,6 +89,10 @@ class ChatManager:
     def get(self, message_id: uuid.UUID) -> Generation | None:
         return self._live.get(message_id)
 
+    def live_ids(self) -> list[uuid.UUID]:
+        """The replies this process is generating (their leases are renewed)."""
+        return list(self._live)
+
     async def stop(self, message_id: uuid.UUID) -> bool:
         """Cancel a live reply; waits until its partial text is saved. False if not live here."""
         generation, task = self._live.get(message_id), self._tasks.get(message_id)
@@ -91,6 +102,17 @@ class ChatManager:
         task.cancel()
         await asyncio.wait({task})
         return True
+
+    async def stop_conversation(self, conversation_id: uuid.UUID) -> int:
+        """Stop every reply of a conversation live here (before deleting it): each is settled
+        through the gate and saved as ``cancelled``, like a stop. Returns how many."""
+        live = [
+            message_id
+            for message_id, generation in list(self._live.items())
+            if generation.spec.conversation_id == conversation_id
+        ]
+        stopped = [await self.stop(message_id) for message_id in live]
+        return sum(stopped)
 
     async def wait_idle(self, within: float) -> bool:
         """Wait for every live reply to finish on its own (tests, graceful shutdown)."""

@@ -281,8 +281,9 @@ class CallRunner:
     async def _stream(self, attempt: Attempt, admitted: Admitted, span: ProviderSpan) -> None:
         candidate = admitted.plan.candidate
         gate, ticket = self.gate, admitted.ticket
+        stream = self.source(admitted.plan)
         try:
-            async for event in self.source(admitted.plan):
+            async for event in stream:
                 if isinstance(event, TextDelta) and event.text:
                     if attempt.first_token_at is None:
                         attempt.first_token_at = time.monotonic()
@@ -312,6 +313,10 @@ class CallRunner:
                 output_tokens=reported,
                 estimated=estimated,
             )
+            if exc.injected:
+                # Asked for by this request (a simulated directive): it says nothing about the
+                # provider, so neither its Retry-After nor its message reaches other users.
+                return
             await gate.note_error(candidate.provider_name, exc)
             retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
             await gate.observe_upstream(
@@ -331,6 +336,15 @@ class CallRunner:
             await ticket.abandoned(amount, output_tokens=reported, estimated=estimated)
         else:
             await gate.observe_upstream(candidate.provider_name, candidate.provider.last_rate_limit)
+        finally:
+            # A stop lands between two events: close the upstream stream now (its connection
+            # goes back or is dropped) rather than whenever the generator is collected.
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                try:
+                    await close()
+                except Exception as exc:  # the outcome is already decided; keep it
+                    log.warning("provider_stream_close_failed", error=repr(exc))
 
 
 def _outcome(attempt: Attempt) -> str:

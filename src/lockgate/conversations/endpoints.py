@@ -115,8 +115,23 @@ async def update_conversation(
     responses=error_responses(401, 403, 404),
 )
 async def delete_conversation(
-    conversation_id: uuid.UUID, user: CurrentUser, service: ServiceDep, _limit: ConversationsLimit
+    conversation_id: uuid.UUID,
+    user: CurrentUser,
+    service: ServiceDep,
+    state: StateDep,
+    _limit: ConversationsLimit,
 ) -> None:
-    """Delete a conversation and, with it, every message."""
+    """Delete a conversation and, with it, every message.
+
+    Its live replies are stopped first (settled and billed as cancelled, like a stop), so
+    nothing keeps generating or spending for a conversation that is gone. A reply live on
+    another replica stops itself at its next save, when it finds its row deleted.
+    """
+    await service.get(conversation_id, user.id)  # 404 before touching anything
+    # End our read transaction: the stopped replies save their final state while we wait, and
+    # on SQLite an open transaction here would hold the lock they need.
+    await service.db.commit()
+    if state.chat is not None:
+        await state.chat.stop_conversation(conversation_id)
     await service.delete(conversation_id, user.id)
     await service.db.commit()

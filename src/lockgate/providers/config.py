@@ -109,7 +109,9 @@ class SimulatedProviderConfig(_Strict):
     """The offline provider used in development, demos and integration/load tests.
 
     `failure` makes every call fail the given way; a `[[fail:...]]` directive in the last user
-    message does the same for one call (see `simulated.py`).
+    message does the same for one call (see `simulated.py`). `directives` switches those
+    per-message directives on or off; unset, they are on in development and off in production,
+    so outside development a user cannot inject failures or steer the reply's size or speed.
     """
 
     type: Literal["simulated"]
@@ -119,6 +121,7 @@ class SimulatedProviderConfig(_Strict):
     failure: Literal["none", "500", "429", "timeout", "cut", "malformed"] = "none"
     retry_after: float = Field(default=5, ge=0)
     cut_after_tokens: int = Field(default=5, ge=0)
+    directives: bool | None = None
 
 
 ProviderConfig = Annotated[

@@ -64,6 +64,10 @@ class ProviderError(Exception):
     about_the_request: ClassVar[bool] = False
     """Whether the detail is the upstream's verdict on the request itself, so the one who wrote
     that request may read it (`public` with ``requester=True``)."""
+    injected: bool = False
+    """True for a failure the simulated provider injected because one request asked for it
+    (a `[[fail:...]]` directive): it says nothing about the provider, so it must not set
+    provider-wide state such as a 429's Retry-After block or the last error every user sees."""
 
     def __init__(
         self,

@@ -53,10 +53,12 @@ def build_provider(
     *,
     sleep: Sleep | None = None,
     clock: Clock = system_clock,
+    development: bool = False,
 ) -> Provider:
     """One provider from its config; the API key is read from `environ` here and only here.
 
     `sleep` reaches simulated providers, `clock` the HTTP ones (it dates quota headers).
+    `development` turns on the simulated providers' directives unless their config says.
     """
     api_key = resolve_api_key(cfg, environ)
     if isinstance(cfg, OpenAIProviderConfig):
@@ -64,7 +66,7 @@ def build_provider(
     if isinstance(cfg, AnthropicProviderConfig):
         return AnthropicProvider(name, cfg, api_key, clock=clock)
     if isinstance(cfg, SimulatedProviderConfig):
-        return SimulatedProvider(name, cfg, sleep or asyncio.sleep)
+        return SimulatedProvider(name, cfg, sleep or asyncio.sleep, directives=development)
     assert_never(cfg)
 
 
@@ -78,9 +80,12 @@ class ProviderRegistry:
         *,
         sleep: Sleep | None = None,
         clock: Clock = system_clock,
+        development: bool = False,
     ) -> None:
         self._providers: dict[str, Provider] = {
-            name: build_provider(name, cfg, environ, sleep=sleep, clock=clock)
+            name: build_provider(
+                name, cfg, environ, sleep=sleep, clock=clock, development=development
+            )
             for name, cfg in configs.items()
         }
 

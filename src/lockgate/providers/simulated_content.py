@@ -13,10 +13,12 @@ import math
 import random
 import re
 import textwrap
+from collections.abc import Iterator
+from itertools import islice
 
 from PIL import Image, ImageDraw, ImageFont
 
-from lockgate.providers.tokenizer import simulated_pieces
+from lockgate.providers.tokenizer import iter_simulated_pieces, simulated_pieces
 
 EMBEDDING_DIM = 64
 ECHO_PIECES = 8
@@ -51,7 +53,7 @@ def _rng(*parts: object) -> random.Random:
 
 
 def _opening(prompt: str) -> str:
-    echo = "".join(simulated_pieces(prompt)[:ECHO_PIECES]).strip()
+    echo = "".join(islice(iter_simulated_pieces(prompt), ECHO_PIECES)).strip()
     return f'You asked about "{echo}".' if echo else "You sent a message without words."
 
 
@@ -61,25 +63,37 @@ def _sentence(rng: random.Random) -> str:
     )
 
 
-def reply_pieces(prompt: str, seed: int, length: int | None = None) -> list[str]:
-    """The reply to `prompt` as simulated tokens (each with its leading space).
+def iter_reply_pieces(prompt: str, seed: int, length: int | None = None) -> Iterator[str]:
+    """The reply to `prompt` as simulated tokens (each with its leading space), made lazily.
 
     It starts by quoting the prompt, so replies to different prompts are easy to tell apart.
     Natural length is 2-5 sentences after that; `length` forces an exact token count instead.
+    Each step builds at most one sentence, so a caller that stops after `max_tokens` pieces
+    never pays for more, whatever `length` asked for (`[[tokens:N]]` comes from users).
+    """
+    rng = _rng("reply", seed, prompt)
+    opening = simulated_pieces(_opening(prompt))
+    natural_sentences = rng.randint(2, 5)
+    if length is None:
+        yield from opening
+        for _ in range(natural_sentences):
+            yield from simulated_pieces(" " + _sentence(rng))
+        return
+    yield from opening[:length]
+    produced = min(len(opening), length)
+    while produced < length:
+        sentence = simulated_pieces(" " + _sentence(rng))[: length - produced]
+        produced += len(sentence)
+        yield from sentence
+
+
+def reply_pieces(prompt: str, seed: int, length: int | None = None) -> list[str]:
+    """`iter_reply_pieces` as a list, for callers that want the whole (small) reply.
 
     >>> "".join(reply_pieces("What is HTTP?", seed=0))[:30]
     'You asked about "What is HTTP?'
     """
-    rng = _rng("reply", seed, prompt)
-    pieces = simulated_pieces(_opening(prompt))
-    natural_sentences = rng.randint(2, 5)
-    if length is None:
-        for _ in range(natural_sentences):
-            pieces += simulated_pieces(" " + _sentence(rng))
-        return pieces
-    while len(pieces) < length:
-        pieces += simulated_pieces(" " + _sentence(rng))
-    return pieces[:length]
+    return list(iter_reply_pieces(prompt, seed, length))
 
 
 def render_png(prompt: str, seed: int, index: int, width: int, height: int) -> bytes:

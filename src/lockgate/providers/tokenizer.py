@@ -28,7 +28,7 @@ per token). It is defined here so tests can check it stays under the upper bound
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from lockgate.providers.base import ChatMessage
 
@@ -73,7 +73,12 @@ def simulated_pieces(text: str) -> list[str]:
     return _PIECE.findall(text)
 
 
+def iter_simulated_pieces(text: str) -> Iterator[str]:
+    """`simulated_pieces` one at a time: taking the first few of a long text costs only those."""
+    return (match.group(0) for match in _PIECE.finditer(text))
+
+
 def simulated_prompt_tokens(messages: Sequence[ChatMessage]) -> int:
     """Prompt tokens as the simulated provider bills them (framing counted like the bound)."""
-    pieces = sum(len(simulated_pieces(message.content)) for message in messages)
+    pieces = sum(sum(1 for _ in _PIECE.finditer(message.content)) for message in messages)
     return pieces + PER_MESSAGE_OVERHEAD * len(messages) + REPLY_PRIMING
