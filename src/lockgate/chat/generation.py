@@ -260,8 +260,10 @@ class Generation:
 
 def _user_message(error: ProviderError | AppError) -> str:
     """Ours, never the upstream's text (that is in the logs and for admins, see
-    `lockgate.providers.errors`); the provider's configured name says which one failed."""
+    `lockgate.providers.errors`); the provider's configured name says which one failed. A failure
+    the simulated provider injected for this message (a directive) was written by Lockgate about
+    the user's own text, so its detail is theirs to read."""
     if isinstance(error, ProviderError):
         prefix = f"{error.provider}: " if error.provider else ""
-        return prefix + error.public()
+        return prefix + error.public(requester=error.injected)
     return error.message
