@@ -256,8 +256,11 @@ export function ChatApp() {
               />
             ) : null}
             {state.busy && state.maxCostUsd ? (
-              <p className="text-xs text-muted" role="status">
-                Reserved up to {formatUsd(state.maxCostUsd)} for this answer. Press Esc to stop.
+              <p className="text-xs text-muted" role="status" data-testid="reserved">
+                {Number(state.maxCostUsd) > 0
+                  ? `Reserved up to ${formatUsd(state.maxCostUsd)} for this answer.`
+                  : "This answer is free."}{" "}
+                Press Esc to stop.
               </p>
             ) : null}
             <Composer

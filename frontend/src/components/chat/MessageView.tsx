@@ -1,7 +1,7 @@
 "use client";
 
 import type { Message, Model } from "@/api/types";
-import { formatMs, formatTokens, formatUsd } from "@/lib/format";
+import { formatCost, formatMs, formatTokens } from "@/lib/format";
 import type { Turn } from "@/lib/chatState";
 import { CopyButton } from "../CopyButton";
 import { Markdown } from "../Markdown";
@@ -47,7 +47,7 @@ function Meta({ message, model }: { message: Message; model: Model | null }) {
   if (message.input_tokens !== null || message.output_tokens !== null) {
     parts.push(`${formatTokens(message.input_tokens)} in · ${formatTokens(message.output_tokens)} out tokens`);
   }
-  if (message.cost_usd !== null) parts.push(formatUsd(message.cost_usd));
+  if (message.cost_usd !== null) parts.push(formatCost(message.cost_usd));
   if (message.latency_ms !== null) parts.push(formatMs(message.latency_ms));
   return (
     <div className="mt-2 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted" data-testid="message-meta">
