@@ -30,6 +30,8 @@ function SignOut() {
         setBusy(true);
         try {
           await api().POST("/api/v1/auth/logout");
+        } catch {
+          // offline: the sign-in page is still where the user wants to be
         } finally {
           window.location.assign("/login/");
         }

@@ -68,11 +68,15 @@ export function ImagesApp() {
   }
 
   async function remove(image: Image) {
-    const { response, error: err } = await api().DELETE("/api/v1/images/{image_id}", {
-      params: { path: { image_id: image.id } },
-    });
-    if (response.ok) setImages((prev) => prev.filter((i) => i.id !== image.id));
-    else setError(fromResponse(response, err));
+    try {
+      const { response, error: err } = await api().DELETE("/api/v1/images/{image_id}", {
+        params: { path: { image_id: image.id } },
+      });
+      if (response.ok) setImages((prev) => prev.filter((i) => i.id !== image.id));
+      else setError(fromResponse(response, err));
+    } catch (e) {
+      setError(networkError(e));
+    }
   }
 
   const perImage = model ? Number(model.price.per_image) : 0;

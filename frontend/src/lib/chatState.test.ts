@@ -110,3 +110,45 @@ describe("loading older pages", () => {
     expect(s.olderCursor).toBeNull();
   });
 });
+
+describe("chatReducer: the connection to a live reply", () => {
+  const user = message({ role: "user", content: "hi" });
+  const reply = message({ role: "assistant", parent_id: user.id, status: "streaming" });
+  const started = () =>
+    apply(chatReducer(initialChat, { type: "send", content: "hi", now: "x" }), {
+      type: "message",
+      conversationId: "c",
+      conversationTitle: "hi",
+      userMessage: user,
+      assistantMessage: reply,
+      maxCostUsd: null,
+    }, { type: "delta", text: "Hel" });
+
+  it("reconnecting keeps the text and stays busy (nothing else is sent meanwhile)", () => {
+    const s = chatReducer(started(), { type: "reconnecting", attempt: 2, messageId: reply.id });
+    expect(s.connection).toEqual({ state: "reconnecting", attempt: 2, messageId: reply.id });
+    expect(s.busy).toBe(true);
+    expect(s.pending).toBeNull(); // the message is saved: it is never offered for sending again
+    expect(s.messages.find((m) => m.id === reply.id)?.content).toBe("Hel");
+  });
+
+  it("the re-attached stream clears it and replays the reply from its start", () => {
+    let s = chatReducer(started(), { type: "reconnecting", attempt: 1, messageId: reply.id });
+    s = chatReducer(s, { type: "attach" });
+    s = apply(s, { type: "message", conversationId: "c", conversationTitle: null, userMessage: null, assistantMessage: { ...reply, content: "Hel" }, maxCostUsd: null });
+    expect(s.connection).toEqual({ state: "ok" });
+    s = apply(s, { type: "delta", text: "Hello" }, { type: "done", status: "complete", final: null });
+    expect(s.messages.find((m) => m.id === reply.id)).toMatchObject({ content: "Hello", status: "complete" });
+  });
+
+  it("lost: no longer busy or streaming (no caret forever), the text kept", () => {
+    const s = chatReducer(started(), { type: "lost", messageId: reply.id });
+    expect(s).toMatchObject({ busy: false, streamingId: null, connection: { state: "lost", messageId: reply.id } });
+    expect(s.messages.find((m) => m.id === reply.id)?.content).toBe("Hel");
+  });
+
+  it("a new send starts with a fine connection", () => {
+    const s = chatReducer(chatReducer(started(), { type: "lost", messageId: reply.id }), { type: "send", content: "again", now: "y" });
+    expect(s.connection).toEqual({ state: "ok" });
+  });
+});

@@ -70,6 +70,7 @@ function Meta({ message, model }: { message: Message; model: Model | null }) {
 export function AssistantMessage({
   turn,
   streaming,
+  connection = null,
   model,
   canRegenerate,
   onRegenerate,
@@ -77,6 +78,8 @@ export function AssistantMessage({
 }: {
   turn: Turn;
   streaming: boolean;
+  /** The link to this reply, when it is not fine: no caret once it is lost. */
+  connection?: "reconnecting" | "lost" | null;
   model: Model | null;
   canRegenerate: boolean;
   onRegenerate: (id: string) => void;
@@ -85,7 +88,7 @@ export function AssistantMessage({
   const message = turn.shown;
   if (!message) return null;
   const index = turn.replies.findIndex((r) => r.id === message.id);
-  const live = streaming || message.status === "streaming";
+  const live = (streaming || message.status === "streaming") && connection !== "lost";
   return (
     <article className="group" aria-label="Answer" data-testid="assistant-message" data-status={message.status} data-message-id={message.id}>
       <div aria-live={live ? "polite" : undefined} aria-busy={live}>
@@ -98,6 +101,11 @@ export function AssistantMessage({
         ) : null}
       </div>
       <StatusNote message={message} />
+      {connection === "lost" && message.status === "streaming" ? (
+        <p className="mt-2 text-sm text-muted" data-testid="message-status">
+          <strong>Not following.</strong> The connection was lost while this answer was being written.
+        </p>
+      ) : null}
       {!live ? <Meta message={message} model={model} /> : null}
       <div className="mt-1 flex flex-wrap items-center gap-1 text-xs">
         {turn.replies.length > 1 && message.parent_id ? (
