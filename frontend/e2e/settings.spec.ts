@@ -23,8 +23,9 @@ test("sessions: see another device, revoke it; change the password", async ({ pa
   // A wrong current password is an error on the form, not a sign-out.
   await expect(page.getByRole("alert")).toBeVisible();
   // ... and it says what is wrong, not "Not signed in" (every 401 used to read as a sign-in problem).
-  await expect(page.getByRole("alert")).toContainText("The current password is incorrect.");
-  await expect(page.getByRole("alert")).not.toContainText("Not signed in");
+  const formError = page.getByRole("region", { name: "Change password" }).getByRole("alert");
+  await expect(formError).toHaveText("Not accepted. The current password is incorrect.");
+  await expect(formError).toHaveAttribute("data-error-kind", "invalid");
   await expect(page).toHaveURL(/\/settings\/$/);
 
   await page.getByLabel("Current password").fill(PASSWORD);
