@@ -32,6 +32,9 @@ const realTimers: Timers = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** The code of a send whose fate is unknown (the server could not be asked whether it arrived). */
+export const SEND_UNKNOWN = "send_unknown";
+
 /** Waits before each re-attach (bounded: after the last one the person is asked to retry). */
 export const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000] as const;
 
@@ -319,6 +322,7 @@ export function useChat(conversationId: string | null, callbacks: ChatCallbacks 
       // The server could not be asked: keep the text (nothing lost) and say we do not know.
       const failure: AppError = {
         ...networkError(),
+        code: SEND_UNKNOWN,
         message: "Lockgate could not be reached, so it is not known whether your message was sent. Check the conversation before sending it again.",
       };
       dispatch({ type: "failed", error: failure });

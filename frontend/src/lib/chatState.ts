@@ -120,14 +120,22 @@ function onEvent(state: ChatState, event: ChatEvent): ChatState {
       return { ...state, messages, streamingId: null, busy: false, connection: { state: "ok" } };
     }
     case "error": {
+      // An error ends the stream: a reply still marked `streaming` (the server says it is not
+      // live any more) is shown as incomplete, never with a caret that waits forever.
+      const ended = (status: string): Message["status"] => (status === "streaming" ? "incomplete" : (status as Message["status"]));
       const fallback = (m: Message): Message => ({
         ...m,
-        status: event.status as Message["status"],
+        status: ended(event.status),
         error_code: event.code,
         error_message: event.message,
       });
       const messages = event.final
-        ? upsert(state.messages, { ...event.final, error_code: event.final.error_code ?? event.code, error_message: event.final.error_message ?? event.message })
+        ? upsert(state.messages, {
+            ...event.final,
+            status: ended(event.final.status),
+            error_code: event.final.error_code ?? event.code,
+            error_message: event.final.error_message ?? event.message,
+          })
         : patch(state.messages, state.streamingId, fallback);
       // Before any reply row exists, the failure belongs to the request: show it as a banner.
       const error = state.streamingId ? state.error : fromStreamError(event);

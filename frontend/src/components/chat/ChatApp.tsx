@@ -4,7 +4,7 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
-import { useChat } from "@/hooks/useChat";
+import { SEND_UNKNOWN, useChat } from "@/hooks/useChat";
 import { useConversations } from "@/hooks/useConversations";
 import { useModels } from "@/hooks/useModels";
 import { type Connection, toTurns } from "@/lib/chatState";
@@ -166,7 +166,8 @@ export function ChatApp() {
     setDraft((current) => current || content);
     if (fresh) {
       chat.forget();
-      await discard(id);
+      // Only what the server surely does not have is deleted: an unknown fate keeps it (unshown).
+      if (failure.code !== SEND_UNKNOWN) await discard(id);
     } else void chat.reload();
   }
 

@@ -1,7 +1,7 @@
 "use client";
 
 import type { Message, Model } from "@/api/types";
-import { formatCost, formatMs, formatTokens } from "@/lib/format";
+import { formatCost, formatMs, formatTokens, humanizeText } from "@/lib/format";
 import type { Turn } from "@/lib/chatState";
 import { CopyButton } from "../CopyButton";
 import { Markdown } from "../Markdown";
@@ -35,7 +35,9 @@ function StatusNote({ message }: { message: Message }) {
       <strong>{label}.</strong>{" "}
       {message.status === "cancelled"
         ? "You stopped this answer; the text so far is kept."
-        : message.error_message ?? "The answer could not be finished."}
+        : message.error_message
+          ? humanizeText(message.error_message)
+          : "The answer could not be finished."}
       {message.error_code ? <span className="ml-1 font-mono text-xs">({message.error_code})</span> : null}
     </p>
   );
