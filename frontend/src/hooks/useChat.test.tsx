@@ -217,6 +217,44 @@ describe("useChat: a connection cut mid-answer", () => {
     expect(result.current.state).toMatchObject({ busy: false, streamingId: null, connection: { state: "ok" } });
   });
 
+  it("a re-attach that succeeds on the last attempt is not reported lost", async () => {
+    let attaches = 0;
+    stubFetch({
+      [`POST /api/v1/conversations/${CID}/messages`]: () => cutResponse(accepted),
+      [`GET /api/v1/messages/${reply.id}/stream`]: () => {
+        attaches += 1;
+        if (attaches < 2) throw new TypeError("Failed to fetch");
+        return streamResponse(replay, 2);
+      },
+    });
+    const { timers } = instantTimers();
+    const { result } = renderHook(() => useChat(null, {}, { timers, delaysMs: [1, 2] }));
+    await act(async () => {
+      await result.current.send(CID, "tell me", null);
+    });
+    expect(attaches).toBe(2);
+    expect(result.current.state.connection).toEqual({ state: "ok" });
+    expect(result.current.state.messages.at(-1)?.status).toBe("complete");
+  });
+
+  it("a stream cut after every replay gives up at a hard cap", async () => {
+    let attaches = 0;
+    stubFetch({
+      [`POST /api/v1/conversations/${CID}/messages`]: () => cutResponse(accepted),
+      [`GET /api/v1/messages/${reply.id}/stream`]: () => {
+        attaches += 1;
+        return cutResponse(sse([["message", { conversation_id: CID, assistant_message: reply }], ["delta", { text: "Hel" }]]));
+      },
+    });
+    const { timers } = instantTimers();
+    const { result } = renderHook(() => useChat(null, {}, { timers, delaysMs: [1, 2] }));
+    await act(async () => {
+      await result.current.send(CID, "tell me", null);
+    });
+    expect(attaches).toBe(20);
+    expect(result.current.state.connection).toEqual({ state: "lost", messageId: reply.id });
+  });
+
   it("gives up after the last attempt (lost, not streaming), and Retry re-attaches", async () => {
     let online = false;
     stubFetch({

@@ -32,6 +32,9 @@ const realTimers: Timers = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** Re-attaches to one reply at most, however often each one made progress. */
+const MAX_REATTACHES = 20;
+
 /** The code of a send whose fate is unknown (the server could not be asked whether it arrived). */
 export const SEND_UNKNOWN = "send_unknown";
 
@@ -166,22 +169,25 @@ export function useChat(conversationId: string | null, callbacks: ChatCallbacks 
       recovery.current = loop;
       const { timers: t, delays: wait } = config.current;
       let attempt = 0;
-      while (attempt < wait.length) {
+      // Progress restarts the count, but never beyond a hard cap (a stream cut after every replay).
+      let total = 0;
+      let settled = false;
+      while (!settled && attempt < wait.length && total < MAX_REATTACHES) {
         attempt += 1;
+        total += 1;
         dispatch({ type: "reconnecting", attempt, messageId });
         if (!(await pause(wait[attempt - 1] ?? 0, loop.signal, t))) return;
         const outcome = await read(attachStream(messageId));
         if (loop.signal.aborted || outcome.kind === "aborted") return;
-        if (outcome.kind === "finished") break;
         if (outcome.kind === "refused") {
           // 404 (deleted), 401 (signed out): nothing to re-attach to.
           dispatch({ type: "failed", error: outcome.error });
-          break;
         }
-        if (outcome.progressed) attempt = 0; // it was flowing again: start the count afresh
+        settled = outcome.kind !== "cut";
+        if (outcome.kind === "cut" && outcome.progressed) attempt = 0; // flowing again: count afresh
       }
       if (recovery.current === loop) recovery.current = null;
-      if (attempt >= wait.length) dispatch({ type: "lost", messageId });
+      if (!settled) dispatch({ type: "lost", messageId });
     },
     [attachStream, read],
   );
