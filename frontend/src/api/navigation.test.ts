@@ -8,7 +8,7 @@ describe("safeNext", () => {
     ["/usage/?x=1", "/usage/?x=1"],
     ["/?c=abc", "/?c=abc"],
     ["/settings/#sessions", "/settings/#sessions"],
-    ["/usage", "/usage"],
+    ["/usage", "/usage/"],
     [`${ORIGIN}/usage/`, "/", ], // absolute URLs are refused even on the same origin: only paths
   ])("keeps same-origin app paths: %s", (next, expected) => {
     expect(safeNext(next, "/", ORIGIN)).toBe(expected);

@@ -33,7 +33,7 @@ export function safeNext(next: string | null | undefined, fallback = "/", origin
   if (url.origin !== new URL(origin).origin) return fallback;
   const path = url.pathname.endsWith("/") ? url.pathname : `${url.pathname}/`;
   if (SIGNED_OUT.has(path) || !ROUTES.has(path)) return fallback;
-  return `${url.pathname}${url.search}${url.hash}`;
+  return `${path}${url.search}${url.hash}`;
 }
 
 /** The sign-in page, remembering where we were. */
