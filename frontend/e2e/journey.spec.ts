@@ -34,7 +34,8 @@ test("register, chat, rename, search, regenerate, stop, reload, image, 404, sign
 
   await test.step("rename the conversation", async () => {
     const sidebar = page.getByRole("navigation", { name: "Conversations" });
-    await sidebar.getByRole("button", { name: /^Rename/ }).first().click();
+    await sidebar.getByRole("button", { name: /^Actions for/ }).first().click();
+    await sidebar.getByRole("menuitem", { name: "Rename" }).click();
     const input = sidebar.getByLabel("New title");
     await input.fill("Lighthouse notes");
     await input.press("Enter");

@@ -22,6 +22,10 @@ test("sessions: see another device, revoke it; change the password", async ({ pa
   await page.getByRole("button", { name: "Change password" }).click();
   // A wrong current password is an error on the form, not a sign-out.
   await expect(page.getByRole("alert")).toBeVisible();
+  // ... and it says what is wrong, not "Not signed in" (every 401 used to read as a sign-in problem).
+  const formError = page.getByRole("region", { name: "Change password" }).getByRole("alert");
+  await expect(formError).toHaveText("Not accepted. The current password is incorrect.");
+  await expect(formError).toHaveAttribute("data-error-kind", "invalid");
   await expect(page).toHaveURL(/\/settings\/$/);
 
   await page.getByLabel("Current password").fill(PASSWORD);

@@ -30,6 +30,8 @@ function SignOut() {
         setBusy(true);
         try {
           await api().POST("/api/v1/auth/logout");
+        } catch {
+          // offline: the sign-in page is still where the user wants to be
         } finally {
           window.location.assign("/login/");
         }
@@ -51,7 +53,8 @@ function Header({ actions }: { actions?: ReactNode }) {
         <img src="/favicon.svg" alt="" width={22} height={22} />
         <span>Lockgate</span>
       </Link>
-      <nav aria-label="Main" className="order-last -mx-1 flex w-full gap-1 overflow-x-auto sm:order-none sm:w-auto">
+      {/* Wraps rather than scrolls: at 375 px every page stays visible, none is cut off. */}
+      <nav aria-label="Main" className="order-last -mx-1 flex w-full flex-wrap gap-x-0.5 gap-y-1 sm:order-none sm:w-auto sm:gap-1">
         {NAV.map((item) => {
           const active = isActive(pathname, item.href);
           return (
@@ -59,7 +62,7 @@ function Header({ actions }: { actions?: ReactNode }) {
               key={item.href}
               href={item.href}
               aria-current={active ? "page" : undefined}
-              className={`whitespace-nowrap rounded-md px-2.5 py-1 text-sm ${
+              className={`whitespace-nowrap rounded-md px-2 py-1 text-sm sm:px-2.5 ${
                 active ? "bg-accent-soft font-medium text-fg" : "text-muted hover:bg-surface-2 hover:text-fg"
               }`}
             >

@@ -4,12 +4,8 @@ import Link from "next/link";
 import { useId, useState, type FormEvent } from "react";
 import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
-import { safeNext } from "@/api/navigation";
+import { nextFromLocation } from "@/api/navigation";
 import { ErrorBanner } from "./ErrorBanner";
-
-function nextFromLocation(): string {
-  return safeNext(new URLSearchParams(window.location.search).get("next"));
-}
 
 export function AuthForm({ mode }: { mode: "login" | "register" }) {
   const id = useId();

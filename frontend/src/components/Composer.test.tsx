@@ -41,3 +41,32 @@ describe("Composer keyboard", () => {
     expect(screen.getByRole("button", { name: "Stop" })).toBeInTheDocument();
   });
 });
+
+describe("Composer length limit", () => {
+  function Filled({ text, onSend }: { text: string; onSend: () => void }) {
+    const [value, setValue] = useState(text);
+    return <Composer value={value} onChange={setValue} onSend={onSend} onStop={vi.fn()} busy={false} maxChars={20} />;
+  }
+
+  it("shows no counter far from the limit", () => {
+    render(<Filled text="short" onSend={vi.fn()} />);
+    expect(screen.queryByTestId("char-count")).toBeNull();
+  });
+
+  it("counts near the limit", () => {
+    render(<Filled text={"x".repeat(19)} onSend={vi.fn()} />);
+    expect(screen.getByTestId("char-count")).toHaveTextContent("19 / 20 characters");
+    expect(screen.getByRole("button", { name: "Send" })).toBeEnabled();
+  });
+
+  it("over the limit: says so in words and does not send (button or Enter)", async () => {
+    const onSend = vi.fn();
+    render(<Filled text={"x".repeat(25)} onSend={onSend} />);
+    expect(screen.getByTestId("char-count")).toHaveTextContent("5 characters over the limit of 20. Shorten your message to send it.");
+    expect(screen.getByRole("button", { name: "Send" })).toBeDisabled();
+    const box = screen.getByRole("textbox", { name: "Message" });
+    expect(box).toHaveAttribute("aria-invalid", "true");
+    await userEvent.type(box, "{Enter}");
+    expect(onSend).not.toHaveBeenCalled();
+  });
+});

@@ -2,6 +2,7 @@
 
 import { useEffect, useState } from "react";
 import { type AppError, errorTitle, formatWait } from "@/api/errors";
+import { formatWhen } from "@/lib/format";
 
 /** Seconds left of a Retry-After, counting down once a second. */
 export function useCountdown(seconds: number | null): number | null {
@@ -22,8 +23,7 @@ export function useCountdown(seconds: number | null): number | null {
 
 function detail(error: AppError, left: number | null): string | null {
   if (error.kind === "budget" && error.resetsAt) {
-    const when = new Date(error.resetsAt);
-    if (!Number.isNaN(when.getTime())) return `It resets ${when.toLocaleString()}.`;
+    if (!Number.isNaN(Date.parse(error.resetsAt))) return `It resets ${formatWhen(error.resetsAt)}.`;
   }
   if (left !== null && left > 0) return `Try again in ${formatWait(left)}.`;
   if (left === 0) return "You can try again now.";

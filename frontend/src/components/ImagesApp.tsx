@@ -5,7 +5,7 @@ import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
 import type { Image } from "@/api/types";
 import { useModels } from "@/hooks/useModels";
-import { formatDateTime, formatUsd } from "@/lib/format";
+import { formatCost, formatDateTime, formatUsd } from "@/lib/format";
 import { AppShell, PageTitle } from "./AppShell";
 import { ErrorBanner } from "./ErrorBanner";
 
@@ -68,11 +68,15 @@ export function ImagesApp() {
   }
 
   async function remove(image: Image) {
-    const { response, error: err } = await api().DELETE("/api/v1/images/{image_id}", {
-      params: { path: { image_id: image.id } },
-    });
-    if (response.ok) setImages((prev) => prev.filter((i) => i.id !== image.id));
-    else setError(fromResponse(response, err));
+    try {
+      const { response, error: err } = await api().DELETE("/api/v1/images/{image_id}", {
+        params: { path: { image_id: image.id } },
+      });
+      if (response.ok) setImages((prev) => prev.filter((i) => i.id !== image.id));
+      else setError(fromResponse(response, err));
+    } catch (e) {
+      setError(networkError(e));
+    }
   }
 
   const perImage = model ? Number(model.price.per_image) : 0;
@@ -153,7 +157,7 @@ export function ImagesApp() {
             <div className="space-y-1 p-3 text-sm">
               <p className="line-clamp-2 break-words">{image.prompt}</p>
               <p className="text-xs text-muted">
-                {image.size} · {image.model} via {image.provider} · {formatUsd(image.cost_usd)} · {formatDateTime(image.created_at)}
+                {image.size} · {image.model} via {image.provider} · {formatCost(image.cost_usd)} · {formatDateTime(image.created_at)}
               </p>
               <button type="button" onClick={() => void remove(image)} className="rounded px-2 py-0.5 text-xs text-muted hover:bg-surface-2 hover:text-danger" aria-label={`Delete image: ${image.prompt}`}>
                 Delete

@@ -1,6 +1,6 @@
 import { render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { isExternal, Markdown } from "./Markdown";
+import { isExternal, linkTarget, Markdown } from "./Markdown";
 
 function html(text: string): HTMLElement {
   const { container } = render(<Markdown text={text} />);
@@ -76,6 +76,61 @@ describe("Markdown rendering", () => {
   it("does not let a message choose arbitrary classes", () => {
     const c = html('```evil" onclick="x\ncode\n```');
     expect(c.querySelector("[onclick]")).toBeNull();
+  });
+});
+
+describe("linkTarget", () => {
+  const here = "http://127.0.0.1:8000";
+  it.each([
+    ["//evil.example/x", "https:"],
+    ["/\\evil.example/x", "http:"],
+    ["https:evil.example", "https:"],
+    ["http://127.0.0.1:8001/", "http:"],
+    ["https://127.0.0.1:8000/", "https:"],
+  ])("sees %s as another site", (href) => {
+    expect(linkTarget(href, here).kind).toBe("external");
+  });
+  it.each(["javascript:alert(1)", "data:text/html,x", "vbscript:x", "ftp://example.com/", "file:///etc/passwd", "blob:http://x/y"])(
+    "refuses %s",
+    (href) => {
+      expect(linkTarget(href, here).kind).toBe("blocked");
+    },
+  );
+  it("keeps paths and fragments here", () => {
+    expect(linkTarget("/usage/?a=1#b", here)).toEqual({ kind: "internal", href: "/usage/?a=1#b" });
+    expect(linkTarget("http://127.0.0.1:8000/x", here)).toEqual({ kind: "internal", href: "/x" });
+    expect(linkTarget("#fn-1", here).kind).toBe("internal");
+  });
+  it("keeps mailto as a mail link", () => {
+    expect(linkTarget("mailto:a@example.com", here).kind).toBe("mail");
+  });
+});
+
+describe("external links in answers", () => {
+  it("a protocol-relative link opens in a new tab, marked, without opener or referrer", () => {
+    const c = html("[x](//evil.example)");
+    const link = screen.getByRole("link", { name: /^x\s*\(opens in a new tab\)$/ });
+    expect(link).toHaveAttribute("href", "http://evil.example/");
+    expect(link).toHaveAttribute("target", "_blank");
+    expect(link).toHaveAttribute("rel", "noopener noreferrer");
+    expect(c.querySelector(".external-mark")).toHaveTextContent("↗");
+  });
+  it("a backslash path stays on this site (markdown percent-encodes the backslash)", () => {
+    html("[y](/\\evil.example/)");
+    const link = screen.getByRole("link", { name: "y" });
+    expect(link.getAttribute("href")).toBe("/%5Cevil.example/");
+    expect(link).not.toHaveAttribute("target");
+  });
+});
+
+describe("task lists", () => {
+  it("names every checkbox after its item and makes it read-only", () => {
+    html("- [x] buy milk\n- [ ] walk the dog\n  - [ ] nested one");
+    const done = screen.getByRole("checkbox", { name: "Task: buy milk" });
+    expect(done).toBeChecked();
+    expect(done).toBeDisabled();
+    expect(screen.getByRole("checkbox", { name: "Task: walk the dog" })).not.toBeChecked();
+    expect(screen.getByRole("checkbox", { name: "Task: nested one" })).toBeInTheDocument();
   });
 });
 

@@ -47,14 +47,76 @@ const schema = {
   },
 };
 
-export function isExternal(href: string, origin: string = typeof window === "undefined" ? "" : window.location.origin): boolean {
-  if (!/^[a-z][a-z0-9+.-]*:/i.test(href)) return false; // relative or fragment
+const ALLOWED_PROTOCOLS = new Set(["http:", "https:", "mailto:"]);
+
+export type LinkTarget =
+  | { kind: "internal"; href: string }
+  | { kind: "external"; href: string }
+  | { kind: "mail"; href: string }
+  | { kind: "blocked" };
+
+function pageOrigin(): string {
+  return typeof window === "undefined" ? "" : window.location.origin;
+}
+
+/**
+ * What a link in an answer may be, decided by the browser's own URL parser against this page's
+ * origin (so `//evil.example`, `/\evil.example` and `https:evil.example` are seen as the other
+ * sites they are): a path here stays in the tab; another origin opens in a new tab without opener
+ * or referrer; `mailto:` stays a mail link; anything else (javascript:, data:, ftp:, ...) is text.
+ */
+export function linkTarget(href: string, origin: string = pageOrigin()): LinkTarget {
+  const base = origin || "http://localhost.invalid";
+  let url: URL;
   try {
-    const url = new URL(href);
-    return !(url.origin === origin && origin !== "");
+    url = new URL(href, base);
   } catch {
-    return true;
+    return { kind: "blocked" };
   }
+  if (!ALLOWED_PROTOCOLS.has(url.protocol)) return { kind: "blocked" };
+  if (url.protocol === "mailto:") return { kind: "mail", href: url.href };
+  if (origin && url.origin === new URL(origin).origin) return { kind: "internal", href: `${url.pathname}${url.search}${url.hash}` };
+  return { kind: "external", href: url.href };
+}
+
+export function isExternal(href: string, origin: string = pageOrigin()): boolean {
+  const target = linkTarget(href, origin);
+  return target.kind === "external" || target.kind === "blocked";
+}
+
+interface HastNode {
+  type: string;
+  tagName?: string;
+  value?: string;
+  properties?: Record<string, unknown>;
+  children?: HastNode[];
+}
+
+function textOf(node: HastNode): string {
+  if (node.type === "text") return node.value ?? "";
+  // A nested list is its own tasks: not part of this item's label.
+  if (node.tagName === "ul" || node.tagName === "ol") return "";
+  return (node.children ?? []).map(textOf).join("");
+}
+
+/**
+ * A rehype plugin (run after sanitising, so the attribute is ours): each GFM task-list checkbox
+ * is named by its item's text, since a checkbox without a name is an axe "critical" violation.
+ */
+export function rehypeLabelTasks() {
+  const walk = (node: HastNode) => {
+    for (const child of node.children ?? []) {
+      if (child.tagName === "li") {
+        const box = child.children?.find((c) => c.tagName === "input" && c.properties?.type === "checkbox");
+        if (box) {
+          const label = textOf(child).replace(/\s+/g, " ").trim();
+          box.properties = { ...box.properties, ariaLabel: label ? `Task: ${label}` : "Task", disabled: true };
+        }
+      }
+      walk(child);
+    }
+  };
+  return (tree: HastNode) => walk(tree);
 }
 
 function languageOf(node: unknown): string | null {
@@ -84,21 +146,41 @@ function CodeBlock({ node, children }: ComponentPropsWithoutRef<"pre"> & { node?
 }
 
 function Link({ href, children }: { href?: string | undefined; children?: ReactNode }) {
-  if (!href) return <span>{children}</span>;
-  if (isExternal(href)) {
-    return (
-      <a href={href} target="_blank" rel="noopener noreferrer">
-        {children}
-        <span className="sr-only"> (opens in a new tab)</span>
-      </a>
-    );
+  const target = href ? linkTarget(href) : ({ kind: "blocked" } as const);
+  switch (target.kind) {
+    case "blocked":
+      return <span>{children}</span>;
+    case "internal":
+      return <a href={target.href}>{children}</a>;
+    case "mail":
+      return (
+        <a href={target.href} rel="noopener noreferrer">
+          {children}
+        </a>
+      );
+    case "external":
+      return (
+        <a href={target.href} target="_blank" rel="noopener noreferrer" data-external="">
+          {children}
+          <span aria-hidden="true" className="external-mark">
+            ↗
+          </span>
+          <span className="sr-only"> (opens in a new tab)</span>
+        </a>
+      );
   }
-  return <a href={href}>{children}</a>;
+}
+
+function TaskBox(props: ComponentPropsWithoutRef<"input"> & { node?: unknown }) {
+  const { node: _node, ...rest } = props;
+  if (rest.type !== "checkbox") return <input {...rest} />;
+  return <input type="checkbox" checked={!!rest.checked} disabled readOnly aria-label={rest["aria-label"] ?? "Task"} />;
 }
 
 const components: Components = {
   pre: CodeBlock,
   a: ({ href, children }) => <Link href={href}>{children}</Link>,
+  input: TaskBox,
   // Remote images would leak the reader's address (and the CSP blocks them anyway): show a link.
   img: ({ src, alt }) =>
     typeof src === "string" && src ? (
@@ -118,7 +200,7 @@ export const Markdown = memo(function Markdown({ text, className = "" }: { text:
     <div className={`prose-chat ${className}`}>
       <ReactMarkdown
         remarkPlugins={[remarkGfm, remarkHtmlAsText]}
-        rehypePlugins={[[rehypeSanitize, schema], [rehypeHighlight, { detect: false }]]}
+        rehypePlugins={[[rehypeSanitize, schema], rehypeLabelTasks, [rehypeHighlight, { detect: false }]]}
         components={components}
       >
         {text}

@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
 import { api } from "@/api/client";
 import { fromResponse, networkError, type AppError } from "@/api/errors";
 import type { BudgetStatus, ProviderHealth } from "@/api/types";
-import { formatDateTime, formatUsd } from "@/lib/format";
+import { formatDateTime, formatTime, formatUsd } from "@/lib/format";
 import { breakerLabel, breakerTone, budgetShares, overall, type Tone } from "@/lib/providers";
 import { AppShell, PageTitle } from "./AppShell";
 import { ErrorBanner } from "./ErrorBanner";
@@ -142,7 +142,7 @@ export function ProvidersApp() {
       {load.kind === "ok" ? (
         <>
           <p className="mb-3 text-sm text-muted" aria-live="off">
-            Updated {load.at.toLocaleTimeString()} · refreshes every 5 s
+            Updated {formatTime(load.at)} · refreshes every 5 s
           </p>
           {load.providers.length === 0 ? <p className="text-muted">No providers configured.</p> : null}
           <ul className="grid gap-4 md:grid-cols-2">

@@ -120,11 +120,15 @@ function Sessions({ version }: { version: number }) {
   }, [load, version]);
 
   async function revoke(s: Session) {
-    const { response, error: err } = await api().DELETE("/api/v1/auth/sessions/{session_id}", {
-      params: { path: { session_id: s.id } },
-    });
-    if (response.ok) setSessions((prev) => prev?.filter((x) => x.id !== s.id) ?? null);
-    else setError(fromResponse(response, err));
+    try {
+      const { response, error: err } = await api().DELETE("/api/v1/auth/sessions/{session_id}", {
+        params: { path: { session_id: s.id } },
+      });
+      if (response.ok) setSessions((prev) => prev?.filter((x) => x.id !== s.id) ?? null);
+      else setError(fromResponse(response, err));
+    } catch (e) {
+      setError(networkError(e));
+    }
   }
 
   return (

@@ -139,3 +139,193 @@ describe("useChat", () => {
     expect(result.current.state.messages.at(-1)).toMatchObject({ status: "cancelled", content: "Par" });
   });
 });
+
+/** Timers that fire at once, recording each delay asked for (no test ever waits). */
+function instantTimers() {
+  const delays: number[] = [];
+  return {
+    delays,
+    timers: {
+      setTimeout: (fn: () => void, ms: number) => {
+        delays.push(ms);
+        queueMicrotask(fn);
+        return delays.length;
+      },
+      clearTimeout: () => undefined,
+    },
+  };
+}
+
+/** A stream that sends `body` and then breaks like a dropped connection (no done/error). */
+function cutResponse(body: string): Response {
+  const bytes = new TextEncoder().encode(body);
+  let sent = false;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent) controller.error(new TypeError("network error"));
+      else controller.enqueue(bytes);
+      sent = true;
+    },
+  });
+  return new Response(stream, { status: 200, headers: { "content-type": "text/event-stream" } });
+}
+
+const conversationBody = (items: unknown[]) => ({
+  id: CID,
+  title: "t",
+  system_prompt: "",
+  created_at: "2025-01-01T00:00:00Z",
+  updated_at: "2025-01-01T00:00:00Z",
+  messages: { items, next_cursor: null },
+});
+
+describe("useChat: a connection cut mid-answer", () => {
+  const user = message({ role: "user", content: "tell me" });
+  const reply = message({ role: "assistant", parent_id: user.id, status: "streaming" });
+  const final = { ...reply, content: "Hello world", status: "complete" as const };
+  const accepted = sse([
+    ["message", { conversation_id: CID, conversation_title: "tell me", user_message: user, assistant_message: reply, max_cost_usd: "0.001" }],
+    ["delta", { text: "Hello" }],
+  ]);
+  const replay = sse([
+    ["message", { conversation_id: CID, assistant_message: { ...reply, content: "" } }],
+    ["delta", { text: "Hello world" }],
+    ["done", { status: "complete", final }],
+  ]);
+
+  it("re-attaches with backoff and finishes, never sending the message again", async () => {
+    let attaches = 0;
+    const calls = stubFetch({
+      [`POST /api/v1/conversations/${CID}/messages`]: () => cutResponse(accepted),
+      [`GET /api/v1/messages/${reply.id}/stream`]: () => {
+        attaches += 1;
+        if (attaches === 1) throw new TypeError("Failed to fetch");
+        return streamResponse(replay, 3);
+      },
+    });
+    const { delays, timers } = instantTimers();
+    const { result } = renderHook(() => useChat(null, {}, { timers, delaysMs: [500, 1000, 2000] }));
+    let failure: unknown = "unset";
+    await act(async () => {
+      failure = await result.current.send(CID, "tell me", null);
+    });
+    expect(failure).toBeNull(); // accepted: the caller must not put the text back
+    expect(calls.filter((r) => r.method === "POST")).toHaveLength(1);
+    expect(attaches).toBe(2);
+    expect(delays).toEqual([500, 1000]);
+    expect(result.current.state.messages.at(-1)).toMatchObject({ content: "Hello world", status: "complete" });
+    expect(result.current.state).toMatchObject({ busy: false, streamingId: null, connection: { state: "ok" } });
+  });
+
+  it("a re-attach that succeeds on the last attempt is not reported lost", async () => {
+    let attaches = 0;
+    stubFetch({
+      [`POST /api/v1/conversations/${CID}/messages`]: () => cutResponse(accepted),
+      [`GET /api/v1/messages/${reply.id}/stream`]: () => {
+        attaches += 1;
+        if (attaches < 2) throw new TypeError("Failed to fetch");
+        return streamResponse(replay, 2);
+      },
+    });
+    const { timers } = instantTimers();
+    const { result } = renderHook(() => useChat(null, {}, { timers, delaysMs: [1, 2] }));
+    await act(async () => {
+      await result.current.send(CID, "tell me", null);
+    });
+    expect(attaches).toBe(2);
+    expect(result.current.state.connection).toEqual({ state: "ok" });
+    expect(result.current.state.messages.at(-1)?.status).toBe("complete");
+  });
+
+  it("a stream cut after every replay gives up at a hard cap", async () => {
+    let attaches = 0;
+    stubFetch({
+      [`POST /api/v1/conversations/${CID}/messages`]: () => cutResponse(accepted),
+      [`GET /api/v1/messages/${reply.id}/stream`]: () => {
+        attaches += 1;
+        return cutResponse(sse([["message", { conversation_id: CID, assistant_message: reply }], ["delta", { text: "Hel" }]]));
+      },
+    });
+    const { timers } = instantTimers();
+    const { result } = renderHook(() => useChat(null, {}, { timers, delaysMs: [1, 2] }));
+    await act(async () => {
+      await result.current.send(CID, "tell me", null);
+    });
+    expect(attaches).toBe(20);
+    expect(result.current.state.connection).toEqual({ state: "lost", messageId: reply.id });
+  });
+
+  it("gives up after the last attempt (lost, not streaming), and Retry re-attaches", async () => {
+    let online = false;
+    stubFetch({
+      [`POST /api/v1/conversations/${CID}/messages`]: () => cutResponse(accepted),
+      [`GET /api/v1/messages/${reply.id}/stream`]: () => {
+        if (!online) throw new TypeError("Failed to fetch");
+        return streamResponse(replay, 2);
+      },
+    });
+    const { delays, timers } = instantTimers();
+    const { result } = renderHook(() => useChat(null, {}, { timers, delaysMs: [1, 2, 3] }));
+    await act(async () => {
+      await result.current.send(CID, "tell me", null);
+    });
+    expect(delays).toEqual([1, 2, 3]);
+    expect(result.current.state.connection).toEqual({ state: "lost", messageId: reply.id });
+    expect(result.current.state).toMatchObject({ busy: false, streamingId: null });
+    expect(result.current.state.messages.at(-1)?.content).toBe("Hello"); // what was seen is kept
+    online = true;
+    await act(async () => {
+      await result.current.retry();
+    });
+    expect(result.current.state.messages.at(-1)).toMatchObject({ content: "Hello world", status: "complete" });
+    expect(result.current.state.connection).toEqual({ state: "ok" });
+  });
+
+  it("cut before any answer: the server saved it, so it is followed, not resent", async () => {
+    const calls = stubFetch({
+      [`POST /api/v1/conversations/${CID}/messages`]: () => {
+        throw new TypeError("Failed to fetch");
+      },
+      [`GET /api/v1/conversations/${CID}`]: () => jsonResponse(200, conversationBody([user, { ...reply, content: "Hel" }])),
+      [`GET /api/v1/messages/${reply.id}/stream`]: () => streamResponse(replay, 2),
+    });
+    const { timers } = instantTimers();
+    const { result } = renderHook(() => useChat(null, {}, { timers, delaysMs: [1, 1] }));
+    let failure: unknown = "unset";
+    await act(async () => {
+      failure = await result.current.send(CID, "tell me", null);
+    });
+    expect(failure).toBeNull();
+    expect(calls.filter((r) => r.method === "POST")).toHaveLength(1);
+    expect(result.current.state.messages.map((m) => m.content)).toEqual(["tell me", "Hello world"]);
+    expect(result.current.state.busy).toBe(false);
+  });
+
+  it("cut before any answer and the server has nothing: the send failed (the text is kept)", async () => {
+    stubFetch({
+      [`POST /api/v1/conversations/${CID}/messages`]: () => {
+        throw new TypeError("Failed to fetch");
+      },
+      [`GET /api/v1/conversations/${CID}`]: () => jsonResponse(200, conversationBody([])),
+    });
+    const { timers } = instantTimers();
+    const { result } = renderHook(() => useChat(null, {}, { timers, delaysMs: [1, 1] }));
+    let failure: { kind?: string } | null = null;
+    await act(async () => {
+      failure = (await result.current.send(CID, "tell me", null)) as { kind?: string } | null;
+    });
+    expect(failure).toMatchObject({ kind: "network" });
+    expect(result.current.state).toMatchObject({ busy: false, pending: null });
+  });
+
+  it("reload() offline resolves instead of throwing 'Failed to fetch'", async () => {
+    stubFetch({
+      [`GET /api/v1/conversations/${CID}`]: () => {
+        throw new TypeError("Failed to fetch");
+      },
+    });
+    const { result } = renderHook(() => useChat(null));
+    act(() => result.current.adopt(conversationBody([]) as never));
+    await expect(result.current.reload()).resolves.toBe(false);
+  });
+});

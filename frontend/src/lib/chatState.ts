@@ -11,6 +11,16 @@ export interface PendingUser {
   createdAt: string;
 }
 
+/**
+ * The link to the live reply. `reconnecting`: the stream was cut after the server accepted the
+ * message; the hook re-attaches (GET /messages/{id}/stream) with backoff. `lost`: it gave up;
+ * the person can retry. The reply itself is never sent again.
+ */
+export type Connection =
+  | { state: "ok" }
+  | { state: "reconnecting"; attempt: number; messageId: string | null }
+  | { state: "lost"; messageId: string | null };
+
 export interface ChatState {
   messages: Message[];
   olderCursor: string | null;
@@ -24,6 +34,7 @@ export interface ChatState {
   /** Which reply is shown for a user message that has several (regenerated) ones. */
   selected: Record<string, string>;
   maxCostUsd: string | null;
+  connection: Connection;
 }
 
 export type ChatAction =
@@ -36,7 +47,9 @@ export type ChatAction =
   | { type: "attach" }
   | { type: "event"; event: ChatEvent }
   | { type: "failed"; error: AppError }
-  | { type: "ended" }
+  | { type: "reconnecting"; attempt: number; messageId: string | null }
+  | { type: "lost"; messageId: string | null }
+  | { type: "settled" }
   | { type: "select"; parentId: string; messageId: string }
   | { type: "dismiss" };
 
@@ -49,6 +62,7 @@ export const initialChat: ChatState = {
   error: null,
   selected: {},
   maxCostUsd: null,
+  connection: { state: "ok" },
 };
 
 function upsert(messages: Message[], message: Message): Message[] {
@@ -79,7 +93,8 @@ function onEvent(state: ChatState, event: ChatEvent): ChatState {
         selected,
         pending: null,
         streamingId: assistant.id,
-        maxCostUsd: event.maxCostUsd,
+        maxCostUsd: event.maxCostUsd ?? state.maxCostUsd,
+        connection: { state: "ok" },
       };
     }
     case "delta":
@@ -102,21 +117,29 @@ function onEvent(state: ChatState, event: ChatEvent): ChatState {
       const messages = event.final
         ? upsert(state.messages, event.final)
         : patch(state.messages, state.streamingId, (m) => ({ ...m, status: event.status as Message["status"] }));
-      return { ...state, messages, streamingId: null, busy: false };
+      return { ...state, messages, streamingId: null, busy: false, connection: { state: "ok" } };
     }
     case "error": {
+      // An error ends the stream: a reply still marked `streaming` (the server says it is not
+      // live any more) is shown as incomplete, never with a caret that waits forever.
+      const ended = (status: string): Message["status"] => (status === "streaming" ? "incomplete" : (status as Message["status"]));
       const fallback = (m: Message): Message => ({
         ...m,
-        status: event.status as Message["status"],
+        status: ended(event.status),
         error_code: event.code,
         error_message: event.message,
       });
       const messages = event.final
-        ? upsert(state.messages, { ...event.final, error_code: event.final.error_code ?? event.code, error_message: event.final.error_message ?? event.message })
+        ? upsert(state.messages, {
+            ...event.final,
+            status: ended(event.final.status),
+            error_code: event.final.error_code ?? event.code,
+            error_message: event.final.error_message ?? event.message,
+          })
         : patch(state.messages, state.streamingId, fallback);
       // Before any reply row exists, the failure belongs to the request: show it as a banner.
       const error = state.streamingId ? state.error : fromStreamError(event);
-      return { ...state, messages, streamingId: null, busy: false, error, pending: null };
+      return { ...state, messages, streamingId: null, busy: false, error, pending: null, connection: { state: "ok" } };
     }
   }
 }
@@ -135,18 +158,25 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return { ...state, messages: [...older, ...state.messages].sort((a, b) => a.seq - b.seq), olderCursor: action.olderCursor };
     }
     case "send":
-      return { ...state, busy: true, error: null, pending: { content: action.content, createdAt: action.now } };
+      return { ...state, busy: true, error: null, pending: { content: action.content, createdAt: action.now }, connection: { state: "ok" } };
     case "regenerate":
+      return { ...state, busy: true, error: null, connection: { state: "ok" } };
     case "attach":
+      // A re-attach while reconnecting stays "reconnecting" until the stream answers.
       return { ...state, busy: true, error: null };
     case "event":
       return onEvent(state, action.event);
     case "failed":
-      return { ...state, busy: false, streamingId: null, pending: null, error: action.error };
-    case "ended":
-      // The stream closed without done/error (network cut): the reply may still be running
-      // server-side; it keeps its last known status until the next load re-attaches.
-      return { ...state, busy: false, streamingId: null };
+      return { ...state, busy: false, streamingId: null, pending: null, error: action.error, connection: { state: "ok" } };
+    case "reconnecting":
+      // Cut off mid-answer: the reply keeps running server-side and keeps its text here; the
+      // hook re-attaches. Still busy, so nothing new is sent meanwhile.
+      return { ...state, busy: true, connection: { state: "reconnecting", attempt: action.attempt, messageId: action.messageId } };
+    case "settled":
+      // Nothing left to follow (what the server saved is already final).
+      return { ...state, busy: false, streamingId: null, pending: null, connection: { state: "ok" } };
+    case "lost":
+      return { ...state, busy: false, streamingId: null, pending: null, connection: { state: "lost", messageId: action.messageId } };
     case "select":
       return { ...state, selected: { ...state.selected, [action.parentId]: action.messageId } };
     case "dismiss":

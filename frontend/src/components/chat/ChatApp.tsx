@@ -4,11 +4,12 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
-import { useChat } from "@/hooks/useChat";
+import { SEND_UNKNOWN, useChat } from "@/hooks/useChat";
 import { useConversations } from "@/hooks/useConversations";
 import { useModels } from "@/hooks/useModels";
-import { toTurns } from "@/lib/chatState";
+import { type Connection, toTurns } from "@/lib/chatState";
 import { formatUsd } from "@/lib/format";
+import { lengthState } from "@/lib/limits";
 import { AppShell } from "../AppShell";
 import { ErrorBanner } from "../ErrorBanner";
 import { Composer } from "./Composer";
@@ -30,6 +31,38 @@ function Welcome() {
   );
 }
 
+/** The connection state that concerns one reply (none when it is fine or about another). */
+function connectionOf(connection: Connection, messageId: string): "reconnecting" | "lost" | null {
+  if (connection.state === "ok") return null;
+  return connection.messageId === null || connection.messageId === messageId ? connection.state : null;
+}
+
+/** "Reconnecting…" while the hook re-attaches; "Connection lost" with a retry once it gave up. */
+function ConnectionNote({ connection, onRetry }: { connection: Connection; onRetry: () => void }) {
+  if (connection.state === "ok") return null;
+  if (connection.state === "reconnecting") {
+    return (
+      <p role="status" data-testid="connection" data-state="reconnecting" className="rounded-lg border border-warn bg-warn-soft px-3 py-2 text-sm text-warn">
+        <strong className="font-semibold">Reconnecting…</strong>{" "}
+        {connection.messageId
+          ? "The connection dropped; the answer keeps being written and will continue here"
+          : "The connection dropped; checking whether your message arrived"}{" "}
+        (attempt {connection.attempt}).
+      </p>
+    );
+  }
+  return (
+    <div role="alert" data-testid="connection" data-state="lost" className="flex flex-wrap items-center gap-2 rounded-lg border border-danger bg-danger-soft px-3 py-2 text-sm text-danger">
+      <span className="min-w-0 flex-1">
+        <strong className="font-semibold">Connection lost.</strong> Your message was saved; the answer may still be being written.
+      </span>
+      <button type="button" onClick={onRetry} className="rounded-md border border-current px-2 py-0.5 font-medium hover:underline">
+        Retry
+      </button>
+    </div>
+  );
+}
+
 export function ChatApp() {
   const params = useSearchParams();
   const router = useRouter();
@@ -38,7 +71,11 @@ export function ChatApp() {
   const { touch } = conversations;
   const models = useModels("chat");
   const chat = useChat(conversationId, {
-    onConversation: (id, title) => touch(title ? { id, title } : { id }),
+    // The server accepted a message: only now does a new conversation appear (sidebar, URL).
+    onConversation: (id, title) => {
+      touch(title ? { id, title } : { id });
+      if (id !== conversationId) router.replace(`/?c=${encodeURIComponent(id)}`);
+    },
   });
   const { state, stop } = chat;
   const [draft, setDraft] = useState("");
@@ -92,13 +129,19 @@ export function ChatApp() {
     composer.current?.focus();
   }, [router]);
 
+  /**
+   * A new conversation is created for its first message but stays invisible (no sidebar entry,
+   * no URL) until the server accepts that message; if it is refused, the conversation is deleted
+   * again, so a refused first send leaves no trace. The text stays in the composer.
+   */
   async function send() {
     const content = draft.trim();
-    if (!content || state.busy) return;
+    if (!content || state.busy || lengthState(content).over) return;
     setPageError(null);
     setDraft("");
     stick.current = true;
     let id = conversationId;
+    const fresh = !id;
     if (!id) {
       try {
         const { data, error, response } = await api().POST("/api/v1/conversations", {
@@ -111,8 +154,6 @@ export function ChatApp() {
         }
         id = data.id;
         chat.adopt(data);
-        touch(data);
-        router.replace(`/?c=${encodeURIComponent(id)}`);
       } catch (e) {
         setPageError(networkError(e));
         setDraft(content);
@@ -120,10 +161,22 @@ export function ChatApp() {
       }
     }
     const failure = await chat.send(id, content, models.selected);
-    if (failure) {
-      // Nothing the user wrote is lost: put it back, and show what the server saved.
-      setDraft((current) => current || content);
-      void chat.reload();
+    if (!failure) return;
+    // Refused (or not known to be saved): nothing the user wrote is lost.
+    setDraft((current) => current || content);
+    if (fresh) {
+      chat.forget();
+      // Only what the server surely does not have is deleted: an unknown fate keeps it (unshown).
+      if (failure.code !== SEND_UNKNOWN) await discard(id);
+    } else void chat.reload();
+  }
+
+  /** Delete a conversation made for a first message the server refused (best effort). */
+  async function discard(id: string) {
+    try {
+      await api().DELETE("/api/v1/conversations/{conversation_id}", { params: { path: { conversation_id: id } } });
+    } catch {
+      // offline: an empty conversation is left on the server, but it was never shown
     }
   }
 
@@ -224,6 +277,7 @@ export function ChatApp() {
                     <AssistantMessage
                       turn={turn}
                       streaming={turn.shown.id === state.streamingId}
+                      connection={connectionOf(state.connection, turn.shown.id)}
                       model={models.byId(turn.shown.model)}
                       canRegenerate={!state.busy && turn === lastTurn}
                       onRegenerate={(id) => {
@@ -255,9 +309,13 @@ export function ChatApp() {
                 }}
               />
             ) : null}
-            {state.busy && state.maxCostUsd ? (
-              <p className="text-xs text-muted" role="status">
-                Reserved up to {formatUsd(state.maxCostUsd)} for this answer. Press Esc to stop.
+            <ConnectionNote connection={state.connection} onRetry={() => void chat.retry()} />
+            {state.busy && state.maxCostUsd && state.connection.state === "ok" ? (
+              <p className="text-xs text-muted" role="status" data-testid="reserved">
+                {Number(state.maxCostUsd) > 0
+                  ? `Reserved up to ${formatUsd(state.maxCostUsd)} for this answer.`
+                  : "This answer is free."}{" "}
+                Press Esc to stop.
               </p>
             ) : null}
             <Composer

@@ -1,6 +1,7 @@
 "use client";
 
 import { forwardRef, useId, type KeyboardEvent } from "react";
+import { lengthMessage, lengthState, MESSAGE_MAX_CHARS } from "@/lib/limits";
 
 /** Enter sends, Shift+Enter makes a new line, Esc stops the answer being written. */
 export function composerKeyAction(event: Pick<KeyboardEvent, "key" | "shiftKey" | "nativeEvent">): "send" | "stop" | null {
@@ -19,15 +20,18 @@ export const Composer = forwardRef<
     onStop: () => void;
     busy: boolean;
     disabled?: boolean;
+    maxChars?: number;
   }
->(function Composer({ value, onChange, onSend, onStop, busy, disabled = false }, ref) {
+>(function Composer({ value, onChange, onSend, onStop, busy, disabled = false, maxChars = MESSAGE_MAX_CHARS }, ref) {
   const id = useId();
+  const length = lengthState(value, maxChars);
+  const canSend = !busy && !disabled && !length.over && value.trim() !== "";
   return (
     <form
-      className="flex items-end gap-2 rounded-2xl border border-field bg-bg p-2 focus-within:border-accent"
+      className="flex flex-wrap items-end gap-2 rounded-2xl border border-field bg-bg p-2 focus-within:border-accent"
       onSubmit={(e) => {
         e.preventDefault();
-        if (!busy) onSend();
+        if (canSend) onSend();
       }}
     >
       <label htmlFor={id} className="sr-only">
@@ -40,13 +44,14 @@ export const Composer = forwardRef<
         value={value}
         disabled={disabled}
         placeholder="Message Lockgate…"
-        aria-describedby={`${id}-hint`}
+        aria-describedby={length.near ? `${id}-hint ${id}-count` : `${id}-hint`}
+        aria-invalid={length.over || undefined}
         onChange={(e) => onChange(e.target.value)}
         onKeyDown={(e) => {
           const action = composerKeyAction(e);
           if (action === "send") {
             e.preventDefault();
-            if (!busy && value.trim()) onSend();
+            if (canSend) onSend();
           } else if (action === "stop" && busy) {
             e.preventDefault();
             onStop();
@@ -57,6 +62,16 @@ export const Composer = forwardRef<
       <span id={`${id}-hint`} className="sr-only">
         Enter sends, Shift+Enter adds a line, Escape stops the answer.
       </span>
+      {length.near ? (
+        <span
+          id={`${id}-count`}
+          role="status"
+          data-testid="char-count"
+          className={`self-center whitespace-nowrap text-xs ${length.over ? "font-medium text-danger" : "text-muted"}`}
+        >
+          {lengthMessage(length)}
+        </span>
+      ) : null}
       {busy ? (
         <button type="button" onClick={onStop} className="rounded-xl border border-line px-3 py-2 text-sm font-medium hover:bg-surface-2">
           Stop
@@ -64,7 +79,7 @@ export const Composer = forwardRef<
       ) : (
         <button
           type="submit"
-          disabled={disabled || !value.trim()}
+          disabled={!canSend}
           className="rounded-xl bg-accent px-3 py-2 text-sm font-medium text-accent-fg hover:bg-accent-hover disabled:opacity-50"
         >
           Send

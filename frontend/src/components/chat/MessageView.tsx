@@ -1,7 +1,7 @@
 "use client";
 
 import type { Message, Model } from "@/api/types";
-import { formatMs, formatTokens, formatUsd } from "@/lib/format";
+import { formatCost, formatMs, formatTokens, humanizeText } from "@/lib/format";
 import type { Turn } from "@/lib/chatState";
 import { CopyButton } from "../CopyButton";
 import { Markdown } from "../Markdown";
@@ -35,7 +35,9 @@ function StatusNote({ message }: { message: Message }) {
       <strong>{label}.</strong>{" "}
       {message.status === "cancelled"
         ? "You stopped this answer; the text so far is kept."
-        : message.error_message ?? "The answer could not be finished."}
+        : message.error_message
+          ? humanizeText(message.error_message)
+          : "The answer could not be finished."}
       {message.error_code ? <span className="ml-1 font-mono text-xs">({message.error_code})</span> : null}
     </p>
   );
@@ -47,7 +49,7 @@ function Meta({ message, model }: { message: Message; model: Model | null }) {
   if (message.input_tokens !== null || message.output_tokens !== null) {
     parts.push(`${formatTokens(message.input_tokens)} in · ${formatTokens(message.output_tokens)} out tokens`);
   }
-  if (message.cost_usd !== null) parts.push(formatUsd(message.cost_usd));
+  if (message.cost_usd !== null) parts.push(formatCost(message.cost_usd));
   if (message.latency_ms !== null) parts.push(formatMs(message.latency_ms));
   return (
     <div className="mt-2 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted" data-testid="message-meta">
@@ -70,6 +72,7 @@ function Meta({ message, model }: { message: Message; model: Model | null }) {
 export function AssistantMessage({
   turn,
   streaming,
+  connection = null,
   model,
   canRegenerate,
   onRegenerate,
@@ -77,6 +80,8 @@ export function AssistantMessage({
 }: {
   turn: Turn;
   streaming: boolean;
+  /** The link to this reply, when it is not fine: no caret once it is lost. */
+  connection?: "reconnecting" | "lost" | null;
   model: Model | null;
   canRegenerate: boolean;
   onRegenerate: (id: string) => void;
@@ -85,7 +90,7 @@ export function AssistantMessage({
   const message = turn.shown;
   if (!message) return null;
   const index = turn.replies.findIndex((r) => r.id === message.id);
-  const live = streaming || message.status === "streaming";
+  const live = (streaming || message.status === "streaming") && connection !== "lost";
   return (
     <article className="group" aria-label="Answer" data-testid="assistant-message" data-status={message.status} data-message-id={message.id}>
       <div aria-live={live ? "polite" : undefined} aria-busy={live}>
@@ -98,6 +103,11 @@ export function AssistantMessage({
         ) : null}
       </div>
       <StatusNote message={message} />
+      {connection === "lost" && message.status === "streaming" ? (
+        <p className="mt-2 text-sm text-muted" data-testid="message-status">
+          <strong>Not following.</strong> The connection was lost while this answer was being written.
+        </p>
+      ) : null}
       {!live ? <Meta message={message} model={model} /> : null}
       <div className="mt-1 flex flex-wrap items-center gap-1 text-xs">
         {turn.replies.length > 1 && message.parent_id ? (

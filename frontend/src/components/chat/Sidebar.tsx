@@ -58,6 +58,97 @@ function RenameForm({ conversation, onDone, rename }: { conversation: Conversati
   );
 }
 
+/**
+ * A conversation's actions behind one small button, so the title keeps the row's width. A menu
+ * button in the ARIA pattern: Enter/Space/ArrowDown open it on the first item, arrows move,
+ * Escape closes it and returns focus, Tab or a click elsewhere closes it.
+ */
+function RowMenu({ title, onRename, onDelete }: { title: string; onRename: () => void; onDelete: () => void }) {
+  const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
+  const menuId = useId();
+  const items = () => Array.from(menu.current?.querySelectorAll<HTMLButtonElement>('[role="menuitem"]') ?? []);
+
+  useEffect(() => {
+    if (!open) return;
+    items()[0]?.focus();
+    const onDown = (e: PointerEvent) => {
+      const target = e.target as Node;
+      if (!menu.current?.contains(target) && !button.current?.contains(target)) setOpen(false);
+    };
+    document.addEventListener("pointerdown", onDown);
+    return () => document.removeEventListener("pointerdown", onDown);
+  }, [open]);
+
+  const close = (refocus: boolean) => {
+    setOpen(false);
+    if (refocus) button.current?.focus();
+  };
+  const choose = (action: () => void) => {
+    setOpen(false);
+    action();
+  };
+
+  return (
+    <div className="relative shrink-0 pr-1">
+      <button
+        ref={button}
+        type="button"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        aria-controls={open ? menuId : undefined}
+        aria-label={`Actions for “${title}”`}
+        title="Rename or delete"
+        onClick={() => setOpen((v) => !v)}
+        onKeyDown={(e) => {
+          if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+            e.preventDefault();
+            setOpen(true);
+          }
+        }}
+        className="flex h-7 w-7 items-center justify-center rounded text-muted hover:bg-surface hover:text-fg"
+      >
+        <span aria-hidden="true">⋯</span>
+      </button>
+      {open ? (
+        <div
+          ref={menu}
+          id={menuId}
+          role="menu"
+          aria-label={`Actions for “${title}”`}
+          className="absolute right-1 top-8 z-30 min-w-32 rounded-md border border-line bg-bg py-1 shadow-lg"
+          onKeyDown={(e) => {
+            const list = items();
+            const at = list.indexOf(document.activeElement as HTMLButtonElement);
+            if (e.key === "Escape") {
+              e.preventDefault();
+              e.stopPropagation();
+              close(true);
+            } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+              e.preventDefault();
+              const step = e.key === "ArrowDown" ? 1 : -1;
+              list[(at + step + list.length) % list.length]?.focus();
+            } else if (e.key === "Home" || e.key === "End") {
+              e.preventDefault();
+              (e.key === "Home" ? list[0] : list[list.length - 1])?.focus();
+            } else if (e.key === "Tab") {
+              close(false);
+            }
+          }}
+        >
+          <button type="button" role="menuitem" tabIndex={-1} onClick={() => choose(onRename)} className="block w-full px-3 py-1.5 text-left text-sm hover:bg-surface-2 focus:bg-surface-2">
+            Rename
+          </button>
+          <button type="button" role="menuitem" tabIndex={-1} onClick={() => choose(onDelete)} className="block w-full px-3 py-1.5 text-left text-sm text-danger hover:bg-surface-2 focus:bg-surface-2">
+            Delete
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
 function Row({
   conversation,
   active,
@@ -87,34 +178,18 @@ function Row({
           type="button"
           onClick={() => onOpen(conversation.id)}
           aria-current={active ? "true" : undefined}
+          title={conversation.title}
           className="min-w-0 flex-1 px-2 py-1.5 text-left"
         >
-          <span className="block truncate text-sm">{conversation.title}</span>
+          <span className="block truncate text-sm" data-testid="conversation-title">
+            {conversation.title}
+          </span>
           <span className="block text-xs text-muted">{formatRelative(conversation.updated_at)}</span>
         </button>
-        {mode === "view" ? (
-          <div className="flex shrink-0 gap-0.5 pr-1">
-            <button
-              type="button"
-              onClick={() => setMode("rename")}
-              className="rounded px-1.5 py-1 text-xs text-muted hover:bg-surface hover:text-fg"
-              aria-label={`Rename “${conversation.title}”`}
-            >
-              Rename
-            </button>
-            <button
-              type="button"
-              onClick={() => setMode("confirm")}
-              className="rounded px-1.5 py-1 text-xs text-muted hover:bg-surface hover:text-danger"
-              aria-label={`Delete “${conversation.title}”`}
-            >
-              Delete
-            </button>
-          </div>
-        ) : null}
+        {mode === "view" ? <RowMenu title={conversation.title} onRename={() => setMode("rename")} onDelete={() => setMode("confirm")} /> : null}
       </div>
       {mode === "confirm" ? (
-        <div className="flex items-center gap-1 px-2 pb-2 text-xs" role="group" aria-label="Confirm delete">
+        <div className="flex flex-wrap items-center gap-1 px-2 pb-2 text-xs" role="group" aria-label="Confirm delete">
           <span className="text-muted">Delete this chat?</span>
           <button
             type="button"
