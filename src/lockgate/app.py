@@ -20,7 +20,7 @@ from lockgate.auth.endpoints import router as auth_router
 from lockgate.auth.security import PasswordHashing
 from lockgate.chat.endpoints import router as chat_router
 from lockgate.chat.manager import ChatManager
-from lockgate.clock import Clock, system_clock
+from lockgate.clock import Clock, epoch_seconds, system_clock
 from lockgate.conversations.endpoints import router as conversations_router
 from lockgate.db.engine import create_engine, create_sessionmaker
 from lockgate.error_handlers import install_error_handlers
@@ -77,6 +77,7 @@ def create_app(
         per_ip=rate_limits.per_ip,
         trusted_proxies=trusted,
         redis_failure=rate_limits.redis_failure,
+        clock=epoch_seconds(clock),
     )
     http_limiter.on_reject = metrics.rate_limited
 
