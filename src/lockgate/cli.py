@@ -83,7 +83,9 @@ def serve(
     """Run the server (applies migrations first unless LOCKGATE_MIGRATE_ON_START=false)."""
     import uvicorn
 
+    from lockgate.header_limits import HeaderLimits
     from lockgate.observability.logging import configure_logging
+    from lockgate.server_protocol import limited_http_protocol
 
     config = _config(host=host, port=port)
     settings = config.settings
@@ -132,6 +134,7 @@ def serve(
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         server_header=False,
         timeout_graceful_shutdown=30,
+        http=limited_http_protocol(HeaderLimits(settings.max_header_bytes, settings.max_headers)),
     )
 
 
