@@ -22,7 +22,7 @@ async def client(tmp_path: Path, clock: FakeClock) -> AsyncIterator[ApiClient]:
     config = make_config(
         await migrated_sqlite_url(tmp_path), tmp_path, max_headers=20, max_header_bytes=8192
     )
-    async with start_app(config, clock) as (app, _), api_client(app) as c:  # type: ignore[arg-type]
+    async with start_app(config, clock) as (app, _), api_client(app) as c:
         yield c
 
 
