@@ -30,6 +30,7 @@ from lockgate.providers.config import (
     SimulatedProviderConfig,
     resolve_api_key,
 )
+from lockgate.secret_strength import GENERATE_HINT, secret_problem
 
 PROVIDER_TYPES = frozenset({"openai", "anthropic", "simulated"})
 DEV_SECRET = "dev-insecure-secret-change-me"
@@ -103,14 +104,26 @@ class Settings(BaseSettings):
                 "list each allowed origin"
             )
         if self.env == "production":
-            secret = self.secret_key.get_secret_value()
-            if secret == DEV_SECRET or len(secret) < MIN_SECRET_LENGTH:
-                raise ValueError(
-                    "LOCKGATE_SECRET_KEY must be set to a random value of at least "
-                    f"{MIN_SECRET_LENGTH} characters in production "
-                    "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
-                )
+            self._check_secrets()
         return self
+
+    def _check_secrets(self) -> None:
+        """Every secret setting must be unguessable in production: long enough and with at
+        least 128 bits of estimated entropy (:mod:`lockgate.secret_strength`)."""
+        secret = self.secret_key.get_secret_value()
+        if secret == DEV_SECRET or len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                "LOCKGATE_SECRET_KEY must be set to a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters in production. Generate one with: "
+                f"{GENERATE_HINT}"
+            )
+        values = {"LOCKGATE_SECRET_KEY": secret}
+        if self.metrics_token is not None:
+            values["LOCKGATE_METRICS_TOKEN"] = self.metrics_token.get_secret_value()
+        for name, value in values.items():
+            problem = secret_problem(name, value)
+            if problem is not None:
+                raise ValueError(problem)
 
     @property
     def resolved_database_url(self) -> str:
