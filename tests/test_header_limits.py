@@ -61,3 +61,10 @@ def test_default_limits(count: int, size: int) -> None:
 def test_limits_too_small_to_serve_a_browser_are_refused(settings: dict[str, int]) -> None:
     with pytest.raises(ValidationError):
         Settings(_env_file=None, **settings)  # type: ignore[arg-type]
+
+
+async def test_the_v1_fast_path_is_limited_too(client: ApiClient) -> None:
+    response = await client.post(
+        "/v1/chat/completions", json={"model": "sim-small", "messages": []}, headers=filler(30)
+    )
+    assert response.status_code == 431
