@@ -93,3 +93,44 @@ def test_the_server_stays_healthy_after_refusals(server: LockgateServer) -> None
     with httpx.Client(base_url=server.url, timeout=5) as client:
         assert client.get("/health/live").status_code == 200
         assert client.get("/health/ready").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def quick_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LockgateServer]:
+    """A server that gives a request head one second to arrive."""
+    workdir = tmp_path_factory.mktemp("header-deadline")
+    with LockgateServer(workdir, env={"LOCKGATE_MAX_HEADER_SECONDS": "1"}) as running:
+        yield running
+
+
+def test_a_head_trickling_in_is_answered_408_and_closed(quick_server: LockgateServer) -> None:
+    with socket.create_connection((LOOPBACK, quick_server.port), timeout=10) as sock:
+        sock.sendall(b"GET /health/live HTTP/1.1\r\nhost: lockgate\r\nx-slow: a")  # never ends
+        received = b""
+        while chunk := sock.recv(65536):  # returns when the server closes, after its deadline
+            received += chunk
+    status, body = status_and_body(received)
+    assert status == 408
+    assert json.loads(body)["error"]["code"] == "request_timeout"
+
+
+def test_the_deadline_covers_the_head_only(quick_server: LockgateServer) -> None:
+    """An idle keep-alive connection and a slow body are not a slow head."""
+    with socket.create_connection((LOOPBACK, quick_server.port), timeout=10) as sock:
+        sock.sendall(b"GET /health/live HTTP/1.1\r\nhost: lockgate\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+        sock.settimeout(1.5)  # longer than the head deadline: nothing may arrive meanwhile
+        with pytest.raises(TimeoutError):
+            sock.recv(65536)
+        sock.settimeout(10)
+        sock.sendall(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nhost: lockgate\r\n"
+            b"content-type: application/json\r\ncontent-length: 2\r\n\r\n{"
+        )
+        sock.settimeout(1.5)
+        with pytest.raises(TimeoutError):
+            sock.recv(65536)
+        sock.settimeout(10)
+        sock.sendall(b"}")
+        status, _ = status_and_body(sock.recv(65536))
+    assert status == 422  # the body arrived late and was read: a validation error, not a 408

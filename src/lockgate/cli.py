@@ -134,7 +134,11 @@ def serve(
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         server_header=False,
         timeout_graceful_shutdown=30,
-        http=limited_http_protocol(HeaderLimits(settings.max_header_bytes, settings.max_headers)),
+        http=limited_http_protocol(
+            HeaderLimits(
+                settings.max_header_bytes, settings.max_headers, settings.max_header_seconds
+            )
+        ),
     )
 
 

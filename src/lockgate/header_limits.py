@@ -5,7 +5,8 @@ stored in the request scope and walked by each middleware (issue 12). One rule,
 :class:`HeaderLimits`, is enforced twice:
 
 * by the HTTP protocol ``lockgate serve`` runs (:mod:`lockgate.server_protocol`), while the head
-  arrives: a refused head is never buffered past the cap, and the connection is closed;
+  arrives: a refused head is never buffered past the cap, and the connection is closed; a head
+  that trickles in for longer than ``max_seconds`` (slowloris) is answered 408 and closed;
 * by :class:`lockgate.middleware.HeaderLimitMiddleware`, for any other ASGI server.
 
 Both answer ``431 Request Header Fields Too Large`` with the usual error body::
@@ -35,12 +36,20 @@ class HeadersTooLarge(AppError):
     message = "The request headers are too large."
 
 
+class HeadersTooSlow(AppError):
+    status = 408
+    code = "request_timeout"
+    message = "The request headers took too long to arrive."
+
+
 @dataclass(frozen=True, slots=True)
 class HeaderLimits:
-    """``max_bytes`` for the whole head, at most ``max_count`` headers (settings defaults)."""
+    """``max_bytes`` for the whole head, at most ``max_count`` headers, and ``max_seconds``
+    from its first byte to its end (settings defaults; only the server protocol can time)."""
 
     max_bytes: int = 64 * 1024
     max_count: int = 100
+    max_seconds: float = 30.0
 
     def check(self, count: int, size: int) -> None:
         """Raise :class:`HeadersTooLarge` when ``count`` headers or ``size`` bytes are over."""
@@ -62,6 +71,6 @@ class HeaderLimits:
         self.check(count, size)
 
 
-def error_body(exc: HeadersTooLarge) -> bytes:
+def error_body(exc: AppError) -> bytes:
     """The JSON body of a 431, the same shape as every other error."""
     return orjson.dumps({"error": {"code": exc.code, "message": exc.message}})

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     # The request target and headers (431 over either): see lockgate/header_limits.py.
     max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=16 * 1024 * 1024)
     max_headers: int = Field(default=100, ge=16, le=10_000)
+    max_header_seconds: float = Field(default=30, gt=0, le=600)
     # /v1 keys are cached per process this long; a revocation reaches every replica at once
     # over Redis pub/sub, so the TTL only bounds staleness if such a message is lost.
     key_cache_seconds: float = Field(default=10, ge=0)
