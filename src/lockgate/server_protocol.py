@@ -141,6 +141,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         get_logger("lockgate.request").warning(
             "request_head_refused", status=exc.status, reason=exc.message, client=self.client
         )
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A pipelined earlier request still answering: its writes are dropped from now on
+            # (as after a client disconnect), never written after this response or its EOF.
+            self.cycle.disconnected = True
+            self.cycle.message_event.set()
         body = error_body(exc)
         content = [STATUS_LINE[exc.status]]
         for name, value in self.server_state.default_headers:

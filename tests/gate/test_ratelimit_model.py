@@ -157,7 +157,7 @@ rules_st = st.fixed_dictionaries({"global": limits_st, "chat": limits_st})
 per_ip_st: st.SearchStrategy[list[Limit]] = st.one_of(st.just([]), limits_st)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(rules=rules_st, per_ip=per_ip_st, ops=ops_st)
 def test_memory_limiter_matches_the_model(
     rules: dict[str, list[Limit]], per_ip: list[Limit], ops: list[Op]
@@ -167,7 +167,10 @@ def test_memory_limiter_matches_the_model(
 
 @pytest.mark.usefixtures("redis_server")
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(rules=rules_st, per_ip=per_ip_st, ops=ops_st)
 def test_redis_limiter_matches_the_model(
