@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from lockgate.secret_strength import MIN_SECRET_BITS, estimate
 from lockgate.settings import DEV_SECRET, ConfigError, load_config, load_file_config
 
 
@@ -42,8 +45,54 @@ def test_production_refuses_a_short_secret(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_production_starts_with_a_real_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCKGATE_ENV", "production")
-    monkeypatch.setenv("LOCKGATE_SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("LOCKGATE_SECRET_KEY", secrets.token_urlsafe(32))
+    monkeypatch.setenv("LOCKGATE_METRICS_TOKEN", secrets.token_hex(32))
     assert load_config(env_file=None).settings.env == "production"
+
+
+WEAK_SECRETS = [
+    "a" * 32,  # one character (issue 12: passed the length-only check)
+    "x" * 48,
+    "ab" * 24,  # two characters
+    "abc123" * 8,  # a repeated pattern
+    "my-super-secret-lockgate-production-key-2024!",  # dictionary-ish
+    "thisismysupersecretkeyforlockgateproduction",
+    "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF",  # sequences
+    "replace-with-48-random-characters",  # the placeholder of deploy/k8s/secret.example.yaml
+    secrets.token_hex(16),  # 128 random bits, but too short to show it: 32 hex characters
+]
+
+
+@pytest.mark.parametrize("weak", WEAK_SECRETS)
+def test_production_refuses_a_weak_secret_and_says_how_to_make_one(
+    monkeypatch: pytest.MonkeyPatch, weak: str
+) -> None:
+    monkeypatch.setenv("LOCKGATE_ENV", "production")
+    monkeypatch.setenv("LOCKGATE_SECRET_KEY", weak)
+    with pytest.raises(ConfigError, match="LOCKGATE_SECRET_KEY") as refused:
+        load_config(env_file=None)
+    assert "secrets.token_urlsafe(32)" in str(refused.value)
+
+
+@pytest.mark.parametrize("weak", ["a" * 40, "metrics-token-metrics-token-metrics-token"])
+def test_production_refuses_a_weak_metrics_token(
+    monkeypatch: pytest.MonkeyPatch, weak: str
+) -> None:
+    monkeypatch.setenv("LOCKGATE_ENV", "production")
+    monkeypatch.setenv("LOCKGATE_SECRET_KEY", secrets.token_urlsafe(32))
+    monkeypatch.setenv("LOCKGATE_METRICS_TOKEN", weak)
+    with pytest.raises(ConfigError, match="LOCKGATE_METRICS_TOKEN"):
+        load_config(env_file=None)
+
+
+@pytest.mark.parametrize("make", [secrets.token_urlsafe, secrets.token_hex])
+def test_every_generated_32_byte_token_passes(make: Callable[[int], str]) -> None:
+    assert all(estimate(make(32)).bits >= MIN_SECRET_BITS for _ in range(500))
+
+
+def test_development_keeps_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKGATE_METRICS_TOKEN", "a" * 40)
+    assert load_config(env_file=None).settings.env == "development"
 
 
 def test_wildcard_cors_origin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

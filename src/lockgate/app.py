@@ -21,7 +21,7 @@ from lockgate.auth.security import PasswordHashing
 from lockgate.chat.endpoints import router as chat_router
 from lockgate.chat.leases import LocalLeases, RedisLeases, ReplyJanitor, ReplyLeases
 from lockgate.chat.manager import ChatManager
-from lockgate.clock import Clock, system_clock
+from lockgate.clock import Clock, epoch_seconds, system_clock
 from lockgate.conversations.endpoints import router as conversations_router
 from lockgate.db.engine import create_engine, create_sessionmaker
 from lockgate.error_handlers import install_error_handlers
@@ -31,12 +31,18 @@ from lockgate.gate.factory import build_gate, create_redis
 from lockgate.gate.ratelimit import HttpRateLimiter, RateLimitMiddleware
 from lockgate.gateway.endpoints import router as gateway_router
 from lockgate.gateway.fastpath import LockgateApp, gateway_routes
+from lockgate.header_limits import HeaderLimits
 from lockgate.health.endpoints import router as health_router
 from lockgate.health.providers import router as providers_health_router
 from lockgate.images.endpoints import router as images_router
 from lockgate.keys.cache import KeyCache, RevocationListener
 from lockgate.keys.endpoints import router as keys_router
-from lockgate.middleware import BodyLimitMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
+from lockgate.middleware import (
+    BodyLimitMiddleware,
+    HeaderLimitMiddleware,
+    RequestLogMiddleware,
+    SecurityHeadersMiddleware,
+)
 from lockgate.observability.metrics import Metrics
 from lockgate.observability.sentry import init_sentry
 from lockgate.observability.tracing import Tracing, configure_tracing
@@ -80,6 +86,7 @@ def create_app(
         per_ip=rate_limits.per_ip,
         trusted_proxies=trusted,
         redis_failure=rate_limits.redis_failure,
+        clock=epoch_seconds(clock),
     )
     http_limiter.on_reject = metrics.rate_limited
 
@@ -200,7 +207,8 @@ def create_app(
     app.include_router(keys_router)
     app.include_router(gateway_router)
 
-    # Added last = outermost: log → security headers → CORS → rate limit → body limit → app.
+    # Added last = outermost: log → security headers → header limit → CORS → rate limit → body
+    # limit → app.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitMiddleware, limiter=http_limiter)
     if settings.cors_origins:
@@ -211,6 +219,10 @@ def create_app(
             allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
             allow_headers=["Content-Type", "X-CSRF-Token", "Authorization"],
         )
+    app.add_middleware(
+        HeaderLimitMiddleware,
+        limits=HeaderLimits(settings.max_header_bytes, settings.max_headers),
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
     install(

@@ -84,7 +84,9 @@ def serve(
     """Run the server (applies migrations first unless LOCKGATE_MIGRATE_ON_START=false)."""
     import uvicorn
 
+    from lockgate.header_limits import HeaderLimits
     from lockgate.observability.logging import configure_logging
+    from lockgate.server_protocol import limited_http_protocol
 
     config = _config(host=host, port=port)
     settings = config.settings
@@ -134,6 +136,11 @@ def serve(
         server_header=False,
         # Phase one of the shutdown budget in settings.py (SHUTDOWN_GRACE_SECONDS).
         timeout_graceful_shutdown=max(1, math.ceil(settings.shutdown_grace_seconds)),
+        http=limited_http_protocol(
+            HeaderLimits(
+                settings.max_header_bytes, settings.max_headers, settings.max_header_seconds
+            )
+        ),
     )
 
 

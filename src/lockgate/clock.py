@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,17 @@ Clock = Callable[[], datetime]
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def epoch_seconds(clock: Clock) -> Callable[[], float]:
+    """``clock`` as epoch seconds, for parts that count in floats (the HTTP rate limiter).
+
+    The system clock maps to ``time.time`` (no datetime built per request); an injected clock
+    is read through, so a test that moves it moves every window with it.
+    """
+    if clock is system_clock:
+        return time.time
+    return lambda: clock().timestamp()
 
 
 class FakeClock:

@@ -3,6 +3,7 @@
 * :class:`RequestLogMiddleware` — request id, one structured log line per request.
 * :class:`SecurityHeadersMiddleware` — CSP, nosniff, Referrer-Policy, frame-ancestors.
 * :class:`BodyLimitMiddleware` — 413 for bodies over the configured size, declared or streamed.
+* :class:`HeaderLimitMiddleware` — 431 for a request head over :class:`HeaderLimits`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lockgate.error_handlers import error_response
+from lockgate.header_limits import HeaderLimits, HeadersTooLarge
 from lockgate.observability.logging import get_logger
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -151,3 +154,32 @@ class BodyLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class HeaderLimitMiddleware:
+    """431 for a request whose head is over ``limits``, whatever server runs the app.
+
+    ``lockgate serve`` already refuses such a head while it arrives
+    (:mod:`lockgate.server_protocol`); this is the same rule for any other ASGI server, where
+    the head has been parsed in full before the app sees it.
+    """
+
+    def __init__(self, app: ASGIApp, limits: HeaderLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        target = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string", b""))
+        try:
+            self.limits.check_scope(target, scope["headers"])
+        except HeadersTooLarge as exc:
+            headers = {"Connection": "close"}
+            response = error_response(
+                exc.status, exc.code, exc.message, headers, path=scope["path"]
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

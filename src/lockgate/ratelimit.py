@@ -17,6 +17,7 @@ from limits import RateLimitItem, parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
+from lockgate.auth.emails import normalize_email
 from lockgate.errors import RateLimited
 from lockgate.gate.ratelimit import open_storage
 from lockgate.observability.logging import get_logger
@@ -44,7 +45,7 @@ class LoginLimiter:
         """
         scopes = [("ip", ip, self._per_ip)]
         if email is not None:
-            scopes.insert(0, ("account", email.lower(), self._per_account))
+            scopes.insert(0, ("account", normalize_email(email), self._per_account))
         try:
             for scope, key, items in scopes:
                 for item in items:
@@ -62,7 +63,7 @@ class LoginLimiter:
         """Forget an account's attempts after a successful sign-in."""
         try:
             for item in self._per_account:
-                await self._limiter.clear(item, "login", "account", email.lower())
+                await self._limiter.clear(item, "login", "account", normalize_email(email))
         except StorageError as exc:
             log.warning("login_limiter_unavailable", error=str(exc.storage_error))
 

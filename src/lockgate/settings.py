@@ -30,6 +30,7 @@ from lockgate.providers.config import (
     SimulatedProviderConfig,
     resolve_api_key,
 )
+from lockgate.secret_strength import GENERATE_HINT, secret_problem
 
 PROVIDER_TYPES = frozenset({"openai", "anthropic", "simulated"})
 DEV_SECRET = "dev-insecure-secret-change-me"
@@ -107,6 +108,10 @@ class Settings(BaseSettings):
     login_limit_per_ip: str = "30/minute"
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # The request target and headers (431 over either): see lockgate/header_limits.py.
+    max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=16 * 1024 * 1024)
+    max_headers: int = Field(default=100, ge=16, le=10_000)
+    max_header_seconds: float = Field(default=30, gt=0, le=600)
     # /v1 keys are cached per process this long; a revocation reaches every replica at once
     # over Redis pub/sub, so the TTL only bounds staleness if such a message is lost.
     key_cache_seconds: float = Field(default=10, ge=0)
@@ -135,14 +140,26 @@ class Settings(BaseSettings):
                 "list each allowed origin"
             )
         if self.env == "production":
-            secret = self.secret_key.get_secret_value()
-            if secret == DEV_SECRET or len(secret) < MIN_SECRET_LENGTH:
-                raise ValueError(
-                    "LOCKGATE_SECRET_KEY must be set to a random value of at least "
-                    f"{MIN_SECRET_LENGTH} characters in production "
-                    "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
-                )
+            self._check_secrets()
         return self
+
+    def _check_secrets(self) -> None:
+        """Every secret setting must be unguessable in production: long enough and with at
+        least 128 bits of estimated entropy (:mod:`lockgate.secret_strength`)."""
+        secret = self.secret_key.get_secret_value()
+        if secret == DEV_SECRET or len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                "LOCKGATE_SECRET_KEY must be set to a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters in production. Generate one with: "
+                f"{GENERATE_HINT}"
+            )
+        values = {"LOCKGATE_SECRET_KEY": secret}
+        if self.metrics_token is not None:
+            values["LOCKGATE_METRICS_TOKEN"] = self.metrics_token.get_secret_value()
+        for name, value in values.items():
+            problem = secret_problem(name, value)
+            if problem is not None:
+                raise ValueError(problem)
 
     @property
     def resolved_database_url(self) -> str:

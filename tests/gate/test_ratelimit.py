@@ -333,3 +333,8 @@ async def test_no_redis_calls_during_the_retry_interval(
     assert await admitted(limiter, 3) == 3  # still in the interval: the open policy applies
     now[0] = 5.0
     assert await admitted(limiter, 3) == 1
+
+
+def test_a_limit_named_twice_is_one_counter() -> None:
+    rule = RateLimitRule.parse("chat", "5/minute;10/10 seconds;5/minute")
+    assert [(i.amount, i.get_expiry()) for i in rule.items] == [(10, 10), (5, 60)]

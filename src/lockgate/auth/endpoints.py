@@ -15,6 +15,7 @@ from lockgate.auth.deps import (
     clear_session_cookies,
     set_session_cookies,
 )
+from lockgate.auth.emails import normalize_email
 from lockgate.auth.schemas import (
     AuthOut,
     InviteIn,
@@ -69,9 +70,10 @@ async def login(
     _limit: AuthLimit,
 ) -> AuthOut:
     """Sign in: a new session (the token rotates at every sign-in) in an httpOnly cookie."""
-    await state.login_limiter.check(email=body.email, ip=client_ip(request))
-    user = await service.authenticate(body.email, body.password)
-    await state.login_limiter.reset(email=body.email)
+    email = normalize_email(body.email)  # one key for the limiter and the lookup
+    await state.login_limiter.check(email=email, ip=client_ip(request))
+    user = await service.authenticate(email, body.password)
+    await state.login_limiter.reset(email=email)
     old = request.cookies.get("lockgate_session")
     if old:
         try:

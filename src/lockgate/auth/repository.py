@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lockgate.auth.emails import normalize_email
 from lockgate.models import Invite, User, UserSession
 
 
@@ -17,7 +18,9 @@ class UserRepository:
         self.session = session
 
     async def by_email(self, email: str) -> User | None:
-        return await self.session.scalar(select(User).where(User.email == email.lower()))
+        """The account of ``email`` in any spelling (:func:`normalize_email`)."""
+        canonical = normalize_email(email)
+        return await self.session.scalar(select(User).where(User.email == canonical))
 
     async def count(self) -> int:
         return await self.session.scalar(select(func.count()).select_from(User)) or 0

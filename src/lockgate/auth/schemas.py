@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
+
+from lockgate.auth.emails import InvalidEmail, normalize_email
+
+
+def _canonical(value: object) -> object:
+    """The canonical spelling, so that the address checks see what will be stored."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return normalize_email(value)
+    except InvalidEmail as exc:
+        raise ValueError(exc.message) from None
 
 
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr = Field(max_length=320)
+    email: Annotated[EmailStr, BeforeValidator(_canonical)] = Field(max_length=320)
     password: str = Field(max_length=1024)
     invite_code: str | None = Field(default=None, max_length=200)
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lockgate.auth.emails import normalize_email
 from lockgate.auth.repository import InviteRepository, SessionRepository, UserRepository
 from lockgate.auth.security import hashes_equal, new_token, password_problem, token_hash
 from lockgate.errors import (
@@ -59,7 +60,7 @@ class AuthService:
     async def register(
         self, email: str, password: str, invite_code: str | None, *, admin: bool = False
     ) -> User:
-        email = email.strip().lower()
+        email = normalize_email(email)
         problem = password_problem(password, email, self.settings.min_password_length)
         if problem:
             raise WeakPassword(problem)
@@ -89,7 +90,7 @@ class AuthService:
         return user
 
     async def authenticate(self, email: str, password: str) -> User:
-        user = await self.users.by_email(email.strip().lower())
+        user = await self.users.by_email(email)
         valid = await self.state.passwords.verify(user.password_hash if user else None, password)
         if user is None or not valid or not user.is_active:
             raise InvalidCredentials()

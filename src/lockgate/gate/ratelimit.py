@@ -165,7 +165,11 @@ class RateLimitRule:
             ) from None
         if any(item.amount < 1 for item in items):
             raise ValueError(f"rate limit {scope!r}: {text!r} has a limit below 1")
-        return cls(scope, sorted(items, key=lambda item: item.get_expiry()))
+        # "5/minute;5/minute" names one counter twice: counted once, not twice per request.
+        unique: dict[str, RateLimitItem] = {}
+        for item in items:
+            unique.setdefault(_Limit.of(item).suffix, item)
+        return cls(scope, sorted(unique.values(), key=lambda item: item.get_expiry()))
 
     def targets(self, group: str, key: str, scope: str | None = None) -> list[_Target]:
         """This rule's limits for one client: storage keys ``LIMITER/<group>/<key><suffix>``."""
@@ -263,34 +267,42 @@ class _MemoryWindows:
     Keys live in one ordered dict per window length, least recently hit first, so the keys
     whose last hit has left their window are dropped from the front as time goes by: memory
     holds only live windows, each at most N hits long.
+
+    Every admitted hit forgets in every dict (a few window lengths), so a window length no
+    request uses any more does not keep its keys either.
+
+    Several targets of one hit can share a dict (the global and per-IP limits are both per
+    minute), so a hit first counts in every target and only then forgets: forgetting in between
+    could drop a key another target of the same hit is about to count in (a ``KeyError`` after
+    an idle minute, the 500 of issue 12). Every key counted is then newer than the floor and at
+    the back, so forgetting never drops it.
     """
 
     def __init__(self) -> None:
         self._by_expiry: dict[int, OrderedDict[str, deque[float]]] = {}
 
     def hit(self, targets: Sequence[_Target], now: float) -> _Verdict:
-        found: list[tuple[OrderedDict[str, deque[float]], deque[float] | None]] = []
         for index, (limit, _, key) in enumerate(targets):
             keys = self._by_expiry.get(limit.expiry)
-            if keys is None:
-                keys = self._by_expiry[limit.expiry] = OrderedDict()
-            hits = keys.get(key)
+            hits = None if keys is None else keys.get(key)
             if hits is not None:
                 floor = now - limit.expiry
                 while hits and hits[0] < floor:
                     hits.popleft()
                 if len(hits) >= limit.amount:
                     return _Verdict(index, [(len(hits), hits[0])])
-            found.append((keys, hits))
         windows: list[tuple[int, float]] = []
-        for (limit, _, key), (keys, hits) in zip(targets, found, strict=True):
+        for limit, _, key in targets:
+            keys = self._by_expiry.setdefault(limit.expiry, OrderedDict())
+            hits = keys.get(key)
             if hits is None:
                 hits = keys[key] = deque()
             else:
                 keys.move_to_end(key)
             hits.append(now)
             windows.append((len(hits), hits[0]))
-            self._forget(keys, now - limit.expiry)
+        for expiry, keys in self._by_expiry.items():
+            self._forget(keys, now - expiry)
         return _Verdict(-1, windows)
 
     def stored(self) -> int:
