@@ -4,6 +4,7 @@ backpressure, rate limits, and what /health/providers reports."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from decimal import Decimal
@@ -248,3 +249,29 @@ async def test_a_model_with_its_own_breaker_does_not_trip_its_providers(
     assert fragile.status_code == 503
     _, sturdy = await chat(client, model="sturdy")
     assert parse_sse(sturdy.text)[-1][0] == "done"
+
+
+@pytest.mark.parametrize(
+    "budgets",
+    [
+        {"users": {"daily_usd": "0.001"}},
+        {"providers": {"alpha": {"daily_usd": "0.001"}, "beta": {"daily_usd": "0.001"}}},
+    ],
+    ids=["user", "every-provider"],
+)
+async def test_budget_refusals_are_written_for_people(
+    make_app: Factory, budgets: dict[str, Any]
+) -> None:
+    """Money in cents (never 0E-8 or eight decimals), one UTC minute, no internal scope ids."""
+    client, _ = await make_app(file_config({"budgets": budgets}))
+    for _ in range(10):
+        _, response = await chat(client, "spend [[tokens:40]]")
+        if response.status_code == 429:
+            break
+    message = response.json()["error"]["message"]
+    assert response.json()["error"]["code"] == "budget_exceeded"
+    assert re.search(r"resets at \d{4}-\d\d-\d\d \d\d:\d\d UTC\.", message), message
+    assert "E-" not in message
+    assert "provider:" not in message
+    assert "user:" not in message
+    assert not re.search(r"\$\d+\.\d{5,}", message), message

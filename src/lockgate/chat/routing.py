@@ -19,6 +19,7 @@ from lockgate.errors import AppError
 from lockgate.gate.budget import BudgetLimit
 from lockgate.gate.errors import BudgetExhausted, GateOverloaded, ProvidersUnavailable
 from lockgate.gate.service import Gate, Skip, Ticket, best_refusal
+from lockgate.humanize import moment
 from lockgate.providers.base import ChatMessage, ChatRequest, Provider
 from lockgate.providers.config import ModelConfig, Price
 from lockgate.providers.pricing import price_for, upper_bound_cost
@@ -152,9 +153,8 @@ def refusal(model: str, skips: Sequence[Skip], gate: Gate) -> AppError:
         return ContextTooLong(f"The conversation does not fit any model configured for {model}.")
     if skip.reason == "budget_exceeded" and skip.budget_error is not None:
         return BudgetExhausted(
-            f"The budget for {model} is spent on every provider that serves it "
-            f"({skip.budget_error.scope}); it resets at "
-            f"{skip.budget_error.resets_at.isoformat()}.",
+            f"The budget for {model} is spent on every provider that serves it; it resets at "
+            f"{moment(skip.budget_error.resets_at)}.",
             resets_at=skip.budget_error.resets_at,
             now=gate.clock(),
         )

@@ -54,6 +54,7 @@ from lockgate.gate.errors import BudgetExhausted, BudgetStoreUnavailable
 from lockgate.gate.gate_redis import GateStoreUnavailable, RedisGate
 from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
 from lockgate.gate.overrun import Overrun
+from lockgate.humanize import moment, usd
 from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics, ReservationResult, ScopeKind
 from lockgate.providers.base import RateLimitInfo
@@ -405,10 +406,11 @@ class Gate:
             )
         period = "daily" if exc.scope.endswith(":daily") else "monthly"
         whose = "This API key's" if exc.scope.startswith("key:") else "Your"
+        in_flight = f", {usd(exc.reserved_usd)} in flight" if exc.reserved_usd > 0 else ""
         return BudgetExhausted(
-            f"{whose} {period} budget of ${exc.limit_usd} is spent "
-            f"(${exc.spent_usd} used, ${exc.reserved_usd} in flight; this call could cost up "
-            f"to ${exc.requested_usd}). It resets at {exc.resets_at.isoformat()}.",
+            f"{whose} {period} budget of {usd(exc.limit_usd)} is spent "
+            f"({usd(exc.spent_usd)} used{in_flight}; this call could cost up "
+            f"to {usd(exc.requested_usd)}). It resets at {moment(exc.resets_at)}.",
             resets_at=exc.resets_at,
             now=now,
         )
