@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from lockgate.inputs import StrictInt
+
 
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -59,7 +61,7 @@ class SessionOut(BaseModel):
 class InviteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    expires_in_hours: int = Field(default=72, ge=1, le=24 * 90)
+    expires_in_hours: StrictInt = Field(default=72, ge=1, le=24 * 90)
 
 
 class InviteOut(BaseModel):

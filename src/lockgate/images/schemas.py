@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
+from lockgate.inputs import StrictInt
+
 Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
 
@@ -21,7 +23,7 @@ class ImageGenerate(BaseModel):
     size: Annotated[str, StringConstraints(max_length=32)] | None = Field(
         default=None, examples=["1024x1024"]
     )
-    n: int = Field(default=1, ge=1, le=4)
+    n: StrictInt = Field(default=1, ge=1, le=4)
     model: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
