@@ -2,7 +2,7 @@
 
 Parsing is by hand on the decoded JSON (not a pydantic model): bodies carry parameters we do not
 interpret (``tools``, ``response_format``, ``seed``, …) that pass through untouched, and the hot
-path should not validate what it only forwards.
+path should not validate what it only forwards. What it reads, it reads strictly (params.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from typing import Any
 
 import orjson
 
-from lockgate.errors import BadRequest
+from lockgate.gateway.params import MAX_OUTPUT_TOKENS, flag, integer, number, obj, text
+from lockgate.gateway.params import InvalidRequest as InvalidRequest  # wire.InvalidRequest
+from lockgate.images.schemas import MAX_IMAGES, MAX_PROMPT_CHARS
 from lockgate.providers.base import ChatMessage, Role, Usage
 from lockgate.providers.tokenizer import PER_MESSAGE_OVERHEAD, REPLY_PRIMING
 
@@ -30,17 +32,10 @@ ROLES: dict[str, Role] = {
 }
 # Tool results: passed through to OpenAI-compatible providers only.
 TOOL_ROLES = frozenset({"tool", "function"})
+MAX_EMBEDDING_INPUTS = 2048
 TOOL_PARAMS = frozenset(
     {"tools", "tool_choice", "functions", "function_call", "parallel_tool_calls"}
 )
-
-
-class InvalidRequest(BadRequest):
-    code = "invalid_request_error"
-
-    def __init__(self, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.param = param
 
 
 @dataclass(slots=True)
@@ -120,29 +115,65 @@ def parse_chat(body: dict[str, Any], size: int) -> ChatCall:
                 f"messages[{index}].role",
             )
         messages.append(ChatMessage(role=role, content=_content(item.get("content"), index)))
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
-        raise InvalidRequest("max_tokens must be a positive integer.", "max_tokens")
-    temperature = body.get("temperature")
-    if temperature is not None and (
-        not isinstance(temperature, int | float) or not 0 <= temperature <= 2
-    ):
-        raise InvalidRequest("temperature must be between 0 and 2.", "temperature")
-    if body.get("n", 1) != 1:
+    legacy_max = integer(body, "max_tokens", 1, MAX_OUTPUT_TOKENS)
+    max_tokens = integer(body, "max_completion_tokens", 1, MAX_OUTPUT_TOKENS) or legacy_max
+    temperature = number(body, "temperature", 0, 2)
+    if integer(body, "n", 1, 128) not in (None, 1):
         raise InvalidRequest("Only n=1 is supported.", "n")
-    options = body.get("stream_options") or {}
+    stream = bool(flag(body, "stream"))
+    options = obj(body, "stream_options")
+    include_usage = flag(options, "include_usage")
     return ChatCall(
         model=model,
         messages=messages,
-        stream=bool(body.get("stream", False)),
-        include_usage=bool(isinstance(options, dict) and options.get("include_usage")),
+        stream=stream,
+        include_usage=bool(include_usage),
         max_tokens=max_tokens,
-        temperature=float(temperature) if temperature is not None else None,
+        temperature=temperature,
         extra={k: v for k, v in body.items() if k not in HANDLED and k != "temperature"},
         raw_messages=raw_messages,
         uses_tools=uses_tools,
         prompt_bound=size + PER_MESSAGE_OVERHEAD * len(raw_messages) + REPLY_PRIMING,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ImagesCall:
+    """An image request, with the same limits as ``POST /api/v1/images``."""
+
+    prompt: str
+    n: int
+    size: str | None
+    model: str | None
+
+
+def parse_images(body: dict[str, Any]) -> ImagesCall:
+    prompt = text(body, "prompt", MAX_PROMPT_CHARS, required=True)
+    assert prompt is not None  # required
+    return ImagesCall(
+        prompt=prompt,
+        n=integer(body, "n", 1, MAX_IMAGES) or 1,
+        size=text(body, "size", 32),
+        model=text(body, "model", 200) or None,
+    )
+
+
+def parse_embeddings(body: dict[str, Any]) -> tuple[str, list[str]]:
+    """``(model, inputs)``: ``input`` is a string or a non-empty array of at most
+    :data:`MAX_EMBEDDING_INPUTS` strings (OpenAI's own limit)."""
+    model = text(body, "model", 200, required=True)
+    assert model is not None  # required
+    raw = body.get("input")
+    inputs = [raw] if isinstance(raw, str) else raw
+    if (
+        not isinstance(inputs, list)
+        or not 1 <= len(inputs) <= MAX_EMBEDDING_INPUTS
+        or not all(isinstance(i, str) for i in inputs)
+    ):
+        raise InvalidRequest(
+            f"input must be a string or an array of 1 to {MAX_EMBEDDING_INPUTS} strings.", "input"
+        )
+    return model, inputs
 
 
 def completion_id() -> str:
