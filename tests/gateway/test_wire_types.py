@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import openai
 import pytest
 
@@ -26,8 +26,8 @@ async def key(client: ApiClient) -> str:
 
 @pytest.fixture
 async def sdk(key: str, app_state: tuple[Any, Any]) -> AsyncIterator[openai.AsyncOpenAI]:
-    transport = httpx.ASGITransport(app=app_state[0])
-    async with httpx.AsyncClient(transport=transport) as http:
+    transport = httpx2.ASGITransport(app=app_state[0])  # the SDK's own httpx
+    async with httpx2.AsyncClient(transport=transport) as http:
         yield openai.AsyncOpenAI(
             api_key=key, base_url="http://testserver/v1", http_client=http, max_retries=0
         )
