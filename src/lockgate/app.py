@@ -40,6 +40,7 @@ from lockgate.observability.metrics import Metrics
 from lockgate.observability.sentry import init_sentry
 from lockgate.observability.tracing import Tracing, configure_tracing
 from lockgate.observability.wiring import install, running
+from lockgate.openapi import install_openapi
 from lockgate.providers.registry import ProviderRegistry, Sleep
 from lockgate.ratelimit import LoginLimiter
 from lockgate.settings import Config, load_config
@@ -179,6 +180,7 @@ def create_app(
     app.include_router(images_router)
     app.include_router(keys_router)
     app.include_router(gateway_router)
+    install_openapi(app)
 
     # Added last = outermost: log → security headers → CORS → rate limit → body limit → app.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -27,7 +27,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
 MIN_YEAR = 2000
 MAX_YEAR = 9000
@@ -95,7 +95,16 @@ Instant = Annotated[
 ]
 
 
-StrictInt = Annotated[int, Strict()]
-"""A JSON integer: ``true``, ``1.5`` and ``"5"`` are refused. Bound it with ``Field(ge=, le=)``."""
-StrictNumber = Annotated[float, Strict()]
+def _json_number(value: Any) -> Any:
+    """JSON Schema's numbers: ``true`` and ``"5"`` are not numbers (pydantic's lax mode took
+    both); ``5.0`` is the integer 5, as JSON Schema says."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("must be a number, not a string or true/false")
+    return value
+
+
+StrictInt = Annotated[int, BeforeValidator(_json_number)]
+"""A JSON integer (``5`` or ``5.0``): ``true``, ``1.5`` and ``"5"`` are refused. Bound it with
+``Field(ge=, le=)``."""
+StrictNumber = Annotated[float, BeforeValidator(_json_number)]
 """A JSON number (an integer is one; ``false`` is not). Bound it with ``Field(ge=, le=)``."""

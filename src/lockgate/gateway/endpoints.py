@@ -16,6 +16,7 @@ from lockgate.deps import StateDep
 from lockgate.gateway import wire
 from lockgate.gateway.auth import CurrentKey, get_key_context
 from lockgate.gateway.service import GatewayService
+from lockgate.openapi import sse_response
 from lockgate.providers.pricing import price_for
 from lockgate.state import AppState
 
@@ -24,6 +25,15 @@ JSON_BODY = {
     "requestBody": {
         "required": True,
         "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+JSON_OR_EVENTS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A chat.completion; with stream: true, chat.completion.chunk events",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            **sse_response("", [])[200]["content"],
+        },
     }
 }
 
@@ -39,7 +49,12 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-@router.post("/chat/completions", operation_id="createChatCompletion", openapi_extra=JSON_BODY)
+@router.post(
+    "/chat/completions",
+    operation_id="createChatCompletion",
+    openapi_extra=JSON_BODY,
+    responses=JSON_OR_EVENTS,
+)
 async def chat_completions(request: Request) -> Response:
     """OpenAI's chat completions, streamed (``stream: true``) or not."""
     service = await gateway_service(request)

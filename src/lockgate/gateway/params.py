@@ -36,10 +36,13 @@ class InvalidRequest(BadRequest):
 
 
 def integer(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
-    """A JSON integer in ``[low, high]`` (not a boolean, not ``2.0``)."""
+    """A JSON integer in ``[low, high]``: not a boolean, not ``2.5``; ``2.0`` is 2 (as in JSON
+    Schema), sent on as ``2``."""
     value = body.get(name)
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidRequest(f"{name} must be an integer between {low} and {high}.", name)
     return value
