@@ -30,6 +30,7 @@ from lockgate.gate.factory import build_gate, create_redis
 from lockgate.gate.ratelimit import HttpRateLimiter, RateLimitMiddleware
 from lockgate.gateway.endpoints import router as gateway_router
 from lockgate.gateway.fastpath import LockgateApp, gateway_routes
+from lockgate.gateway.schemas import REQUEST_MODELS as GATEWAY_REQUEST_MODELS
 from lockgate.health.endpoints import router as health_router
 from lockgate.health.providers import router as providers_health_router
 from lockgate.images.endpoints import router as images_router
@@ -180,7 +181,7 @@ def create_app(
     app.include_router(images_router)
     app.include_router(keys_router)
     app.include_router(gateway_router)
-    install_openapi(app)
+    install_openapi(app, models=GATEWAY_REQUEST_MODELS)
 
     # Added last = outermost: log → security headers → CORS → rate limit → body limit → app.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -117,27 +117,36 @@ def _document(path: str, operation: dict[str, Any]) -> None:
         response["content"] = {"application/json": {"schema": _ref(model)}}
 
 
+def add_components(document: dict[str, Any], models: tuple[type[BaseModel], ...]) -> None:
+    """Each model (and the models it uses) under ``components/schemas``, by name."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, nested in schema.pop("$defs", {}).items():
+            schemas.setdefault(name, nested)
+        schemas.setdefault(model.__name__, schema)
+
+
 def document_shared_errors(document: dict[str, Any]) -> dict[str, Any]:
     """Declare the shared statuses on every operation, with the error body of its API."""
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             if method in ("get", "put", "post", "patch", "delete", "head", "options"):
                 _document(path, operation)
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    for model in (ErrorBody, ErrorDetail, OpenAIErrorBody, OpenAIErrorDetail):
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        schema.pop("$defs", None)  # each model is added by name
-        schemas.setdefault(model.__name__, schema)
+    add_components(document, (ErrorBody, OpenAIErrorBody))
     return document
 
 
-def install_openapi(app: FastAPI) -> None:
-    """``app.openapi()`` with :func:`document_shared_errors` applied (built once, cached)."""
+def install_openapi(app: FastAPI, models: tuple[type[BaseModel], ...] = ()) -> None:
+    """``app.openapi()`` with :func:`document_shared_errors` applied and `models` (bodies that
+    routes read by hand, referenced from their ``openapi_extra``) added; built once, cached."""
     build: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_shared_errors(build())
+            document = build()
+            add_components(document, models)
+            app.openapi_schema = document_shared_errors(document)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

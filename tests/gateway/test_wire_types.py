@@ -10,7 +10,7 @@ import httpx2
 import openai
 import pytest
 
-from lockgate.gateway import wire
+from lockgate.gateway import params, wire
 from lockgate.images.schemas import MAX_PROMPT_CHARS
 from tests.fixtures.appkit import ApiClient
 
@@ -101,7 +101,7 @@ async def test_image_fields_of_the_wrong_type_are_refused(
     ("body", "param"),
     [
         ({"model": "sim-embed", "input": [1, 2]}, "input"),
-        ({"model": "sim-embed", "input": ["x"] * (wire.MAX_EMBEDDING_INPUTS + 1)}, "input"),
+        ({"model": "sim-embed", "input": ["x"] * (params.MAX_EMBEDDING_INPUTS + 1)}, "input"),
         ({"model": 7, "input": "x"}, "model"),
     ],
 )
@@ -119,3 +119,11 @@ def test_stream_false_as_a_boolean_does_not_stream_and_unknown_fields_pass() -> 
     body = {**CHAT, "stream": False, "seed": 7, "response_format": {"type": "text"}}
     call = wire.parse_chat(body, 100)
     assert (call.stream, call.extra) == (False, {"seed": 7, "response_format": {"type": "text"}})
+
+
+@pytest.mark.parametrize("role", [{}, ["user"], None, 7, "robot"])
+def test_a_role_that_is_not_a_known_string_is_a_400(role: Any) -> None:
+    body = {"model": "sim-small", "messages": [{"role": role, "content": "hi"}]}
+    with pytest.raises(wire.InvalidRequest) as refused:
+        wire.parse_chat(body, 100)
+    assert refused.value.param == "messages[0].role"

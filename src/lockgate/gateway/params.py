@@ -23,6 +23,8 @@ from lockgate.errors import BadRequest
 # The largest output limit anyone may ask for: bounds the budget's arithmetic (the model's own
 # limit, usually far lower, is checked where the model is known).
 MAX_OUTPUT_TOKENS = 10_000_000
+MAX_EMBEDDING_INPUTS = 2048  # OpenAI's own limit
+MAX_MODEL_NAME = 200  # characters
 
 
 class InvalidRequest(BadRequest):
@@ -67,12 +69,12 @@ def flag(body: dict[str, Any], name: str) -> bool | None:
 
 
 def text(body: dict[str, Any], name: str, max_length: int, *, required: bool = False) -> str | None:
-    """A JSON string of at most ``max_length`` characters (non-blank when required)."""
+    """A non-blank JSON string of at most ``max_length`` characters."""
     value = body.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise InvalidRequest(f"{name} is required and must be a string.", name)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest(f"{name} must be a non-empty string.", name)
     if len(value) > max_length:
         raise InvalidRequest(f"{name} must be at most {max_length} characters.", name)
     return value

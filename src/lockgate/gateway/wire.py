@@ -14,7 +14,16 @@ from typing import Any
 
 import orjson
 
-from lockgate.gateway.params import MAX_OUTPUT_TOKENS, flag, integer, number, obj, text
+from lockgate.gateway.params import (
+    MAX_EMBEDDING_INPUTS,
+    MAX_MODEL_NAME,
+    MAX_OUTPUT_TOKENS,
+    flag,
+    integer,
+    number,
+    obj,
+    text,
+)
 from lockgate.gateway.params import InvalidRequest as InvalidRequest  # wire.InvalidRequest
 from lockgate.images.schemas import MAX_IMAGES, MAX_PROMPT_CHARS
 from lockgate.providers.base import ChatMessage, Role, Usage
@@ -32,7 +41,6 @@ ROLES: dict[str, Role] = {
 }
 # Tool results: passed through to OpenAI-compatible providers only.
 TOOL_ROLES = frozenset({"tool", "function"})
-MAX_EMBEDDING_INPUTS = 2048
 TOOL_PARAMS = frozenset(
     {"tools", "tool_choice", "functions", "function_call", "parallel_tool_calls"}
 )
@@ -72,11 +80,15 @@ def _content(value: Any, index: int) -> str:
     if isinstance(value, list):
         parts = []
         for part in value:
-            if not isinstance(part, dict) or part.get("type") != "text":
+            if (
+                not isinstance(part, dict)
+                or part.get("type") != "text"
+                or not isinstance(part.get("text"), str)
+            ):
                 raise InvalidRequest(
                     "Only text content parts are supported.", f"messages[{index}].content"
                 )
-            parts.append(str(part.get("text", "")))
+            parts.append(part["text"])
         return "".join(parts)
     if value is None:
         return ""
@@ -91,9 +103,8 @@ def parse_chat(body: dict[str, Any], size: int) -> ChatCall:
     schema) is in the body, JSON never encodes a string in fewer bytes than its UTF-8 form, and
     no BPE token covers less than one byte (providers/tokenizer.py).
     """
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise InvalidRequest("model is required.", "model")
+    model = text(body, "model", MAX_MODEL_NAME, required=True)
+    assert model is not None  # required
     raw_messages = body.get("messages")
     if not isinstance(raw_messages, list) or not raw_messages:
         raise InvalidRequest("messages must be a non-empty array.", "messages")
@@ -102,18 +113,19 @@ def parse_chat(body: dict[str, Any], size: int) -> ChatCall:
     for index, item in enumerate(raw_messages):
         if not isinstance(item, dict):
             raise InvalidRequest("Each message must be an object.", f"messages[{index}]")
-        name = str(item.get("role"))
+        name = item.get("role")
+        if not isinstance(name, str):  # a dict or list is not even hashable
+            name = repr(name)
         role = ROLES.get(name)
-        if name in TOOL_ROLES or item.get("tool_calls") or item.get("function_call"):
+        if role is None and name not in TOOL_ROLES:
+            raise InvalidRequest(
+                f"Unsupported role {name!r} (system, developer, user, assistant, tool).",
+                f"messages[{index}].role",
+            )
+        if role is None or item.get("tool_calls") or item.get("function_call"):
             uses_tools = True
             _content(item.get("content"), index)
             continue
-        if role is None:
-            raise InvalidRequest(
-                f"Unsupported role {item.get('role')!r} "
-                "(system, developer, user, assistant, tool).",
-                f"messages[{index}].role",
-            )
         messages.append(ChatMessage(role=role, content=_content(item.get("content"), index)))
     legacy_max = integer(body, "max_tokens", 1, MAX_OUTPUT_TOKENS)
     max_tokens = integer(body, "max_completion_tokens", 1, MAX_OUTPUT_TOKENS) or legacy_max
@@ -154,14 +166,14 @@ def parse_images(body: dict[str, Any]) -> ImagesCall:
         prompt=prompt,
         n=integer(body, "n", 1, MAX_IMAGES) or 1,
         size=text(body, "size", 32),
-        model=text(body, "model", 200) or None,
+        model=text(body, "model", MAX_MODEL_NAME),
     )
 
 
 def parse_embeddings(body: dict[str, Any]) -> tuple[str, list[str]]:
     """``(model, inputs)``: ``input`` is a string or a non-empty array of at most
     :data:`MAX_EMBEDDING_INPUTS` strings (OpenAI's own limit)."""
-    model = text(body, "model", 200, required=True)
+    model = text(body, "model", MAX_MODEL_NAME, required=True)
     assert model is not None  # required
     raw = body.get("input")
     inputs = [raw] if isinstance(raw, str) else raw
