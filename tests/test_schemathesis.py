@@ -36,7 +36,7 @@ from tests.fixtures.serve import LockgateServer
 
 pytestmark = pytest.mark.slow  # a real `lockgate serve`; still part of `make test`
 PASSWORD = "correct horse battery staple"
-EXAMPLES_PER_OPERATION = 15
+EXAMPLES_PER_OPERATION = 25
 # Not positive_data_acceptance: what a valid request is depends on state and configuration that
 # JSON Schema cannot say (a configured model name, an expiry in the future, a cursor the server
 # issued, a password the policy accepts, a range of at most 366 days); those answer a
