@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
@@ -103,8 +104,25 @@ def _json_number(value: Any) -> Any:
     return value
 
 
+def _json_number_or_text(value: Any) -> Any:
+    """Money may be a JSON number or a decimal string (``"0.05"``, exact); never true/false."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number or a decimal string, not true/false")
+    return value
+
+
 StrictInt = Annotated[int, BeforeValidator(_json_number)]
 """A JSON integer (``5`` or ``5.0``): ``true``, ``1.5`` and ``"5"`` are refused. Bound it with
 ``Field(ge=, le=)``."""
 StrictNumber = Annotated[float, BeforeValidator(_json_number)]
 """A JSON number (an integer is one; ``false`` is not). Bound it with ``Field(ge=, le=)``."""
+
+
+MAX_USD = 90_000_000
+Usd = Annotated[
+    Decimal,
+    BeforeValidator(_json_number_or_text),
+    Field(ge=0, le=MAX_USD, decimal_places=8, description="US dollars, at most 8 decimals"),
+]
+"""An amount of money as stored (``Numeric(18, 8)``): ``1e-999999`` would be stored as 0 and
+answered back as sent, so more than 8 decimals is refused rather than silently rounded."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -49,3 +50,22 @@ async def test_limits_must_be_json_integers_in_range(
 ) -> None:
     response = await user_client.post("/api/v1/keys", json={"name": "x", **field})
     assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize("budget", ["1e-999999", "0.000000001", 1e-300, True, -1, "NaN"])
+async def test_budgets_are_refused_rather_than_rounded_away(
+    user_client: ApiClient, budget: Any
+) -> None:
+    response = await user_client.post(
+        "/api/v1/keys", json={"name": "x", "daily_budget_usd": budget}
+    )
+    assert response.status_code == 422, response.text
+
+
+async def test_a_budget_with_8_decimals_is_kept_exactly(user_client: ApiClient) -> None:
+    response = await user_client.post(
+        "/api/v1/keys", json={"name": "x", "daily_budget_usd": "0.00000001"}
+    )
+    listed = await user_client.get("/api/v1/keys")
+    assert response.status_code == 201, response.text
+    assert Decimal(listed.json()[0]["daily_budget_usd"]) == Decimal("0.00000001")
