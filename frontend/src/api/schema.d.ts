@@ -871,11 +871,11 @@ export interface components {
             /** Allowed Models */
             allowed_models?: string[] | null;
             /** Daily Budget Usd */
-            daily_budget_usd?: number | string | null;
+            daily_budget_usd?: (number | string) | null;
             /** Expires At */
             expires_at?: string | null;
             /** Monthly Budget Usd */
-            monthly_budget_usd?: number | string | null;
+            monthly_budget_usd?: (number | string) | null;
             /** Name */
             name: string;
             /** Rpm */
