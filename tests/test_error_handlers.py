@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 import pytest
 
 from tests.fixtures.appkit import ApiClient
+from tests.test_web_ui import ui_app
 
 
 @pytest.mark.parametrize(
@@ -24,3 +28,10 @@ async def test_a_405_allows_every_method_of_the_path(
     response = await client.request("OPTIONS", path)
     assert response.status_code == 405
     assert {m.strip() for m in response.headers["allow"].split(",")} == methods
+
+
+async def test_a_405_from_the_web_ui_allows_get_and_head(tmp_path: Path) -> None:
+    app = ui_app(tmp_path)  # the static UI raises a bare 405
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await c.post("/")
+    assert (response.status_code, response.headers["allow"]) == (405, "GET, HEAD")

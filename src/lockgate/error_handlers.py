@@ -125,7 +125,8 @@ async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
         message = "No such API route." if _request.url.path.startswith("/api") else "Not found."
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        headers["Allow"] = allowed_methods(_request) or headers.get("Allow", "")
+        # Not in the document: a route Starlette named, else the static web UI (GET and HEAD).
+        headers["Allow"] = allowed_methods(_request) or headers.get("Allow") or "GET, HEAD"
     return error_response(exc.status_code, code, message, headers, path=_request.url.path)
 
 
