@@ -11,6 +11,7 @@ run every time and a failure reproduces.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from tests.fixtures.serve import LockgateServer
 
 pytestmark = pytest.mark.slow  # a real `lockgate serve`; still part of `make test`
 PASSWORD = "correct horse battery staple"
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 40
 # Not positive_data_acceptance: what a valid request is depends on state and configuration that
 # JSON Schema cannot say (a configured model name, an expiry in the future, a cursor the server
 # issued, a password the policy accepts, a range of at most 366 days); those answer a
@@ -82,24 +83,46 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LockgateServer]
         yield running
 
 
-def signed_in(server: LockgateServer, email: str) -> requests.Session:
-    """A browser session: the session cookie, and the CSRF cookie sent back as the header."""
-    session = requests.Session()
+@dataclass(frozen=True)
+class Identity:
+    """Who a request is sent as: fixed cookies and headers, never a cookie jar (a generated
+    register or login case answers with another account's cookies, which would then replace
+    this identity's and fail every CSRF check after it)."""
+
+    headers: dict[str, str]
+    cookies: dict[str, str]
+
+
+def signed_in(server: LockgateServer, email: str) -> Identity:
+    """A browser: the session cookie, and the CSRF cookie sent back as the header."""
     body = {"email": email, "password": PASSWORD}
-    response = session.post(f"{server.url}/api/v1/auth/register", json=body, timeout=10)
+    response = requests.post(f"{server.url}/api/v1/auth/register", json=body, timeout=10)
     assert response.status_code == 201, response.text
-    session.headers["X-CSRF-Token"] = session.cookies.get("lockgate_csrf") or ""
-    return session
+    cookies = {cookie.name: cookie.value or "" for cookie in response.cookies}
+    return Identity(headers={"X-CSRF-Token": cookies["lockgate_csrf"]}, cookies=cookies)
 
 
 @pytest.fixture(scope="module")
-def identities(server: LockgateServer) -> dict[str, requests.Session]:
+def identities(server: LockgateServer) -> dict[str, Identity]:
     admin = signed_in(server, "admin@example.com")  # the first account is the admin
     user = signed_in(server, "user@example.com")
-    key = user.post(f"{server.url}/api/v1/keys", json={"name": "contract"}, timeout=10).json()
-    client = requests.Session()
-    client.headers["Authorization"] = f"Bearer {key['key']}"
-    return {"admin": admin, "user": user, "key": client}
+    response = requests.post(
+        f"{server.url}/api/v1/keys",
+        json={"name": "contract"},
+        headers=user.headers,
+        cookies=user.cookies,
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    key = Identity(headers={"Authorization": f"Bearer {response.json()['key']}"}, cookies={})
+    return {"admin": admin, "user": user, "key": key}
+
+
+@pytest.fixture(scope="module")
+def http() -> Iterator[requests.Session]:
+    """One connection pool for the run; its cookie jar is emptied before every call."""
+    with requests.Session() as session:
+        yield session
 
 
 def contract() -> Any:
@@ -125,23 +148,38 @@ def contract() -> Any:
 schema = contract()
 
 
-def call_and_check(case: Case[Any], server: LockgateServer, session: requests.Session) -> None:
-    response = case.call(base_url=server.url, session=session, timeout=30)
+def call_and_check(
+    case: Case[Any], server: LockgateServer, http: requests.Session, who: Identity
+) -> None:
+    http.cookies.clear()
+    response = case.call(
+        base_url=server.url,
+        session=http,
+        headers=dict(who.headers),
+        cookies=dict(who.cookies),
+        timeout=30,
+    )
     case.validate_response(response, checks=CHECKS)
 
 
 @schema.parametrize()  # type: ignore[untyped-decorator]
 def test_as_a_user_and_with_a_key(
-    case: Case[Any], server: LockgateServer, identities: dict[str, requests.Session]
+    case: Case[Any],
+    server: LockgateServer,
+    http: requests.Session,
+    identities: dict[str, Identity],
 ) -> None:
     """Every operation: /api as a signed-in user, /v1 with the user's virtual key."""
     who = "key" if case.path.startswith("/v1/") else "user"
-    call_and_check(case, server, identities[who])
+    call_and_check(case, server, http, identities[who])
 
 
 @schema.exclude(path_regex="^/v1/").parametrize()  # type: ignore[untyped-decorator]
 def test_as_an_admin(
-    case: Case[Any], server: LockgateServer, identities: dict[str, requests.Session]
+    case: Case[Any],
+    server: LockgateServer,
+    http: requests.Session,
+    identities: dict[str, Identity],
 ) -> None:
     """/api as an admin: the admin-only answers (``scope=all``, every key) too."""
-    call_and_check(case, server, identities["admin"])
+    call_and_check(case, server, http, identities["admin"])
