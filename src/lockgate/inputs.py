@@ -3,7 +3,8 @@
 Why one module: pydantic's defaults are lenient in ways that reach our arithmetic. A naive
 datetime compared with our aware clock raises ``TypeError``; ``9999-12-31T23:59:59-12:00`` or
 ``0001-01-01`` minus a few days raises ``OverflowError``; ``"0"`` is read as 1970-01-01; ``true``
-is a number. Each of those was a 500. The types here turn them into a 422 with a clear message::
+is a number; ``1e-999999`` dollars is stored as 0. The first were 500s, the rest silently wrong.
+The types here turn each into a 422 with a clear message::
 
     class KeyCreate(BaseModel):
         expires_at: Instant | None = None      # ISO 8601 with a zone, years 2000..9000, in UTC
@@ -16,6 +17,7 @@ is a number. Each of those was a 500. The types here turn them into a 422 with a
   span we use (a day, a year) can never leave Python's date range.
 - :data:`StrictInt` / :data:`StrictNumber` — JSON numbers, strictly: ``true`` is not 1. Every
   one gets bounds (``Field(ge=, le=)``) that keep the arithmetic done on it in range.
+- :data:`Usd` — money as stored: 0..90M, at most 8 decimals.
 
 Query parameters arrive as text, so ints there keep FastAPI's own parsing (``Query(ge=, le=)``);
 booleans cannot be confused with numbers in a query string.
