@@ -32,6 +32,7 @@ from lockgate.gate.ratelimit import HttpRateLimiter, RateLimitMiddleware
 from lockgate.gateway.endpoints import router as gateway_router
 from lockgate.gateway.fastpath import LockgateApp, gateway_routes
 from lockgate.header_limits import HeaderLimits
+from lockgate.gateway.schemas import REQUEST_MODELS as GATEWAY_REQUEST_MODELS
 from lockgate.health.endpoints import router as health_router
 from lockgate.health.providers import router as providers_health_router
 from lockgate.images.endpoints import router as images_router
@@ -47,6 +48,7 @@ from lockgate.observability.metrics import Metrics
 from lockgate.observability.sentry import init_sentry
 from lockgate.observability.tracing import Tracing, configure_tracing
 from lockgate.observability.wiring import install, running
+from lockgate.openapi import install_openapi
 from lockgate.providers.registry import ProviderRegistry, Sleep
 from lockgate.ratelimit import LoginLimiter
 from lockgate.settings import Config, load_config
@@ -206,6 +208,7 @@ def create_app(
     app.include_router(images_router)
     app.include_router(keys_router)
     app.include_router(gateway_router)
+    install_openapi(app, models=GATEWAY_REQUEST_MODELS)
 
     # Added last = outermost: log → security headers → header limit → CORS → rate limit → body
     # limit → app.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from lockgate.observability.logging import get_logger
 
 log = get_logger("lockgate.errors")
 
+HTTP_METHODS = frozenset({"get", "put", "post", "patch", "delete", "head", "options"})
 HTTP_CODES = {
     # FastAPI raises a bare 400 only when it cannot decode the body (e.g. invalid UTF-8).
     400: ("malformed_json", "The request body could not be read as JSON."),
@@ -92,14 +94,40 @@ async def validation_handler(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", message, path=path)
 
 
+def _path_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
+
+
+def allowed_methods(request: Request) -> str | None:
+    """Every documented method of this path, for a 405's ``Allow`` (RFC 9110 requires it).
+
+    The router names only the first route that matched the path, so ``OPTIONS`` on a path with
+    a GET and a POST route advertised one of them; the OpenAPI document (built once) has them
+    all, and is what a client reads.
+    """
+    app = request.app
+    if not isinstance(app, FastAPI):
+        return None
+    for template, item in app.openapi().get("paths", {}).items():
+        if _path_pattern(template).fullmatch(request.url.path):
+            methods = {m.upper() for m in item if m in HTTP_METHODS}
+            if "GET" in methods:
+                methods.add("HEAD")
+            return ", ".join(sorted(methods))
+    return None
+
+
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code, message = HTTP_CODES.get(exc.status_code, ("error", "The request failed."))
     if exc.status_code == 404:
         message = "No such API route." if _request.url.path.startswith("/api") else "Not found."
-    return error_response(
-        exc.status_code, code, message, dict(exc.headers or {}), path=_request.url.path
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Not in the document: a route Starlette named, else the static web UI (GET and HEAD).
+        headers["Allow"] = allowed_methods(_request) or headers.get("Allow") or "GET, HEAD"
+    return error_response(exc.status_code, code, message, headers, path=_request.url.path)
 
 
 async def unhandled_handler(request: Request, exc: Exception) -> JSONResponse:

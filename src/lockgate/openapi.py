@@ -1,9 +1,20 @@
-"""The error body, as declared in OpenAPI for every endpoint."""
+"""The OpenAPI document's shared parts: the error bodies, the statuses every operation can
+answer, and Server-Sent Events.
+
+Why a pass over the whole document (:func:`document_shared_errors`): some answers come from
+machinery every route shares rather than from the route — the HTTP rate limit (429), the body
+limit (413), a body that is not JSON (400 ``malformed_json``), validation (422), a missing or
+wrong key on ``/v1`` (401). Declaring them route by route drifted (schemathesis found 15
+undocumented statuses); one pass declares them wherever they can happen. Under ``/v1`` every
+error has OpenAI's shape, so it is declared with :class:`OpenAIErrorBody`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from fastapi import FastAPI
 from pydantic import BaseModel
 
 DESCRIPTIONS = {
@@ -11,13 +22,25 @@ DESCRIPTIONS = {
     401: "Not signed in, or the session expired or was revoked",
     403: "CSRF check failed, or not allowed",
     404: "Not found (or not yours: existence is never revealed)",
+    405: "Method not allowed (see Allow)",
     409: "Conflict (e.g. email_taken)",
     413: "Request body too large",
+    415: "Unsupported media type",
     422: "Invalid input (validation_error, weak_password, unknown_model, ...)",
     429: "Rate limited (see Retry-After)",
     502: "The provider failed",
     503: "Temporarily unavailable (see Retry-After)",
 }
+GATEWAY_DESCRIPTIONS = {
+    **DESCRIPTIONS,
+    400: "invalid_request_error: malformed JSON, or a field of the wrong type or range (param)",
+    401: "Missing, unknown, revoked or expired API key",
+    403: "The key may not use this model",
+    404: "Unknown model",
+    422: "Invalid input",
+    429: "Rate limited, or a budget is exhausted (see Retry-After)",
+}
+GATEWAY_PREFIX = "/v1/"
 
 
 class ErrorDetail(BaseModel):
@@ -26,8 +49,104 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorBody(BaseModel):
+    """Every error under ``/api``: a stable ``code`` and a message for people."""
+
     error: ErrorDetail
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    code: str | None
+    param: str | None
+
+
+class OpenAIErrorBody(BaseModel):
+    """Every error under ``/v1``: OpenAI's shape, so the official SDKs raise their usual
+    exceptions."""
+
+    error: OpenAIErrorDetail
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorBody, "description": DESCRIPTIONS[s]} for s in statuses}
+
+
+def sse_response(description: str, events: list[str]) -> dict[int | str, dict[str, Any]]:
+    """A 200 of Server-Sent Events. In OpenAPI 3.1 the ``schema`` of ``text/event-stream``
+    describes one event (3.2 calls it ``itemSchema``): its ``event`` name and ``data``."""
+    event = {
+        "type": "object",
+        "properties": {
+            "event": {"type": "string", "enum": events} if events else {"type": "string"},
+            "data": {"type": "string", "description": "One JSON document (or [DONE])"},
+            "id": {"type": "string"},
+            "retry": {"type": "integer"},
+        },
+        "required": ["data"],
+    }
+    return {200: {"description": description, "content": {"text/event-stream": {"schema": event}}}}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _shared_statuses(path: str, operation: dict[str, Any]) -> set[int]:
+    """The statuses this operation can answer whatever its handler does."""
+    statuses = {429}  # the HTTP rate limit covers every route
+    if operation.get("parameters") or "requestBody" in operation:
+        statuses.add(422)
+    if "requestBody" in operation:
+        statuses |= {400, 413}  # malformed_json, payload_too_large
+    if path.startswith(GATEWAY_PREFIX):
+        statuses |= {401, 503}  # the key; overload shedding
+    return statuses
+
+
+def _document(path: str, operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    gateway = path.startswith(GATEWAY_PREFIX)
+    descriptions = GATEWAY_DESCRIPTIONS if gateway else DESCRIPTIONS
+    for status in _shared_statuses(path, operation):
+        responses.setdefault(str(status), {"description": descriptions[status]})
+    for status, response in responses.items():
+        if not status.isdigit() or int(status) < 400:
+            continue
+        model = OpenAIErrorBody if gateway else ErrorBody
+        response["content"] = {"application/json": {"schema": _ref(model)}}
+
+
+def add_components(document: dict[str, Any], models: tuple[type[BaseModel], ...]) -> None:
+    """Each model (and the models it uses) under ``components/schemas``, by name."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, nested in schema.pop("$defs", {}).items():
+            schemas.setdefault(name, nested)
+        schemas.setdefault(model.__name__, schema)
+
+
+def document_shared_errors(document: dict[str, Any]) -> dict[str, Any]:
+    """Declare the shared statuses on every operation, with the error body of its API."""
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method in ("get", "put", "post", "patch", "delete", "head", "options"):
+                _document(path, operation)
+    add_components(document, (ErrorBody, OpenAIErrorBody))
+    return document
+
+
+def install_openapi(app: FastAPI, models: tuple[type[BaseModel], ...] = ()) -> None:
+    """``app.openapi()`` with :func:`document_shared_errors` applied and `models` (bodies that
+    routes read by hand, referenced from their ``openapi_extra``) added; built once, cached."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            add_components(document, models)
+            app.openapi_schema = document_shared_errors(document)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

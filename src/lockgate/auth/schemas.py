@@ -20,6 +20,8 @@ def _canonical(value: object) -> object:
     except InvalidEmail as exc:
         raise ValueError(exc.message) from None
 
+from lockgate.inputs import StrictInt
+
 
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -72,7 +74,7 @@ class SessionOut(BaseModel):
 class InviteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    expires_in_hours: int = Field(default=72, ge=1, le=24 * 90)
+    expires_in_hours: StrictInt = Field(default=72, ge=1, le=24 * 90)
 
 
 class InviteOut(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
@@ -17,17 +17,15 @@ from lockgate.conversations.schemas import MessageOut
 from lockgate.deps import SessionDep, StateDep
 from lockgate.gate.ratelimit import endpoint_limit
 from lockgate.models import Message, MessageStatus
-from lockgate.openapi import error_responses
+from lockgate.openapi import error_responses, sse_response
 from lockgate.providers.pricing import price_for
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
 
-SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "Server-Sent Events: message, delta, usage, then done or error",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
-    }
-}
+SSE_RESPONSE = sse_response(
+    "Server-Sent Events: message, delta, usage, then done or error",
+    ["message", "delta", "usage", "done", "error"],
+)
 
 
 async def get_service(state: StateDep, db: SessionDep) -> ChatService:

@@ -7,22 +7,24 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lockgate.inputs import StrictInt, StrictNumber
+
 
 class SendMessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     content: str = Field(min_length=1, max_length=100_000)
     model: str | None = Field(default=None, max_length=200)
-    max_tokens: int | None = Field(default=None, ge=1)
-    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    temperature: StrictNumber | None = Field(default=None, ge=0, le=2)
 
 
 class RegenerateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str | None = Field(default=None, max_length=200)
-    max_tokens: int | None = Field(default=None, ge=1)
-    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    temperature: StrictNumber | None = Field(default=None, ge=0, le=2)
 
 
 class PriceOut(BaseModel):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.clock import Clock
-from lockgate.conversations.pagination import InvalidCursor, decode_cursor, encode_cursor
+from lockgate.conversations.pagination import Seq, decode_cursor, encode_cursor
 from lockgate.conversations.repository import ConversationRepository, MessageRepository
 from lockgate.conversations.schemas import (
     ConversationCreate,
@@ -20,6 +19,7 @@ from lockgate.conversations.schemas import (
     MessagePage,
 )
 from lockgate.errors import NotFound
+from lockgate.inputs import Instant
 from lockgate.models import Conversation
 
 
@@ -57,11 +57,8 @@ class ConversationService:
     ) -> ConversationPage:
         after = None
         if cursor:
-            data = decode_cursor(cursor, "u", "i")
-            try:
-                after = (datetime.fromisoformat(data["u"]), uuid.UUID(data["i"]))
-            except (TypeError, ValueError):
-                raise InvalidCursor() from None
+            data = decode_cursor(cursor, u=Instant, i=uuid.UUID)
+            after = (data["u"], data["i"])
         rows = await self.conversations.list_owned(
             user_id, limit=limit + 1, after=after, query=(query or "").strip() or None
         )
@@ -78,10 +75,7 @@ class ConversationService:
     ) -> MessagePage:
         before = None
         if cursor:
-            value = decode_cursor(cursor, "s")["s"]
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise InvalidCursor()
-            before = value
+            before = decode_cursor(cursor, s=Seq)["s"]
         rows = await self.messages.page(conversation_id, limit=limit + 1, before_seq=before)
         more = len(rows) > limit
         items = rows[1:] if more else rows

@@ -15,15 +15,29 @@ from fastapi.responses import Response, StreamingResponse
 from lockgate.deps import StateDep
 from lockgate.gateway import wire
 from lockgate.gateway.auth import CurrentKey, get_key_context
+from lockgate.gateway.schemas import (
+    ChatCompletionRequest,
+    EmbeddingRequest,
+    ImageRequest,
+    json_body,
+)
 from lockgate.gateway.service import GatewayService
+from lockgate.openapi import GATEWAY_DESCRIPTIONS, sse_response
 from lockgate.providers.pricing import price_for
 from lockgate.state import AppState
 
 router = APIRouter(prefix="/v1", tags=["gateway"])
-JSON_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": {"type": "object"}}},
+# 403 model_not_allowed (the key's allowed_models), 404 model_not_found, 502 the provider failed
+MODEL_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"description": GATEWAY_DESCRIPTIONS[status]} for status in (403, 404, 502)
+}
+JSON_OR_EVENTS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A chat.completion; with stream: true, chat.completion.chunk events",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            **sse_response("", [])[200]["content"],
+        },
     }
 }
 
@@ -39,7 +53,12 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-@router.post("/chat/completions", operation_id="createChatCompletion", openapi_extra=JSON_BODY)
+@router.post(
+    "/chat/completions",
+    operation_id="createChatCompletion",
+    openapi_extra=json_body(ChatCompletionRequest),
+    responses={**JSON_OR_EVENTS, **MODEL_ERRORS},
+)
 async def chat_completions(request: Request) -> Response:
     """OpenAI's chat completions, streamed (``stream: true``) or not."""
     service = await gateway_service(request)
@@ -55,13 +74,23 @@ async def chat_completions(request: Request) -> Response:
     return _json(await service.complete(call))
 
 
-@router.post("/embeddings", operation_id="createEmbedding", openapi_extra=JSON_BODY)
+@router.post(
+    "/embeddings",
+    operation_id="createEmbedding",
+    openapi_extra=json_body(EmbeddingRequest),
+    responses=MODEL_ERRORS,
+)
 async def embeddings(request: Request) -> Response:
     service = await gateway_service(request)
     return _json(await service.embed(wire.parse_json(await request.body())))
 
 
-@router.post("/images/generations", operation_id="createImage", openapi_extra=JSON_BODY)
+@router.post(
+    "/images/generations",
+    operation_id="createImage",
+    openapi_extra=json_body(ImageRequest),
+    responses=MODEL_ERRORS,
+)
 async def images(request: Request) -> Response:
     service = await gateway_service(request)
     return _json(await service.images(wire.parse_json(await request.body())))

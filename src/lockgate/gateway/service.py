@@ -298,18 +298,8 @@ class GatewayService:
             await self._abandon(task, runner)
 
     async def embed(self, body: dict[str, Any]) -> dict[str, Any]:
-        name = body.get("model")
-        if not isinstance(name, str):
-            raise wire.InvalidRequest("model is required.", "model")
+        name, inputs = wire.parse_embeddings(body)
         config = self.model(name, "embedding")
-        raw = body.get("input")
-        inputs = [raw] if isinstance(raw, str) else raw
-        if (
-            not isinstance(inputs, list)
-            or not inputs
-            or not all(isinstance(i, str) for i in inputs)
-        ):
-            raise wire.InvalidRequest("input must be a string or an array of strings.", "input")
         price = price_for(config.upstream_name(name), config.price)
         bound_tokens = prompt_tokens_upper_bound([ChatMessage("user", i) for i in inputs])
         upper = cost(price, Usage(bound_tokens, 0))
@@ -347,18 +337,15 @@ class GatewayService:
         }
 
     async def images(self, body: dict[str, Any]) -> dict[str, Any]:
-        name = body.get("model") or next(
+        asked = wire.parse_images(body)
+        name = asked.model or next(
             (n for n, m in self.state.config.file.models.items() if m.kind == "image"), None
         )
-        if not isinstance(name, str):
+        if name is None:
             raise ModelNotFound("No image model is configured.")
         config = self.model(name, "image")
-        prompt, n = body.get("prompt"), body.get("n", 1)
-        size = body.get("size") or config.image_sizes[0]
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise wire.InvalidRequest("prompt is required.", "prompt")
-        if not isinstance(n, int) or not 1 <= n <= 10:
-            raise wire.InvalidRequest("n must be between 1 and 10.", "n")
+        prompt, n = asked.prompt, asked.n
+        size = asked.size or config.image_sizes[0]
         if size not in config.image_sizes:
             raise wire.InvalidRequest(
                 f"size must be one of {', '.join(config.image_sizes)}.", "size"

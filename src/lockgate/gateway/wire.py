@@ -2,7 +2,7 @@
 
 Parsing is by hand on the decoded JSON (not a pydantic model): bodies carry parameters we do not
 interpret (``tools``, ``response_format``, ``seed``, …) that pass through untouched, and the hot
-path should not validate what it only forwards.
+path should not validate what it only forwards. What it reads, it reads strictly (params.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,18 @@ from typing import Any
 
 import orjson
 
-from lockgate.errors import BadRequest
+from lockgate.gateway.params import (
+    MAX_EMBEDDING_INPUTS,
+    MAX_MODEL_NAME,
+    MAX_OUTPUT_TOKENS,
+    flag,
+    integer,
+    number,
+    obj,
+    text,
+)
+from lockgate.gateway.params import InvalidRequest as InvalidRequest  # wire.InvalidRequest
+from lockgate.images.schemas import MAX_IMAGES, MAX_PROMPT_CHARS
 from lockgate.providers.base import ChatMessage, Role, Usage
 from lockgate.providers.tokenizer import PER_MESSAGE_OVERHEAD, REPLY_PRIMING
 
@@ -33,14 +44,6 @@ TOOL_ROLES = frozenset({"tool", "function"})
 TOOL_PARAMS = frozenset(
     {"tools", "tool_choice", "functions", "function_call", "parallel_tool_calls"}
 )
-
-
-class InvalidRequest(BadRequest):
-    code = "invalid_request_error"
-
-    def __init__(self, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.param = param
 
 
 @dataclass(slots=True)
@@ -77,11 +80,15 @@ def _content(value: Any, index: int) -> str:
     if isinstance(value, list):
         parts = []
         for part in value:
-            if not isinstance(part, dict) or part.get("type") != "text":
+            if (
+                not isinstance(part, dict)
+                or part.get("type") != "text"
+                or not isinstance(part.get("text"), str)
+            ):
                 raise InvalidRequest(
                     "Only text content parts are supported.", f"messages[{index}].content"
                 )
-            parts.append(str(part.get("text", "")))
+            parts.append(part["text"])
         return "".join(parts)
     if value is None:
         return ""
@@ -96,9 +103,8 @@ def parse_chat(body: dict[str, Any], size: int) -> ChatCall:
     schema) is in the body, JSON never encodes a string in fewer bytes than its UTF-8 form, and
     no BPE token covers less than one byte (providers/tokenizer.py).
     """
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise InvalidRequest("model is required.", "model")
+    model = text(body, "model", MAX_MODEL_NAME, required=True)
+    assert model is not None  # required
     raw_messages = body.get("messages")
     if not isinstance(raw_messages, list) or not raw_messages:
         raise InvalidRequest("messages must be a non-empty array.", "messages")
@@ -107,42 +113,79 @@ def parse_chat(body: dict[str, Any], size: int) -> ChatCall:
     for index, item in enumerate(raw_messages):
         if not isinstance(item, dict):
             raise InvalidRequest("Each message must be an object.", f"messages[{index}]")
-        name = str(item.get("role"))
+        name = item.get("role")
+        if not isinstance(name, str):  # a dict or list is not even hashable
+            name = repr(name)
         role = ROLES.get(name)
-        if name in TOOL_ROLES or item.get("tool_calls") or item.get("function_call"):
+        if role is None and name not in TOOL_ROLES:
+            raise InvalidRequest(
+                f"Unsupported role {name!r} (system, developer, user, assistant, tool).",
+                f"messages[{index}].role",
+            )
+        if role is None or item.get("tool_calls") or item.get("function_call"):
             uses_tools = True
             _content(item.get("content"), index)
             continue
-        if role is None:
-            raise InvalidRequest(
-                f"Unsupported role {item.get('role')!r} "
-                "(system, developer, user, assistant, tool).",
-                f"messages[{index}].role",
-            )
         messages.append(ChatMessage(role=role, content=_content(item.get("content"), index)))
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
-        raise InvalidRequest("max_tokens must be a positive integer.", "max_tokens")
-    temperature = body.get("temperature")
-    if temperature is not None and (
-        not isinstance(temperature, int | float) or not 0 <= temperature <= 2
-    ):
-        raise InvalidRequest("temperature must be between 0 and 2.", "temperature")
-    if body.get("n", 1) != 1:
+    legacy_max = integer(body, "max_tokens", 1, MAX_OUTPUT_TOKENS)
+    max_tokens = integer(body, "max_completion_tokens", 1, MAX_OUTPUT_TOKENS) or legacy_max
+    temperature = number(body, "temperature", 0, 2)
+    if integer(body, "n", 1, 128) not in (None, 1):
         raise InvalidRequest("Only n=1 is supported.", "n")
-    options = body.get("stream_options") or {}
+    stream = bool(flag(body, "stream"))
+    options = obj(body, "stream_options")
+    include_usage = flag(options, "include_usage")
     return ChatCall(
         model=model,
         messages=messages,
-        stream=bool(body.get("stream", False)),
-        include_usage=bool(isinstance(options, dict) and options.get("include_usage")),
+        stream=stream,
+        include_usage=bool(include_usage),
         max_tokens=max_tokens,
-        temperature=float(temperature) if temperature is not None else None,
+        temperature=temperature,
         extra={k: v for k, v in body.items() if k not in HANDLED and k != "temperature"},
         raw_messages=raw_messages,
         uses_tools=uses_tools,
         prompt_bound=size + PER_MESSAGE_OVERHEAD * len(raw_messages) + REPLY_PRIMING,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ImagesCall:
+    """An image request, with the same limits as ``POST /api/v1/images``."""
+
+    prompt: str
+    n: int
+    size: str | None
+    model: str | None
+
+
+def parse_images(body: dict[str, Any]) -> ImagesCall:
+    prompt = text(body, "prompt", MAX_PROMPT_CHARS, required=True)
+    assert prompt is not None  # required
+    return ImagesCall(
+        prompt=prompt,
+        n=integer(body, "n", 1, MAX_IMAGES) or 1,
+        size=text(body, "size", 32),
+        model=text(body, "model", MAX_MODEL_NAME),
+    )
+
+
+def parse_embeddings(body: dict[str, Any]) -> tuple[str, list[str]]:
+    """``(model, inputs)``: ``input`` is a string or a non-empty array of at most
+    :data:`MAX_EMBEDDING_INPUTS` strings (OpenAI's own limit)."""
+    model = text(body, "model", MAX_MODEL_NAME, required=True)
+    assert model is not None  # required
+    raw = body.get("input")
+    inputs = [raw] if isinstance(raw, str) else raw
+    if (
+        not isinstance(inputs, list)
+        or not 1 <= len(inputs) <= MAX_EMBEDDING_INPUTS
+        or not all(isinstance(i, str) for i in inputs)
+    ):
+        raise InvalidRequest(
+            f"input must be a string or an array of 1 to {MAX_EMBEDDING_INPUTS} strings.", "input"
+        )
+    return model, inputs
 
 
 def completion_id() -> str:

@@ -9,7 +9,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
-Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+from lockgate.inputs import StrictInt
+
+# The same limits on /api/v1/images and /v1/images/generations (gateway/wire.py).
+MAX_PROMPT_CHARS = 4000
+MAX_IMAGES = 4
+Prompt = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_PROMPT_CHARS)
+]
 
 
 class ImageGenerate(BaseModel):
@@ -21,7 +28,7 @@ class ImageGenerate(BaseModel):
     size: Annotated[str, StringConstraints(max_length=32)] | None = Field(
         default=None, examples=["1024x1024"]
     )
-    n: int = Field(default=1, ge=1, le=4)
+    n: StrictInt = Field(default=1, ge=1, le=MAX_IMAGES)
     model: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 

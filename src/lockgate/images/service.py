@@ -27,14 +27,13 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.clock import Clock
-from lockgate.conversations.pagination import InvalidCursor, decode_cursor, encode_cursor
+from lockgate.conversations.pagination import decode_cursor, encode_cursor
 from lockgate.errors import (
     AppError,
     NotFound,
@@ -47,6 +46,7 @@ from lockgate.errors import (
 from lockgate.images.repository import ImageRepository
 from lockgate.images.schemas import ImageGenerate, ImageOut, ImagePage
 from lockgate.images.storage import EXTENSIONS, ImageStorage, sniff_mime
+from lockgate.inputs import Instant
 from lockgate.models import Image, UsageKind, UsageOutcome, UsageRecord
 from lockgate.observability.logging import get_logger
 from lockgate.providers.base import GeneratedImage, ImageRequest
@@ -268,13 +268,8 @@ class ImageService:
     async def list(self, user_id: uuid.UUID, *, limit: int, cursor: str | None) -> ImagePage:
         after = None
         if cursor:
-            data = decode_cursor(cursor, "c", "i")
-            try:
-                after = (datetime.fromisoformat(data["c"]), uuid.UUID(data["i"]))
-            except (TypeError, ValueError):
-                raise InvalidCursor() from None
-            if after[0].tzinfo is None:
-                raise InvalidCursor()
+            data = decode_cursor(cursor, c=Instant, i=uuid.UUID)
+            after = (data["c"], data["i"])
         rows = await self.images.list_owned(user_id, limit=limit + 1, after=after)
         items, more = rows[:limit], len(rows) > limit
         next_cursor = (

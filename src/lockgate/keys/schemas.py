@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from lockgate.inputs import Instant, StrictInt, Usd
+
 KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
@@ -16,12 +18,12 @@ class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: KeyName
-    daily_budget_usd: Decimal | None = Field(default=None, ge=0, le=90_000_000)
-    monthly_budget_usd: Decimal | None = Field(default=None, ge=0, le=90_000_000)
-    rpm: int | None = Field(default=None, ge=1, le=1_000_000)
-    tpm: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    daily_budget_usd: Usd | None = None
+    monthly_budget_usd: Usd | None = None
+    rpm: StrictInt | None = Field(default=None, ge=1, le=1_000_000)
+    tpm: StrictInt | None = Field(default=None, ge=1, le=1_000_000_000)
     allowed_models: list[str] | None = Field(default=None, max_length=100)
-    expires_at: datetime | None = None
+    expires_at: Instant | None = None
 
 
 class KeyOut(BaseModel):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from lockgate.auth.deps import CurrentUser
 from lockgate.deps import SessionDep, StateDep
 from lockgate.errors import Forbidden, Unprocessable
+from lockgate.inputs import Day
 from lockgate.openapi import error_responses
 from lockgate.usage.schemas import UsageReport
 from lockgate.usage.service import usage_report
@@ -24,9 +25,11 @@ async def get_usage(
     db: SessionDep,
     state: StateDep,
     start: Annotated[
-        dt.date | None, Query(description="First UTC day (default: 29 days ago)")
+        Day | None, Query(description="First UTC day, YYYY-MM-DD (default: 29 days before end)")
     ] = None,
-    end: Annotated[dt.date | None, Query(description="Last UTC day (default: today)")] = None,
+    end: Annotated[
+        Day | None, Query(description="Last UTC day, YYYY-MM-DD (default: today)")
+    ] = None,
     scope: Annotated[str, Query(pattern="^(own|all)$", description="'all' is for admins")] = "own",
 ) -> UsageReport:
     """Spend by day and model: your own, or everyone's (admins, ``scope=all``)."""
