@@ -31,8 +31,8 @@ from lockgate.gate.factory import build_gate, create_redis
 from lockgate.gate.ratelimit import HttpRateLimiter, RateLimitMiddleware
 from lockgate.gateway.endpoints import router as gateway_router
 from lockgate.gateway.fastpath import LockgateApp, gateway_routes
-from lockgate.header_limits import HeaderLimits
 from lockgate.gateway.schemas import REQUEST_MODELS as GATEWAY_REQUEST_MODELS
+from lockgate.header_limits import HeaderLimits
 from lockgate.health.endpoints import router as health_router
 from lockgate.health.providers import router as providers_health_router
 from lockgate.images.endpoints import router as images_router

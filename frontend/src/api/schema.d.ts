@@ -171,6 +171,10 @@ export interface paths {
         /**
          * Delete Conversation
          * @description Delete a conversation and, with it, every message.
+         *
+         *     Its live replies are stopped first (settled and billed as cancelled, like a stop), so
+         *     nothing keeps generating or spending for a conversation that is gone. A reply live on
+         *     another replica stops itself at its next save, when it finds its row deleted.
          */
         delete: operations["deleteConversation"];
         options?: never;

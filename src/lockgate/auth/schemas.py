@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
 
 from lockgate.auth.emails import InvalidEmail, normalize_email
+from lockgate.inputs import StrictInt
 
 
 def _canonical(value: object) -> object:
@@ -19,8 +20,6 @@ def _canonical(value: object) -> object:
         return normalize_email(value)
     except InvalidEmail as exc:
         raise ValueError(exc.message) from None
-
-from lockgate.inputs import StrictInt
 
 
 class RegisterIn(BaseModel):
