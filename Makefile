@@ -8,10 +8,20 @@ DEV_STAMP := $(VENV)/.dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Hashed lock files (requirements/*.txt, made by `make lock` from pyproject.toml): what is installed
+# is exactly what was reviewed, whatever PyPI serves later.
+LOCK_PIP := requirements/pip.txt
+LOCK_RUN := requirements/run.txt
+LOCK_DEV := requirements/dev.txt
+PIP_LOCKED := $(BIN)/pip install -q --require-hashes -r
+PIP_PROJECT := $(BIN)/pip install -q --no-deps --no-build-isolation -e .
+UV_COMPILE := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-unknown-linux-gnu --custom-compile-command 'make lock' \
+	$(if $(UPGRADE),--upgrade)
 
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: run dev test lint fmt bench migrate migration clean help
+.PHONY: run dev test lint fmt bench migrate migration lock clean help
 
 help:
 	@echo "make run      - install and start Lockgate on http://$(HOST):$(PORT) (SQLite, simulated provider)"
@@ -19,20 +29,34 @@ help:
 	@echo "make test     - install test dependencies and run every suite"
 	@echo "make lint     - ruff + mypy strict"
 	@echo "make fmt      - format the code"
+	@echo "make lock     - update requirements/*.txt (hashed) after editing pyproject.toml;"
+	@echo "                make lock UPGRADE=1 moves every pin to the newest allowed version"
 	@echo "make bench    - benchmarks (prints figures, writes bench/results/*.json)"
 	@echo "make migration m='what changed' - write a new Alembic migration"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(PIP_LOCKED) $(LOCK_PIP)
 
-$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install -q -e .
+# Every package (the build backend included) comes from a lock file with hashes; the project
+# itself is then installed without dependencies and without fetching a build environment.
+$(RUN_STAMP): $(LOCK_PIP) $(LOCK_RUN) pyproject.toml | $(VENV)/bin/python
+	$(PIP_LOCKED) $(LOCK_PIP)
+	$(PIP_LOCKED) $(LOCK_RUN)
+	$(PIP_PROJECT)
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install -q -e '.[dev]'
+$(DEV_STAMP): $(LOCK_PIP) $(LOCK_DEV) $(LOCK_RUN) pyproject.toml | $(VENV)/bin/python
+	$(PIP_LOCKED) $(LOCK_PIP)
+	$(PIP_LOCKED) $(LOCK_DEV)
+	$(PIP_PROJECT)
 	touch $@ $(RUN_STAMP)
+
+# The dev set is resolved first; the run set is constrained to it, so both pin the same versions.
+lock: | $(DEV_STAMP)
+	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -o $(LOCK_DEV)
+	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(LOCK_DEV) -o $(LOCK_RUN)
+	$(UV_COMPILE) requirements/pip.in -o $(LOCK_PIP)
 
 include frontend.mk
 
