@@ -8,6 +8,9 @@ DEV_STAMP := $(VENV)/.dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Branch coverage of src/lockgate with the floor in pyproject.toml ([tool.coverage.report]);
+# `make test COV_ARGS=` for a partial run (PYTEST_ARGS='-k ...'), which would miss the floor.
+COV_ARGS ?= --cov --cov-report=term:skip-covered
 # Hashed lock files (requirements/*.txt, made by `make lock` from pyproject.toml): what is installed
 # is exactly what was reviewed, whatever PyPI serves later.
 LOCK_PIP := requirements/pip.txt
@@ -26,7 +29,7 @@ export NEXT_TELEMETRY_DISABLED := 1
 help:
 	@echo "make run      - install and start Lockgate on http://$(HOST):$(PORT) (SQLite, simulated provider)"
 	@echo "make dev      - the same with auto-reload (make ui-dev: the UI with hot reload on :3000)"
-	@echo "make test     - install test dependencies and run every suite"
+	@echo "make test     - install test dependencies and run every suite (with branch coverage)"
 	@echo "make lint     - ruff + mypy strict"
 	@echo "make fmt      - format the code"
 	@echo "make lock     - update requirements/*.txt (hashed) after editing pyproject.toml;"
@@ -76,7 +79,7 @@ migration: $(DEV_STAMP)
 
 test: $(DEV_STAMP)
 	bash scripts/ensure-test-deps.sh
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(COV_ARGS) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory ui-test
 
 bench: $(DEV_STAMP)
@@ -104,4 +107,4 @@ fmt: $(DEV_STAMP)
 	$(BIN)/ruff check --fix src tests scripts
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage htmlcov
