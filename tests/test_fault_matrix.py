@@ -17,7 +17,7 @@ import json
 import os
 import signal
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +76,7 @@ def model_for(fault: str, surface: str) -> str:
     return f"{fault}-{surface}"
 
 
-def fault_config(upstream: FakeOpenAI, faults: Iterator[str] | tuple[str, ...]) -> dict[str, Any]:
+def fault_config(upstream: FakeOpenAI, faults: Iterable[str]) -> dict[str, Any]:
     """One provider and one model per (fault, surface)."""
     providers: dict[str, Any] = {}
     models: dict[str, Any] = {}
@@ -101,6 +101,7 @@ class KillableServer(LockgateServer):
         assert proc is not None
         os.killpg(proc.pid, sig)
         proc.wait(timeout=60)
+        self.stop()  # only forgets it: the process is gone
 
 
 # --- web and /v1 clients ----------------------------------------------------------------------
@@ -238,6 +239,8 @@ def test_v1_chat_answers_a_stable_error(fault: str, sdk: openai.OpenAI) -> None:
     expected = EXPECTED[fault]
     code = expected.plain_code or expected.code
     assert (caught.value.status_code, caught.value.code) == (expected.http, code)
+    if expected.http == 429:
+        assert int(caught.value.response.headers["retry-after"]) >= 1
 
 
 def drain(sdk: openai.OpenAI, model: str, into: list[Any]) -> None:
@@ -321,8 +324,11 @@ def wait_for_saved_text(server: LockgateServer, message_id: str) -> None:
 def test_sigterm_mid_stream_saves_the_reply_as_incomplete(
     tmp_path: Path, upstream: FakeOpenAI
 ) -> None:
-    server = drip_server(tmp_path, upstream, {"LOCKGATE_SHUTDOWN_GRACE_SECONDS": "0.5"}).start()
-    with sign_in(server, "term@example.com", register=True) as web:
+    env = {"LOCKGATE_SHUTDOWN_GRACE_SECONDS": "0.5"}
+    with (
+        drip_server(tmp_path, upstream, env) as server,
+        sign_in(server, "term@example.com", register=True) as web,
+    ):
         with reply_in_flight(web) as live:
             pass  # the browser goes away as the server is told to stop
         server.kill(signal.SIGTERM)
@@ -333,8 +339,11 @@ def test_sigterm_mid_stream_saves_the_reply_as_incomplete(
 
 
 def test_sigkill_then_restart_closes_the_orphan(tmp_path: Path, upstream: FakeOpenAI) -> None:
-    server = drip_server(tmp_path, upstream, {}).start()
-    with sign_in(server, "kill@example.com", register=True) as web, reply_in_flight(web) as live:
+    with (
+        drip_server(tmp_path, upstream, {}) as server,
+        sign_in(server, "kill@example.com", register=True) as web,
+        reply_in_flight(web) as live,
+    ):
         wait_for_saved_text(server, live.message_id)
         server.kill(signal.SIGKILL)
     assert stored_status(server, live.message_id)[0] == "streaming"
@@ -357,8 +366,11 @@ def test_sigkill_with_redis_the_lease_expires_and_the_orphan_is_closed(
     tmp_path: Path, upstream: FakeOpenAI, redis_url: str
 ) -> None:
     env = {"LOCKGATE_REDIS_URL": redis_url, "LOCKGATE_CHAT_LEASE_SECONDS": "1"}
-    server = drip_server(tmp_path, upstream, env).start()
-    with sign_in(server, "lease@example.com", register=True) as web, reply_in_flight(web) as live:
+    with (
+        drip_server(tmp_path, upstream, env) as server,
+        sign_in(server, "lease@example.com", register=True) as web,
+        reply_in_flight(web) as live,
+    ):
         wait_for_saved_text(server, live.message_id)
         server.kill(signal.SIGKILL)
     assert stored_status(server, live.message_id)[0] == "streaming"
