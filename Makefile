@@ -18,6 +18,9 @@ LOCK_RUN := requirements/run.txt
 LOCK_DEV := requirements/dev.txt
 PIP_LOCKED := $(BIN)/pip install -q --require-hashes -r
 PIP_PROJECT := $(BIN)/pip install -q --no-deps --no-build-isolation -e .
+# A dependency added to pyproject.toml but not yet locked fails here, not at import time.
+PIP_CHECK := $(BIN)/pip check >/dev/null || { $(BIN)/pip check; \
+	echo "requirements/*.txt do not satisfy pyproject.toml: run \`make lock\`" >&2; exit 1; }
 UV_COMPILE := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-unknown-linux-gnu --custom-compile-command 'make lock' \
 	$(if $(UPGRADE),--upgrade)
@@ -47,12 +50,14 @@ $(RUN_STAMP): $(LOCK_PIP) $(LOCK_RUN) pyproject.toml | $(VENV)/bin/python
 	$(PIP_LOCKED) $(LOCK_PIP)
 	$(PIP_LOCKED) $(LOCK_RUN)
 	$(PIP_PROJECT)
+	@$(PIP_CHECK)
 	touch $@
 
 $(DEV_STAMP): $(LOCK_PIP) $(LOCK_DEV) $(LOCK_RUN) pyproject.toml | $(VENV)/bin/python
 	$(PIP_LOCKED) $(LOCK_PIP)
 	$(PIP_LOCKED) $(LOCK_DEV)
 	$(PIP_PROJECT)
+	@$(PIP_CHECK)
 	touch $@ $(RUN_STAMP)
 
 # The dev set is resolved first; the run set is constrained to it, so both pin the same versions.
