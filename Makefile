@@ -61,7 +61,9 @@ $(DEV_STAMP): $(LOCK_PIP) $(LOCK_DEV) $(LOCK_RUN) pyproject.toml | $(VENV)/bin/p
 	touch $@ $(RUN_STAMP)
 
 # The dev set is resolved first; the run set is constrained to it, so both pin the same versions.
-lock: | $(DEV_STAMP)
+# Only uv is needed (from the current lock): the project's own install may be what is stale.
+lock: | $(VENV)/bin/python
+	@test -x $(BIN)/uv || $(PIP_LOCKED) $(LOCK_DEV)
 	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -o $(LOCK_DEV)
 	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(LOCK_DEV) -o $(LOCK_RUN)
 	$(UV_COMPILE) requirements/pip.in -o $(LOCK_PIP)
