@@ -8,31 +8,65 @@ DEV_STAMP := $(VENV)/.dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Branch coverage of src/lockgate with the floor in pyproject.toml ([tool.coverage.report]);
+# `make test COV_ARGS=` for a partial run (PYTEST_ARGS='-k ...'), which would miss the floor.
+COV_ARGS ?= --cov --cov-report=term:skip-covered
+# Hashed lock files (requirements/*.txt, made by `make lock` from pyproject.toml): what is installed
+# is exactly what was reviewed, whatever PyPI serves later.
+LOCK_PIP := requirements/pip.txt
+LOCK_RUN := requirements/run.txt
+LOCK_DEV := requirements/dev.txt
+PIP_LOCKED := $(BIN)/pip install -q --require-hashes -r
+PIP_PROJECT := $(BIN)/pip install -q --no-deps --no-build-isolation -e .
+# A dependency added to pyproject.toml but not yet locked fails here, not at import time.
+PIP_CHECK := $(BIN)/pip check >/dev/null || { $(BIN)/pip check; \
+	echo "requirements/*.txt do not satisfy pyproject.toml: run \`make lock\`" >&2; exit 1; }
+UV_COMPILE := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-unknown-linux-gnu --custom-compile-command 'make lock' \
+	$(if $(UPGRADE),--upgrade)
 
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: run dev test lint fmt bench migrate migration clean help
+.PHONY: run dev test lint fmt bench migrate migration lock clean help
 
 help:
 	@echo "make run      - install and start Lockgate on http://$(HOST):$(PORT) (SQLite, simulated provider)"
 	@echo "make dev      - the same with auto-reload (make ui-dev: the UI with hot reload on :3000)"
-	@echo "make test     - install test dependencies and run every suite"
+	@echo "make test     - install test dependencies and run every suite (with branch coverage)"
 	@echo "make lint     - ruff + mypy strict"
 	@echo "make fmt      - format the code"
+	@echo "make lock     - update requirements/*.txt (hashed) after editing pyproject.toml;"
+	@echo "                make lock UPGRADE=1 moves every pin to the newest allowed version"
 	@echo "make bench    - benchmarks (prints figures, writes bench/results/*.json)"
 	@echo "make migration m='what changed' - write a new Alembic migration"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(PIP_LOCKED) $(LOCK_PIP)
 
-$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install -q -e .
+# Every package (the build backend included) comes from a lock file with hashes; the project
+# itself is then installed without dependencies and without fetching a build environment.
+$(RUN_STAMP): $(LOCK_PIP) $(LOCK_RUN) pyproject.toml | $(VENV)/bin/python
+	$(PIP_LOCKED) $(LOCK_PIP)
+	$(PIP_LOCKED) $(LOCK_RUN)
+	$(PIP_PROJECT)
+	@$(PIP_CHECK)
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install -q -e '.[dev]'
+$(DEV_STAMP): $(LOCK_PIP) $(LOCK_DEV) $(LOCK_RUN) pyproject.toml | $(VENV)/bin/python
+	$(PIP_LOCKED) $(LOCK_PIP)
+	$(PIP_LOCKED) $(LOCK_DEV)
+	$(PIP_PROJECT)
+	@$(PIP_CHECK)
 	touch $@ $(RUN_STAMP)
+
+# The dev set is resolved first; the run set is constrained to it, so both pin the same versions.
+# Only uv is needed (from the current lock): the project's own install may be what is stale.
+lock: | $(VENV)/bin/python
+	@test -x $(BIN)/uv || $(PIP_LOCKED) $(LOCK_DEV)
+	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -o $(LOCK_DEV)
+	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(LOCK_DEV) -o $(LOCK_RUN)
+	$(UV_COMPILE) requirements/pip.in -o $(LOCK_PIP)
 
 include frontend.mk
 
@@ -52,7 +86,7 @@ migration: $(DEV_STAMP)
 
 test: $(DEV_STAMP)
 	bash scripts/ensure-test-deps.sh
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(COV_ARGS) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory ui-test
 
 bench: $(DEV_STAMP)
@@ -80,4 +114,4 @@ fmt: $(DEV_STAMP)
 	$(BIN)/ruff check --fix src tests scripts
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage htmlcov
