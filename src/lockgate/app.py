@@ -51,6 +51,7 @@ from lockgate.observability.wiring import install, running
 from lockgate.openapi import install_openapi
 from lockgate.providers.registry import ProviderRegistry, Sleep
 from lockgate.ratelimit import LoginLimiter
+from lockgate.server_protocol import SHUTDOWN_HOOK
 from lockgate.settings import Config, load_config
 from lockgate.state import AppState
 from lockgate.usage.endpoints import router as usage_router
@@ -93,7 +94,7 @@ def create_app(
     http_limiter.on_reject = metrics.rate_limited
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, object]]:
         engine = create_engine(settings.resolved_database_url)
         redis = create_redis(settings.redis_url) if settings.redis_url else None
         providers = ProviderRegistry(
@@ -170,7 +171,10 @@ def create_app(
                 metrics_host=settings.metrics_host,
                 metrics_token=settings.metrics_token,
             ):
-                yield {"lockgate": state}
+                yield {
+                    "lockgate": state,
+                    SHUTDOWN_HOOK: lambda: state.chat.begin_drain(settings.shutdown_grace_seconds),
+                }
         finally:
             await state.chat.shutdown(grace=settings.shutdown_grace_seconds)
             await janitor.aclose()  # after: leases stay renewed while replies finish

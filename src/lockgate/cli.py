@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from lockgate import __version__
-from lockgate.settings import Config, ConfigError, load_config
+from lockgate.settings import Config, ConfigError, load_config, uvicorn_drain_seconds
 
 cli = typer.Typer(
     name="lockgate",
@@ -135,7 +135,7 @@ def serve(
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         server_header=False,
         # Phase one of the shutdown budget in settings.py (SHUTDOWN_GRACE_SECONDS).
-        timeout_graceful_shutdown=max(1, math.ceil(settings.shutdown_grace_seconds)),
+        timeout_graceful_shutdown=max(1, math.ceil(uvicorn_drain_seconds(settings))),
         http=limited_http_protocol(
             HeaderLimits(
                 settings.max_header_bytes, settings.max_headers, settings.max_header_seconds

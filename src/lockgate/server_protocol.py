@@ -17,6 +17,13 @@ After the 431 the server stops writing but keeps reading, and discarding, for up
 headers unread, would make the kernel reset the connection and the client would see a reset
 instead of the 431.
 
+At shutdown uvicorn tells each open connection to finish (`shutdown`) and waits for them, and
+only then runs the app's lifespan shutdown. A live chat reply keeps its SSE connection open, so
+the app would hear of the shutdown only after uvicorn's timeout had cut its listeners. The
+protocol therefore calls the app's ``SHUTDOWN_HOOK`` (a callable the lifespan puts in its state)
+first: replies get their grace while their listeners are still connected, and a reply cut at the
+end of it sends them its final event.
+
 ``uvicorn.run(..., http=limited_http_protocol(limits))``: a ``functools.partial`` of a
 module-level class, so it is pickled by reference to the worker processes.
 """
@@ -39,6 +46,8 @@ from lockgate.header_limits import (
 )
 from lockgate.observability.logging import get_logger
 
+SHUTDOWN_HOOK = "lockgate.on_server_shutdown"
+"""Key in the lifespan state of a no-argument callable run when the server starts shutting down."""
 LINGER_SECONDS = 2.0
 _SLACK = 4096
 """Raw bytes allowed past ``max_bytes`` in an unfinished head: the request line's method and
@@ -163,6 +172,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             return
         self.transport.write_eof()
         self._linger = self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+    def shutdown(self) -> None:
+        hook = self.app_state.get(SHUTDOWN_HOOK)
+        if callable(hook):
+            hook()
+        super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._linger is not None:

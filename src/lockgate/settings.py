@@ -36,18 +36,20 @@ PROVIDER_TYPES = frozenset({"openai", "anthropic", "simulated"})
 DEV_SECRET = "dev-insecure-secret-change-me"
 MIN_SECRET_LENGTH = 32
 
-# Shutdown timing, stated once. On SIGTERM the phases run one after the other, and each bound
-# fits inside the next, so SIGKILL never lands while a reply is being saved:
+# Shutdown timing, stated once. On SIGTERM, so that SIGKILL never lands while a reply is saved:
 #
 #   PRESTOP_SECONDS (5)   Kubernetes preStop sleep: endpoints stop routing new requests here.
-#   uvicorn drain (20)    `timeout_graceful_shutdown` = LOCKGATE_SHUTDOWN_GRACE_SECONDS (cli.py):
-#                         open responses (live SSE streams end with their replies) may finish.
-#   chat grace (20)       the lifespan's `ChatManager.shutdown(grace)`, same setting: replies
-#                         nobody listens to may finish too; the rest are cut, saved incomplete.
-#   FINAL_SAVE_SECONDS    saving the cut replies and closing pools (5).
+#   chat grace (20)       LOCKGATE_SHUTDOWN_GRACE_SECONDS. uvicorn stops accepting connections and
+#                         (server_protocol.SHUTDOWN_HOOK) the app starts `ChatManager.begin_drain`
+#                         at once: live replies may finish; the rest are cut, saved `incomplete`,
+#                         and their listeners get the final event, so their streams end.
+#   uvicorn drain         `timeout_graceful_shutdown` = grace + FINAL_SAVE_SECONDS (cli.py): it
+#                         waits for open responses while the chat grace runs, and gives the cut
+#                         replies time to be saved before it would cancel anything.
+#   FINAL_SAVE_SECONDS    the lifespan's shutdown: the drain is already done; pools close (5).
 #
 #   terminationGracePeriodSeconds (deploy/k8s/deployment.yaml, 60)
-#       >= PRESTOP_SECONDS + 2 * SHUTDOWN_GRACE_SECONDS + FINAL_SAVE_SECONDS (50) + margin
+#       > PRESTOP_SECONDS + SHUTDOWN_GRACE_SECONDS + 2 * FINAL_SAVE_SECONDS (35)
 #
 # tests/chat/test_shutdown_timing.py parses the deployment and checks this. A reply whose owner
 # is SIGKILLed anyway is closed by a survivor once its lease (REPLY_LEASE_SECONDS) lapses.
@@ -62,9 +64,14 @@ def shutdown_budget_seconds(grace: float) -> float:
     """The longest a clean shutdown can take after SIGTERM with this grace (see above).
 
     >>> shutdown_budget_seconds(SHUTDOWN_GRACE_SECONDS)
-    50.0
+    35.0
     """
-    return PRESTOP_SECONDS + 2 * grace + FINAL_SAVE_SECONDS
+    return PRESTOP_SECONDS + grace + 2 * FINAL_SAVE_SECONDS
+
+
+def uvicorn_drain_seconds(settings: Settings) -> float:
+    """uvicorn's `timeout_graceful_shutdown`: the chat grace plus the final saves (see above)."""
+    return settings.shutdown_grace_seconds + FINAL_SAVE_SECONDS
 
 
 class ConfigError(Exception):

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from lockgate.settings import (
+    FINAL_SAVE_SECONDS,
     PRESTOP_SECONDS,
     SHUTDOWN_GRACE_SECONDS,
     Settings,
@@ -57,7 +58,7 @@ def test_uvicorn_drains_for_the_chat_grace(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(uvicorn, "run", lambda *_a, **kw: seen.update(kw))
     monkeypatch.setattr(cli, "_config", lambda **_kw: _config(shutdown_grace_seconds=12.5))
     cli.serve(host=None, port=None, workers=1, reload=False)
-    assert seen["timeout_graceful_shutdown"] == math.ceil(12.5)
+    assert seen["timeout_graceful_shutdown"] == math.ceil(12.5 + FINAL_SAVE_SECONDS)
 
 
 def _config(**settings: Any) -> Any:

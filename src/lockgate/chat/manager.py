@@ -46,6 +46,7 @@ class ChatManager:
         self._save_interval = save_interval
         self._live: dict[uuid.UUID, Generation] = {}
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._draining: asyncio.Task[None] | None = None
 
     def start(self, spec: GenerationSpec, first_event: dict[str, object]) -> Generation:
         generation = Generation(
@@ -122,7 +123,21 @@ class ChatManager:
         _, pending = await asyncio.wait(tasks, timeout=within)
         return not pending
 
+    def begin_drain(self, grace: float) -> asyncio.Task[None]:
+        """Start the shutdown now: live replies get ``grace`` seconds to finish, then are cut
+        (saved ``incomplete``, their listeners told). Idempotent: the server calls it as soon as
+        it stops accepting connections (``server_protocol.SHUTDOWN_HOOK``), while listeners are
+        still connected, and the lifespan's `shutdown` then waits for the same drain."""
+        if self._draining is None:
+            self._draining = asyncio.get_running_loop().create_task(
+                self._finish_or_cut(grace), name="chat-drain"
+            )
+        return self._draining
+
     async def shutdown(self, grace: float) -> None:
+        await self.begin_drain(grace)
+
+    async def _finish_or_cut(self, grace: float) -> None:
         if await self.wait_idle(grace):
             return
         tasks = list(self._tasks.values())
