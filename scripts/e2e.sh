@@ -51,6 +51,18 @@ providers:
     type: simulated
     first_token_latency: 0.05
     tokens_per_second: 30
+  # A primary that fails only when a message asks it to ([[fail@flaky:500]]) and the backup
+  # that then answers: the fallback journey. Only that spec uses them, so the breaker of the
+  # provider every other spec uses is never touched.
+  flaky:
+    type: simulated
+    first_token_latency: 0.05
+    tokens_per_second: 30
+  backup:
+    type: simulated
+    first_token_latency: 0.05
+    tokens_per_second: 30
+    seed: 7
 models:
   sim-small:
     provider: simulated
@@ -70,6 +82,19 @@ models:
     label: Simulated images
     image_sizes: ["256x256", "512x512"]
     price: {per_image: 0.02}
+  sim-fallback:
+    provider: flaky
+    label: Simulated with a fallback
+    context_window: 8192
+    max_output_tokens: 2048
+    price: {input_per_mtok: 0.15, output_per_mtok: 0.6}
+    fallbacks: [sim-backup]
+  sim-backup:
+    provider: backup
+    label: Simulated backup
+    context_window: 8192
+    max_output_tokens: 2048
+    price: {input_per_mtok: 0.15, output_per_mtok: 0.6}
 default_model: sim-small
 gate:
   budgets:

@@ -39,7 +39,8 @@ for (const scheme of ["light", "dark"] as const) {
         else await expect(page.getByRole("textbox", { name: p.ready })).toBeVisible();
         if (p.name === "usage") await expect(page.getByTestId("usage-total")).toBeVisible();
         if (p.name === "providers") {
-          const card = page.getByTestId("provider").filter({ hasText: "simulated" });
+          // By name: the other simulated providers (the fallback journey's) say "(simulated)" too.
+          const card = page.getByTestId("provider").filter({ has: page.getByRole("heading", { name: /^simulated / }) });
           await expect(card).toContainText("Breaker");
           await expect(card.getByRole("meter", { name: "daily budget" })).toBeVisible();
         }

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 DESCRIPTIONS = {
     400: "Malformed request (e.g. malformed_json, invalid_cursor)",
@@ -41,6 +41,8 @@ GATEWAY_DESCRIPTIONS = {
     429: "Rate limited, or a budget is exhausted (see Retry-After)",
 }
 GATEWAY_PREFIX = "/v1/"
+REF_TEMPLATE = "#/components/schemas/{model}"
+COMPONENTS_KEY = "x-lockgate-components"
 
 
 class ErrorDetail(BaseModel):
@@ -72,20 +74,40 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorBody, "description": DESCRIPTIONS[s]} for s in statuses}
 
 
-def sse_response(description: str, events: list[str]) -> dict[int | str, dict[str, Any]]:
+def sse_response(description: str, events: list[str] | Any) -> dict[int | str, dict[str, Any]]:
     """A 200 of Server-Sent Events. In OpenAPI 3.1 the ``schema`` of ``text/event-stream``
-    describes one event (3.2 calls it ``itemSchema``): its ``event`` name and ``data``."""
-    event = {
-        "type": "object",
-        "properties": {
-            "event": {"type": "string", "enum": events} if events else {"type": "string"},
-            "data": {"type": "string", "description": "One JSON document (or [DONE])"},
-            "id": {"type": "string"},
-            "retry": {"type": "integer"},
-        },
-        "required": ["data"],
+    describes one event (3.2 calls it ``itemSchema``): its ``event`` name and ``data``.
+
+    ``events`` is either a list of names (the data stays an opaque JSON string) or a pydantic
+    discriminated union of event models, each ``{event: Literal[name], data: <model>}``: then
+    each event is published under ``components/schemas`` and ``data`` is the schema of the
+    JSON document on the ``data:`` line. The components travel with the response under
+    :data:`COMPONENTS_KEY` until :func:`document_shared_errors` moves them to their place, so
+    a route's declaration is all it takes (no list of models to keep in step elsewhere)."""
+    if isinstance(events, list):
+        event: dict[str, Any] = {
+            "type": "object",
+            "properties": {
+                "event": {"type": "string", "enum": events} if events else {"type": "string"},
+                "data": {"type": "string", "description": "One JSON document (or [DONE])"},
+                "id": {"type": "string"},
+                "retry": {"type": "integer"},
+            },
+            "required": ["data"],
+        }
+        return {
+            200: {"description": description, "content": {"text/event-stream": {"schema": event}}}
+        }
+    schema = TypeAdapter(events).json_schema(ref_template=REF_TEMPLATE, mode="serialization")
+    components = schema.pop("$defs", {})
+    event = {"type": "object", "required": ["data"], **schema}
+    return {
+        200: {
+            "description": description,
+            "content": {"text/event-stream": {"schema": event}},
+            COMPONENTS_KEY: components,
+        }
     }
-    return {200: {"description": description, "content": {"text/event-stream": {"schema": event}}}}
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -104,8 +126,11 @@ def _shared_statuses(path: str, operation: dict[str, Any]) -> set[int]:
     return statuses
 
 
-def _document(path: str, operation: dict[str, Any]) -> None:
+def _document(path: str, operation: dict[str, Any], schemas: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
+    for response in responses.values():
+        for name, schema in response.pop(COMPONENTS_KEY, {}).items():
+            schemas.setdefault(name, schema)
     gateway = path.startswith(GATEWAY_PREFIX)
     descriptions = GATEWAY_DESCRIPTIONS if gateway else DESCRIPTIONS
     for status in _shared_statuses(path, operation):
@@ -121,18 +146,20 @@ def add_components(document: dict[str, Any], models: tuple[type[BaseModel], ...]
     """Each model (and the models it uses) under ``components/schemas``, by name."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for model in models:
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema = model.model_json_schema(ref_template=REF_TEMPLATE)
         for name, nested in schema.pop("$defs", {}).items():
             schemas.setdefault(name, nested)
         schemas.setdefault(model.__name__, schema)
 
 
 def document_shared_errors(document: dict[str, Any]) -> dict[str, Any]:
-    """Declare the shared statuses on every operation, with the error body of its API."""
+    """Declare the shared statuses on every operation, with the error body of its API, and
+    move the schemas a response carries (see :func:`sse_response`) to ``components``."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             if method in ("get", "put", "post", "patch", "delete", "head", "options"):
-                _document(path, operation)
+                _document(path, operation, schemas)
     add_components(document, (ErrorBody, OpenAIErrorBody))
     return document
 

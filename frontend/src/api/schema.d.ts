@@ -624,6 +624,105 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** ChatDeltaData */
+        ChatDeltaData: {
+            /** Text */
+            text: string;
+        };
+        /** ChatDeltaEvent */
+        ChatDeltaEvent: {
+            data: components["schemas"]["ChatDeltaData"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "delta";
+        };
+        /** ChatDoneData */
+        ChatDoneData: {
+            final: components["schemas"]["MessageOut"] | null;
+            status: components["schemas"]["MessageStatus"];
+        };
+        /** ChatDoneEvent */
+        ChatDoneEvent: {
+            data: components["schemas"]["ChatDoneData"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "done";
+        };
+        /**
+         * ChatErrorData
+         * @description The reply ended on an error; ``final`` is the saved row (null if it could not be).
+         */
+        ChatErrorData: {
+            /** Code */
+            code: string;
+            final: components["schemas"]["MessageOut"] | null;
+            /** Message */
+            message: string;
+            status: components["schemas"]["MessageStatus"];
+        };
+        /** ChatErrorEvent */
+        ChatErrorEvent: {
+            data: components["schemas"]["ChatErrorData"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "error";
+        };
+        /**
+         * ChatFallbackData
+         * @description The candidate ``from_*`` failed before its first token (``reason`` is the error code);
+         *     the reply continues on ``to_*``.
+         */
+        ChatFallbackData: {
+            /** From Model */
+            from_model: string;
+            /** From Provider */
+            from_provider: string;
+            /** Reason */
+            reason: string;
+            /** To Model */
+            to_model: string;
+            /** To Provider */
+            to_provider: string;
+        };
+        /** ChatFallbackEvent */
+        ChatFallbackEvent: {
+            data: components["schemas"]["ChatFallbackData"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "fallback";
+        };
+        /**
+         * ChatMessageData
+         * @description First event. Live: both rows, the title and the reserved upper bound; a replay of a
+         *     stored reply knows only the assistant row (the others are null).
+         */
+        ChatMessageData: {
+            assistant_message: components["schemas"]["MessageOut"];
+            /** Conversation Id */
+            conversation_id: string;
+            /** Conversation Title */
+            conversation_title: string | null;
+            /** Max Cost Usd */
+            max_cost_usd: string | null;
+            user_message: components["schemas"]["MessageOut"] | null;
+        };
+        /** ChatMessageEvent */
+        ChatMessageEvent: {
+            data: components["schemas"]["ChatMessageData"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "message";
+        };
         /**
          * ChatMessageIn
          * @description ``tool`` and ``function`` messages (and assistant tool calls) go to OpenAI-compatible
@@ -642,6 +741,39 @@ export interface components {
             role: "system" | "developer" | "user" | "assistant" | "tool" | "function";
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * ChatUsageData
+         * @description What the answering attempt used. A replay knows only what the row stored (the rest is
+         *     null); ``cost_exact`` is false when the provider reported no usage and tokens were
+         *     estimated.
+         */
+        ChatUsageData: {
+            /** Cost Exact */
+            cost_exact: boolean | null;
+            /** Cost Usd */
+            cost_usd: string | null;
+            /** First Token Ms */
+            first_token_ms: number | null;
+            /** Input Tokens */
+            input_tokens: number | null;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /** Model */
+            model: string | null;
+            /** Output Tokens */
+            output_tokens: number | null;
+            /** Provider */
+            provider: string | null;
+        };
+        /** ChatUsageEvent */
+        ChatUsageEvent: {
+            data: components["schemas"]["ChatUsageData"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "usage";
         };
         /** ConversationCreate */
         ConversationCreate: {
@@ -2177,20 +2309,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Server-Sent Events: message, delta, usage, then done or error */
+            /** @description Server-Sent Events: message, then fallback and delta, usage, and done or error */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": {
-                        /** @description One JSON document (or [DONE]) */
-                        data: string;
-                        /** @enum {string} */
-                        event?: "message" | "delta" | "usage" | "done" | "error";
-                        id?: string;
-                        retry?: number;
-                    };
+                    "text/event-stream": components["schemas"]["ChatMessageEvent"] | components["schemas"]["ChatFallbackEvent"] | components["schemas"]["ChatDeltaEvent"] | components["schemas"]["ChatUsageEvent"] | components["schemas"]["ChatDoneEvent"] | components["schemas"]["ChatErrorEvent"];
                 };
             };
             /** @description Malformed request (e.g. malformed_json, invalid_cursor) */
@@ -2835,20 +2960,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Server-Sent Events: message, delta, usage, then done or error */
+            /** @description Server-Sent Events: message, then fallback and delta, usage, and done or error */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": {
-                        /** @description One JSON document (or [DONE]) */
-                        data: string;
-                        /** @enum {string} */
-                        event?: "message" | "delta" | "usage" | "done" | "error";
-                        id?: string;
-                        retry?: number;
-                    };
+                    "text/event-stream": components["schemas"]["ChatMessageEvent"] | components["schemas"]["ChatFallbackEvent"] | components["schemas"]["ChatDeltaEvent"] | components["schemas"]["ChatUsageEvent"] | components["schemas"]["ChatDoneEvent"] | components["schemas"]["ChatErrorEvent"];
                 };
             };
             /** @description Malformed request (e.g. malformed_json, invalid_cursor) */
@@ -3003,20 +3121,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Server-Sent Events: message, delta, usage, then done or error */
+            /** @description Server-Sent Events: message, then fallback and delta, usage, and done or error */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": {
-                        /** @description One JSON document (or [DONE]) */
-                        data: string;
-                        /** @enum {string} */
-                        event?: "message" | "delta" | "usage" | "done" | "error";
-                        id?: string;
-                        retry?: number;
-                    };
+                    "text/event-stream": components["schemas"]["ChatMessageEvent"] | components["schemas"]["ChatFallbackEvent"] | components["schemas"]["ChatDeltaEvent"] | components["schemas"]["ChatUsageEvent"] | components["schemas"]["ChatDoneEvent"] | components["schemas"]["ChatErrorEvent"];
                 };
             };
             /** @description Not signed in, or the session expired or was revoked */

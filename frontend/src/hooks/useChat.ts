@@ -127,11 +127,11 @@ export function useChat(conversationId: string | null, callbacks: ChatCallbacks 
           if (controller.signal.aborted) return;
           const event: ChatEvent | null = parseChatEvent(raw);
           if (!event) return;
-          if (event.type === "done" || event.type === "error") finished = true;
-          if (event.type === "message") {
-            messageId = event.assistantMessage.id;
-            cb.current.onConversation?.(event.conversationId, event.conversationTitle);
-            if (stopWanted.current) void requestStop(event.assistantMessage.id);
+          if (event.event === "done" || event.event === "error") finished = true;
+          if (event.event === "message") {
+            messageId = event.data.assistant_message.id;
+            cb.current.onConversation?.(event.data.conversation_id, event.data.conversation_title);
+            if (stopWanted.current) void requestStop(event.data.assistant_message.id);
           } else progressed = true;
           dispatch({ type: "event", event });
         });

@@ -13,14 +13,14 @@ describe("chatReducer: a sent message", () => {
     let s = chatReducer(initialChat, { type: "send", content: "hi", now: "2025-01-01T00:00:00Z" });
     expect(s.pending?.content).toBe("hi");
     expect(s.busy).toBe(true);
-    s = apply(s, { type: "message", conversationId: "c", conversationTitle: "hi", userMessage: user, assistantMessage: reply, maxCostUsd: "0.01" });
+    s = apply(s, { event: "message", data: { conversation_id: "c", conversation_title: "hi", user_message: user, assistant_message: reply, max_cost_usd: "0.01" } });
     expect(s.pending).toBeNull();
     expect(s.streamingId).toBe(reply.id);
-    s = apply(s, { type: "delta", text: "Hel" }, { type: "delta", text: "lo" });
+    s = apply(s, { event: "delta", data: { text: "Hel" } }, { event: "delta", data: { text: "lo" } });
     expect(s.messages.find((m) => m.id === reply.id)?.content).toBe("Hello");
-    s = apply(s, { type: "usage", inputTokens: 3, outputTokens: 2, costUsd: "0.00001", firstTokenMs: 5, latencyMs: 40 });
+    s = apply(s, { event: "usage", data: { input_tokens: 3, output_tokens: 2, cost_usd: "0.00001", first_token_ms: 5, latency_ms: 40, cost_exact: null, provider: null, model: null } });
     expect(s.messages.find((m) => m.id === reply.id)).toMatchObject({ input_tokens: 3, output_tokens: 2, cost_usd: "0.00001" });
-    s = apply(s, { type: "done", status: "complete", final: { ...reply, content: "Hello", status: "complete" } });
+    s = apply(s, { event: "done", data: { status: "complete", final: { ...reply, content: "Hello", status: "complete" } } });
     expect(s.busy).toBe(false);
     expect(s.streamingId).toBeNull();
     expect(s.messages.map((m) => [m.role, m.content, m.status])).toEqual([
@@ -33,20 +33,20 @@ describe("chatReducer: a sent message", () => {
     const saved = { ...reply, content: "Hello wor" };
     let s = chatReducer(initialChat, { type: "loaded", messages: [user, saved], olderCursor: null });
     s = chatReducer(s, { type: "attach" });
-    s = apply(s, { type: "message", conversationId: "c", conversationTitle: null, userMessage: null, assistantMessage: saved, maxCostUsd: null });
-    s = apply(s, { type: "delta", text: "Hello wor" }, { type: "delta", text: "ld" });
+    s = apply(s, { event: "message", data: { conversation_id: "c", conversation_title: null, user_message: null, assistant_message: saved, max_cost_usd: null } });
+    s = apply(s, { event: "delta", data: { text: "Hello wor" } }, { event: "delta", data: { text: "ld" } });
     expect(s.messages.find((m) => m.id === reply.id)?.content).toBe("Hello world");
   });
 
   it("keeps the partial text when the reply is stopped", () => {
-    let s = apply(initialChat, { type: "message", conversationId: "c", conversationTitle: null, userMessage: user, assistantMessage: reply, maxCostUsd: null });
-    s = apply(s, { type: "delta", text: "Part" }, { type: "done", status: "cancelled", final: null });
+    let s = apply(initialChat, { event: "message", data: { conversation_id: "c", conversation_title: null, user_message: user, assistant_message: reply, max_cost_usd: null } });
+    s = apply(s, { event: "delta", data: { text: "Part" } }, { event: "done", data: { status: "cancelled", final: null } });
     expect(s.messages.find((m) => m.id === reply.id)).toMatchObject({ content: "Part", status: "cancelled" });
   });
 
   it("marks a reply that failed mid-way, keeping its text", () => {
-    let s = apply(initialChat, { type: "message", conversationId: "c", conversationTitle: null, userMessage: user, assistantMessage: reply, maxCostUsd: null });
-    s = apply(s, { type: "delta", text: "Par" }, { type: "error", code: "provider_unavailable", message: "cut", status: "incomplete", final: null });
+    let s = apply(initialChat, { event: "message", data: { conversation_id: "c", conversation_title: null, user_message: user, assistant_message: reply, max_cost_usd: null } });
+    s = apply(s, { event: "delta", data: { text: "Par" } }, { event: "error", data: { code: "provider_unavailable", message: "cut", status: "incomplete", final: null } });
     expect(s.messages.find((m) => m.id === reply.id)).toMatchObject({ content: "Par", status: "incomplete", error_code: "provider_unavailable" });
     expect(s.error).toBeNull();
     expect(s.busy).toBe(false);
@@ -115,14 +115,13 @@ describe("chatReducer: the connection to a live reply", () => {
   const user = message({ role: "user", content: "hi" });
   const reply = message({ role: "assistant", parent_id: user.id, status: "streaming" });
   const started = () =>
-    apply(chatReducer(initialChat, { type: "send", content: "hi", now: "x" }), {
-      type: "message",
-      conversationId: "c",
-      conversationTitle: "hi",
-      userMessage: user,
-      assistantMessage: reply,
-      maxCostUsd: null,
-    }, { type: "delta", text: "Hel" });
+    apply(chatReducer(initialChat, { type: "send", content: "hi", now: "x" }), { event: "message", data: {
+      conversation_id: "c",
+      conversation_title: "hi",
+      user_message: user,
+      assistant_message: reply,
+      max_cost_usd: null,
+    } }, { event: "delta", data: { text: "Hel" } });
 
   it("reconnecting keeps the text and stays busy (nothing else is sent meanwhile)", () => {
     const s = chatReducer(started(), { type: "reconnecting", attempt: 2, messageId: reply.id });
@@ -135,9 +134,9 @@ describe("chatReducer: the connection to a live reply", () => {
   it("the re-attached stream clears it and replays the reply from its start", () => {
     let s = chatReducer(started(), { type: "reconnecting", attempt: 1, messageId: reply.id });
     s = chatReducer(s, { type: "attach" });
-    s = apply(s, { type: "message", conversationId: "c", conversationTitle: null, userMessage: null, assistantMessage: { ...reply, content: "Hel" }, maxCostUsd: null });
+    s = apply(s, { event: "message", data: { conversation_id: "c", conversation_title: null, user_message: null, assistant_message: { ...reply, content: "Hel" }, max_cost_usd: null } });
     expect(s.connection).toEqual({ state: "ok" });
-    s = apply(s, { type: "delta", text: "Hello" }, { type: "done", status: "complete", final: null });
+    s = apply(s, { event: "delta", data: { text: "Hello" } }, { event: "done", data: { status: "complete", final: null } });
     expect(s.messages.find((m) => m.id === reply.id)).toMatchObject({ content: "Hello", status: "complete" });
   });
 
@@ -161,11 +160,42 @@ describe("chatReducer: a reply the server no longer generates", () => {
     s = chatReducer(s, { type: "attach" });
     s = apply(
       s,
-      { type: "message", conversationId: "c", conversationTitle: null, userMessage: null, assistantMessage: orphan, maxCostUsd: null },
-      { type: "delta", text: "Half" },
-      { type: "error", code: "not_live", message: "This reply is not being generated by this server any more.", status: "streaming", final: orphan },
+      { event: "message", data: { conversation_id: "c", conversation_title: null, user_message: null, assistant_message: orphan, max_cost_usd: null } },
+      { event: "delta", data: { text: "Half" } },
+      { event: "error", data: { code: "not_live", message: "This reply is not being generated by this server any more.", status: "streaming", final: orphan } },
     );
     expect(s.messages.find((m) => m.id === orphan.id)).toMatchObject({ status: "incomplete", content: "Half", error_code: "not_live" });
     expect(s.busy).toBe(false);
+  });
+});
+
+describe("chatReducer: a reply answered by a fallback candidate", () => {
+  const user = message({ role: "user", content: "hi" });
+  const reply = message({ role: "assistant", parent_id: user.id, status: "streaming" });
+  const first: ChatEvent = { event: "message", data: { conversation_id: "c", conversation_title: null, user_message: user, assistant_message: reply, max_cost_usd: null } };
+  const fallback = (from: string, to: string): ChatEvent => ({
+    event: "fallback",
+    data: { from_provider: from, from_model: `${from}-m`, to_provider: to, to_model: `${to}-m`, reason: "provider_unavailable" },
+  });
+
+  it("remembers, for that reply, who was asked first and who answers", () => {
+    const s = apply(initialChat, first, fallback("alpha", "beta"));
+    expect(s.fallbacks[reply.id]).toEqual({ from_provider: "alpha", from_model: "alpha-m", to_provider: "beta", to_model: "beta-m", reason: "provider_unavailable" });
+  });
+
+  it("keeps the primary through several fallbacks and names the last one", () => {
+    const s = apply(initialChat, first, fallback("alpha", "beta"), fallback("beta", "gamma"));
+    expect(s.fallbacks[reply.id]).toMatchObject({ from_provider: "alpha", to_provider: "gamma" });
+  });
+
+  it("keeps the note after the reply ends, and forgets it with the conversation", () => {
+    let s = apply(initialChat, first, fallback("alpha", "beta"), { event: "delta", data: { text: "Hi" } }, { event: "done", data: { status: "complete", final: { ...reply, status: "complete", content: "Hi" } } });
+    expect(s.fallbacks[reply.id]?.to_provider).toBe("beta");
+    s = chatReducer(s, { type: "reset" });
+    expect(s.fallbacks).toEqual({});
+  });
+
+  it("ignores a fallback outside a live reply", () => {
+    expect(apply(initialChat, fallback("alpha", "beta")).fallbacks).toEqual({});
   });
 });

@@ -2,7 +2,7 @@
  * The message list of one conversation as a pure reducer: loaded pages, an optimistic user
  * message, and the events of one live stream (send, regenerate or re-attach).
  */
-import type { ChatEvent } from "@/api/chatEvents";
+import type { ChatEvent, ChatFallback } from "@/api/chatEvents";
 import { type AppError, fromStreamError } from "@/api/errors";
 import type { Message } from "@/api/types";
 
@@ -35,6 +35,11 @@ export interface ChatState {
   selected: Record<string, string>;
   maxCostUsd: string | null;
   connection: Connection;
+  /**
+   * Replies answered by a fallback candidate in this view, by assistant message id: who was
+   * asked first, who answered and why (several fallbacks in a row keep the first `from_*`).
+   */
+  fallbacks: Record<string, ChatFallback>;
 }
 
 export type ChatAction =
@@ -63,6 +68,7 @@ export const initialChat: ChatState = {
   selected: {},
   maxCostUsd: null,
   connection: { state: "ok" },
+  fallbacks: {},
 };
 
 function upsert(messages: Message[], message: Message): Message[] {
@@ -76,13 +82,21 @@ function patch(messages: Message[], id: string | null, change: (m: Message) => M
   return messages.map((m) => (m.id === id ? change(m) : m));
 }
 
-function onEvent(state: ChatState, event: ChatEvent): ChatState {
-  switch (event.type) {
+function onFallback(state: ChatState, fallback: ChatFallback): ChatState {
+  const id = state.streamingId;
+  if (!id) return state;
+  const earlier = state.fallbacks[id];
+  const merged = earlier ? { ...fallback, from_provider: earlier.from_provider, from_model: earlier.from_model } : fallback;
+  return { ...state, fallbacks: { ...state.fallbacks, [id]: merged } };
+}
+
+function onEvent(state: ChatState, { event, data }: ChatEvent): ChatState {
+  switch (event) {
     case "message": {
       let messages = state.messages;
-      if (event.userMessage) messages = upsert(messages, event.userMessage);
+      if (data.user_message) messages = upsert(messages, data.user_message);
       // Deltas replay the reply from its start (live and re-attached streams alike).
-      const assistant = { ...event.assistantMessage, content: "" };
+      const assistant = { ...data.assistant_message, content: "" };
       messages = upsert(messages, assistant);
       const selected = assistant.parent_id
         ? { ...state.selected, [assistant.parent_id]: assistant.id }
@@ -93,30 +107,32 @@ function onEvent(state: ChatState, event: ChatEvent): ChatState {
         selected,
         pending: null,
         streamingId: assistant.id,
-        maxCostUsd: event.maxCostUsd ?? state.maxCostUsd,
+        maxCostUsd: data.max_cost_usd ?? state.maxCostUsd,
         connection: { state: "ok" },
       };
     }
+    case "fallback":
+      return onFallback(state, data);
     case "delta":
       return {
         ...state,
-        messages: patch(state.messages, state.streamingId, (m) => ({ ...m, content: m.content + event.text })),
+        messages: patch(state.messages, state.streamingId, (m) => ({ ...m, content: m.content + data.text })),
       };
     case "usage":
       return {
         ...state,
         messages: patch(state.messages, state.streamingId, (m) => ({
           ...m,
-          input_tokens: event.inputTokens ?? m.input_tokens,
-          output_tokens: event.outputTokens ?? m.output_tokens,
-          cost_usd: event.costUsd ?? m.cost_usd,
-          latency_ms: event.latencyMs ?? m.latency_ms,
+          input_tokens: data.input_tokens ?? m.input_tokens,
+          output_tokens: data.output_tokens ?? m.output_tokens,
+          cost_usd: data.cost_usd ?? m.cost_usd,
+          latency_ms: data.latency_ms ?? m.latency_ms,
         })),
       };
     case "done": {
-      const messages = event.final
-        ? upsert(state.messages, event.final)
-        : patch(state.messages, state.streamingId, (m) => ({ ...m, status: event.status as Message["status"] }));
+      const messages = data.final
+        ? upsert(state.messages, data.final)
+        : patch(state.messages, state.streamingId, (m) => ({ ...m, status: data.status }));
       return { ...state, messages, streamingId: null, busy: false, connection: { state: "ok" } };
     }
     case "error": {
@@ -125,20 +141,20 @@ function onEvent(state: ChatState, event: ChatEvent): ChatState {
       const ended = (status: string): Message["status"] => (status === "streaming" ? "incomplete" : (status as Message["status"]));
       const fallback = (m: Message): Message => ({
         ...m,
-        status: ended(event.status),
-        error_code: event.code,
-        error_message: event.message,
+        status: ended(data.status),
+        error_code: data.code,
+        error_message: data.message,
       });
-      const messages = event.final
+      const messages = data.final
         ? upsert(state.messages, {
-            ...event.final,
-            status: ended(event.final.status),
-            error_code: event.final.error_code ?? event.code,
-            error_message: event.final.error_message ?? event.message,
+            ...data.final,
+            status: ended(data.final.status),
+            error_code: data.final.error_code ?? data.code,
+            error_message: data.final.error_message ?? data.message,
           })
         : patch(state.messages, state.streamingId, fallback);
       // Before any reply row exists, the failure belongs to the request: show it as a banner.
-      const error = state.streamingId ? state.error : fromStreamError(event);
+      const error = state.streamingId ? state.error : fromStreamError(data);
       return { ...state, messages, streamingId: null, busy: false, error, pending: null, connection: { state: "ok" } };
     }
   }

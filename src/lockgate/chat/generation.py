@@ -17,13 +17,25 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lockgate.chat.events import encode
+from lockgate.chat.events import (
+    ChatDeltaData,
+    ChatDeltaEvent,
+    ChatDoneData,
+    ChatDoneEvent,
+    ChatErrorData,
+    ChatErrorEvent,
+    ChatEvent,
+    ChatFallbackData,
+    ChatFallbackEvent,
+    ChatUsageData,
+    ChatUsageEvent,
+    encode,
+)
 from lockgate.chat.routing import Admitted, Plan
 from lockgate.chat.runner import Attempt, CallRunner, attempt_usage
 from lockgate.clock import Clock
@@ -87,8 +99,8 @@ class Generation:
     def message_id(self) -> uuid.UUID:
         return self.spec.message_id
 
-    def publish(self, event: str, data: Any) -> None:
-        self._events.append(encode(event, data))
+    def publish(self, event: ChatEvent) -> None:
+        self._events.append(encode(event))
         wake, self._wake = self._wake, asyncio.Event()
         wake.set()
 
@@ -125,32 +137,27 @@ class Generation:
         tokens_in, tokens_out, amount, exact = last.cost()
         if last.usage is not None or last.text:
             first_token = self._first_token_ms(started)
-            self.publish(
-                "usage",
-                {
-                    "input_tokens": tokens_in,
-                    "output_tokens": tokens_out,
-                    "cost_usd": amount,
-                    "cost_exact": exact,
-                    "first_token_ms": first_token,
-                    "latency_ms": latency,
-                    "provider": last.plan.candidate.provider_name,
-                    "model": last.plan.candidate.model,
-                },
+            usage = ChatUsageData(
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                cost_usd=amount,
+                cost_exact=exact,
+                first_token_ms=first_token,
+                latency_ms=latency,
+                provider=last.plan.candidate.provider_name,
+                model=last.plan.candidate.model,
             )
-        final = self.final.model_dump(mode="json") if self.final else None
+            self.publish(ChatUsageEvent(data=usage))
         if last.error is not None:
-            self.publish(
-                "error",
-                {
-                    "code": last.error.code,
-                    "message": _user_message(last.error),
-                    "status": last.status.value,
-                    "final": final,
-                },
+            error = ChatErrorData(
+                code=last.error.code,
+                message=_user_message(last.error),
+                status=last.status,
+                final=self.final,
             )
+            self.publish(ChatErrorEvent(data=error))
         else:
-            self.publish("done", {"status": last.status.value, "final": final})
+            self.publish(ChatDoneEvent(data=ChatDoneData(status=last.status, final=self.final)))
         self.finished = True
         self._wake.set()
 
@@ -167,7 +174,9 @@ class Generation:
             retry=self.spec.retry,
             sleep=self._sleep,
             on_delta=self._delta,
-            on_fallback=lambda info: self.publish("fallback", info),
+            on_fallback=lambda info: self.publish(
+                ChatFallbackEvent(data=ChatFallbackData.model_validate(info))
+            ),
             stopped=lambda: self.stop_requested,
             metrics=self.spec.gate.metrics,
         )
@@ -178,7 +187,7 @@ class Generation:
             self._first_token_at = self._runner.first_token_at
 
     async def _delta(self, attempt: Attempt, text: str) -> None:
-        self.publish("delta", {"text": text})
+        self.publish(ChatDeltaEvent(data=ChatDeltaData(text=text)))
         if time.monotonic() - self._last_save >= self._save_interval:
             self._last_save = time.monotonic()
             await self._save_partial(attempt.content)

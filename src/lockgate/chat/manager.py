@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lockgate.chat.events import ChatErrorData, ChatErrorEvent, ChatMessageEvent
 from lockgate.chat.generation import Generation, GenerationSpec
 from lockgate.chat.leases import LocalLeases, ReplyLeases
 from lockgate.clock import Clock
@@ -48,11 +49,11 @@ class ChatManager:
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._draining: asyncio.Task[None] | None = None
 
-    def start(self, spec: GenerationSpec, first_event: dict[str, object]) -> Generation:
+    def start(self, spec: GenerationSpec, first_event: ChatMessageEvent) -> Generation:
         generation = Generation(
             spec, self._sessionmaker, self._clock, self._save_interval, self.retry_sleep
         )
-        generation.publish("message", first_event)
+        generation.publish(first_event)
         self._live[spec.message_id] = generation
         task = asyncio.create_task(self._run(generation), name=f"reply-{spec.message_id}")
         self._tasks[spec.message_id] = task
@@ -66,15 +67,13 @@ class ChatManager:
             log.exception("generation_failed", message_id=str(generation.message_id))
             report_exception(exc)
             generation.finished = True
-            generation.publish(
-                "error",
-                {
-                    "code": "internal_error",
-                    "message": "The reply failed unexpectedly.",
-                    "status": "error",
-                    "final": None,
-                },
+            failure = ChatErrorData(
+                code="internal_error",
+                message="The reply failed unexpectedly.",
+                status=MessageStatus.ERROR,
+                final=None,
             )
+            generation.publish(ChatErrorEvent(data=failure))
         finally:
             self._live.pop(generation.message_id, None)
             self._tasks.pop(generation.message_id, None)

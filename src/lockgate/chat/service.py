@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lockgate.chat.events import ChatMessageData, ChatMessageEvent
 from lockgate.chat.generation import Generation, GenerationSpec
 from lockgate.chat.history import active_branch, to_chat_messages
 from lockgate.chat.routing import Admitted, Plan, admit_first, candidates_for, plans_for, refusal
@@ -249,11 +250,13 @@ class ChatService:
         assert self.state.chat is not None
         return self.state.chat.start(
             spec,
-            {
-                "conversation_id": str(conversation.id),
-                "conversation_title": conversation.title,
-                "user_message": MessageOut.model_validate(user_message).model_dump(mode="json"),
-                "assistant_message": MessageOut.model_validate(reply).model_dump(mode="json"),
-                "max_cost_usd": str(admitted.plan.upper_bound),
-            },
+            ChatMessageEvent(
+                data=ChatMessageData(
+                    conversation_id=str(conversation.id),
+                    conversation_title=conversation.title,
+                    user_message=MessageOut.model_validate(user_message),
+                    assistant_message=MessageOut.model_validate(reply),
+                    max_cost_usd=admitted.plan.upper_bound,
+                )
+            ),
         )

@@ -278,6 +278,7 @@ export function ChatApp() {
                       turn={turn}
                       streaming={turn.shown.id === state.streamingId}
                       connection={connectionOf(state.connection, turn.shown.id)}
+                      fallback={state.fallbacks[turn.shown.id] ?? null}
                       model={models.byId(turn.shown.model)}
                       canRegenerate={!state.busy && turn === lastTurn}
                       onRegenerate={(id) => {

@@ -1,5 +1,6 @@
 "use client";
 
+import type { ChatFallback } from "@/api/chatEvents";
 import type { Message, Model } from "@/api/types";
 import { formatCost, formatMs, formatTokens, humanizeText } from "@/lib/format";
 import type { Turn } from "@/lib/chatState";
@@ -43,8 +44,31 @@ function StatusNote({ message }: { message: Message }) {
   );
 }
 
-function Meta({ message, model }: { message: Message; model: Model | null }) {
-  const fallback = model && message.provider && model.provider !== message.provider;
+/** Said live, as soon as the stream's `fallback` event arrives (the badge below needs the reply's end). */
+function FallbackNote({ fallback }: { fallback: ChatFallback }) {
+  return (
+    <p className="mt-2 text-xs text-muted" role="note" data-testid="message-fallback">
+      <span className="rounded bg-warn-soft px-1.5 py-0.5 font-medium text-warn">fallback</span> answered by{" "}
+      <span className="font-medium text-fg">
+        {fallback.to_provider}/{fallback.to_model}
+      </span>{" "}
+      because{" "}
+      <span className="font-medium text-fg">
+        {fallback.from_provider}/{fallback.from_model}
+      </span>{" "}
+      was unavailable <span className="font-mono">({fallback.reason})</span>
+    </p>
+  );
+}
+
+function Meta({ message, model, fallback }: { message: Message; model: Model | null; fallback: ChatFallback | null }) {
+  // The stream's fallback event says who was unavailable. (The row stores the model that
+  // answered, so after a reload this comparison rarely tells: the stream is the source.)
+  const unavailable = fallback
+    ? `${fallback.from_provider}/${fallback.from_model}`
+    : model && message.provider && model.provider !== message.provider
+      ? model.provider
+      : null;
   const parts: string[] = [];
   if (message.input_tokens !== null || message.output_tokens !== null) {
     parts.push(`${formatTokens(message.input_tokens)} in · ${formatTokens(message.output_tokens)} out tokens`);
@@ -57,8 +81,8 @@ function Meta({ message, model }: { message: Message; model: Model | null }) {
       {message.provider ? (
         <span data-testid="message-provider">
           via <span className="font-medium text-fg">{message.provider}</span>
-          {fallback ? (
-            <span className="ml-1 rounded bg-warn-soft px-1.5 py-0.5 font-medium text-warn" title={`${model.provider} was unavailable`}>
+          {unavailable ? (
+            <span className="ml-1 rounded bg-warn-soft px-1.5 py-0.5 font-medium text-warn" title={`${unavailable} was unavailable`}>
               fallback
             </span>
           ) : null}
@@ -73,6 +97,7 @@ export function AssistantMessage({
   turn,
   streaming,
   connection = null,
+  fallback = null,
   model,
   canRegenerate,
   onRegenerate,
@@ -82,6 +107,8 @@ export function AssistantMessage({
   streaming: boolean;
   /** The link to this reply, when it is not fine: no caret once it is lost. */
   connection?: "reconnecting" | "lost" | null;
+  /** This reply's stream announced a fallback candidate. */
+  fallback?: ChatFallback | null;
   model: Model | null;
   canRegenerate: boolean;
   onRegenerate: (id: string) => void;
@@ -102,13 +129,14 @@ export function AssistantMessage({
           </p>
         ) : null}
       </div>
+      {fallback ? <FallbackNote fallback={fallback} /> : null}
       <StatusNote message={message} />
       {connection === "lost" && message.status === "streaming" ? (
         <p className="mt-2 text-sm text-muted" data-testid="message-status">
           <strong>Not following.</strong> The connection was lost while this answer was being written.
         </p>
       ) : null}
-      {!live ? <Meta message={message} model={model} /> : null}
+      {!live ? <Meta message={message} model={model} fallback={fallback} /> : null}
       <div className="mt-1 flex flex-wrap items-center gap-1 text-xs">
         {turn.replies.length > 1 && message.parent_id ? (
           <div className="flex items-center gap-1" role="group" aria-label="Answers">

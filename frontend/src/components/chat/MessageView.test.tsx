@@ -1,0 +1,46 @@
+import { render, screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import type { ChatFallback } from "@/api/chatEvents";
+import { message } from "@/test/factories";
+import { AssistantMessage } from "./MessageView";
+
+const fallback: ChatFallback = { from_provider: "alpha", from_model: "main", to_provider: "beta", to_model: "backup", reason: "provider_unavailable" };
+
+function show(reply = message({ role: "assistant", status: "complete", content: "Hi", provider: "beta", model: "backup" }), note: ChatFallback | null = fallback) {
+  render(
+    <AssistantMessage
+      turn={{ user: null, replies: [reply], shown: reply }}
+      streaming={false}
+      fallback={note}
+      model={null}
+      canRegenerate={false}
+      onRegenerate={() => {}}
+      onSelect={() => {}}
+    />,
+  );
+}
+
+describe("AssistantMessage: a fallback", () => {
+  it("says who answered and who was unavailable", () => {
+    show();
+    expect(screen.getByTestId("message-fallback")).toHaveTextContent("fallback answered by beta/backup because alpha/main was unavailable (provider_unavailable)");
+  });
+
+  it("is said while the answer is still streaming", () => {
+    show(message({ role: "assistant", status: "streaming", content: "", provider: null, model: null }));
+    expect(screen.getByTestId("message-fallback")).toBeVisible();
+  });
+
+  it("badges the provider that answered, naming the unavailable one", () => {
+    show();
+    expect(screen.getByTestId("message-provider")).toHaveTextContent(/via beta\s*fallback/);
+    expect(screen.getByTitle("alpha/main was unavailable")).toBeInTheDocument();
+  });
+
+  it("says nothing when the primary answered", () => {
+    show(undefined, null);
+    expect(screen.queryByTestId("message-fallback")).toBeNull();
+    expect(screen.getByTestId("message-provider")).toHaveTextContent("via beta");
+    expect(screen.getByTestId("message-provider")).not.toHaveTextContent("fallback");
+  });
+});
