@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from tenacity import RetryCallState, wait_exponential
 
-from lockgate.gate.config import RetrySettings
+from lockgate.gate import RetrySettings
 from lockgate.providers.errors import ProviderError, ProviderRateLimited
 
 Jitter = Callable[[float], float]
