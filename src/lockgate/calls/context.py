@@ -11,9 +11,7 @@ from collections.abc import Sequence
 
 from lockgate.errors import Unprocessable
 from lockgate.providers.base import ChatMessage
-from lockgate.providers.tokenizer import estimate_tokens
-
-PER_MESSAGE_OVERHEAD = 4
+from lockgate.providers.tokenizer import PER_MESSAGE_OVERHEAD, estimate_tokens
 
 
 class ContextTooLong(Unprocessable):

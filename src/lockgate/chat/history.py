@@ -1,8 +1,8 @@
 """What the model sees: the active branch of a conversation, cut to its context window.
 
 Regenerated replies are siblings (same ``parent_id``); only the newest usable sibling of each
-user message is part of the history. Trimming keeps the system prompt and drops the oldest
-turns first; the newest user message is always kept, or the request is refused.
+user message is part of the history. Trimming to a model's window is done per candidate by
+`lockgate.calls.context.fit_to_context`.
 """
 
 from __future__ import annotations
@@ -10,11 +10,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from lockgate.calls.context import ContextTooLong, fit_to_context
 from lockgate.models import Message, MessageRole, MessageStatus
 from lockgate.providers.base import ChatMessage
-
-__all__ = ["USABLE", "ContextTooLong", "active_branch", "fit_to_context", "to_chat_messages"]
 
 USABLE = frozenset({MessageStatus.COMPLETE, MessageStatus.INCOMPLETE, MessageStatus.CANCELLED})
 
