@@ -20,3 +20,17 @@ UNHEALTHY = (ProviderUnavailable, ProviderTimeout, ProviderBadResponse)
 def is_unhealthy(exc: BaseException) -> bool:
     """True when the failure counts against the provider's breaker (5xx, timeout, malformed)."""
     return isinstance(exc, UNHEALTHY)
+
+
+OUTCOME_LABELS = {
+    "provider_rate_limited": "rate_limited",
+    "provider_timeout": "timeout",
+    "interrupted": "cancelled",
+}
+
+
+def outcome_label(error_code: str | None, *, cancelled: bool = False) -> str:
+    """The ``outcome`` label of a provider call's metrics (success, error, timeout, ...)."""
+    if error_code is None:
+        return "cancelled" if cancelled else "success"
+    return OUTCOME_LABELS.get(error_code, "error")

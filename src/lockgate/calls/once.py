@@ -16,16 +16,17 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
 from lockgate.calls.candidates import Candidate, refusal
-from lockgate.calls.health import is_unhealthy
+from lockgate.calls.health import is_unhealthy, outcome_label
 from lockgate.calls.usage import UsageSink
 from lockgate.clock import Clock
 from lockgate.gate import BudgetLimit, Gate, Skip, Ticket
 from lockgate.models import UsageKind, UsageOutcome
+from lockgate.observability.tracing import provider_span
 from lockgate.providers.base import Provider
 from lockgate.providers.errors import ProviderError
 from lockgate.usage.service import usage_values
@@ -87,49 +88,80 @@ async def call_once(
     usage: UsageSink,
     clock: Clock,
     check: Callable[[T], None] | None = None,
+    operation: str = "generate_content",
 ) -> T:
     """Run ``invoke`` once under a ticket; ``measure(None)`` prices a call that returned nothing.
 
     ``check`` may refuse an answer (raise a `ProviderError`, e.g. images whose bytes are not of
     the declared type): the call is then a failure, but what was delivered is still paid for.
+    Traced (``operation`` is the GenAI operation name) and measured like a streamed call.
     """
     ticket = await admit_one(gate, candidate, owner, bound)
-    started = time.monotonic()
+    ledger = _Ledger(gate, candidate, owner, kind, usage, clock)
+    with provider_span(candidate.provider.kind, candidate.upstream, operation=operation) as span:
+        result: T | None = None
+        try:
+            result = await invoke(candidate.provider)
+            if check is not None:
+                check(result)
+        except ProviderError as exc:
+            spend = measure(result)
+            await ticket.failed(spend.cost, unhealthy=is_unhealthy(exc))
+            span.record_error(exc.code)
+            ledger.record(spend, exc)
+            if not exc.injected:  # a simulated directive says nothing about the provider
+                await gate.note_error(candidate.provider_name, exc)
+            raise
+        except BaseException:
+            await ticket.abandoned(Decimal(0))
+            raise
+        spend = measure(result)
+        await ticket.succeeded(spend.cost)
+        span.record_usage(spend.input_tokens, 0)
+        span.record_cost(spend.cost)
+        ledger.record(spend)
+        return result
 
-    def record(spend: Spend, error: ProviderError | None = None) -> None:
-        usage.add(
+
+@dataclass(slots=True)
+class _Ledger:
+    """What one attempt leaves behind: its usage row and its provider metrics."""
+
+    gate: Gate
+    candidate: Candidate
+    owner: Owner
+    kind: UsageKind
+    usage: UsageSink
+    clock: Clock
+    started: float = field(default_factory=time.monotonic)
+
+    def record(self, spend: Spend, error: ProviderError | None = None) -> None:
+        elapsed = time.monotonic() - self.started
+        code = None if error is None else error.code
+        if self.gate.metrics is not None:
+            self.gate.metrics.observe_provider_call(
+                self.candidate.provider_name,
+                self.candidate.model,
+                outcome_label(code),
+                elapsed,
+                None,
+                spend.input_tokens,
+                0,
+                spend.cost,
+            )
+        self.usage.add(
             usage_values(
-                user_id=owner.user_id,
-                kind=kind,
-                provider=candidate.provider_name,
-                model=candidate.model,
+                user_id=self.owner.user_id,
+                kind=self.kind,
+                provider=self.candidate.provider_name,
+                model=self.candidate.model,
                 outcome=UsageOutcome.OK if error is None else UsageOutcome.ERROR,
-                created_at=clock(),
+                created_at=self.clock(),
                 input_tokens=spend.input_tokens,
                 images=spend.images,
                 cost_usd=spend.cost,
-                latency_ms=round((time.monotonic() - started) * 1000),
-                api_key_id=owner.api_key_id,
-                error_code=None if error is None else error.code,
+                latency_ms=round(elapsed * 1000),
+                api_key_id=self.owner.api_key_id,
+                error_code=code,
             )
         )
-
-    result: T | None = None
-    try:
-        result = await invoke(candidate.provider)
-        if check is not None:
-            check(result)
-    except ProviderError as exc:
-        spend = measure(result)
-        await ticket.failed(spend.cost, unhealthy=is_unhealthy(exc))
-        record(spend, exc)
-        if not exc.injected:  # a simulated directive says nothing about the provider
-            await gate.note_error(candidate.provider_name, exc)
-        raise
-    except BaseException:
-        await ticket.abandoned(Decimal(0))
-        raise
-    spend = measure(result)
-    await ticket.succeeded(spend.cost)
-    record(spend)
-    return result

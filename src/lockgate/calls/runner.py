@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from lockgate.calls.candidates import Admitted, Plan, admit_first
-from lockgate.calls.health import is_unhealthy
+from lockgate.calls.health import is_unhealthy, outcome_label
 from lockgate.calls.retry import Backoff, Jitter, retry_same
 from lockgate.errors import AppError
 from lockgate.gate import BudgetLimit, Gate, RetrySettings, Skip
@@ -257,7 +257,10 @@ class CallRunner:
                     self.metrics.observe_provider_call(
                         candidate.provider_name,
                         candidate.model,
-                        _outcome(attempt),
+                        outcome_label(
+                            attempt.error.code if attempt.error else None,
+                            cancelled=attempt.status == MessageStatus.CANCELLED,
+                        ),
                         attempt.ended - attempt.started,
                         first_token - attempt.started if first_token is not None else None,
                         tokens_in,
@@ -332,13 +335,3 @@ class CallRunner:
                     await close()
                 except Exception as exc:  # the outcome is already decided; keep it
                     log.warning("provider_stream_close_failed", error=repr(exc))
-
-
-def _outcome(attempt: Attempt) -> str:
-    if attempt.error is None:
-        return "cancelled" if attempt.status == MessageStatus.CANCELLED else "success"
-    return {
-        "provider_rate_limited": "rate_limited",
-        "provider_timeout": "timeout",
-        "interrupted": "cancelled",
-    }.get(attempt.error.code, "error")

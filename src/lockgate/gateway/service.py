@@ -344,6 +344,7 @@ class GatewayService:
                 kind=UsageKind.EMBEDDING,
                 usage=self._writer,
                 clock=self.state.clock,
+                operation="embeddings",
             )
         except ProviderError as exc:
             raise upstream_error(exc) from None
