@@ -8,7 +8,8 @@ not), ``/v1`` embeddings and ``/v1`` images, against the memory gate and the Red
 - a spent budget (the user's on the web, the key's on ``/v1``; a provider's for titles, whose
   refusal is only logged) refuses with ``budget_exceeded`` before any call, and records nothing;
 - the breaker follows the one `is_unhealthy` rule: a 429 does not count, a 500, a timeout and a
-  malformed response do.
+  malformed response do; a 429's Retry-After paces the provider for the next call, whatever
+  entry point made it.
 
 Only the provider's side is faked: the `simulated` provider, with a tap that records each call
 and can make it fail the way a real upstream does.
@@ -59,7 +60,7 @@ KEY_BUDGET = Decimal("10")
 Failure = Callable[[], ProviderError]
 FAILURES: dict[str, tuple[Failure, bool]] = {
     # name: (the upstream's failure, does it count against the breaker)
-    "429": (lambda: ProviderRateLimited("slow down", provider=TARGET), False),
+    "429": (lambda: ProviderRateLimited("slow down", provider=TARGET, retry_after=30), False),
     "500": (lambda: ProviderUnavailable("HTTP 500", provider=TARGET, status=500), True),
     "timeout": (lambda: ProviderTimeout("read timeout", provider=TARGET), True),
     "malformed": (lambda: ProviderBadResponse("not JSON", provider=TARGET), True),
@@ -426,4 +427,9 @@ async def test_every_paid_entry_point_reserves_settles_refuses_and_trips_alike(
             assert tap.settled()[0][0] == "failed"
             assert tap.settled()[0][2] is unhealthy
             assert await breaker(world) == ("open" if unhealthy else "closed"), name
+            if name == "429":  # its Retry-After paces the provider for every caller alike
+                tap.events.clear()
+                tap.failure = None
+                assert await call(world) in ("provider_unavailable", "no_headroom")
+                assert "call" not in tap.names()
             clock.advance(hours=1)  # past the cooldown (and any Retry-After block)

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from lockgate.calls.candidates import Candidate, refusal
 from lockgate.calls.health import is_unhealthy, outcome_label
+from lockgate.calls.upstream import observe
 from lockgate.calls.usage import UsageSink
 from lockgate.clock import Clock
 from lockgate.gate import BudgetLimit, Gate, Skip, Ticket
@@ -109,8 +110,7 @@ async def call_once(
             await ticket.failed(spend.cost, unhealthy=is_unhealthy(exc))
             span.record_error(exc.code)
             ledger.record(spend, exc)
-            if not exc.injected:  # a simulated directive says nothing about the provider
-                await gate.note_error(candidate.provider_name, exc)
+            await observe(gate, candidate, exc)
             raise
         except BaseException:
             await ticket.abandoned(Decimal(0))
@@ -120,6 +120,7 @@ async def call_once(
         span.record_usage(spend.input_tokens, 0)
         span.record_cost(spend.cost)
         ledger.record(spend)
+        await observe(gate, candidate)
         return result
 
 

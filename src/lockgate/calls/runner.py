@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from lockgate.calls.candidates import Admitted, Plan, admit_first
 from lockgate.calls.health import is_unhealthy, outcome_label
 from lockgate.calls.retry import Backoff, Jitter, retry_same
+from lockgate.calls.upstream import observe
 from lockgate.errors import AppError
 from lockgate.gate import BudgetLimit, Gate, RetrySettings, Skip
 from lockgate.models import MessageStatus, UsageKind, UsageOutcome
@@ -30,7 +31,7 @@ from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics
 from lockgate.observability.tracing import ProviderSpan, provider_span
 from lockgate.providers.base import Finish, StreamEvent, TextDelta, Usage, UsageReport
-from lockgate.providers.errors import ProviderError, ProviderRateLimited
+from lockgate.providers.errors import ProviderError
 from lockgate.providers.pricing import cost
 from lockgate.providers.tokenizer import estimate_tokens
 from lockgate.usage.service import usage_values
@@ -270,7 +271,7 @@ class CallRunner:
 
     async def _stream(self, attempt: Attempt, admitted: Admitted, span: ProviderSpan) -> None:
         candidate = admitted.plan.candidate
-        gate, ticket = self.gate, admitted.ticket
+        ticket = admitted.ticket
         stream = self.source(admitted.plan)
         try:
             async for event in stream:
@@ -303,15 +304,7 @@ class CallRunner:
                 output_tokens=reported,
                 estimated=estimated,
             )
-            if exc.injected:
-                # Asked for by this request (a simulated directive): it says nothing about the
-                # provider, so neither its Retry-After nor its message reaches other users.
-                return
-            await gate.note_error(candidate.provider_name, exc)
-            retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
-            await gate.observe_upstream(
-                candidate.provider_name, candidate.provider.last_rate_limit, retry_after=retry_after
-            )
+            await observe(self.gate, candidate, exc)
         except asyncio.CancelledError:
             # Cancelled on purpose (stop, client gone) or by shutdown (cut short).
             if self.stopped():
@@ -325,7 +318,7 @@ class CallRunner:
             amount, reported, estimated = attempt.settlement()
             await ticket.abandoned(amount, output_tokens=reported, estimated=estimated)
         else:
-            await gate.observe_upstream(candidate.provider_name, candidate.provider.last_rate_limit)
+            await observe(self.gate, candidate)
         finally:
             # A stop lands between two events: close the upstream stream now (its connection
             # goes back or is dropped) rather than whenever the generator is collected.
