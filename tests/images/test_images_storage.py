@@ -93,6 +93,7 @@ async def test_a_failed_write_removes_the_files_already_written(
         service = ImageService(
             db,
             clock=state.clock,
+            gate=state.gate,
             models=state.config.file.models,
             providers=state.providers,
             storage=storage,

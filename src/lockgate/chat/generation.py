@@ -22,6 +22,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lockgate.calls.candidates import Admitted, Plan
+from lockgate.calls.runner import Attempt, CallRunner, attempt_usage
+from lockgate.calls.usage import SessionUsage
 from lockgate.chat.events import (
     ChatDeltaData,
     ChatDeltaEvent,
@@ -36,25 +39,16 @@ from lockgate.chat.events import (
     ChatUsageEvent,
     encode,
 )
-from lockgate.chat.routing import Admitted, Plan
-from lockgate.chat.runner import Attempt, CallRunner, attempt_usage
 from lockgate.clock import Clock
 from lockgate.conversations.schemas import MessageOut
 from lockgate.errors import AppError
-from lockgate.gate.config import RetrySettings
-from lockgate.gate.service import Gate
-from lockgate.models import Message, MessageStatus, UsageRecord
+from lockgate.gate import Gate, RetrySettings
+from lockgate.models import Message, MessageStatus
 from lockgate.observability.logging import get_logger
-from lockgate.providers.errors import (
-    ProviderBadResponse,
-    ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-)
+from lockgate.providers.errors import ProviderError
 
 log = get_logger("lockgate.chat")
 Sleep = Callable[[float], Awaitable[None]]
-UNHEALTHY = (ProviderUnavailable, ProviderTimeout, ProviderBadResponse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,18 +234,17 @@ class Generation:
                         row.error_message = _user_message(error)[:1000] if error else None
                         row.finished_at = now
                         row.updated_at = now
+                    usage = SessionUsage(db)  # written with the reply, in one commit
                     for attempt in self.attempts:
                         # The conversation may have been deleted while the reply streamed.
                         exists = row is not None
-                        db.add(
-                            UsageRecord(
-                                **attempt_usage(
-                                    attempt,
-                                    user_id=self.spec.user_id,
-                                    created_at=now,
-                                    conversation_id=self.spec.conversation_id if exists else None,
-                                    message_id=self.spec.message_id if exists else None,
-                                )
+                        usage.add(
+                            attempt_usage(
+                                attempt,
+                                user_id=self.spec.user_id,
+                                created_at=now,
+                                conversation_id=self.spec.conversation_id if exists else None,
+                                message_id=self.spec.message_id if exists else None,
                             )
                         )
                     await db.commit()

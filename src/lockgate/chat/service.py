@@ -14,21 +14,28 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lockgate.calls.candidates import (
+    Admitted,
+    Plan,
+    admit_first,
+    as_candidate,
+    candidates_for,
+    plans_for,
+    refusal,
+)
 from lockgate.chat.events import ChatMessageData, ChatMessageEvent
 from lockgate.chat.generation import Generation, GenerationSpec
 from lockgate.chat.history import active_branch, to_chat_messages
-from lockgate.chat.routing import Admitted, Plan, admit_first, candidates_for, plans_for, refusal
 from lockgate.chat.schemas import RegenerateIn, SendMessageIn
 from lockgate.chat.titles import title_with_model
 from lockgate.conversations.repository import ConversationRepository, MessageRepository
 from lockgate.conversations.schemas import MessageOut
 from lockgate.conversations.service import ConversationNotFound
 from lockgate.errors import Conflict, NotFound, UnknownModel, Unprocessable
-from lockgate.gate.service import Skip
+from lockgate.gate import Skip
 from lockgate.models import Conversation, Message, MessageRole, MessageStatus, User
 from lockgate.providers.base import ChatMessage
 from lockgate.providers.config import ModelConfig
-from lockgate.providers.pricing import price_for
 from lockgate.state import AppState
 
 TITLE_LENGTH = 60
@@ -211,17 +218,14 @@ class ChatService:
     def _title_with_model(self, conversation: Conversation, user: User, content: str) -> None:
         chat = self.state.config.file.chat
         model = self.resolve_model(chat.title_model)
-        upstream = model.config.upstream_name(model.name)
         assert self.state.chat is not None
         self.state.chat.spawn(
             title_with_model(
                 sessionmaker=self.state.sessionmaker,
                 clock=self.state.clock,
-                provider=self.state.providers.get(model.config.provider),
-                provider_name=model.config.provider,
-                model=model.name,
-                upstream=upstream,
-                price=price_for(upstream, model.config.price),
+                gate=self.state.gate,
+                candidate=as_candidate(model.name, model.config, self.state.providers),
+                sleep=self.state.chat.retry_sleep,
                 conversation_id=conversation.id,
                 user_id=user.id,
                 content=content,

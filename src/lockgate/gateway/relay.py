@@ -19,8 +19,8 @@ from typing import Any
 
 import orjson
 
-from lockgate.chat.routing import Candidate, Plan
-from lockgate.chat.runner import Delivered, Event
+from lockgate.calls.candidates import Candidate, Plan
+from lockgate.calls.runner import Delivered, Event
 from lockgate.gateway import wire
 from lockgate.providers.base import ChatRequest, Finish, StreamEvent, TextDelta, Usage, UsageReport
 from lockgate.providers.pricing import QUANTUM

@@ -1,36 +1,53 @@
-"""The gateway's calls: chat completions (streamed or not), embeddings, images — each through
-the same gate as chat (key budgets and limits on top of the user's and the provider's)."""
+"""The gateway's calls: chat completions (streamed or not), embeddings, images — each a thin
+caller of `lockgate.calls` (the same gate, breaker rule and settlement as the web app; the key's
+budgets and limits on top of the user's and the provider's). Usage rows go to the batched
+`UsageWriter`."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
-from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
 
-from lockgate.chat.history import ContextTooLong
-from lockgate.chat.routing import Admitted, Plan, admit_first, candidates_for, plan, refusal
-from lockgate.chat.runner import Attempt, CallRunner, Event, attempt_usage
+from lockgate.calls.candidates import (
+    Admitted,
+    Plan,
+    admit_first,
+    as_candidate,
+    candidates_for,
+    plan,
+    refusal,
+)
+from lockgate.calls.context import ContextTooLong
+from lockgate.calls.once import Bound, Owner, Spend, call_once
+from lockgate.calls.runner import Attempt, CallRunner, Event, attempt_usage
 from lockgate.errors import AppError, Forbidden, NotFound, ProviderFailed, RateLimited
+from lockgate.gate import Skip
 from lockgate.gate.headroom import HeadroomLimits, NoHeadroom
 from lockgate.gate.ratelimit import LIMITER_STATE, HttpRateLimiter
-from lockgate.gate.service import Skip, Ticket
 from lockgate.gateway import wire
 from lockgate.gateway.auth import KeyContext
 from lockgate.gateway.relay import Relay, passthrough_plan, reply_events
-from lockgate.models import UsageKind, UsageOutcome
-from lockgate.providers.base import ChatMessage, ImageRequest, OpenAIWire, Provider, Usage
+from lockgate.models import UsageKind
+from lockgate.providers.base import (
+    ChatMessage,
+    EmbeddingResult,
+    GeneratedImage,
+    ImageRequest,
+    OpenAIWire,
+    Provider,
+    Usage,
+)
 from lockgate.providers.config import ModelConfig
 from lockgate.providers.errors import ProviderError, ProviderRateLimited
-from lockgate.providers.pricing import cost, image_cost, price_for
+from lockgate.providers.pricing import cost, image_cost
 from lockgate.providers.tokenizer import prompt_tokens_upper_bound
 from lockgate.state import AppState
-from lockgate.usage.service import usage_values
 from lockgate.usage.writer import UsageWriter
 
 
@@ -89,7 +106,12 @@ class GatewayService:
                     retry_after=exc.retry_after,
                 ) from None
 
-    async def admit(self, model: str, plans: list[Any]) -> Admitted:
+    @property
+    def owner(self) -> Owner:
+        """The key pays: its user's budgets, plus the key's own."""
+        return Owner(self.key.user_id, self.key.key_id, self.key.key.budget_limits)
+
+    async def admit(self, model: str, plans: Sequence[Plan | None]) -> Admitted:
         skips: list[Skip] = []
         admitted = await admit_first(
             self.state.gate,
@@ -299,30 +321,33 @@ class GatewayService:
 
     async def embed(self, body: dict[str, Any]) -> dict[str, Any]:
         name, inputs = wire.parse_embeddings(body)
-        config = self.model(name, "embedding")
-        price = price_for(config.upstream_name(name), config.price)
+        chosen = as_candidate(name, self.model(name, "embedding"), self.state.providers)
         bound_tokens = prompt_tokens_upper_bound([ChatMessage("user", i) for i in inputs])
-        upper = cost(price, Usage(bound_tokens, 0))
         await self.key_limits(bound_tokens)
-        ticket, provider = await self._admit_single(name, config, upper, bound_tokens)
-        started = time.monotonic()
+
+        async def invoke(provider: Provider) -> EmbeddingResult:
+            return await provider.embed(chosen.upstream, inputs)
+
+        def measure(done: EmbeddingResult | None) -> Spend:
+            if done is None:
+                return Spend()
+            return Spend(cost(chosen.price, done.usage), input_tokens=done.usage.input_tokens)
+
         try:
-            result = await provider.embed(config.upstream_name(name), inputs)
+            result = await call_once(
+                self.state.gate,
+                chosen,
+                self.owner,
+                Bound(cost(chosen.price, Usage(bound_tokens, 0)), bound_tokens),
+                invoke,
+                measure,
+                kind=UsageKind.EMBEDDING,
+                usage=self._writer,
+                clock=self.state.clock,
+                operation="embeddings",
+            )
         except ProviderError as exc:
-            await ticket.failed(Decimal(0), unhealthy=exc.retryable)
-            await self.state.gate.note_error(config.provider, exc)
-            self._record_simple(UsageKind.EMBEDDING, config, name, started, error=exc)
             raise upstream_error(exc) from None
-        amount = cost(price, result.usage)
-        await ticket.succeeded(amount)
-        self._record_simple(
-            UsageKind.EMBEDDING,
-            config,
-            name,
-            started,
-            tokens=result.usage.input_tokens,
-            amount=amount,
-        )
         return {
             "object": "list",
             "data": [
@@ -350,71 +375,32 @@ class GatewayService:
             raise wire.InvalidRequest(
                 f"size must be one of {', '.join(config.image_sizes)}.", "size"
             )
-        price = price_for(config.upstream_name(name), config.price)
-        upper = image_cost(price, n)
+        chosen = as_candidate(name, config, self.state.providers)
         await self.key_limits(0)
-        ticket, provider = await self._admit_single(name, config, upper, 0)
-        started = time.monotonic()
+        request = ImageRequest(model=chosen.upstream, prompt=prompt, size=size, n=n)
+
+        async def invoke(provider: Provider) -> list[GeneratedImage]:
+            return await provider.generate_images(request)
+
+        def measure(done: list[GeneratedImage] | None) -> Spend:
+            count = len(done or ())
+            return Spend(image_cost(chosen.price, count), images=count)
+
         try:
-            images = await provider.generate_images(
-                ImageRequest(model=config.upstream_name(name), prompt=prompt, size=size, n=n)
+            images = await call_once(
+                self.state.gate,
+                chosen,
+                self.owner,
+                Bound(image_cost(chosen.price, n)),
+                invoke,
+                measure,
+                kind=UsageKind.IMAGE,
+                usage=self._writer,
+                clock=self.state.clock,
             )
         except ProviderError as exc:
-            await ticket.failed(Decimal(0), unhealthy=exc.retryable)
-            await self.state.gate.note_error(config.provider, exc)
-            self._record_simple(UsageKind.IMAGE, config, name, started, error=exc)
             raise upstream_error(exc) from None
-        amount = image_cost(price, len(images))
-        await ticket.succeeded(amount)
-        self._record_simple(
-            UsageKind.IMAGE, config, name, started, images=len(images), amount=amount
-        )
         return {
             "created": int(time.time()),
             "data": [{"b64_json": base64.b64encode(i.data).decode()} for i in images],
         }
-
-    async def _admit_single(
-        self, name: str, config: ModelConfig, upper: Decimal, tokens: int
-    ) -> tuple[Ticket, Provider]:
-        try:
-            ticket = await self.state.gate.admit(
-                config.provider,
-                user_id=self.key.user_id,
-                upper_bound=upper,
-                tokens=tokens,
-                extra_limits=self.key.key.budget_limits,
-                model=name,
-            )
-        except Skip as skip:
-            raise refusal(name, [skip], self.state.gate) from None
-        return ticket, self.state.providers.get(config.provider)
-
-    def _record_simple(
-        self,
-        kind: UsageKind,
-        config: ModelConfig,
-        name: str,
-        started: float,
-        *,
-        tokens: int = 0,
-        images: int = 0,
-        amount: Decimal = Decimal(0),
-        error: ProviderError | None = None,
-    ) -> None:
-        self._writer.add(
-            usage_values(
-                user_id=self.key.user_id,
-                kind=kind,
-                provider=config.provider,
-                model=name,
-                outcome=UsageOutcome.ERROR if error else UsageOutcome.OK,
-                created_at=self.state.clock(),
-                input_tokens=tokens,
-                images=images,
-                cost_usd=amount,
-                latency_ms=int((time.monotonic() - started) * 1000),
-                api_key_id=self.key.key_id,
-                error_code=error.code if error else None,
-            )
-        )

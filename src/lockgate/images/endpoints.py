@@ -27,6 +27,7 @@ async def get_service(db: SessionDep, state: StateDep) -> ImageService:
     return ImageService(
         db,
         clock=state.clock,
+        gate=state.gate,
         models=state.config.file.models,
         providers=state.providers,
         storage=ImageStorage(state.config.settings.data_dir / IMAGES_DIR),
@@ -59,10 +60,14 @@ async def generate_images(
 ) -> ImageBatch:
     """Generate ``n`` images with one provider call; each call is recorded in the usage ledger.
 
+    The call passes the gate like a chat reply: the upper bound (price * n) is reserved against
+    the user's and the provider's budgets first.
+
     422 ``unknown_model`` / ``unsupported_size`` / ``provider_bad_request`` (the provider refused
-    the prompt); 429 ``provider_rate_limited``; 502 the provider's error code
-    (``provider_unavailable``, ``provider_timeout``, ``provider_bad_response``, ...);
-    503 ``storage_unavailable``.
+    the prompt); 429 ``provider_rate_limited``, or ``budget_exceeded`` (nothing was called);
+    502 the provider's error code (``provider_unavailable``, ``provider_timeout``,
+    ``provider_bad_response``, ...); 503 ``storage_unavailable``, or ``provider_unavailable`` /
+    ``overloaded`` from the gate (breaker open, queue full; nothing was called).
     """
     try:
         images = await service.generate(user.id, body)

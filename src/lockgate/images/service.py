@@ -1,5 +1,8 @@
 """Image logic: pick the model and size, call the provider, store the files, record usage.
 
+The provider call is a paid call like any other: it goes through `lockgate.calls.once` (the
+gate reserves the upper bound ``price * n`` against the user's and the provider's budgets,
+respects the breaker and backpressure, then settles the exact cost of the images returned).
 One generation call leaves, for the endpoint to commit in one transaction, one usage row and one
 image row per stored file::
 
@@ -23,7 +26,6 @@ the session, so the endpoint commits it and the ledger sees every provider call.
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +34,9 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lockgate.calls.candidates import as_candidate
+from lockgate.calls.once import Bound, Owner, Spend, call_once
+from lockgate.calls.usage import SessionUsage
 from lockgate.clock import Clock
 from lockgate.conversations.pagination import decode_cursor, encode_cursor
 from lockgate.errors import (
@@ -43,23 +48,23 @@ from lockgate.errors import (
     UnknownModel,
     Unprocessable,
 )
+from lockgate.gate import Gate
 from lockgate.images.repository import ImageRepository
 from lockgate.images.schemas import ImageGenerate, ImageOut, ImagePage
 from lockgate.images.storage import EXTENSIONS, ImageStorage, sniff_mime
 from lockgate.inputs import Instant
-from lockgate.models import Image, UsageKind, UsageOutcome, UsageRecord
+from lockgate.models import Image, UsageKind
 from lockgate.observability.logging import get_logger
-from lockgate.providers.base import GeneratedImage, ImageRequest
-from lockgate.providers.config import ModelConfig, Price
+from lockgate.providers.base import GeneratedImage, ImageRequest, Provider
+from lockgate.providers.config import ModelConfig
 from lockgate.providers.errors import (
     ProviderBadRequest,
     ProviderBadResponse,
     ProviderError,
     ProviderRateLimited,
 )
-from lockgate.providers.pricing import image_cost, price_for
+from lockgate.providers.pricing import image_cost
 from lockgate.providers.registry import ProviderRegistry
-from lockgate.usage.service import usage_values
 
 log = get_logger("lockgate.images")
 
@@ -147,12 +152,14 @@ class ImageService:
         db: AsyncSession,
         *,
         clock: Clock,
+        gate: Gate,
         models: Mapping[str, ModelConfig],
         providers: ProviderRegistry,
         storage: ImageStorage,
     ) -> None:
         self.db = db
         self.clock = clock
+        self.gate = gate
         self.models = models
         self.providers = providers
         self.storage = storage
@@ -161,48 +168,37 @@ class ImageService:
     async def generate(self, user_id: uuid.UUID, body: ImageGenerate) -> list[Image]:
         """Call the provider once for ``body.n`` images and store them (nothing is committed)."""
         target = resolve_target(self.models, body.model, body.size)
-        price = price_for(target.upstream, target.config.price)
+        chosen = as_candidate(target.model, target.config, self.providers)
         request = ImageRequest(target.upstream, body.prompt, target.size, body.n)
-        started = time.perf_counter()
-        generated: list[GeneratedImage] = []
+
+        async def invoke(provider: Provider) -> list[GeneratedImage]:
+            return await provider.generate_images(request)
+
+        def measure(generated: list[GeneratedImage] | None) -> Spend:
+            """Images the provider returned are billed, even if refused."""
+            count = len(generated or ())
+            return Spend(image_cost(chosen.price, count), images=count)
+
         try:
-            provider = self.providers.get(target.config.provider)
-            generated = await provider.generate_images(request)
-            verify(generated, body.n, provider=provider.name)
+            generated = await call_once(
+                self.gate,
+                chosen,
+                Owner(user_id),
+                Bound(image_cost(chosen.price, body.n)),
+                invoke,
+                measure,
+                kind=UsageKind.IMAGE,
+                usage=SessionUsage(self.db),
+                clock=self.clock,
+                check=lambda images: verify(images, body.n, provider=chosen.provider.name),
+            )
         except ProviderError as exc:
             log.warning(
                 "image_provider_failed", provider=exc.provider, code=exc.code, error=exc.message
             )
-            self._record(user_id, target, started, generated, price, exc)
             raise client_error(exc) from exc
-        self._record(user_id, target, started, generated, price)
-        return await self._store(user_id, target, body.prompt, generated, image_cost(price, 1))
-
-    def _record(
-        self,
-        user_id: uuid.UUID,
-        target: Target,
-        started: float,
-        generated: Sequence[GeneratedImage],
-        price: Price,
-        error: ProviderError | None = None,
-    ) -> None:
-        """The usage row of this call; images the provider returned are billed even if refused."""
-        self.db.add(
-            UsageRecord(
-                **usage_values(
-                    user_id=user_id,
-                    kind=UsageKind.IMAGE,
-                    provider=target.config.provider,
-                    model=target.model,
-                    outcome=UsageOutcome.OK if error is None else UsageOutcome.ERROR,
-                    created_at=self.clock(),
-                    images=len(generated),
-                    cost_usd=image_cost(price, len(generated)),
-                    latency_ms=round((time.perf_counter() - started) * 1000),
-                    error_code=None if error is None else error.code,
-                )
-            )
+        return await self._store(
+            user_id, target, body.prompt, generated, image_cost(chosen.price, 1)
         )
 
     async def _store(

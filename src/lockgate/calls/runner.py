@@ -1,16 +1,17 @@
 """Running one model call through the gate: attempts, retries, fallbacks, settlement.
 
-Shared by chat replies (which save as they stream) and the ``/v1`` gateway (which relays).
-Before the first token a retryable failure is retried on the same candidate (full-jitter
-backoff), then the next candidate the gate admits is tried; after the first token nothing is
-retried — what the caller already received is never replaced. Every attempt settles its gate
-ticket (budget, breaker, lane) whatever happens, including cancellation.
+Shared by chat replies (which save as they stream), titles and the ``/v1`` gateway (which
+relays). Before the first token a retryable failure is retried on the same candidate (see
+`lockgate.calls.retry`: tenacity's exponential ceiling, injectable jitter and sleep), then
+the next candidate the gate admits is tried; after the first token nothing is retried — what
+the caller already received is never replaced. Every attempt settles its gate ticket (budget,
+breaker, lane) whatever happens, including cancellation; the breaker counts a failure by
+`lockgate.calls.health.is_unhealthy`, the same rule as every other paid call.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -19,28 +20,23 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from lockgate.chat.routing import Admitted, Plan, admit_first
+from lockgate.calls.candidates import Admitted, Plan, admit_first
+from lockgate.calls.health import is_unhealthy, outcome_label
+from lockgate.calls.retry import Backoff, Jitter, retry_same
+from lockgate.calls.upstream import observe
 from lockgate.errors import AppError
-from lockgate.gate.budget import BudgetLimit
-from lockgate.gate.config import RetrySettings
-from lockgate.gate.service import Gate, Skip
+from lockgate.gate import BudgetLimit, Gate, RetrySettings, Skip
 from lockgate.models import MessageStatus, UsageKind, UsageOutcome
 from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics
 from lockgate.observability.tracing import ProviderSpan, provider_span
 from lockgate.providers.base import Finish, StreamEvent, TextDelta, Usage, UsageReport
-from lockgate.providers.errors import (
-    ProviderBadResponse,
-    ProviderError,
-    ProviderRateLimited,
-    ProviderTimeout,
-    ProviderUnavailable,
-)
+from lockgate.providers.errors import ProviderError
 from lockgate.providers.pricing import cost
 from lockgate.providers.tokenizer import estimate_tokens
 from lockgate.usage.service import usage_values
 
-log = get_logger("lockgate.chat")
+log = get_logger("lockgate.calls")
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -57,9 +53,6 @@ Source = Callable[[Plan], AsyncIterator[Event]]
 def provider_source(plan: Plan) -> AsyncIterator[Event]:
     """The default source: the candidate's provider streams the plan's (translated) request."""
     return plan.candidate.provider.stream_chat(plan.request)
-
-
-UNHEALTHY = (ProviderUnavailable, ProviderTimeout, ProviderBadResponse)
 
 
 class GenerationInterrupted(ProviderError):
@@ -128,12 +121,13 @@ def attempt_usage(
     conversation_id: uuid.UUID | None = None,
     message_id: uuid.UUID | None = None,
     api_key_id: uuid.UUID | None = None,
+    kind: UsageKind = UsageKind.CHAT,
 ) -> dict[str, Any]:
     """The usage row of one provider call, as column values (see `usage_values`)."""
     tokens_in, tokens_out, amount, exact = attempt.cost()
     return usage_values(
         user_id=user_id,
-        kind=UsageKind.CHAT,
+        kind=kind,
         provider=attempt.plan.candidate.provider_name,
         model=attempt.plan.candidate.model,
         outcome=OUTCOMES[attempt.status],
@@ -168,13 +162,14 @@ class CallRunner:
         extra_limits: Sequence[BudgetLimit] = (),
         metrics: Metrics | None = None,
         source: Source = provider_source,
+        jitter: Jitter | None = None,
     ) -> None:
         self.gate = gate
         self.source = source
         self.plans = plans
         self.first = first
         self.user_id = user_id
-        self.retry = retry
+        self.backoff = Backoff(retry, jitter)
         self.sleep = sleep
         self.on_delta = on_delta
         self.on_fallback = on_fallback
@@ -198,9 +193,8 @@ class CallRunner:
                 return attempt
             if self.stopped():
                 return attempt
-            same_again = error.retryable and not isinstance(error, ProviderRateLimited)
-            if same_again and tries < self.retry.attempts:
-                await self.sleep(self._backoff(tries))
+            if retry_same(error) and tries < self.backoff.attempts:
+                await self.sleep(self.backoff.delay(tries))
                 tries += 1
                 again = await self._admit([admitted.plan], 0, skips)
                 if again is not None:
@@ -237,12 +231,6 @@ class CallRunner:
             log.info("fallback_refused", code=exc.code)
             return None
 
-    def _backoff(self, tries: int) -> float:
-        ceiling = min(
-            self.retry.max_backoff_seconds, self.retry.initial_backoff_seconds * 2 ** (tries - 1)
-        )
-        return random.uniform(0, ceiling)
-
     async def _call(self, attempt: Attempt, admitted: Admitted) -> None:
         """One provider call, traced (GenAI conventions) and measured; its ticket is settled."""
         candidate = admitted.plan.candidate
@@ -270,7 +258,10 @@ class CallRunner:
                     self.metrics.observe_provider_call(
                         candidate.provider_name,
                         candidate.model,
-                        _outcome(attempt),
+                        outcome_label(
+                            attempt.error.code if attempt.error else None,
+                            cancelled=attempt.status == MessageStatus.CANCELLED,
+                        ),
                         attempt.ended - attempt.started,
                         first_token - attempt.started if first_token is not None else None,
                         tokens_in,
@@ -280,7 +271,7 @@ class CallRunner:
 
     async def _stream(self, attempt: Attempt, admitted: Admitted, span: ProviderSpan) -> None:
         candidate = admitted.plan.candidate
-        gate, ticket = self.gate, admitted.ticket
+        ticket = admitted.ticket
         stream = self.source(admitted.plan)
         try:
             async for event in stream:
@@ -309,19 +300,11 @@ class CallRunner:
             amount, reported, estimated = attempt.settlement()
             await ticket.failed(
                 amount,
-                unhealthy=isinstance(exc, UNHEALTHY),
+                unhealthy=is_unhealthy(exc),
                 output_tokens=reported,
                 estimated=estimated,
             )
-            if exc.injected:
-                # Asked for by this request (a simulated directive): it says nothing about the
-                # provider, so neither its Retry-After nor its message reaches other users.
-                return
-            await gate.note_error(candidate.provider_name, exc)
-            retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
-            await gate.observe_upstream(
-                candidate.provider_name, candidate.provider.last_rate_limit, retry_after=retry_after
-            )
+            await observe(self.gate, candidate, exc)
         except asyncio.CancelledError:
             # Cancelled on purpose (stop, client gone) or by shutdown (cut short).
             if self.stopped():
@@ -335,7 +318,7 @@ class CallRunner:
             amount, reported, estimated = attempt.settlement()
             await ticket.abandoned(amount, output_tokens=reported, estimated=estimated)
         else:
-            await gate.observe_upstream(candidate.provider_name, candidate.provider.last_rate_limit)
+            await observe(self.gate, candidate)
         finally:
             # A stop lands between two events: close the upstream stream now (its connection
             # goes back or is dropped) rather than whenever the generator is collected.
@@ -345,13 +328,3 @@ class CallRunner:
                     await close()
                 except Exception as exc:  # the outcome is already decided; keep it
                     log.warning("provider_stream_close_failed", error=repr(exc))
-
-
-def _outcome(attempt: Attempt) -> str:
-    if attempt.error is None:
-        return "cancelled" if attempt.status == MessageStatus.CANCELLED else "success"
-    return {
-        "provider_rate_limited": "rate_limited",
-        "provider_timeout": "timeout",
-        "interrupted": "cancelled",
-    }.get(attempt.error.code, "error")

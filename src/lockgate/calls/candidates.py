@@ -1,5 +1,10 @@
 """From a model name to ordered candidates, and admitting the first one the gate lets through.
 
+Step 3 and 4 of the call path (see `lockgate.calls`): every paid call, streamed or one-shot,
+gets its candidates here and is admitted by `admit_first`; the refusal a client sees when none
+is admitted comes from `refusal`. A response cache slots in *before* `admit_first` (a hit never
+reserves anything).
+
 ``gpt-4o-mini`` with ``fallbacks: [azure-4o-mini, local-llama]`` gives three candidates; each is a
 (model, provider) pair with its own price, limits and upstream name. A candidate the gate skips
 (open breaker, spent provider budget, no headroom, full queue) is passed over; when all are, the
@@ -14,11 +19,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from lockgate.chat.history import ContextTooLong, fit_to_context
+from lockgate.calls.context import ContextTooLong, fit_to_context
 from lockgate.errors import AppError
-from lockgate.gate.budget import BudgetLimit
-from lockgate.gate.errors import BudgetExhausted, GateOverloaded, ProvidersUnavailable
-from lockgate.gate.service import Gate, Skip, Ticket, best_refusal
+from lockgate.gate import (
+    BudgetExhausted,
+    BudgetLimit,
+    Gate,
+    GateOverloaded,
+    ProvidersUnavailable,
+    Skip,
+    Ticket,
+    best_refusal,
+)
 from lockgate.humanize import moment
 from lockgate.providers.base import ChatMessage, ChatRequest, Provider
 from lockgate.providers.config import ModelConfig, Price
@@ -64,21 +76,21 @@ class Admitted:
     ticket: Ticket
 
 
+def as_candidate(name: str, config: ModelConfig, providers: ProviderRegistry) -> Candidate:
+    """The one candidate a model is: its provider, and its price for its upstream name."""
+    return Candidate(
+        model=name,
+        config=config,
+        provider_name=config.provider,
+        provider=providers.get(config.provider),
+        price=price_for(config.upstream_name(name), config.price),
+    )
+
+
 def candidates_for(model: str, file: FileConfig, providers: ProviderRegistry) -> list[Candidate]:
+    """The model, then its fallbacks, in order (each once)."""
     names = [model, *file.models[model].fallbacks]
-    out = []
-    for name in dict.fromkeys(names):
-        config = file.models[name]
-        out.append(
-            Candidate(
-                model=name,
-                config=config,
-                provider_name=config.provider,
-                provider=providers.get(config.provider),
-                price=price_for(config.upstream_name(name), config.price),
-            )
-        )
-    return out
+    return [as_candidate(name, file.models[name], providers) for name in dict.fromkeys(names)]
 
 
 def plan(
