@@ -226,10 +226,14 @@ export interface paths {
          * Generate Images
          * @description Generate ``n`` images with one provider call; each call is recorded in the usage ledger.
          *
+         *     The call passes the gate like a chat reply: the upper bound (price * n) is reserved against
+         *     the user's and the provider's budgets first.
+         *
          *     422 ``unknown_model`` / ``unsupported_size`` / ``provider_bad_request`` (the provider refused
-         *     the prompt); 429 ``provider_rate_limited``; 502 the provider's error code
-         *     (``provider_unavailable``, ``provider_timeout``, ``provider_bad_response``, ...);
-         *     503 ``storage_unavailable``.
+         *     the prompt); 429 ``provider_rate_limited``, or ``budget_exceeded`` (nothing was called);
+         *     502 the provider's error code (``provider_unavailable``, ``provider_timeout``,
+         *     ``provider_bad_response``, ...); 503 ``storage_unavailable``, or ``provider_unavailable`` /
+         *     ``overloaded`` from the gate (breaker open, queue full; nothing was called).
          */
         post: operations["generateImages"];
         delete?: never;
