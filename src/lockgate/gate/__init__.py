@@ -1,1 +1,136 @@
-"""The gate: budgets, rate limits and circuit breakers in front of every provider call."""
+"""The gate: budgets, rate limits and circuit breakers in front of every provider call.
+
+Code outside `gate/` imports from here, never from the submodules: the package is being reshaped
+(one subpackage per part, one store protocol) and this list is the stable surface across that move.
+"""
+
+from lockgate.gate._redis import blob
+from lockgate.gate.backpressure import (
+    BackpressureManager,
+    BackpressureUnavailable,
+    LaneConfig,
+    LaneSnapshot,
+    MemoryBackpressure,
+    Monotonic,
+    Overloaded,
+    Sleep,
+)
+from lockgate.gate.backpressure_redis import RedisBackpressure
+from lockgate.gate.breaker import (
+    Breaker,
+    BreakerConfig,
+    BreakerState,
+    BreakerUnavailable,
+    CircuitOpen,
+    FailOpenBreaker,
+    MemoryBreaker,
+    Permit,
+    TransitionListener,
+)
+from lockgate.gate.breaker_redis import RedisBreaker
+from lockgate.gate.budget import (
+    MAX_USD,
+    BaseBudgetBackend,
+    BudgetExceeded,
+    BudgetLimit,
+    BudgetStatus,
+    BudgetUnavailable,
+    MemoryBudgetBackend,
+    ThresholdHook,
+    Window,
+    to_units,
+)
+from lockgate.gate.budget_redis import RedisBudgetBackend
+from lockgate.gate.client_id import IPNetwork, client_ip, client_key, parse_ip, parse_networks
+from lockgate.gate.config import GateConfig, RetrySettings
+from lockgate.gate.errors import BudgetExhausted, GateOverloaded, ProvidersUnavailable
+from lockgate.gate.events import BreakerTransitions, BudgetWarnings, GaugeRefresher
+from lockgate.gate.factory import build_gate, create_redis
+from lockgate.gate.headroom import (
+    Headroom,
+    HeadroomLimits,
+    HeadroomSnapshot,
+    HeadroomUnavailable,
+    MemoryHeadroom,
+    NoHeadroom,
+)
+from lockgate.gate.headroom_redis import RedisHeadroom
+from lockgate.gate.ratelimit import (
+    LIMITER_STATE,
+    HttpRateLimiter,
+    KeyBy,
+    RateLimitMiddleware,
+    RateLimitRule,
+    RateLimitUnavailable,
+    endpoint_limit,
+    open_storage,
+)
+from lockgate.gate.service import Gate, Skip, Ticket, best_refusal
+
+__all__ = [
+    "LIMITER_STATE",
+    "MAX_USD",
+    "BackpressureManager",
+    "BackpressureUnavailable",
+    "BaseBudgetBackend",
+    "Breaker",
+    "BreakerConfig",
+    "BreakerState",
+    "BreakerTransitions",
+    "BreakerUnavailable",
+    "BudgetExceeded",
+    "BudgetExhausted",
+    "BudgetLimit",
+    "BudgetStatus",
+    "BudgetUnavailable",
+    "BudgetWarnings",
+    "CircuitOpen",
+    "FailOpenBreaker",
+    "Gate",
+    "GateConfig",
+    "GateOverloaded",
+    "GaugeRefresher",
+    "Headroom",
+    "HeadroomLimits",
+    "HeadroomSnapshot",
+    "HeadroomUnavailable",
+    "HttpRateLimiter",
+    "IPNetwork",
+    "KeyBy",
+    "LaneConfig",
+    "LaneSnapshot",
+    "MemoryBackpressure",
+    "MemoryBreaker",
+    "MemoryBudgetBackend",
+    "MemoryHeadroom",
+    "Monotonic",
+    "NoHeadroom",
+    "Overloaded",
+    "Permit",
+    "ProvidersUnavailable",
+    "RateLimitMiddleware",
+    "RateLimitRule",
+    "RateLimitUnavailable",
+    "RedisBackpressure",
+    "RedisBreaker",
+    "RedisBudgetBackend",
+    "RedisHeadroom",
+    "RetrySettings",
+    "Skip",
+    "Sleep",
+    "ThresholdHook",
+    "Ticket",
+    "TransitionListener",
+    "Window",
+    "best_refusal",
+    "blob",
+    "build_gate",
+    "client_ip",
+    "client_key",
+    "create_redis",
+    "endpoint_limit",
+    "open_storage",
+    "parse_ip",
+    "parse_networks",
+    "to_units",
+]
