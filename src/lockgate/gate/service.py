@@ -498,7 +498,9 @@ class Gate:
         if first and not permit.degraded and (healthy is not None or permit.probe):
             tell = permit
         try:
-            tallies, moved = await redis_gate.settle(reservation, actual, tell, healthy, lease)
+            tallies, moved = await redis_gate.settle(
+                ticket.provider, permit.name, reservation, actual, tell, healthy, lease
+            )
         except GateStoreUnavailable as exc:
             if reservation.scopes:
                 # The lease expires by itself; the spend is in the usage ledger either way.
