@@ -44,6 +44,7 @@ from lockgate.gate.backpressure import (
     Overloaded,
     Sleep,
 )
+from lockgate.lru import BoundedLRU
 from lockgate.observability.logging import get_logger
 
 _LANE_KEYS = ("leases", "queue")
@@ -94,17 +95,15 @@ class RedisBackpressure(BackpressureManager):
         self._extend = register(redis, _EXTEND.script)
         self._waiting: Counter[str] = Counter()
         self._wakes: dict[str, asyncio.Event] = {}
-        self._key_cache: dict[str, list[str]] = {}
+        self._key_cache: BoundedLRU[str, list[str]] = BoundedLRU()
         self._limits_blob: dict[LaneConfig, tuple[str, str]] = {}
 
     def keys(self, name: str) -> list[str]:
         """The lane's leases and queue keys (the list is cached: do not change it)."""
         keys = self._key_cache.get(name)
         if keys is None:
-            if len(self._key_cache) >= 10_000:
-                self._key_cache.clear()
             base = f"{self._prefix}{{{name}}}"
-            keys = self._key_cache[name] = [f"{base}:leases", f"{base}:queue"]
+            keys = self._key_cache.put(name, [f"{base}:leases", f"{base}:queue"])
         return keys
 
     async def acquire(self, name: str) -> Lease:

@@ -35,6 +35,7 @@ from lockgate.gate.breaker import (
     from_ms,
     notify,
 )
+from lockgate.lru import BoundedLRU
 
 _CONFIG_ARGV = (
     "now",
@@ -97,7 +98,7 @@ class RedisBreaker:
         self._allow = register(redis, ALLOW.script)
         self._record = register(redis, RECORD.script)
         self._state = register(redis, _STATE.script)
-        self._key_cache: dict[str, list[str]] = {}
+        self._key_cache: BoundedLRU[str, list[str]] = BoundedLRU()
         cfg = self.config
         self._config_args: list[str | int] = [
             cfg.bucket_ms,
@@ -117,10 +118,8 @@ class RedisBreaker:
         """The breaker's keys (the list is cached: do not change it)."""
         keys = self._key_cache.get(name)
         if keys is None:
-            if len(self._key_cache) >= 10_000:
-                self._key_cache.clear()
             base = f"{self._prefix}{{{name}}}"
-            keys = self._key_cache[name] = [base, f"{base}:window", f"{base}:probes"]
+            keys = self._key_cache.put(name, [base, f"{base}:window", f"{base}:probes"])
         return keys
 
     def _args(self, *extra: str | int, now_ms: int | None = None) -> list[str | int]:

@@ -44,6 +44,7 @@ from lockgate.gate.budget import (
     ThresholdHook,
     Window,
 )
+from lockgate.lru import BoundedLRU
 
 REMEMBER_S = int(SETTLED_MEMORY.total_seconds())
 _FALLBACK_MS = int(FALLBACK_TTL.total_seconds() * 1000)
@@ -106,9 +107,9 @@ class RedisBudgetBackend(BaseBudgetBackend):
                 ("status", _STATUS),
             ]
         }
-        self._key_cache: dict[str, tuple[str, str]] = {}
-        self._unit_cache: dict[int, tuple[int, ...]] = {}
-        self._block_cache: dict[tuple[str, int], tuple[str, str]] = {}
+        self._key_cache: BoundedLRU[str, tuple[str, str]] = BoundedLRU()
+        self._unit_cache: BoundedLRU[int, tuple[int, ...]] = BoundedLRU()
+        self._block_cache: BoundedLRU[tuple[str, int], tuple[str, str]] = BoundedLRU()
         self.labels = tuple(repr(t) for t in self.thresholds)
         """The thresholds as the scripts name them (``alert:0.9``)."""
         self._header_blob = blob([len(self.labels), *self.labels])
@@ -120,10 +121,8 @@ class RedisBudgetBackend(BaseBudgetBackend):
         for scope in scopes:
             pair = cache.get(scope)
             if pair is None:
-                if len(cache) >= 10_000:
-                    cache.clear()
                 hash_key = f"{self._prefix}w:{scope}"
-                pair = cache[scope] = (hash_key, f"{hash_key}:leases")
+                pair = cache.put(scope, (hash_key, f"{hash_key}:leases"))
             keys += pair
         return keys
 
@@ -241,21 +240,15 @@ class RedisBudgetBackend(BaseBudgetBackend):
         key = (window.key, window.limit.limit_units)
         blocks = self._block_cache.get(key)
         if blocks is None:
-            if len(self._block_cache) >= 10_000:
-                self._block_cache.clear()
-            units = self._units(window)
-            release = blob([window.drop_ms, *units])
-            blocks = self._block_cache[key] = (f"{window.limit.limit_units}|{release}", release)
+            release = blob([window.drop_ms, *self._units(window)])
+            blocks = self._block_cache.put(key, (f"{window.limit.limit_units}|{release}", release))
         return blocks
 
     def _units(self, window: Window) -> tuple[int, ...]:
         units = self._unit_cache.get(window.limit.limit_units)
         if units is None:
-            if len(self._unit_cache) >= 10_000:
-                self._unit_cache.clear()
-            units = self._unit_cache[window.limit.limit_units] = window.threshold_units(
-                self.thresholds
-            )
+            units = window.threshold_units(self.thresholds)
+            self._unit_cache.put(window.limit.limit_units, units)
         return units
 
     @staticmethod

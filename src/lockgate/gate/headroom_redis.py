@@ -39,6 +39,7 @@ from lockgate.gate.headroom import (
     upstream_block,
     upstream_view,
 )
+from lockgate.lru import BoundedLRU
 from lockgate.providers.base import RateLimitInfo
 
 ACQUIRE = LuaFunction(
@@ -97,7 +98,7 @@ class RedisHeadroom:
         self._owns_client = owns_client
         self._acquire = register(redis, ACQUIRE.script)
         self._observe = register(redis, OBSERVE.script)
-        self._key_cache: dict[str, list[str]] = {}
+        self._key_cache: BoundedLRU[str, list[str]] = BoundedLRU()
 
     @classmethod
     def from_url(
@@ -133,9 +134,7 @@ class RedisHeadroom:
         """The keys of `ACQUIRE` for ``name`` (the list is cached: do not change it)."""
         keys = self._key_cache.get(name)
         if keys is None:
-            if len(self._key_cache) >= 10_000:
-                self._key_cache.clear()
-            keys = self._key_cache[name] = self._keys(name, "log", "used", "block")
+            keys = self._key_cache.put(name, self._keys(name, "log", "used", "block"))
         return keys
 
     def acquire_args(self, name: str, tokens: int, now_ms: int) -> list[str | int]:

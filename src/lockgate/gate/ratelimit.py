@@ -63,6 +63,7 @@ from lockgate.error_handlers import error_response
 from lockgate.errors import AppError, RateLimited, ServiceUnavailable
 from lockgate.gate._redis import register
 from lockgate.gate.client_id import IPNetwork, client_address, credential_key, ip_bucket
+from lockgate.lru import BoundedLRU
 from lockgate.observability.logging import get_logger
 
 GLOBAL = "global"
@@ -348,7 +349,7 @@ class HttpRateLimiter:
         rules = {GLOBAL: default, **(endpoint_limits or {})}
         self.rules = {scope: RateLimitRule.parse(scope, text) for scope, text in rules.items()}
         self.per_ip = RateLimitRule.parse(PER_IP, per_ip) if per_ip else None
-        self._custom: dict[tuple[str, str], RateLimitRule] = {}
+        self._custom: BoundedLRU[tuple[str, str], RateLimitRule] = BoundedLRU()
         self.on_reject: Callable[[str], None] | None = None
         """Called with the scope of every refusal (metrics): a fixed name, never the client."""
         self.trusted_proxies = tuple(trusted_proxies)
@@ -406,9 +407,7 @@ class HttpRateLimiter:
         """Count one hit against an ad-hoc limit (e.g. a virtual key's own ``"60/minute"``)."""
         rule = self._custom.get((scope, limit))
         if rule is None:
-            if len(self._custom) >= 10_000:
-                self._custom.clear()
-            rule = self._custom[(scope, limit)] = RateLimitRule.parse(scope, limit)
+            rule = self._custom.put((scope, limit), RateLimitRule.parse(scope, limit))
         return await self._enforce(rule.targets(f"http/{scope}", key))
 
     def _targets(self, scope: str, key: str) -> list[_Target]:

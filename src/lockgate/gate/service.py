@@ -55,6 +55,7 @@ from lockgate.gate.gate_redis import GateStoreUnavailable, RedisGate
 from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
 from lockgate.gate.overrun import Overrun
 from lockgate.humanize import moment, usd
+from lockgate.lru import BoundedLRU
 from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics, ReservationResult, ScopeKind
 from lockgate.providers.base import RateLimitInfo
@@ -203,7 +204,7 @@ class Gate:
         self._on_skip = on_skip
         self.metrics = metrics
         self._last_errors: dict[str, LastError] = {}
-        self._limits: dict[tuple[str, uuid.UUID | None], list[BudgetLimit]] = {}
+        self._limits: BoundedLRU[tuple[str, uuid.UUID | None], list[BudgetLimit]] = BoundedLRU()
         self._redis: Redis | None = None
         self.redis_gate = RedisGate.of(budgets, breaker, headroom, backpressure, clock)
         """Set when every part lives in one Redis: admit and settle are then one round trip."""
@@ -267,9 +268,7 @@ class Gate:
         key = (provider, user_id)
         cached = self._limits.get(key)
         if cached is None:
-            if len(self._limits) > 10_000:
-                self._limits.clear()
-            cached = self._limits[key] = self._build_limits(provider, user_id)
+            cached = self._limits.put(key, self._build_limits(provider, user_id))
         return cached
 
     def _build_limits(self, provider: str, user_id: uuid.UUID | None) -> list[BudgetLimit]:
