@@ -86,7 +86,7 @@ class GateStoreUnavailable(Exception):
 
 
 @dataclass(slots=True)
-class Admission:
+class ScriptAdmission:
     """An admitted call's parts; ``queued``: the lease waits in the lane's queue (``rank``):
     ``RedisBackpressure.conclude`` does the waiting."""
 
@@ -162,7 +162,7 @@ class RedisGate:
         limits: Sequence[BudgetLimit],
         amount: Decimal,
         lease_seconds: float,
-    ) -> Admission:
+    ) -> ScriptAdmission:
         """Allow, acquire headroom, reserve (when ``limits``) and take a lane slot, in one step.
 
         Raises the first refusal as the part would (``CircuitOpen``, ``NoHeadroom``,
@@ -205,7 +205,7 @@ class RedisGate:
         finally:
             if refused:
                 permit.mark_settled()  # the script released it: nothing left to release
-        return Admission(permit, reservation, lease, config, wake, code == 0, rank)
+        return ScriptAdmission(permit, reservation, lease, config, wake, code == 0, rank)
 
     async def settle(
         self,
