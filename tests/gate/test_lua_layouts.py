@@ -21,8 +21,9 @@ from lockgate.gate import (
     headroom_redis,
 )
 from lockgate.gate._lua import Combined, Layout, LuaFunction, Part, declared
+from lockgate.gate.ratelimit import redis as ratelimit_redis
 
-MODULES = (breaker_redis, budget_redis, headroom_redis, backpressure_redis)
+MODULES = (breaker_redis, budget_redis, headroom_redis, backpressure_redis, ratelimit_redis)
 FUNCTIONS = {
     value.name: value
     for module in MODULES

@@ -56,16 +56,28 @@ from lockgate.gate.headroom import (
 )
 from lockgate.gate.headroom_redis import RedisHeadroom
 from lockgate.gate.ratelimit import (
-    LIMITER_STATE,
     HttpRateLimiter,
     KeyBy,
-    RateLimitMiddleware,
     RateLimitRule,
     RateLimitUnavailable,
-    endpoint_limit,
     open_storage,
 )
 from lockgate.gate.service import Gate, Skip, Ticket, best_refusal
+from lockgate.gate.store import GateStore, StepwiseStore
+from lockgate.gate.store_redis import RedisGateStore
+
+_MOVED_TO_HTTP = ("LIMITER_STATE", "RateLimitMiddleware", "endpoint_limit")
+
+
+def __getattr__(name: str) -> object:
+    """The rate limit's middleware and dependency moved to `lockgate.http.ratelimit` (the gate
+    does not import the web layer); imported from here they still resolve, lazily."""
+    if name in _MOVED_TO_HTTP:
+        from lockgate.http import ratelimit  # lazy: http imports the gate, not the reverse
+
+        return getattr(ratelimit, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "LIMITER_STATE",
@@ -89,6 +101,7 @@ __all__ = [
     "Gate",
     "GateConfig",
     "GateOverloaded",
+    "GateStore",
     "GaugeRefresher",
     "Headroom",
     "HeadroomLimits",
@@ -114,10 +127,12 @@ __all__ = [
     "RedisBackpressure",
     "RedisBreaker",
     "RedisBudgetBackend",
+    "RedisGateStore",
     "RedisHeadroom",
     "RetrySettings",
     "Skip",
     "Sleep",
+    "StepwiseStore",
     "ThresholdHook",
     "Ticket",
     "TransitionListener",

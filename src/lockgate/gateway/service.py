@@ -18,11 +18,12 @@ from lockgate.chat.routing import Admitted, Plan, admit_first, candidates_for, p
 from lockgate.chat.runner import Attempt, CallRunner, Event, attempt_usage
 from lockgate.errors import AppError, Forbidden, NotFound, ProviderFailed, RateLimited
 from lockgate.gate.headroom import HeadroomLimits, NoHeadroom
-from lockgate.gate.ratelimit import LIMITER_STATE, HttpRateLimiter
+from lockgate.gate.ratelimit import HttpRateLimiter
 from lockgate.gate.service import Skip, Ticket
 from lockgate.gateway import wire
 from lockgate.gateway.auth import KeyContext
 from lockgate.gateway.relay import Relay, passthrough_plan, reply_events
+from lockgate.http.ratelimit import LIMITER_STATE
 from lockgate.models import UsageKind, UsageOutcome
 from lockgate.providers.base import ChatMessage, ImageRequest, OpenAIWire, Provider, Usage
 from lockgate.providers.config import ModelConfig
