@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from lockgate import __version__
 from lockgate.auth.endpoints import router as auth_router
+from lockgate.auth.login_limit import LoginLimiter
 from lockgate.auth.security import PasswordHashing
 from lockgate.chat.endpoints import router as chat_router
 from lockgate.chat.leases import LocalLeases, RedisLeases, ReplyJanitor, ReplyLeases
@@ -51,7 +52,6 @@ from lockgate.observability.tracing import Tracing, configure_tracing
 from lockgate.observability.wiring import install, running
 from lockgate.openapi import install_openapi
 from lockgate.providers.registry import ProviderRegistry, Sleep
-from lockgate.ratelimit import LoginLimiter
 from lockgate.settings import Config, load_config
 from lockgate.state import AppState
 from lockgate.usage.endpoints import router as usage_router

@@ -93,12 +93,15 @@ class HttpRateLimiter:
         pool_timeout: float = 5.0,
         max_connections: int = 64,
         key_prefix: str = "lockgate:ratelimit",
+        group: str = "http",
         monotonic: Callable[[], float] = time.monotonic,
         clock: Callable[[], float] = time.time,
     ) -> None:
         rules = {GLOBAL: default, **(endpoint_limits or {})}
         self.rules = {scope: RateLimitRule.parse(scope, text) for scope, text in rules.items()}
         self.per_ip = RateLimitRule.parse(PER_IP, per_ip) if per_ip else None
+        self.group = group
+        """The first part of every counter's key (``LIMITER/<group>/<scope>/<client>/...``)."""
         self._custom: BoundedLRU[tuple[str, str], RateLimitRule] = BoundedLRU()
         self.on_reject: Callable[[str], None] | None = None
         """Called with the scope of every refusal (metrics): a fixed name, never the client."""
@@ -157,13 +160,33 @@ class HttpRateLimiter:
         rule = self._custom.get((scope, limit))
         if rule is None:
             rule = self._custom.put((scope, limit), RateLimitRule.parse(scope, limit))
-        return await self._enforce(rule.targets(f"http/{scope}", key))
+        return await self._enforce(rule.targets(f"{self.group}/{scope}", key))
+
+    async def check_scopes(self, hits: Sequence[tuple[str, str]]) -> RateLimitHeaders | None:
+        """Count one hit against several scopes at once, all or nothing: ``[(scope, key)]``
+        (the sign-in limits: the account's and the IP's, `lockgate.auth.login_limit`)."""
+        targets: list[Target] = []
+        for scope, key in hits:
+            targets += self._targets(scope, key)
+        return await self._enforce(targets)
+
+    async def forget(self, scope: str, key: str) -> None:
+        """Drop ``key``'s counters in ``scope`` (a successful sign-in clears its account's).
+        Best effort: with Redis down there is nothing to forget that will not expire."""
+        targets = self._targets(scope, key)
+        if self._memory is not None:
+            self._memory.forget(targets)
+            return
+        try:
+            await self._windows.forget(targets)
+        except (RedisError, OSError) as exc:
+            self._log.warning("rate_limit_forget_failed", scope=scope, error=repr(exc))
 
     def _targets(self, scope: str, key: str) -> list[Target]:
         rule = self.rules.get(scope)
         if rule is None:
             raise KeyError(f"no rate limit configured for scope {scope!r}")
-        return rule.targets(f"http/{scope}", key)
+        return rule.targets(f"{self.group}/{scope}", key)
 
     async def _enforce(self, targets: list[Target]) -> RateLimitHeaders | None:
         if self._memory is not None:

@@ -52,6 +52,13 @@ class MemoryWindows:
             self._forget(keys, now - expiry)
         return Verdict(-1, windows)
 
+    def forget(self, targets: Sequence[Target]) -> None:
+        """Drop the counters of ``targets``."""
+        for limit, _, key in targets:
+            keys = self._by_expiry.get(limit.expiry)
+            if keys is not None:
+                keys.pop(key, None)
+
     def stored(self) -> int:
         return sum(len(keys) for keys in self._by_expiry.values())
 

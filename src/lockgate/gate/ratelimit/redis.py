@@ -25,6 +25,7 @@ class RedisWindows:
     """The counters in one Redis, under ``key_prefix``."""
 
     def __init__(self, redis: Redis, key_prefix: str) -> None:
+        self._redis = redis
         self._script = register(redis, HIT.script)
         self._prefix = f"{key_prefix}:"
 
@@ -38,6 +39,10 @@ class RedisWindows:
             return Verdict(int(reply[1]) - 1, [(0, float(reply[2]))])
         pairs = reply[1:]
         return Verdict(-1, [(int(pairs[i]), float(pairs[i + 1])) for i in range(0, len(pairs), 2)])
+
+    async def forget(self, targets: list[Target]) -> None:
+        """Drop the counters of ``targets``."""
+        await self._redis.delete(*[self._prefix + t.key for t in targets])
 
 
 def redis_pool(
