@@ -14,11 +14,11 @@ import pytest
 from lockgate.clock import FakeClock
 from lockgate.errors import AppError
 from lockgate.gate import Gate, GateConfig, Skip
-from lockgate.gate.backpressure import LaneConfig, Lease, MemoryBackpressure
-from lockgate.gate.breaker import BreakerConfig, MemoryBreaker, Permit
-from lockgate.gate.budget import BudgetUnavailable, MemoryBudgetBackend, Reservation
+from lockgate.gate.backpressure import LaneConfig, MemoryBackpressure
+from lockgate.gate.breaker import BreakerConfig, MemoryBreaker
+from lockgate.gate.budget import BudgetUnavailable, MemoryBudgetBackend
 from lockgate.gate.headroom import MemoryHeadroom, NoHeadroom
-from lockgate.gate.store import Admission, Call, Parts, StepwiseStore
+from lockgate.gate.store import Admission, Call, Held, Parts, StepwiseStore
 
 CONFIG = GateConfig.model_validate({"budgets": {"users": {"daily_usd": "1"}}})
 
@@ -38,17 +38,9 @@ class Recording:
             raise self.refuse
         return await self.inner.admit(call)
 
-    async def settle(
-        self,
-        provider: str,
-        permit: Permit,
-        reservation: Reservation,
-        lease: Lease | None,
-        cost: Decimal,
-        healthy: bool | None,
-    ) -> bool:
-        self.calls.append(f"settle {provider} {cost} {healthy}")
-        return await self.inner.settle(provider, permit, reservation, lease, cost, healthy)
+    async def settle(self, held: Held, cost: Decimal, healthy: bool | None) -> bool:
+        self.calls.append(f"settle {held.provider} {cost} {healthy}")
+        return await self.inner.settle(held, cost, healthy)
 
 
 def gate_with(clock: FakeClock, refuse: Exception | None = None) -> tuple[Gate, Recording]:

@@ -52,7 +52,7 @@ from lockgate.gate.config import GateConfig
 from lockgate.gate.errors import BudgetExhausted, BudgetStoreUnavailable
 from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
 from lockgate.gate.overrun import Overrun
-from lockgate.gate.store import Call, GateStore, Parts, StepwiseStore
+from lockgate.gate.store import Call, GateStore, Held, Parts, StepwiseStore
 from lockgate.gate.store_redis import RedisGateStore
 from lockgate.humanize import moment, usd
 from lockgate.lru import BoundedLRU
@@ -157,9 +157,8 @@ class Ticket:
             )
         if overrun is not None:
             overrun.flag(gate.metrics)
-        settled = await gate.store.settle(
-            self.provider, self.permit, self.reservation, self.lease, cost, healthy
-        )
+        held = Held(self.provider, self.permit, self.reservation, self.lease)
+        settled = await gate.store.settle(held, cost, healthy)
         if settled and gate.metrics is not None:
             for kind in scope_kinds(self.reservation.limits):
                 gate.metrics.budget_settled(kind, cost)
@@ -306,19 +305,6 @@ class Gate:
         ``model`` and ``max_tokens`` (the output limit sent upstream) let the settle flag an
         upstream that reports more than was reserved (`lockgate.gate.overrun`).
         """
-        ticket = await self._admit(provider, user_id, upper_bound, tokens, extra_limits, breaker)
-        ticket.model, ticket.max_tokens = model, max_tokens
-        return ticket
-
-    async def _admit(
-        self,
-        provider: str,
-        user_id: uuid.UUID | None,
-        upper_bound: Decimal,
-        tokens: int,
-        extra_limits: Sequence[BudgetLimit],
-        breaker: str | None,
-    ) -> Ticket:
         limits = self._all_limits(provider, user_id, extra_limits)
         call = Call(
             provider,
@@ -347,7 +333,9 @@ class Gate:
         if limits and admission.reservation is not None:
             self._count_reservation(limits, "reserved")
         reservation = admission.reservation or self._nothing_held(upper_bound)
-        return Ticket(self, provider, admission.permit, reservation, admission.lease)
+        ticket = Ticket(self, provider, admission.permit, reservation, admission.lease)
+        ticket.model, ticket.max_tokens = model, max_tokens
+        return ticket
 
     def _all_limits(
         self, provider: str, user_id: uuid.UUID | None, extra_limits: Sequence[BudgetLimit]

@@ -66,6 +66,16 @@ class Admission:
     lease: Lease | None
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What an admitted call holds, to settle (``reservation`` with no scopes: nothing)."""
+
+    provider: str
+    permit: Permit
+    reservation: Reservation
+    lease: Lease | None
+
+
 class GateStore(Protocol):
     """One admit and one settle (see the module docstring)."""
 
@@ -76,15 +86,7 @@ class GateStore(Protocol):
         (nothing held); `BudgetUnavailable` when ``call.limits`` cannot be reserved."""
         ...
 
-    async def settle(
-        self,
-        provider: str,
-        permit: Permit,
-        reservation: Reservation,
-        lease: Lease | None,
-        cost: Decimal,
-        healthy: bool | None,
-    ) -> bool:
+    async def settle(self, held: Held, cost: Decimal, healthy: bool | None) -> bool:
         """Settle ``cost`` (or refund when 0), give the breaker its verdict (``healthy``
         ``None``: none, release the permit) and free the lane slot. Returns whether the spend
         was settled (for the metrics); failures are logged, never raised."""
@@ -135,15 +137,13 @@ class StepwiseStore:
             log.warning("backpressure_unavailable", provider=provider, error=str(exc))
             return None
 
-    async def settle(
-        self,
-        provider: str,
-        permit: Permit,
-        reservation: Reservation,
-        lease: Lease | None,
-        cost: Decimal,
-        healthy: bool | None,
-    ) -> bool:
+    async def settle(self, held: Held, cost: Decimal, healthy: bool | None) -> bool:
+        provider, permit, reservation, lease = (
+            held.provider,
+            held.permit,
+            held.reservation,
+            held.lease,
+        )
         parts = self.parts
         settled = False
         try:

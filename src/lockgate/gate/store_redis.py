@@ -12,11 +12,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from lockgate.gate.backpressure import BackpressureUnavailable, Lease, Overloaded
-from lockgate.gate.breaker import BreakerUnavailable, CircuitOpen, Permit
-from lockgate.gate.budget import BudgetExceeded, BudgetUnavailable, Reservation, spend_units
+from lockgate.gate.breaker import BreakerUnavailable, CircuitOpen
+from lockgate.gate.budget import BudgetExceeded, BudgetUnavailable, spend_units
 from lockgate.gate.gate_redis import GateStoreUnavailable, RedisGate
 from lockgate.gate.headroom import NoHeadroom
-from lockgate.gate.store import Admission, Call, Parts, undo
+from lockgate.gate.store import Admission, Call, Held, Parts, undo
 from lockgate.observability.logging import get_logger
 
 log = get_logger("lockgate.gate")
@@ -79,15 +79,13 @@ class RedisGateStore:
             raise
         return Admission(permit, reservation, waited)
 
-    async def settle(
-        self,
-        provider: str,
-        permit: Permit,
-        reservation: Reservation,
-        lease: Lease | None,
-        cost: Decimal,
-        healthy: bool | None,
-    ) -> bool:
+    async def settle(self, held: Held, cost: Decimal, healthy: bool | None) -> bool:
+        provider, permit, reservation, lease = (
+            held.provider,
+            held.permit,
+            held.reservation,
+            held.lease,
+        )
         scripts = self.scripts
         settled = bool(reservation.scopes) and cost > 0
         actual = spend_units(cost) if settled else None
