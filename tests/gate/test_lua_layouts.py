@@ -12,15 +12,12 @@ from typing import Any
 
 import pytest
 
-from lockgate.gate import (
-    _lua,
-    backpressure_redis,
-    breaker_redis,
-    budget_redis,
-    gate_redis,
-    headroom_redis,
-)
+from lockgate.gate import _lua, gate_redis
 from lockgate.gate._lua import Combined, Layout, LuaFunction, Part, declared
+from lockgate.gate.backpressure import redis as backpressure_redis
+from lockgate.gate.breaker import redis as breaker_redis
+from lockgate.gate.budget import redis as budget_redis
+from lockgate.gate.headroom import redis as headroom_redis
 from lockgate.gate.ratelimit import redis as ratelimit_redis
 
 MODULES = (breaker_redis, budget_redis, headroom_redis, backpressure_redis, ratelimit_redis)

@@ -15,7 +15,7 @@ from lockgate.gate.backpressure import (
     Overloaded,
     Sleep,
 )
-from lockgate.gate.backpressure_redis import RedisBackpressure
+from lockgate.gate.backpressure.redis import RedisBackpressure
 from lockgate.gate.breaker import (
     Breaker,
     BreakerConfig,
@@ -27,7 +27,7 @@ from lockgate.gate.breaker import (
     Permit,
     TransitionListener,
 )
-from lockgate.gate.breaker_redis import RedisBreaker
+from lockgate.gate.breaker.redis import RedisBreaker
 from lockgate.gate.budget import (
     MAX_USD,
     BaseBudgetBackend,
@@ -40,7 +40,7 @@ from lockgate.gate.budget import (
     Window,
     to_units,
 )
-from lockgate.gate.budget_redis import RedisBudgetBackend
+from lockgate.gate.budget.redis import RedisBudgetBackend
 from lockgate.gate.client_id import IPNetwork, client_ip, client_key, parse_ip, parse_networks
 from lockgate.gate.config import GateConfig, RetrySettings
 from lockgate.gate.errors import BudgetExhausted, GateOverloaded, ProvidersUnavailable
@@ -54,7 +54,7 @@ from lockgate.gate.headroom import (
     MemoryHeadroom,
     NoHeadroom,
 )
-from lockgate.gate.headroom_redis import RedisHeadroom
+from lockgate.gate.headroom.redis import RedisHeadroom
 from lockgate.gate.ratelimit import (
     HttpRateLimiter,
     KeyBy,

@@ -3,8 +3,8 @@
 When every part of a :class:`~lockgate.gate.service.Gate` lives in the same Redis (what
 :func:`~lockgate.gate.factory.build_gate` makes with ``LOCKGATE_REDIS_URL``), admitting a call
 would take four round trips (breaker, headroom, budgets, lane) and settling it three. Instead,
-the parts' own Lua functions (``breaker_redis.ALLOW``, ``headroom_redis.ACQUIRE``,
-``budget_redis.RESERVE`` and ``RELEASE``, ``backpressure_redis.ACQUIRE``, ``breaker_redis.RECORD``)
+the parts' own Lua functions (``breaker.redis.ALLOW``, ``headroom.redis.ACQUIRE``,
+``budget.redis.RESERVE`` and ``RELEASE``, ``backpressure.redis.ACQUIRE``, ``breaker.redis.RECORD``)
 run inside one script, in the gate's order, and stop at the first refusal, undoing in the same
 step what the refusal must undo::
 
@@ -44,16 +44,16 @@ from lockgate.clock import Clock
 from lockgate.gate._lua import Combined, Part
 from lockgate.gate._redis import redis_errors, register, to_ms
 from lockgate.gate.backpressure import LaneConfig, Lease
-from lockgate.gate.backpressure_redis import ACQUIRE as LANE_ACQUIRE
-from lockgate.gate.backpressure_redis import RELEASE as LANE_RELEASE
-from lockgate.gate.backpressure_redis import RedisBackpressure
+from lockgate.gate.backpressure.redis import ACQUIRE as LANE_ACQUIRE
+from lockgate.gate.backpressure.redis import RELEASE as LANE_RELEASE
+from lockgate.gate.backpressure.redis import RedisBackpressure
 from lockgate.gate.breaker import FailOpenBreaker, Permit
-from lockgate.gate.breaker_redis import ALLOW, RECORD, RELEASE_PROBE, RedisBreaker
+from lockgate.gate.breaker.redis import ALLOW, RECORD, RELEASE_PROBE, RedisBreaker
 from lockgate.gate.budget import BaseBudgetBackend, BudgetLimit, Reservation, Tally, Window
-from lockgate.gate.budget_redis import REFUND, RELEASE, RESERVE, RedisBudgetBackend
+from lockgate.gate.budget.redis import REFUND, RELEASE, RESERVE, RedisBudgetBackend
 from lockgate.gate.headroom import Headroom
-from lockgate.gate.headroom_redis import ACQUIRE as HEADROOM_ACQUIRE
-from lockgate.gate.headroom_redis import RedisHeadroom
+from lockgate.gate.headroom.redis import ACQUIRE as HEADROOM_ACQUIRE
+from lockgate.gate.headroom.redis import RedisHeadroom
 from lockgate.lru import BoundedLRU
 
 _ADMIT = Combined(

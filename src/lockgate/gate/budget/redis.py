@@ -33,7 +33,7 @@ from redis.asyncio import Redis
 from lockgate.clock import Clock
 from lockgate.gate._lua import Layout, LuaFunction
 from lockgate.gate._redis import blob, redis_errors, register, to_ms
-from lockgate.gate.budget import (
+from lockgate.gate.budget.policy import (
     DEFAULT_THRESHOLDS,
     FALLBACK_TTL,
     SETTLED_MEMORY,

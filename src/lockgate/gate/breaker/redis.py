@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from lockgate.clock import Clock, system_clock
 from lockgate.gate._lua import Layout, LuaFunction
 from lockgate.gate._redis import blob, redis_errors, register, to_ms
-from lockgate.gate.breaker import (
+from lockgate.gate.breaker.policy import (
     BreakerConfig,
     BreakerSnapshot,
     BreakerState,

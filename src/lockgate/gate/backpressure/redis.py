@@ -34,7 +34,7 @@ from redis.exceptions import RedisError
 from lockgate.clock import Clock, system_clock
 from lockgate.gate._lua import Layout, LuaFunction
 from lockgate.gate._redis import blob, redis_errors, register, to_ms
-from lockgate.gate.backpressure import (
+from lockgate.gate.backpressure.policy import (
     BackpressureManager,
     BackpressureUnavailable,
     LaneConfig,

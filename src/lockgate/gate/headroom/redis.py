@@ -1,4 +1,6 @@
-"""Provider headroom shared by every replica: one Lua script per atomic step (see headroom.py).
+"""Provider headroom shared by every replica: one Lua script per atomic step.
+
+The rules are `lockgate.gate.headroom.policy`'s.
 
 Keys per name, hash-tagged so a cluster keeps them on one node (``{openai}``)::
 
@@ -28,7 +30,7 @@ from lockgate.clock import Clock, system_clock
 from lockgate.gate._ids import new_id
 from lockgate.gate._lua import Layout, LuaFunction
 from lockgate.gate._redis import blob, redis_errors, register, to_ms
-from lockgate.gate.headroom import (
+from lockgate.gate.headroom.policy import (
     HeadroomKind,
     HeadroomLimits,
     HeadroomSnapshot,
