@@ -1,6 +1,7 @@
 """The budget: its rules (`policy`), in one process (`memory`), shared through Redis
 (`redis`). Importing from here is importing from the old single module."""
 
+from lockgate.gate.budget.base import BaseBudgetBackend
 from lockgate.gate.budget.memory import (
     MemoryBudgetBackend,
 )
@@ -11,7 +12,6 @@ from lockgate.gate.budget.policy import (
     MAX_USD,
     SETTLED_MEMORY,
     WINDOW_GRACE,
-    BaseBudgetBackend,
     BudgetBackend,
     BudgetExceeded,
     BudgetLimit,

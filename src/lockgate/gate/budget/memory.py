@@ -7,11 +7,11 @@ from datetime import datetime
 
 from lockgate.clock import Clock
 from lockgate.gate._redis import to_ms
+from lockgate.gate.budget.base import BaseBudgetBackend
 from lockgate.gate.budget.policy import (
     _NEVER,
     DEFAULT_THRESHOLDS,
     FALLBACK_TTL,
-    BaseBudgetBackend,
     Reservation,
     Tally,
     ThresholdHook,

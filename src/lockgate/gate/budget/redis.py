@@ -33,11 +33,11 @@ from redis.asyncio import Redis
 from lockgate.clock import Clock
 from lockgate.gate._lua import Layout, LuaFunction
 from lockgate.gate._redis import blob, redis_errors, register, to_ms
+from lockgate.gate.budget.base import BaseBudgetBackend
 from lockgate.gate.budget.policy import (
     DEFAULT_THRESHOLDS,
     FALLBACK_TTL,
     SETTLED_MEMORY,
-    BaseBudgetBackend,
     BudgetUnavailable,
     Reservation,
     Tally,
