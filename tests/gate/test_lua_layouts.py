@@ -33,21 +33,28 @@ BODIES = {"gate_admit", "gate_settle"}
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_each_script_header_matches_its_python_layout(name: str) -> None:
-    layout = FUNCTIONS[name].layout
-    assert declared(name) == {"KEYS": layout.keys, "ARGV": layout.argv}
+    function = FUNCTIONS[name]
+    layout = function.layout
+    assert declared(function.package, name) == {"KEYS": layout.keys, "ARGV": layout.argv}
 
 
 def test_every_lua_file_is_declared_and_shipped_as_package_data() -> None:
+    packages = {"lockgate.gate", *(function.package for function in FUNCTIONS.values())}
     files = {
         entry.name.removesuffix(".lua")
-        for entry in resources.files("lockgate.gate").joinpath("lua").iterdir()
+        for package in packages
+        for entry in resources.files(package).iterdir()
         if entry.name.endswith(".lua")
     }
     assert files == set(FUNCTIONS) | HELPERS | BODIES
+    assert {function.package for function in FUNCTIONS.values()} == {
+        f"lockgate.gate.{part}"
+        for part in ("breaker", "budget", "headroom", "backpressure", "ratelimit")
+    }
 
 
 def test_combined_script_binds_each_part_at_the_offset_its_predecessors_declare() -> None:
-    first = LuaFunction("lane_release", Layout(("a", "b"), ("x",)))
+    first = LuaFunction("lockgate.gate.backpressure", "lane_release", Layout(("a", "b"), ("x",)))
     combined = Combined(
         "gate_settle",
         (first,),
@@ -78,7 +85,7 @@ def test_only_the_last_part_may_take_a_variable_number_of_keys() -> None:
 
 
 def test_the_gate_scripts_use_the_parts_layouts_and_no_hand_counted_offsets() -> None:
-    body = _lua.source("gate_admit") + _lua.source("gate_settle")
+    body = _lua.source(_lua.GATE, "gate_admit") + _lua.source(_lua.GATE, "gate_settle")
     assert "KEYS[" not in body
     assert "ARGV[" not in body
     for combined in (gate_redis._ADMIT, gate_redis._SETTLE):

@@ -1,4 +1,5 @@
-"""The gate's Lua, loaded from ``lockgate/gate/lua/*.lua`` with `importlib.resources`.
+"""The gate's Lua: ``.lua`` files next to the module that runs them (``gate/breaker/*.lua``,
+``gate/budget/*.lua``, ...; the combined scripts' in ``gate/``), loaded with `importlib.resources`.
 
 Every script names its KEYS and ARGV twice: in a header comment of its ``.lua`` file (for whoever
 reads the Lua) and in a `Layout` next to the Python that loads it (for the code that builds its
@@ -21,16 +22,19 @@ from importlib import resources
 _HEADER = re.compile(r"^-- (KEYS|ARGV): (.*)$", re.MULTILINE)
 
 
+GATE = "lockgate.gate"
+
+
 @cache
-def source(name: str) -> str:
-    """The text of ``lua/<name>.lua`` (read once per process)."""
-    return resources.files("lockgate.gate").joinpath("lua", f"{name}.lua").read_text("utf-8")
+def source(package: str, name: str) -> str:
+    """The text of ``<name>.lua`` in ``package`` (read once per process)."""
+    return resources.files(package).joinpath(f"{name}.lua").read_text("utf-8")
 
 
-def declared(name: str) -> dict[str, tuple[str, ...]]:
-    """The KEYS and ARGV names the header of ``lua/<name>.lua`` declares."""
+def declared(package: str, name: str) -> dict[str, tuple[str, ...]]:
+    """The KEYS and ARGV names the header of ``<name>.lua`` in ``package`` declares."""
     found: dict[str, tuple[str, ...]] = {}
-    for part, names in _HEADER.findall(source(name)):
+    for part, names in _HEADER.findall(source(package, name)):
         found[part] = tuple(n.strip() for n in names.split(",") if n.strip() and n != "-")
     return found
 
@@ -55,6 +59,8 @@ class LuaFunction:
     body (shared locals), ``helpers`` files pasted before the function (shared functions), and
     ``constants`` Lua locals defined before it (values Python owns)."""
 
+    package: str
+    """Where its files are (``__package__`` of the module that declares it)."""
     name: str
     layout: Layout
     preludes: tuple[str, ...] = ()
@@ -65,8 +71,9 @@ class LuaFunction:
     def definition(self) -> str:
         """The Lua text that defines the function (and what it needs)."""
         consts = "".join(f"local {name} = {value!r}\n" for name, value in self.constants)
-        before = "".join(source(helper) for helper in self.helpers)
-        body = "".join(source(prelude) for prelude in self.preludes) + source(self.name)
+        files = [*self.preludes, self.name]
+        before = "".join(source(self.package, helper) for helper in self.helpers)
+        body = "".join(source(self.package, name) for name in files)
         return f"{consts}{before}local function {self.name}(KEYS, ARGV)\n{body}\nend\n"
 
     @property
@@ -87,7 +94,7 @@ class Part:
 class Combined:
     """A script that runs several parts' functions on their own KEYS and ARGV, built from their
     layouts: KEYS are the parts' keys in order, ARGV one `blob` per part (split back in Lua),
-    then ``extra`` named arguments. ``body`` (a file in ``lua/``) uses the bound variables."""
+    then ``extra`` named arguments. ``body`` (a file in ``gate/``) uses the bound variables."""
 
     def __init__(
         self,
@@ -110,7 +117,8 @@ class Combined:
         for index, name in enumerate(extra, len(parts) + 1):
             binds.append(f"local {name} = ARGV[{index}]\n")
         definitions = "".join(function.definition for function in functions)
-        self.script = definitions + source("combined_helpers") + "".join(binds) + source(body)
+        helpers = source(GATE, "combined_helpers")
+        self.script = definitions + helpers + "".join(binds) + source(GATE, body)
 
     def keys(self, **groups: list[bytes]) -> list[bytes]:
         """The fixed-count parts' keys in script order (checked against their layouts)."""

@@ -66,7 +66,7 @@ _ADMIT = Combined(
         Part("budget", RESERVE.layout),
     ),
 )
-"""Admit (``lua/gate_admit.lua``): KEYS and ARGV as the parts' layouts, in this order."""
+"""Admit (``gate_admit.lua``): KEYS and ARGV as the parts' layouts, in this order."""
 
 _SETTLE = Combined(
     "gate_settle",
@@ -78,7 +78,7 @@ _SETTLE = Combined(
     ),
     extra=("breaker_op",),
 )
-"""Settle (``lua/gate_settle.lua``); ``breaker_op`` says what the breaker's arguments are for."""
+"""Settle (``gate_settle.lua``); ``breaker_op`` says what the breaker's arguments are for."""
 
 
 class GateStoreUnavailable(Exception):

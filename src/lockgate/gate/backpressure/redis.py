@@ -49,16 +49,17 @@ from lockgate.observability.logging import get_logger
 
 _LANE_KEYS = ("leases", "queue")
 ACQUIRE = LuaFunction(
+    __package__,
     "lane_acquire",
     Layout(
         _LANE_KEYS,
         ("now", "id", "lease_ms", "max_concurrent", "max_queue", "mode", "queue_ttl_ms"),
     ),
 )
-"""Take a slot, join the queue or refuse (``lua/lane_acquire.lua``)."""
-RELEASE = LuaFunction("lane_release", Layout(_LANE_KEYS, ("id",)))
-"""Free a lease's slot (``lua/lane_release.lua``)."""
-_EXTEND = LuaFunction("lane_extend", Layout(("leases",), ("id", "now", "lease_ms")))
+"""Take a slot, join the queue or refuse (``lane_acquire.lua``)."""
+RELEASE = LuaFunction(__package__, "lane_release", Layout(_LANE_KEYS, ("id",)))
+"""Free a lease's slot (``lane_release.lua``)."""
+_EXTEND = LuaFunction(__package__, "lane_extend", Layout(("leases",), ("id", "now", "lease_ms")))
 
 log = get_logger("lockgate.gate.backpressure")
 

@@ -53,17 +53,20 @@ _CONFIG_ARGV = (
 _KEYS = ("state", "window", "probes")
 _PERMIT = Layout(_KEYS, (*_CONFIG_ARGV, "permit_id"))
 
-ALLOW = LuaFunction("breaker_allow", _PERMIT, preludes=("breaker_prelude",))
-"""A permit, a probe or a refusal (``lua/breaker_allow.lua``)."""
-RELEASE_PROBE = LuaFunction("breaker_release_probe", _PERMIT)
+ALLOW = LuaFunction(__package__, "breaker_allow", _PERMIT, preludes=("breaker_prelude",))
+"""A permit, a probe or a refusal (``breaker_allow.lua``)."""
+RELEASE_PROBE = LuaFunction(__package__, "breaker_release_probe", _PERMIT)
 """Give back the probe slot `ALLOW` handed out, with the same keys and arguments."""
 RECORD = LuaFunction(
+    __package__,
     "breaker_record",
     Layout(_KEYS, (*_CONFIG_ARGV, "permit_id", "epoch", "probe", "success")),
     preludes=("breaker_prelude",),
 )
-"""The verdict on a permit (``lua/breaker_record.lua``)."""
-_STATE = LuaFunction("breaker_state", Layout(_KEYS, _CONFIG_ARGV), preludes=("breaker_prelude",))
+"""The verdict on a permit (``breaker_record.lua``)."""
+_STATE = LuaFunction(
+    __package__, "breaker_state", Layout(_KEYS, _CONFIG_ARGV), preludes=("breaker_prelude",)
+)
 
 
 def _text(value: bytes | str) -> str:

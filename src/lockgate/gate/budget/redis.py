@@ -53,29 +53,35 @@ _HEADER = ("now", "n", "labels...")
 _WINDOWS = ("windows...", "done")
 _PRELUDE = ("budget_prelude",)
 RESERVE = LuaFunction(
+    __package__,
     "budget_reserve",
     Layout(_WINDOWS, (*_HEADER, "expiry_ms", "units", "id", "window_blocks...")),
     preludes=_PRELUDE,
 )
-"""Reserve in every window or refuse (``lua/budget_reserve.lua``)."""
+"""Reserve in every window or refuse (``budget_reserve.lua``)."""
 RELEASE = LuaFunction(
+    __package__,
     "budget_release",
     Layout(_WINDOWS, (*_HEADER, "id", "actual", "remember_s", "window_blocks...")),
     preludes=_PRELUDE,
 )
-"""Settle or refund a reservation, once (``lua/budget_release.lua``)."""
+"""Settle or refund a reservation, once (``budget_release.lua``)."""
 REFUND = LuaFunction(
+    __package__,
     "budget_refund",
     RESERVE.layout,
     constants=(("REMEMBER_S", str(REMEMBER_S)),),
 )
 """Refund what `RESERVE` reserved, given its keys and arguments (needs `RELEASE` defined)."""
 _RECORD = LuaFunction(
+    __package__,
     "budget_record",
     Layout(("windows...",), (*_HEADER, "units", "window_blocks...")),
     preludes=_PRELUDE,
 )
-_STATUS = LuaFunction("budget_status", Layout(("hash", "leases"), _HEADER), preludes=_PRELUDE)
+_STATUS = LuaFunction(
+    __package__, "budget_status", Layout(("hash", "leases"), _HEADER), preludes=_PRELUDE
+)
 
 
 class RedisBudgetBackend(BaseBudgetBackend):

@@ -45,15 +45,18 @@ from lockgate.lru import BoundedLRU
 from lockgate.providers.base import RateLimitInfo
 
 ACQUIRE = LuaFunction(
+    __package__,
     "headroom_acquire",
     Layout(("log", "used", "block"), ("now", "window", "rpm", "tpm", "tokens", "id")),
     helpers=("headroom_trim",),
 )
-"""Admit one call to a provider's window (``lua/headroom_acquire.lua``)."""
+"""Admit one call to a provider's window (``headroom_acquire.lua``)."""
 OBSERVE = LuaFunction(
-    "headroom_observe", Layout(("block", "up"), ("now", "until", "up_ttl", "fields..."))
+    __package__,
+    "headroom_observe",
+    Layout(("block", "up"), ("now", "until", "up_ttl", "fields...")),
 )
-"""Remember an upstream's report (``lua/headroom_observe.lua``)."""
+"""Remember an upstream's report (``headroom_observe.lua``)."""
 
 _KINDS: dict[int, HeadroomKind] = {1: "requests", 2: "tokens", 3: "upstream"}
 _UNLIMITED = HeadroomLimits()

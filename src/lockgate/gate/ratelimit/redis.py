@@ -1,7 +1,7 @@
 """Rate-limit counters shared by every replica through Redis: one Lua script per hit.
 
 The layout is the ``limits`` library's (a list of hit timestamps per key, newest first), so
-replicas of older versions count in the same lists; see ``lua/ratelimit_hit.lua``.
+replicas of older versions count in the same lists; see ``ratelimit_hit.lua``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from lockgate.gate._lua import Layout, LuaFunction
 from lockgate.gate._redis import register
 from lockgate.gate.ratelimit.policy import Target, Verdict
 
-HIT = LuaFunction("ratelimit_hit", Layout(("lists...",), ("now", "limits...")))
-"""Count a hit in every list, or in none (``lua/ratelimit_hit.lua``)."""
+HIT = LuaFunction(__package__, "ratelimit_hit", Layout(("lists...",), ("now", "limits...")))
+"""Count a hit in every list, or in none (``ratelimit_hit.lua``)."""
 
 
 class RedisWindows:
