@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from lockgate.clock import Clock
 from lockgate.gate.backpressure import BackpressureManager, BackpressureUnavailable, Lease
@@ -66,8 +66,7 @@ class Admission:
     lease: Lease | None
 
 
-@dataclass(frozen=True, slots=True)
-class Held:
+class Held(NamedTuple):
     """What an admitted call holds, to settle (``reservation`` with no scopes: nothing)."""
 
     provider: str
@@ -138,12 +137,7 @@ class StepwiseStore:
             return None
 
     async def settle(self, held: Held, cost: Decimal, healthy: bool | None) -> bool:
-        provider, permit, reservation, lease = (
-            held.provider,
-            held.permit,
-            held.reservation,
-            held.lease,
-        )
+        provider, permit, reservation, lease = held
         parts = self.parts
         settled = False
         try:

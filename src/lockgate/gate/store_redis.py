@@ -80,12 +80,7 @@ class RedisGateStore:
         return Admission(permit, reservation, waited)
 
     async def settle(self, held: Held, cost: Decimal, healthy: bool | None) -> bool:
-        provider, permit, reservation, lease = (
-            held.provider,
-            held.permit,
-            held.reservation,
-            held.lease,
-        )
+        provider, permit, reservation, lease = held
         scripts = self.scripts
         settled = bool(reservation.scopes) and cost > 0
         actual = spend_units(cost) if settled else None
