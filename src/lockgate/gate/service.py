@@ -26,12 +26,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from typing import Literal, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from lockgate.clock import Clock
 from lockgate.gate._ids import new_id
@@ -51,6 +49,7 @@ from lockgate.gate.budget import (
 from lockgate.gate.config import GateConfig
 from lockgate.gate.errors import BudgetExhausted, BudgetStoreUnavailable
 from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
+from lockgate.gate.last_errors import LastError, LastErrors
 from lockgate.gate.overrun import Overrun
 from lockgate.gate.store import Call, GateStore, Held, Parts, StepwiseStore
 from lockgate.gate.store_redis import RedisGateStore
@@ -63,17 +62,6 @@ from lockgate.providers.errors import ProviderError
 
 log = get_logger("lockgate.gate")
 SkipReason = Literal["circuit_open", "no_headroom", "budget_exceeded", "overloaded"]
-
-
-@dataclass(frozen=True, slots=True)
-class LastError:
-    """A provider's last failure: ``message`` is ours (safe for every user), ``detail`` the
-    upstream's own text (admins only: it may name internal hosts, files, accounts)."""
-
-    code: str
-    message: str
-    at: datetime
-    detail: str = ""
 
 
 class Skip(Exception):
@@ -185,9 +173,8 @@ class Gate:
         self.clock = clock
         self._on_skip = on_skip
         self.metrics = metrics
-        self._last_errors: dict[str, LastError] = {}
+        self._last_errors = LastErrors(clock)
         self._limits: BoundedLRU[tuple[str, uuid.UUID | None], list[BudgetLimit]] = BoundedLRU()
-        self._redis: Redis | None = None
         self.store: GateStore = select_store(Parts(budgets, breaker, headroom, backpressure, clock))
         """Where admit and settle happen: one Redis script each, or the parts one by one."""
 
@@ -203,53 +190,14 @@ class Gate:
 
     def share_last_errors(self, redis: Redis) -> None:
         """Keep each provider's last error in Redis too, so every replica reports it."""
-        self._redis = redis
+        self._last_errors.share(redis)
 
     async def note_error(self, provider: str, failure: ProviderError) -> None:
         """Log a provider call's failure with its detail and keep it as the provider's last."""
-        log.warning(
-            "provider_call_failed",
-            provider=provider,
-            code=failure.code,
-            status=failure.status,
-            detail=failure.detail,
-        )
-        error = LastError(
-            code=failure.code,
-            message=failure.public(),
-            at=self.clock(),
-            detail=failure.detail[:300],
-        )
-        self._last_errors[provider] = error
-        if self._redis is not None:
-            try:
-                await self._redis.hset(
-                    f"lockgate:last_error:{provider}",
-                    mapping={
-                        "code": error.code,
-                        "message": error.message,
-                        "at": error.at.isoformat(),
-                        "detail": error.detail,
-                    },
-                )
-            except RedisError as exc:
-                log.warning("last_error_not_shared", provider=provider, error=str(exc))
+        await self._last_errors.note(provider, failure)
 
     async def last_error(self, provider: str) -> LastError | None:
-        if self._redis is not None:
-            try:
-                raw = await self._redis.hgetall(f"lockgate:last_error:{provider}")
-            except RedisError:
-                raw = {}
-            if raw:
-                fields = {_text(k): _text(v) for k, v in raw.items()}
-                return LastError(
-                    fields["code"],
-                    fields["message"],
-                    datetime.fromisoformat(fields["at"]),
-                    fields.get("detail", ""),
-                )
-        return self._last_errors.get(provider)
+        return await self._last_errors.get(provider)
 
     async def aclose(self) -> None:
         await self.backpressure.aclose()
@@ -417,10 +365,6 @@ def scope_kind(scope: str) -> ScopeKind:
 def scope_kinds(limits: Iterable[BudgetLimit]) -> list[ScopeKind]:
     """The distinct kinds of ``limits``, in order of appearance."""
     return list(dict.fromkeys([scope_kind(limit.scope) for limit in limits]))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def best_refusal(skips: Sequence[Skip]) -> Skip | None:
