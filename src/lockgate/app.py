@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from lockgate import __version__
 from lockgate.auth.endpoints import router as auth_router
+from lockgate.auth.login_limit import LoginLimiter
 from lockgate.auth.security import PasswordHashing
 from lockgate.chat.endpoints import router as chat_router
 from lockgate.chat.leases import LocalLeases, RedisLeases, ReplyJanitor, ReplyLeases
@@ -28,13 +29,14 @@ from lockgate.error_handlers import install_error_handlers
 from lockgate.gate.client_id import parse_networks
 from lockgate.gate.events import BreakerTransitions, BudgetWarnings, GaugeRefresher
 from lockgate.gate.factory import build_gate, create_redis
-from lockgate.gate.ratelimit import HttpRateLimiter, RateLimitMiddleware
+from lockgate.gate.ratelimit import HttpRateLimiter
 from lockgate.gateway.endpoints import router as gateway_router
 from lockgate.gateway.fastpath import LockgateApp, gateway_routes
 from lockgate.gateway.schemas import REQUEST_MODELS as GATEWAY_REQUEST_MODELS
 from lockgate.header_limits import HeaderLimits
 from lockgate.health.endpoints import router as health_router
 from lockgate.health.providers import router as providers_health_router
+from lockgate.http.ratelimit import RateLimitMiddleware
 from lockgate.images.endpoints import router as images_router
 from lockgate.keys.cache import KeyCache, RevocationListener
 from lockgate.keys.endpoints import router as keys_router
@@ -50,7 +52,6 @@ from lockgate.observability.tracing import Tracing, configure_tracing
 from lockgate.observability.wiring import install, running
 from lockgate.openapi import install_openapi
 from lockgate.providers.registry import ProviderRegistry, Sleep
-from lockgate.ratelimit import LoginLimiter
 from lockgate.server_protocol import SHUTDOWN_HOOK
 from lockgate.settings import Config, load_config
 from lockgate.state import AppState

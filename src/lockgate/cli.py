@@ -145,6 +145,7 @@ def serve(
 
 
 async def _create_user(config: Config, email: str, password: str, admin: bool) -> str:
+    from lockgate.auth.login_limit import LoginLimiter
     from lockgate.auth.security import PasswordHashing
     from lockgate.auth.service import AuthService
     from lockgate.clock import system_clock
@@ -152,7 +153,6 @@ async def _create_user(config: Config, email: str, password: str, admin: bool) -
     from lockgate.gate.factory import build_gate
     from lockgate.observability.metrics import Metrics
     from lockgate.providers.registry import ProviderRegistry
-    from lockgate.ratelimit import LoginLimiter
     from lockgate.state import AppState
 
     engine = create_engine(config.settings.resolved_database_url)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from lockgate.auth.login_limit import LoginLimiter
 from lockgate.auth.security import PasswordHashing
 from lockgate.clock import Clock
 from lockgate.gate.client_id import IPNetwork
@@ -15,7 +16,6 @@ from lockgate.gate.service import Gate
 from lockgate.keys.cache import KeyCache
 from lockgate.observability.metrics import Metrics
 from lockgate.providers.registry import ProviderRegistry
-from lockgate.ratelimit import LoginLimiter
 from lockgate.settings import Config
 
 if TYPE_CHECKING:

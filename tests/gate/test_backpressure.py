@@ -25,7 +25,7 @@ from lockgate.gate.backpressure import (
     Overloaded,
     Sleep,
 )
-from lockgate.gate.backpressure_redis import RedisBackpressure
+from lockgate.gate.backpressure.redis import RedisBackpressure
 from tests.fixtures.fake_time import FakeTime, until
 from tests.fixtures.redis import RedisServer
 

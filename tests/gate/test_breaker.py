@@ -23,7 +23,7 @@ from lockgate.gate.breaker import (
     Permit,
     TransitionListener,
 )
-from lockgate.gate.breaker_redis import RedisBreaker
+from lockgate.gate.breaker.redis import RedisBreaker
 from tests.fixtures.redis import RedisServer
 
 CLOSED, HALF_OPEN, OPEN = BreakerState.CLOSED, BreakerState.HALF_OPEN, BreakerState.OPEN

@@ -23,7 +23,7 @@ from lockgate.gate.budget import (
     Window,
     to_units,
 )
-from lockgate.gate.budget_redis import RedisBudgetBackend
+from lockgate.gate.budget.redis import RedisBudgetBackend
 
 Factory = Callable[..., BaseBudgetBackend]
 USER = BudgetLimit("user:u1:daily", Decimal("5.00"), "daily")

@@ -13,7 +13,7 @@ from redis.backoff import NoBackoff
 
 from lockgate.clock import FakeClock
 from lockgate.gate.budget import BudgetExceeded, BudgetLimit, BudgetStatus, BudgetUnavailable
-from lockgate.gate.budget_redis import RedisBudgetBackend
+from lockgate.gate.budget.redis import RedisBudgetBackend
 from tests.fixtures.redis import RedisServer
 
 USER = BudgetLimit("user:u1:daily", Decimal("5.00"), "daily")

@@ -21,7 +21,7 @@ from lockgate.clock import FakeClock
 from lockgate.errors import AppError
 from lockgate.gate._redis import blob
 from lockgate.gate.backpressure import LaneConfig, MemoryBackpressure
-from lockgate.gate.backpressure_redis import RedisBackpressure
+from lockgate.gate.backpressure.redis import RedisBackpressure
 from lockgate.gate.breaker import (
     BreakerConfig,
     BreakerState,
@@ -29,18 +29,18 @@ from lockgate.gate.breaker import (
     MemoryBreaker,
     Permit,
 )
-from lockgate.gate.breaker_redis import RedisBreaker
+from lockgate.gate.breaker.redis import RedisBreaker
 from lockgate.gate.budget import (
     BudgetLimit,
     BudgetStatus,
     MemoryBudgetBackend,
     ThresholdHook,
 )
-from lockgate.gate.budget_redis import RedisBudgetBackend
+from lockgate.gate.budget.redis import RedisBudgetBackend
 from lockgate.gate.config import GateConfig
 from lockgate.gate.factory import build_gate, create_redis
 from lockgate.gate.headroom import HeadroomLimits, MemoryHeadroom
-from lockgate.gate.headroom_redis import RedisHeadroom
+from lockgate.gate.headroom.redis import RedisHeadroom
 from lockgate.gate.service import Gate, Skip, Ticket
 from tests.fixtures.fake_time import FakeTime, until
 from tests.fixtures.redis import RedisServer

@@ -17,7 +17,7 @@ from lockgate.gate.headroom import (
     MemoryHeadroom,
     NoHeadroom,
 )
-from lockgate.gate.headroom_redis import RedisHeadroom
+from lockgate.gate.headroom.redis import RedisHeadroom
 from lockgate.providers.base import RateLimitInfo
 from tests.fixtures.redis import RedisServer
 

@@ -5,11 +5,13 @@ from types import ModuleType
 
 import pytest
 
-from lockgate.providers import errors, pricing, ratelimit, simulated_content, tokenizer
+from lockgate.providers import errors, limits_headers, pricing, simulated_content, tokenizer
 
 
 @pytest.mark.parametrize(
-    "module", [errors, pricing, ratelimit, simulated_content, tokenizer], ids=lambda m: m.__name__
+    "module",
+    [errors, pricing, limits_headers, simulated_content, tokenizer],
+    ids=lambda m: m.__name__,
 )
 def test_docstring_examples_hold(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

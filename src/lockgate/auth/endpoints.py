@@ -28,7 +28,7 @@ from lockgate.auth.schemas import (
 )
 from lockgate.deps import StateDep, client_ip
 from lockgate.errors import NotAuthenticated
-from lockgate.gate.ratelimit import endpoint_limit
+from lockgate.http.ratelimit import endpoint_limit
 from lockgate.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])

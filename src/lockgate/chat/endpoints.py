@@ -15,7 +15,7 @@ from lockgate.chat.schemas import ModelList, ModelOut, PriceOut, RegenerateIn, S
 from lockgate.chat.service import ChatService
 from lockgate.conversations.schemas import MessageOut
 from lockgate.deps import SessionDep, StateDep
-from lockgate.gate.ratelimit import endpoint_limit
+from lockgate.http.ratelimit import endpoint_limit
 from lockgate.models import Message, MessageStatus
 from lockgate.openapi import error_responses, sse_response
 from lockgate.providers.pricing import price_for

@@ -18,7 +18,7 @@ from lockgate.conversations.schemas import (
 )
 from lockgate.conversations.service import ConversationService
 from lockgate.deps import SessionDep, StateDep
-from lockgate.gate.ratelimit import endpoint_limit
+from lockgate.http.ratelimit import endpoint_limit
 from lockgate.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])

@@ -1,10 +1,10 @@
-"""Shared Redis plumbing for the gate's backends: Lua scripts, error mapping, shared time.
+"""Shared Redis plumbing for the gate's backends: script registration, error mapping, time.
 
 Each gate backend does its atomic step as one Lua script and turns an unreachable Redis into its
 own ``*Unavailable`` error, so the caller chooses the policy (breakers fail open, budgets fail
 closed). Time comes from the injected clock, never from the Redis server::
 
-    script = register(redis, LUA)
+    script = register(redis, ALLOW.script)  # a `lockgate.gate._lua.LuaFunction`
     with redis_errors(BreakerUnavailable, "circuit breaker"):
         reply = await script(keys=[key], args=[to_ms(clock())])
 """
@@ -23,18 +23,6 @@ from redis.exceptions import RedisError
 def register(redis: Redis, source: str) -> AsyncScript:
     """A script run by EVALSHA, re-loaded by itself after a Redis restart (NOSCRIPT)."""
     return redis.register_script(source)
-
-
-def lua_function(name: str, body: str) -> str:
-    """``body``, a script that reads ``KEYS`` and ``ARGV``, as the local function
-    ``name(KEYS, ARGV)`` (its parameters shadow the globals), so several scripts can run as one:
-    `lockgate.gate.gate_redis` calls the gate's steps in one script, one round trip."""
-    return f"local function {name}(KEYS, ARGV)\n{body}\nend\n"
-
-
-def lua_script(function: str, name: str) -> str:
-    """A script that runs ``function`` (from `lua_function`) on its own KEYS and ARGV."""
-    return f"{function}return {name}(KEYS, ARGV)\n"
 
 
 def blob(args: Iterable[object]) -> str:

@@ -12,14 +12,14 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from lockgate.clock import Clock
 from lockgate.gate.backpressure import LaneConfig, MemoryBackpressure
-from lockgate.gate.backpressure_redis import RedisBackpressure
+from lockgate.gate.backpressure.redis import RedisBackpressure
 from lockgate.gate.breaker import BreakerConfig, FailOpenBreaker, MemoryBreaker
-from lockgate.gate.breaker_redis import RedisBreaker
+from lockgate.gate.breaker.redis import RedisBreaker
 from lockgate.gate.budget import BudgetStatus, MemoryBudgetBackend
-from lockgate.gate.budget_redis import RedisBudgetBackend
+from lockgate.gate.budget.redis import RedisBudgetBackend
 from lockgate.gate.config import GateConfig
 from lockgate.gate.headroom import HeadroomLimits, MemoryHeadroom
-from lockgate.gate.headroom_redis import RedisHeadroom
+from lockgate.gate.headroom.redis import RedisHeadroom
 from lockgate.gate.service import Gate
 from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics

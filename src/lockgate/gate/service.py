@@ -14,10 +14,11 @@ is a :class:`Skip`: the router tries the next candidate. A refusal about the *ca
 budget is spent, budgets unreachable) is an :class:`~lockgate.errors.AppError` for the client.
 The returned :class:`Ticket` settles everything once the call is over.
 
-When every part lives in one Redis (``build_gate`` with a Redis), the four checks run as one Lua
-script and the settle as another (:mod:`lockgate.gate.gate_redis`): one round trip each instead
-of four and three, with the same order, outcomes and undoing of refusals. An unreachable Redis
-then fails every part at once, and each part's policy applies as if it had been asked in turn.
+The policy above is stated once, here; the mechanics of one admit and one settle belong to a
+`GateStore` (:mod:`lockgate.gate.store`): the parts one by one (memory), or one Redis script each
+(:mod:`lockgate.gate.store_redis`, what ``build_gate`` makes with a Redis: one round trip instead
+of four and three). Both raise the same refusals, leave the same state behind and apply the same
+outage policy, so the gate cannot tell them apart.
 """
 
 from __future__ import annotations
@@ -25,36 +26,35 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from typing import Literal, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from lockgate.clock import Clock
 from lockgate.gate._ids import new_id
 from lockgate.gate.backpressure import (
     BackpressureManager,
-    BackpressureUnavailable,
     Lease,
     Overloaded,
 )
-from lockgate.gate.breaker import Breaker, BreakerUnavailable, CircuitOpen, Permit
+from lockgate.gate.breaker import Breaker, CircuitOpen, Permit
 from lockgate.gate.budget import (
     BaseBudgetBackend,
     BudgetExceeded,
     BudgetLimit,
     BudgetUnavailable,
     Reservation,
-    spend_units,
 )
 from lockgate.gate.config import GateConfig
 from lockgate.gate.errors import BudgetExhausted, BudgetStoreUnavailable
-from lockgate.gate.gate_redis import GateStoreUnavailable, RedisGate
 from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
+from lockgate.gate.last_errors import LastError, LastErrors
 from lockgate.gate.overrun import Overrun
+from lockgate.gate.store import Call, GateStore, Held, Parts, StepwiseStore
+from lockgate.gate.store_redis import RedisGateStore
 from lockgate.humanize import moment, usd
+from lockgate.lru import BoundedLRU
 from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics, ReservationResult, ScopeKind
 from lockgate.providers.base import RateLimitInfo
@@ -62,17 +62,6 @@ from lockgate.providers.errors import ProviderError
 
 log = get_logger("lockgate.gate")
 SkipReason = Literal["circuit_open", "no_headroom", "budget_exceeded", "overloaded"]
-
-
-@dataclass(frozen=True, slots=True)
-class LastError:
-    """A provider's last failure: ``message`` is ours (safe for every user), ``detail`` the
-    upstream's own text (admins only: it may name internal hosts, files, accounts)."""
-
-    code: str
-    message: str
-    at: datetime
-    detail: str = ""
 
 
 class Skip(Exception):
@@ -156,29 +145,11 @@ class Ticket:
             )
         if overrun is not None:
             overrun.flag(gate.metrics)
-        if gate.redis_gate is not None:
-            await gate.finish_in_one_step(gate.redis_gate, self, cost, healthy)
-            return
-        try:
-            if self.reservation.scopes and cost > 0:
-                await gate.budgets.settle(self.reservation, cost)
-                if gate.metrics is not None:
-                    for kind in scope_kinds(self.reservation.limits):
-                        gate.metrics.budget_settled(kind, cost)
-            elif self.reservation.scopes:
-                await gate.budgets.refund(self.reservation)
-        except BudgetUnavailable as exc:
-            # The lease expires by itself; the spend is in the usage ledger either way.
-            log.error("budget_settle_failed", provider=self.provider, error=str(exc))
-        if healthy is None:
-            await gate.breaker.release(self.permit)
-        else:
-            await gate.breaker.record(self.permit, healthy)
-        if self.lease is not None:
-            try:
-                await gate.backpressure.release(self.lease)
-            except BackpressureUnavailable as exc:
-                log.warning("lane_release_failed", provider=self.provider, error=str(exc))
+        held = Held(self.provider, self.permit, self.reservation, self.lease)
+        settled = await gate.store.settle(held, cost, healthy)
+        if settled and gate.metrics is not None:
+            for kind in scope_kinds(self.reservation.limits):
+                gate.metrics.budget_settled(kind, cost)
 
 
 class Gate:
@@ -202,61 +173,31 @@ class Gate:
         self.clock = clock
         self._on_skip = on_skip
         self.metrics = metrics
-        self._last_errors: dict[str, LastError] = {}
-        self._limits: dict[tuple[str, uuid.UUID | None], list[BudgetLimit]] = {}
-        self._redis: Redis | None = None
-        self.redis_gate = RedisGate.of(budgets, breaker, headroom, backpressure, clock)
-        """Set when every part lives in one Redis: admit and settle are then one round trip."""
+        self._last_errors = LastErrors(clock)
+        self._limits: BoundedLRU[tuple[str, uuid.UUID | None], list[BudgetLimit]] = BoundedLRU()
+        self.store: GateStore = select_store(Parts(budgets, breaker, headroom, backpressure, clock))
+        """Where admit and settle happen: one Redis script each, or the parts one by one."""
+
+    @property
+    def redis_gate(self) -> RedisGateStore | None:
+        """The one-round-trip store, if in use. Setting ``None`` makes the gate ask the parts
+        one by one (the tests run every contract on that path too)."""
+        return self.store if isinstance(self.store, RedisGateStore) else None
+
+    @redis_gate.setter
+    def redis_gate(self, store: RedisGateStore | None) -> None:
+        self.store = store if store is not None else StepwiseStore(self.store.parts)
 
     def share_last_errors(self, redis: Redis) -> None:
         """Keep each provider's last error in Redis too, so every replica reports it."""
-        self._redis = redis
+        self._last_errors.share(redis)
 
     async def note_error(self, provider: str, failure: ProviderError) -> None:
         """Log a provider call's failure with its detail and keep it as the provider's last."""
-        log.warning(
-            "provider_call_failed",
-            provider=provider,
-            code=failure.code,
-            status=failure.status,
-            detail=failure.detail,
-        )
-        error = LastError(
-            code=failure.code,
-            message=failure.public(),
-            at=self.clock(),
-            detail=failure.detail[:300],
-        )
-        self._last_errors[provider] = error
-        if self._redis is not None:
-            try:
-                await self._redis.hset(
-                    f"lockgate:last_error:{provider}",
-                    mapping={
-                        "code": error.code,
-                        "message": error.message,
-                        "at": error.at.isoformat(),
-                        "detail": error.detail,
-                    },
-                )
-            except RedisError as exc:
-                log.warning("last_error_not_shared", provider=provider, error=str(exc))
+        await self._last_errors.note(provider, failure)
 
     async def last_error(self, provider: str) -> LastError | None:
-        if self._redis is not None:
-            try:
-                raw = await self._redis.hgetall(f"lockgate:last_error:{provider}")
-            except RedisError:
-                raw = {}
-            if raw:
-                fields = {_text(k): _text(v) for k, v in raw.items()}
-                return LastError(
-                    fields["code"],
-                    fields["message"],
-                    datetime.fromisoformat(fields["at"]),
-                    fields.get("detail", ""),
-                )
-        return self._last_errors.get(provider)
+        return await self._last_errors.get(provider)
 
     async def aclose(self) -> None:
         await self.backpressure.aclose()
@@ -267,9 +208,7 @@ class Gate:
         key = (provider, user_id)
         cached = self._limits.get(key)
         if cached is None:
-            if len(self._limits) > 10_000:
-                self._limits.clear()
-            cached = self._limits[key] = self._build_limits(provider, user_id)
+            cached = self._limits.put(key, self._build_limits(provider, user_id))
         return cached
 
     def _build_limits(self, provider: str, user_id: uuid.UUID | None) -> list[BudgetLimit]:
@@ -314,68 +253,37 @@ class Gate:
         ``model`` and ``max_tokens`` (the output limit sent upstream) let the settle flag an
         upstream that reports more than was reserved (`lockgate.gate.overrun`).
         """
-        ticket = await self._admit(provider, user_id, upper_bound, tokens, extra_limits, breaker)
-        ticket.model, ticket.max_tokens = model, max_tokens
-        return ticket
-
-    async def _admit(
-        self,
-        provider: str,
-        user_id: uuid.UUID | None,
-        upper_bound: Decimal,
-        tokens: int,
-        extra_limits: Sequence[BudgetLimit],
-        breaker: str | None,
-    ) -> Ticket:
-        if self.redis_gate is not None:
-            return await self._admit_in_one_step(
-                self.redis_gate, provider, user_id, upper_bound, tokens, extra_limits, breaker
-            )
+        limits = self._all_limits(provider, user_id, extra_limits)
+        call = Call(
+            provider,
+            breaker or provider,
+            tokens,
+            limits,
+            upper_bound,
+            self.config.budgets.lease_seconds,
+        )
         try:
-            permit = await self.breaker.allow(breaker or provider)
+            admission = await self.store.admit(call)
         except CircuitOpen as exc:
             raise await self._skip(Skip(provider, "circuit_open", exc.retry_after)) from None
-        reservation: Reservation | None = None
-        try:
-            try:
-                await self.headroom.acquire(provider, tokens)
-            except HeadroomUnavailable as exc:
-                log.warning("headroom_unavailable", provider=provider, error=str(exc))
-            reservation = await self._reserve(provider, user_id, upper_bound, extra_limits)
-            lease = await self._slot(provider)
         except NoHeadroom as exc:
-            await self._undo(permit, reservation)
             raise await self._skip(
                 Skip(provider, "no_headroom", exc.retry_after, detail=exc.kind)
             ) from None
-        except Overloaded as exc:
-            await self._undo(permit, reservation)
-            raise await self._overloaded(provider, exc) from None
-        except BaseException:
-            await self._undo(permit, reservation)
-            raise
-        return Ticket(self, provider, permit, reservation, lease)
-
-    async def _reserve(
-        self,
-        provider: str,
-        user_id: uuid.UUID | None,
-        upper_bound: Decimal,
-        extra_limits: Sequence[BudgetLimit] = (),
-    ) -> Reservation:
-        limits = self._all_limits(provider, user_id, extra_limits)
-        if not limits:  # no budget applies: nothing to hold, and no store to depend on
-            return self._nothing_held(upper_bound)
-        try:
-            reservation = await self.budgets.reserve(
-                limits, upper_bound, lease_seconds=self.config.budgets.lease_seconds
-            )
-        except BudgetUnavailable:
-            raise self._budgets_unavailable(provider, limits) from None
         except BudgetExceeded as exc:
             raise await self._budget_refusal(provider, exc) from None
-        self._count_reservation(limits, "reserved")
-        return reservation
+        except BudgetUnavailable:
+            raise self._budgets_unavailable(provider, limits) from None
+        except Overloaded as exc:  # any reservation was made, then refunded
+            if limits:
+                self._count_reservation(limits, "reserved")
+            raise await self._overloaded(provider, exc) from None
+        if limits and admission.reservation is not None:
+            self._count_reservation(limits, "reserved")
+        reservation = admission.reservation or self._nothing_held(upper_bound)
+        ticket = Ticket(self, provider, admission.permit, reservation, admission.lease)
+        ticket.model, ticket.max_tokens = model, max_tokens
+        return ticket
 
     def _all_limits(
         self, provider: str, user_id: uuid.UUID | None, extra_limits: Sequence[BudgetLimit]
@@ -415,131 +323,15 @@ class Gate:
             now=now,
         )
 
-    async def _admit_in_one_step(
-        self,
-        redis_gate: RedisGate,
-        provider: str,
-        user_id: uuid.UUID | None,
-        upper_bound: Decimal,
-        tokens: int,
-        extra_limits: Sequence[BudgetLimit],
-        breaker: str | None,
-    ) -> Ticket:
-        """:meth:`admit` as one Redis script (`lockgate.gate.gate_redis`): the same checks in
-        the same order with the same outcomes, the undoing of a refusal done in the same step."""
-        name = breaker or provider
-        limits = self._all_limits(provider, user_id, extra_limits)
-        lease_seconds = self.config.budgets.lease_seconds
-        try:
-            admission = await redis_gate.admit(
-                provider, name, tokens, limits, upper_bound, lease_seconds
-            )
-        except CircuitOpen as exc:
-            raise await self._skip(Skip(provider, "circuit_open", exc.retry_after)) from None
-        except NoHeadroom as exc:
-            redis_gate.fail_open.recovered()
-            raise await self._skip(
-                Skip(provider, "no_headroom", exc.retry_after, detail=exc.kind)
-            ) from None
-        except BudgetExceeded as exc:
-            redis_gate.fail_open.recovered()
-            raise await self._budget_refusal(provider, exc) from None
-        except Overloaded as exc:  # the lane's queue is full: the reservation was refunded
-            redis_gate.fail_open.recovered()
-            if limits:
-                self._count_reservation(limits, "reserved")
-            raise await self._overloaded(provider, exc) from None
-        except GateStoreUnavailable as exc:
-            # Every part is unreachable at once: each one's policy, as if asked in turn.
-            permit = redis_gate.fail_open.degraded(BreakerUnavailable(str(exc)), name)
-            log.warning("headroom_unavailable", provider=provider, error=str(exc))
-            if limits:
-                permit.mark_settled()
-                raise self._budgets_unavailable(provider, limits) from None
-            log.warning("backpressure_unavailable", provider=provider, error=str(exc))
-            return Ticket(self, provider, permit, self._nothing_held(upper_bound), None)
-        redis_gate.fail_open.recovered()
-        if limits:
-            self._count_reservation(limits, "reserved")
-        permit, lease = admission.permit, admission.lease
-        reservation = admission.reservation or self._nothing_held(upper_bound)
-        if not admission.queued:
-            return Ticket(self, provider, permit, reservation, lease)
-        try:
-            waited: Lease | None = await redis_gate.backpressure.conclude(
-                lease, admission.config, 0, admission.rank, admission.wake
-            )
-        except BackpressureUnavailable as exc:
-            log.warning("backpressure_unavailable", provider=provider, error=str(exc))
-            waited = None
-        except Overloaded as exc:
-            await self._undo(permit, reservation)
-            raise await self._overloaded(provider, exc) from None
-        except BaseException:
-            await self._undo(permit, reservation)
-            raise
-        return Ticket(self, provider, permit, reservation, waited)
-
     async def _overloaded(self, provider: str, exc: Overloaded) -> Skip:
         if self.metrics is not None:
             self.metrics.shed(provider, exc.reason)
         return await self._skip(Skip(provider, "overloaded", exc.retry_after, detail=exc.reason))
 
-    async def finish_in_one_step(
-        self, redis_gate: RedisGate, ticket: Ticket, cost: Decimal, healthy: bool | None
-    ) -> None:
-        """``Ticket._finish`` as one Redis script: settle or refund the budgets, the breaker's
-        verdict (or a probe's release), the lane slot; each part's policy if Redis is down."""
-        reservation, permit, lease = ticket.reservation, ticket.permit, ticket.lease
-        settled = bool(reservation.scopes) and cost > 0
-        actual = spend_units(cost) if settled else None
-        first = permit.mark_settled()
-        tell = None
-        if first and not permit.degraded and (healthy is not None or permit.probe):
-            tell = permit
-        try:
-            tallies, moved = await redis_gate.settle(reservation, actual, tell, healthy, lease)
-        except GateStoreUnavailable as exc:
-            if reservation.scopes:
-                # The lease expires by itself; the spend is in the usage ledger either way.
-                log.error("budget_settle_failed", provider=ticket.provider, error=str(exc))
-            if tell is not None:
-                redis_gate.fail_open.outage(BreakerUnavailable(str(exc)), permit.name)
-            if lease is not None:
-                log.warning("lane_release_failed", provider=ticket.provider, error=str(exc))
-            return
-        finally:
-            if lease is not None:
-                redis_gate.backpressure.released(lease)
-        if tallies:
-            await self.budgets.announce(tallies)
-        if settled and self.metrics is not None:
-            for kind in scope_kinds(reservation.limits):
-                self.metrics.budget_settled(kind, cost)
-        if moved:
-            await redis_gate.breaker.recorded(permit, moved)
-
     def _count_reservation(self, limits: Sequence[BudgetLimit], result: ReservationResult) -> None:
         if self.metrics is not None:
             for kind in scope_kinds(limits):
                 self.metrics.budget_reservation(kind, result)
-
-    async def _slot(self, provider: str) -> Lease | None:
-        try:
-            return await self.backpressure.acquire(provider)
-        except BackpressureUnavailable as exc:
-            # Without the shared store we cannot count other replicas' calls; the breaker and
-            # budgets still hold, so the call goes ahead rather than failing.
-            log.warning("backpressure_unavailable", provider=provider, error=str(exc))
-            return None
-
-    async def _undo(self, permit: Permit, reservation: Reservation | None) -> None:
-        await self.breaker.release(permit)
-        if reservation is not None and reservation.scopes:
-            try:
-                await self.budgets.refund(reservation)
-            except BudgetUnavailable:
-                log.warning("budget_refund_failed", provider=permit.name)
 
     async def _skip(self, skip: Skip) -> Skip:
         log.info(
@@ -575,11 +367,13 @@ def scope_kinds(limits: Iterable[BudgetLimit]) -> list[ScopeKind]:
     return list(dict.fromkeys([scope_kind(limit.scope) for limit in limits]))
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def best_refusal(skips: Sequence[Skip]) -> Skip | None:
     """The skip to report when every candidate refused: budget first (it explains the most)."""
     order = {"budget_exceeded": 0, "overloaded": 1, "circuit_open": 2, "no_headroom": 3}
     return min(skips, key=lambda s: (order[s.reason], s.retry_after), default=None)
+
+
+def select_store(parts: Parts) -> GateStore:
+    """The one-round-trip Redis store when every part lives in one Redis (what ``build_gate``
+    makes), otherwise the parts one by one."""
+    return RedisGateStore.of(parts) or StepwiseStore(parts)

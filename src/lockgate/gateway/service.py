@@ -29,10 +29,11 @@ from lockgate.calls.runner import Attempt, CallRunner, Event, attempt_usage
 from lockgate.errors import AppError, Forbidden, NotFound, ProviderFailed, RateLimited
 from lockgate.gate import Skip
 from lockgate.gate.headroom import HeadroomLimits, NoHeadroom
-from lockgate.gate.ratelimit import LIMITER_STATE, HttpRateLimiter
+from lockgate.gate.ratelimit import HttpRateLimiter
 from lockgate.gateway import wire
 from lockgate.gateway.auth import KeyContext
 from lockgate.gateway.relay import Relay, passthrough_plan, reply_events
+from lockgate.http.ratelimit import LIMITER_STATE
 from lockgate.models import UsageKind
 from lockgate.providers.base import (
     ChatMessage,

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from lockgate.auth.deps import CurrentUser
 from lockgate.deps import SessionDep, StateDep
 from lockgate.errors import AppError
-from lockgate.gate.ratelimit import endpoint_limit
+from lockgate.http.ratelimit import endpoint_limit
 from lockgate.images.schemas import ImageBatch, ImageGenerate, ImageOut, ImagePage
 from lockgate.images.service import ImageService
 from lockgate.images.storage import EXTENSIONS, ImageStorage

@@ -53,7 +53,7 @@ from lockgate.providers.errors import (
     error_from_aiohttp,
     redact,
 )
-from lockgate.providers.ratelimit import parse_retry_after
+from lockgate.providers.limits_headers import parse_retry_after
 from lockgate.providers.sse import ServerSentEvent, iter_sse_chunks
 
 ModelT = TypeVar("ModelT", bound=BaseModel)

@@ -90,7 +90,7 @@ from lockgate.providers.base import (
 )
 from lockgate.providers.config import AnthropicProviderConfig
 from lockgate.providers.errors import ProviderBadRequest, ProviderError, error_for_status, redact
-from lockgate.providers.ratelimit import parse_anthropic_rate_limit
+from lockgate.providers.limits_headers import parse_anthropic_rate_limit
 from lockgate.providers.sse import ServerSentEvent
 
 # Anthropic stop reasons in OpenAI's vocabulary (see `Finish`); unknown ones pass through.

@@ -59,7 +59,7 @@ from lockgate.providers.errors import (
     error_for_status,
     redact,
 )
-from lockgate.providers.ratelimit import parse_openai_rate_limit
+from lockgate.providers.limits_headers import parse_openai_rate_limit
 from lockgate.providers.sse import ServerSentEvent
 
 # Body keys `ChatRequest.extra` may not set: they are ours, and `max_tokens`/`n` are what the

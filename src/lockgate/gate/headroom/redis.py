@@ -1,4 +1,6 @@
-"""Provider headroom shared by every replica: one Lua script per atomic step (see headroom.py).
+"""Provider headroom shared by every replica: one Lua script per atomic step.
+
+The rules are `lockgate.gate.headroom.policy`'s.
 
 Keys per name, hash-tagged so a cluster keeps them on one node (``{openai}``)::
 
@@ -26,8 +28,9 @@ from redis.backoff import NoBackoff
 
 from lockgate.clock import Clock, system_clock
 from lockgate.gate._ids import new_id
-from lockgate.gate._redis import blob, lua_function, lua_script, redis_errors, register, to_ms
-from lockgate.gate.headroom import (
+from lockgate.gate._lua import Layout, LuaFunction
+from lockgate.gate._redis import blob, redis_errors, register, to_ms
+from lockgate.gate.headroom.policy import (
     HeadroomKind,
     HeadroomLimits,
     HeadroomSnapshot,
@@ -38,75 +41,22 @@ from lockgate.gate.headroom import (
     upstream_block,
     upstream_view,
 )
+from lockgate.lru import BoundedLRU
 from lockgate.providers.base import RateLimitInfo
 
-_TRIM = """
-local function trim(log, used, cutoff)
-  local expired = redis.call('ZRANGEBYSCORE', log, '-inf', cutoff)
-  if #expired > 0 then
-    local freed = 0
-    for _, member in ipairs(expired) do
-      freed = freed + tonumber(string.match(member, ':(%d+)$'))
-    end
-    redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff)
-    if redis.call('DECRBY', used, freed) < 0 then redis.call('SET', used, 0) end
-  end
-end
-"""
-
-ACQUIRE = _TRIM + lua_function(
+ACQUIRE = LuaFunction(
+    __package__,
     "headroom_acquire",
-    """
--- KEYS: log, used, block   ARGV: now, window, rpm (-1: none), tpm (-1: none), tokens, id
--- Returns {0, 0} admitted, or {kind, wait_ms}: 1 requests, 2 tokens, 3 upstream.
-local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-local rpm, tpm, tokens = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local blocked = tonumber(redis.call('GET', KEYS[3]) or '0')
-if blocked > now then return {3, blocked - now} end
-if rpm < 0 and tpm < 0 then return {0, 0} end
-trim(KEYS[1], KEYS[2], now - window)
-if rpm >= 0 and redis.call('ZCARD', KEYS[1]) >= rpm then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {1, tonumber(oldest[2]) + window - now}
-end
-local used = tonumber(redis.call('GET', KEYS[2]) or '0')
-if tpm >= 0 and used + tokens > tpm then
-  local wait = window
-  if tokens <= tpm then
-    local need, freed = used + tokens - tpm, 0
-    local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-    for i = 1, #entries, 2 do
-      freed = freed + tonumber(string.match(entries[i], ':(%d+)$'))
-      if freed >= need then
-        wait = tonumber(entries[i + 1]) + window - now
-        break
-      end
-    end
-  end
-  return {2, wait}
-end
-redis.call('ZADD', KEYS[1], now, ARGV[6] .. ':' .. tokens)
-redis.call('INCRBY', KEYS[2], tokens)
-for i = 1, 2 do redis.call('PEXPIRE', KEYS[i], window) end
-return {0, 0}
-""",
+    Layout(("log", "used", "block"), ("now", "window", "rpm", "tpm", "tokens", "id")),
+    helpers=("headroom_trim",),
 )
-
-OBSERVE = """
--- KEYS: block, up   ARGV: now, until (0: no block), up_ttl (0: no report), field, value, ...
-local now, till, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-if till > now and till > tonumber(redis.call('GET', KEYS[1]) or '0') then
-  redis.call('SET', KEYS[1], till, 'PX', till - now)
-end
-if ttl > 0 then
-  redis.call('DEL', KEYS[2])
-  if #ARGV > 3 then
-    redis.call('HSET', KEYS[2], unpack(ARGV, 4))
-    redis.call('PEXPIRE', KEYS[2], ttl)
-  end
-end
-return 1
-"""
+"""Admit one call to a provider's window (``headroom_acquire.lua``)."""
+OBSERVE = LuaFunction(
+    __package__,
+    "headroom_observe",
+    Layout(("block", "up"), ("now", "until", "up_ttl", "fields...")),
+)
+"""Remember an upstream's report (``headroom_observe.lua``)."""
 
 _KINDS: dict[int, HeadroomKind] = {1: "requests", 2: "tokens", 3: "upstream"}
 _UNLIMITED = HeadroomLimits()
@@ -151,9 +101,9 @@ class RedisHeadroom:
         self.clock = self._clock = clock
         self._prefix = prefix
         self._owns_client = owns_client
-        self._acquire = register(redis, lua_script(ACQUIRE, "headroom_acquire"))
-        self._observe = register(redis, OBSERVE)
-        self._key_cache: dict[str, list[str]] = {}
+        self._acquire = register(redis, ACQUIRE.script)
+        self._observe = register(redis, OBSERVE.script)
+        self._key_cache: BoundedLRU[str, list[str]] = BoundedLRU()
 
     @classmethod
     def from_url(
@@ -189,9 +139,7 @@ class RedisHeadroom:
         """The keys of `ACQUIRE` for ``name`` (the list is cached: do not change it)."""
         keys = self._key_cache.get(name)
         if keys is None:
-            if len(self._key_cache) >= 10_000:
-                self._key_cache.clear()
-            keys = self._key_cache[name] = self._keys(name, "log", "used", "block")
+            keys = self._key_cache.put(name, self._keys(name, "log", "used", "block"))
         return keys
 
     def acquire_args(self, name: str, tokens: int, now_ms: int) -> list[str | int]:

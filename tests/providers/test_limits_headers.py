@@ -2,7 +2,7 @@ import pytest
 from multidict import CIMultiDict
 
 from lockgate.providers import RateLimitInfo
-from lockgate.providers.ratelimit import (
+from lockgate.providers.limits_headers import (
     parse_anthropic_rate_limit,
     parse_duration,
     parse_openai_rate_limit,

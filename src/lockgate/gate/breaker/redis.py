@@ -22,8 +22,9 @@ from typing import Any
 from redis.asyncio import Redis
 
 from lockgate.clock import Clock, system_clock
-from lockgate.gate._redis import blob, lua_function, lua_script, redis_errors, register, to_ms
-from lockgate.gate.breaker import (
+from lockgate.gate._lua import Layout, LuaFunction
+from lockgate.gate._redis import blob, redis_errors, register, to_ms
+from lockgate.gate.breaker.policy import (
     BreakerConfig,
     BreakerSnapshot,
     BreakerState,
@@ -34,135 +35,37 @@ from lockgate.gate.breaker import (
     from_ms,
     notify,
 )
+from lockgate.lru import BoundedLRU
 
-_PRELUDE = """
-local now = tonumber(ARGV[1])
-local bucket_ms, nbuckets = tonumber(ARGV[2]), tonumber(ARGV[3])
-local min_calls, ratio, consec_max = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local base_cooldown, max_cooldown = tonumber(ARGV[7]), tonumber(ARGV[8])
-local probes_max, lease_ms, threshold = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-
-local v = redis.call('HMGET', KEYS[1], 'state', 'epoch', 'opened_until', 'cooldown', 'trips',
-                     'consec')
-local c = {state = v[1] or 'closed', epoch = tonumber(v[2] or '0'),
-           opened_until = tonumber(v[3] or '0'), cooldown = tonumber(v[4] or '0'),
-           trips = tonumber(v[5] or '0'), consec = tonumber(v[6] or '0')}
-local moved = {}
-
-local function due()
-  if c.state == 'open' and now >= c.opened_until then
-    c.state, c.epoch = 'half_open', c.epoch + 1
-    redis.call('HSET', KEYS[1], 'state', c.state, 'epoch', c.epoch, 'hsucc', 0)
-    redis.call('DEL', KEYS[3])
-    moved = {'open', 'half_open'}
-  end
-end
-
-local function window()
-  local flat = redis.call('HGETALL', KEYS[2])
-  local oldest = math.floor(now / bucket_ms) - nbuckets
-  local calls, fails = 0, 0
-  for i = 1, #flat, 2 do
-    if tonumber(string.sub(flat[i], 3)) <= oldest then
-      redis.call('HDEL', KEYS[2], flat[i])
-    elseif string.sub(flat[i], 1, 1) == 'c' then
-      calls = calls + tonumber(flat[i + 1])
-    else
-      fails = fails + tonumber(flat[i + 1])
-    end
-  end
-  return calls, fails
-end
-
-local function trip(cooldown, old)
-  c.state, c.epoch, c.opened_until = 'open', c.epoch + 1, now + cooldown
-  redis.call('HSET', KEYS[1], 'state', c.state, 'epoch', c.epoch, 'opened_until', c.opened_until,
-             'cooldown', cooldown, 'hsucc', 0)
-  redis.call('HINCRBY', KEYS[1], 'trips', 1)
-  redis.call('DEL', KEYS[3])
-  return {old, 'open'}
-end
-
-local function close()
-  redis.call('HSET', KEYS[1], 'state', 'closed', 'epoch', c.epoch + 1, 'opened_until', 0,
-             'cooldown', 0, 'consec', 0, 'hsucc', 0)
-  redis.call('DEL', KEYS[2], KEYS[3])
-  return {'half_open', 'closed'}
-end
-"""
-
-# -> {verdict ('allow' | 'probe' | 'reject'), epoch, retry_ms, transition...}
-ALLOW = lua_function(
-    "breaker_allow",
-    _PRELUDE
-    + """
-due()
-if c.state == 'open' then
-  return {'reject', c.epoch, c.opened_until - now, unpack(moved)}
-end
-if c.state == 'half_open' then
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-  if redis.call('ZCARD', KEYS[3]) >= probes_max then
-    local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-    local wait = math.min(tonumber(first[2]) - now, math.max(c.cooldown, base_cooldown))
-    return {'reject', c.epoch, wait, unpack(moved)}
-  end
-  redis.call('ZADD', KEYS[3], now + lease_ms, ARGV[12])
-  redis.call('PEXPIRE', KEYS[3], lease_ms)
-  return {'probe', c.epoch, 0, unpack(moved)}
-end
-return {'allow', c.epoch, 0, unpack(moved)}
-""",
+_CONFIG_ARGV = (
+    "now",
+    "bucket_ms",
+    "buckets",
+    "min_calls",
+    "failure_ratio",
+    "consecutive_failures",
+    "cooldown_ms",
+    "max_cooldown_ms",
+    "half_open_probes",
+    "probe_lease_ms",
+    "success_threshold",
 )
+_KEYS = ("state", "window", "probes")
+_PERMIT = Layout(_KEYS, (*_CONFIG_ARGV, "permit_id"))
 
-# ARGV[12] permit id, [13] epoch, [14] probe (0/1), [15] success (0/1) -> {transition...}
-RECORD = lua_function(
+ALLOW = LuaFunction(__package__, "breaker_allow", _PERMIT, preludes=("breaker_prelude",))
+"""A permit, a probe or a refusal (``breaker_allow.lua``)."""
+RELEASE_PROBE = LuaFunction(__package__, "breaker_release_probe", _PERMIT)
+"""Give back the probe slot `ALLOW` handed out, with the same keys and arguments."""
+RECORD = LuaFunction(
+    __package__,
     "breaker_record",
-    _PRELUDE
-    + """
-local probe, success = ARGV[14] == '1', ARGV[15] == '1'
-local held = false
-if probe then
-  local expiry = redis.call('ZSCORE', KEYS[3], ARGV[12])
-  held = expiry and tonumber(expiry) > now
-  redis.call('ZREM', KEYS[3], ARGV[12])
-end
-if tonumber(ARGV[13]) ~= c.epoch then return {} end
-if c.state == 'half_open' then
-  if not held then return {} end
-  if not success then
-    return trip(math.max(base_cooldown, math.min(c.cooldown * 2, max_cooldown)), 'half_open')
-  end
-  if redis.call('HINCRBY', KEYS[1], 'hsucc', 1) >= threshold then return close() end
-  return {}
-end
-if c.state ~= 'closed' then return {} end
-local bucket = math.floor(now / bucket_ms)
-redis.call('HINCRBY', KEYS[2], 'c:' .. bucket, 1)
-redis.call('PEXPIRE', KEYS[2], (nbuckets + 1) * bucket_ms)
-if success then
-  if c.consec ~= 0 then redis.call('HSET', KEYS[1], 'consec', 0) end
-  return {}
-end
-redis.call('HINCRBY', KEYS[2], 'f:' .. bucket, 1)
-local consec = redis.call('HINCRBY', KEYS[1], 'consec', 1)
-local calls, fails = window()
-if consec >= consec_max or (calls >= min_calls and fails >= ratio * calls) then
-  return trip(base_cooldown, 'closed')
-end
-return {}
-""",
+    Layout(_KEYS, (*_CONFIG_ARGV, "permit_id", "epoch", "probe", "success")),
+    preludes=("breaker_prelude",),
 )
-
-# -> {state, calls, failures, consec, opened_until, trips, transition...}
-_STATE = lua_function(
-    "breaker_state",
-    _PRELUDE
-    + """
-due()
-local calls, fails = window()
-return {c.state, calls, fails, c.consec, c.opened_until, c.trips, unpack(moved)}
-""",
+"""The verdict on a permit (``breaker_record.lua``)."""
+_STATE = LuaFunction(
+    __package__, "breaker_state", Layout(_KEYS, _CONFIG_ARGV), preludes=("breaker_prelude",)
 )
 
 
@@ -195,10 +98,10 @@ class RedisBreaker:
         self.clock = self._clock = clock
         self._prefix = prefix
         self._on_transition = on_transition
-        self._allow = register(redis, lua_script(ALLOW, "breaker_allow"))
-        self._record = register(redis, lua_script(RECORD, "breaker_record"))
-        self._state = register(redis, lua_script(_STATE, "breaker_state"))
-        self._key_cache: dict[str, list[str]] = {}
+        self._allow = register(redis, ALLOW.script)
+        self._record = register(redis, RECORD.script)
+        self._state = register(redis, _STATE.script)
+        self._key_cache: BoundedLRU[str, list[str]] = BoundedLRU()
         cfg = self.config
         self._config_args: list[str | int] = [
             cfg.bucket_ms,
@@ -218,10 +121,8 @@ class RedisBreaker:
         """The breaker's keys (the list is cached: do not change it)."""
         keys = self._key_cache.get(name)
         if keys is None:
-            if len(self._key_cache) >= 10_000:
-                self._key_cache.clear()
             base = f"{self._prefix}{{{name}}}"
-            keys = self._key_cache[name] = [base, f"{base}:window", f"{base}:probes"]
+            keys = self._key_cache.put(name, [base, f"{base}:window", f"{base}:probes"])
         return keys
 
     def _args(self, *extra: str | int, now_ms: int | None = None) -> list[str | int]:

@@ -12,7 +12,8 @@ from fastapi.responses import StreamingResponse
 
 from lockgate.error_handlers import install_error_handlers
 from lockgate.gate.client_id import parse_networks
-from lockgate.gate.ratelimit import HttpRateLimiter, RateLimitMiddleware, endpoint_limit
+from lockgate.gate.ratelimit import HttpRateLimiter
+from lockgate.http.ratelimit import RateLimitMiddleware, endpoint_limit
 from tests.fixtures.ports import free_port
 
 

@@ -14,7 +14,7 @@ daily, user monthly, API key, ...), ``spent + reserved + amount <= limit``, and 
 to all of them in the same step; otherwise nothing is reserved anywhere and `BudgetExceeded`
 names the first limit without room. In memory that step has no ``await`` inside, so the event
 loop cannot interleave another one (the memory backend serves one process, one thread); in Redis
-it is one Lua script (`lockgate.gate.budget_redis`), and Redis runs scripts one at a time, so any
+it is one Lua script (`lockgate.gate.budget.redis`), and Redis runs scripts one at a time, so any
 number of replicas under any concurrency never admit more than a limit holds.
 
 **Leases.** A replica that dies between reserve and settle would hold its reservation forever.
@@ -55,9 +55,7 @@ record makes ``(spent + reserved) / limit`` reach 0.9, and once more at 1.0.
 from __future__ import annotations
 
 import functools
-import inspect
 import math
-from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -65,8 +63,6 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal, NamedTuple, Protocol, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lockgate.clock import Clock
-from lockgate.gate._ids import new_id
 from lockgate.gate._redis import to_ms
 from lockgate.observability.logging import get_logger
 
@@ -89,7 +85,7 @@ FALLBACK_TTL = timedelta(days=33)
 _UNIT = 100_000_000  # units per USD
 _NEVER = 2**63  # a time in ms, or an amount in units, that is never reached
 
-log = get_logger(__name__)
+log = get_logger("lockgate.gate.budget")
 
 
 def to_units(amount: Decimal, *, rounding: str = ROUND_CEILING) -> int:
@@ -380,295 +376,3 @@ class Tally(NamedTuple):
     spent: int
     reserved: int
     crossed: tuple[float, ...] = ()
-
-
-class BaseBudgetBackend(ABC):
-    """Validation, windows and threshold calls shared by the backends; they store the money."""
-
-    def __init__(
-        self,
-        clock: Clock,
-        *,
-        on_threshold: ThresholdHook | None = None,
-        thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-    ) -> None:
-        if any(not 0 < t <= 1 for t in thresholds) or len(set(thresholds)) != len(thresholds):
-            raise ValueError(f"thresholds must be distinct ratios in (0, 1], got {thresholds}")
-        self._clock = clock
-        self._on_threshold = on_threshold
-        self._thresholds = tuple(sorted(thresholds))
-
-    async def reserve(
-        self, limits: Sequence[BudgetLimit], amount: Decimal, *, lease_seconds: float
-    ) -> Reservation:
-        now = self._clock()
-        units, windows, reservation = self.prepare(limits, amount, lease_seconds, now)
-        tallies = await self._reserve(windows, units, reservation, now)
-        if tallies:
-            await self.announce(tallies)
-        return reservation
-
-    def prepare(
-        self, limits: Sequence[BudgetLimit], amount: Decimal, lease_seconds: float, now: datetime
-    ) -> tuple[int, list[Window], Reservation]:
-        """The units, windows and (not yet made) reservation of a reserve at ``now``."""
-        if not lease_seconds > 0:
-            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
-        units = to_units(amount)
-        windows = self._windows(limits, now)
-        reservation = Reservation(
-            new_id(),
-            from_units(units),
-            tuple([w.key for w in windows]),
-            now + _lease(lease_seconds),
-            tuple(limits),
-            tuple(windows),
-        )
-        return units, windows, reservation
-
-    async def settle(self, reservation: Reservation, actual: Decimal) -> None:
-        """Release the hold and add ``actual`` to spent, as it is: never clamped to the amount
-        reserved, so a report above it leaves the windows over their limits (the next reserve
-        is refused) rather than hiding the spend."""
-        units = spend_units(actual)
-        tallies = await self._release(reservation, self.held(reservation), units, self._clock())
-        if tallies:
-            await self.announce(tallies)
-
-    async def refund(self, reservation: Reservation) -> None:
-        await self._release(reservation, self.held(reservation), None, self._clock())
-
-    async def record(self, limits: Sequence[BudgetLimit], amount: Decimal) -> None:
-        units = to_units(amount)
-        now = self._clock()
-        await self.announce(await self._record(self._windows(limits, now), units, now))
-
-    async def status(self, limit: BudgetLimit) -> BudgetStatus:
-        now = self._clock()
-        window = Window.at(limit, now)
-        spent, reserved = await self._tally(window, now)
-        return window.status(spent, reserved)
-
-    @property
-    def thresholds(self) -> tuple[float, ...]:
-        return self._thresholds if self._on_threshold is not None else ()
-
-    @property
-    def clock(self) -> Clock:
-        return self._clock
-
-    @abstractmethod
-    async def _reserve(
-        self, windows: list[Window], units: int, reservation: Reservation, now: datetime
-    ) -> list[Tally]:
-        """Hold ``units`` in every window or raise `BudgetExceeded`, in one atomic step.
-
-        Returns the tallies to announce (those without a crossed threshold may be left out)."""
-
-    @abstractmethod
-    async def _release(
-        self,
-        reservation: Reservation,
-        windows: list[Window | None],
-        actual: int | None,
-        now: datetime,
-    ) -> list[Tally]:
-        """Once per reservation id: drop the hold and add ``actual`` (None: refund) to spent."""
-
-    @abstractmethod
-    async def _record(self, windows: list[Window], units: int, now: datetime) -> list[Tally]: ...
-
-    @abstractmethod
-    async def _tally(self, window: Window, now: datetime) -> tuple[int, int]:
-        """(spent, reserved) of a window, after purging expired leases."""
-
-    @staticmethod
-    def _windows(limits: Sequence[BudgetLimit], now: datetime) -> list[Window]:
-        if now.tzinfo is None:
-            raise ValueError("the budget clock must return timezone-aware datetimes")
-        at = now.timestamp()
-        windows = [_window_at(limit, now, at) for limit in limits]
-        if len(windows) > 1 and len({w.key for w in windows}) != len(windows):
-            raise ValueError(f"the same budget window is named twice: {[w.key for w in windows]}")
-        return windows
-
-    @staticmethod
-    def held(reservation: Reservation) -> list[Window | None]:
-        """The windows a reservation holds money in (those it was made in, however late)."""
-        if reservation.windows and len(reservation.windows) == len(reservation.scopes):
-            return list(reservation.windows)
-        if len(reservation.limits) != len(reservation.scopes):
-            return [None] * len(reservation.scopes)
-        pairs = zip(reservation.limits, reservation.scopes, strict=True)
-        return [Window.from_key(limit, key) for limit, key in pairs]
-
-    async def announce(self, tallies: Sequence[Tally]) -> None:
-        """Call the threshold hook for every threshold the tallies crossed (failures logged)."""
-        if self._on_threshold is None:
-            return
-        for tally in tallies:
-            if tally.window is None:
-                continue
-            for threshold in tally.crossed:
-                status = tally.window.status(tally.spent, tally.reserved)
-                try:
-                    result = self._on_threshold(status, threshold)
-                    if inspect.isawaitable(result):
-                        await result
-                except Exception:  # the money already moved; an alert must not undo it
-                    log.exception("budget_threshold_hook_failed", scope=status.scope)
-
-
-class _Slot:
-    """One window in memory; ``leases`` maps reservation id to (expiry in ms, units).
-
-    ``next_expiry`` is at or before the earliest lease expiry (ms), so purging looks at the
-    leases only when one may have expired; ``alert_at`` is the smallest used amount (units) that
-    crosses a threshold not yet fired, so a change that crosses none costs one comparison.
-    """
-
-    __slots__ = ("alert_at", "alerted", "drop_ms", "leases", "next_expiry", "reserved", "spent")
-
-    def __init__(self, drop_ms: int, alert_at: int) -> None:
-        self.drop_ms = drop_ms
-        self.alert_at = alert_at
-        self.spent = 0
-        self.reserved = 0
-        self.leases: dict[str, tuple[int, int]] = {}
-        self.next_expiry = _NEVER
-        self.alerted: set[float] = set()
-
-    def purge(self, now_ms: int) -> None:
-        """Drop the leases expired at ``now_ms`` (call it once ``now_ms >= next_expiry``)."""
-        earliest = _NEVER
-        for rid, (expires_ms, units) in list(self.leases.items()):
-            if expires_ms <= now_ms:
-                del self.leases[rid]
-                self.reserved -= units
-            elif expires_ms < earliest:
-                earliest = expires_ms
-        self.next_expiry = earliest
-
-
-class MemoryBudgetBackend(BaseBudgetBackend):
-    """Budgets of one process, for tests and single-replica deployments.
-
-    Every operation runs without an ``await`` between reading and changing the windows, so on
-    the (single-threaded) event loop it is atomic without a lock. Use it from one thread only.
-    """
-
-    def __init__(
-        self,
-        clock: Clock,
-        *,
-        on_threshold: ThresholdHook | None = None,
-        thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-    ) -> None:
-        super().__init__(clock, on_threshold=on_threshold, thresholds=thresholds)
-        self._slots: dict[str, _Slot] = {}
-        self._next_sweep = 0
-
-    async def _reserve(
-        self, windows: list[Window], units: int, reservation: Reservation, now: datetime
-    ) -> list[Tally]:
-        now_ms = to_ms(now)
-        slots = [self._slot(w, now_ms) for w in windows]
-        for window, slot in zip(windows, slots):  # noqa: B905 - the same length
-            if slot.spent + slot.reserved + units > window.limit.limit_units:
-                raise window.exceeded(slot.spent, slot.reserved, units)
-        rid, expires_ms = reservation.id, to_ms(reservation.expires_at)
-        lease = (expires_ms, units)
-        tallies: list[Tally] = []
-        for window, slot in zip(windows, slots):  # noqa: B905 - the same length
-            slot.reserved += units
-            slot.leases[rid] = lease
-            if expires_ms < slot.next_expiry:
-                slot.next_expiry = expires_ms
-            if slot.spent + slot.reserved >= slot.alert_at:
-                tallies.append(self._claim(window, slot))
-        return tallies
-
-    async def _release(
-        self,
-        reservation: Reservation,
-        windows: list[Window | None],
-        actual: int | None,
-        now: datetime,
-    ) -> list[Tally]:
-        now_ms = to_ms(now)
-        rid = reservation.id
-        if now_ms >= self._next_sweep:
-            self._sweep(now_ms)
-        slots = [
-            self._slot(window, now_ms, key=key)
-            for key, window in zip(reservation.scopes, windows, strict=True)
-        ]
-        if slots and rid not in slots[0].leases and now_ms < to_ms(reservation.expires_at):
-            return []  # settled or refunded already (an expired lease still settles its spend)
-        tallies: list[Tally] = []
-        for window, slot in zip(windows, slots, strict=True):
-            held = slot.leases.pop(rid, None)
-            if held is not None:
-                slot.reserved -= held[1]
-            if actual is not None:
-                slot.spent += actual
-                if slot.spent + slot.reserved >= slot.alert_at:
-                    tallies.append(self._claim(window, slot))
-        return tallies
-
-    async def _record(self, windows: list[Window], units: int, now: datetime) -> list[Tally]:
-        now_ms = to_ms(now)
-        slots = [self._slot(w, now_ms) for w in windows]
-        tallies: list[Tally] = []
-        for window, slot in zip(windows, slots, strict=True):
-            slot.spent += units
-            if slot.spent + slot.reserved >= slot.alert_at:
-                tallies.append(self._claim(window, slot))
-        return tallies
-
-    async def _tally(self, window: Window, now: datetime) -> tuple[int, int]:
-        slot = self._slot(window, to_ms(now))
-        return slot.spent, slot.reserved
-
-    def _slot(self, window: Window | None, now_ms: int, *, key: str = "") -> _Slot:
-        """The window's slot, created if new, its expired leases purged."""
-        if now_ms >= self._next_sweep:
-            self._sweep(now_ms)
-        if window is not None:
-            key = window.key
-        slot = self._slots.get(key)
-        if slot is None:
-            if window is None:
-                drop_ms = now_ms + int(FALLBACK_TTL.total_seconds() * 1000)
-                alert_at = _NEVER
-            else:
-                drop_ms = window.drop_ms
-                alert_at = min(window.threshold_units(self.thresholds), default=_NEVER)
-            slot = self._slots[key] = _Slot(drop_ms, alert_at)
-        elif now_ms >= slot.next_expiry:
-            slot.purge(now_ms)
-        return slot
-
-    def _claim(self, window: Window | None, slot: _Slot) -> Tally:
-        """The thresholds this change crossed for the first time (marked as fired)."""
-        if window is None:
-            return Tally(None, slot.spent, slot.reserved)
-        used = slot.spent + slot.reserved
-        pairs = list(zip(self.thresholds, window.threshold_units(self.thresholds), strict=True))
-        crossed = tuple(
-            threshold
-            for threshold, units in pairs
-            if used > 0 and used >= units and threshold not in slot.alerted
-        )
-        slot.alerted.update(crossed)
-        slot.alert_at = min(
-            (units for threshold, units in pairs if threshold not in slot.alerted), default=_NEVER
-        )
-        return Tally(window, slot.spent, slot.reserved, crossed)
-
-    def _sweep(self, now_ms: int) -> None:
-        """Forget ended windows, at most once an hour."""
-        if now_ms < self._next_sweep:
-            return
-        self._next_sweep = now_ms + 3_600_000
-        self._slots = {k: s for k, s in self._slots.items() if s.drop_ms > now_ms}

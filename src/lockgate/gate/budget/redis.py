@@ -31,181 +31,57 @@ from typing import Any
 from redis.asyncio import Redis
 
 from lockgate.clock import Clock
-from lockgate.gate._redis import blob, lua_function, lua_script, redis_errors, register, to_ms
-from lockgate.gate.budget import (
+from lockgate.gate._lua import Layout, LuaFunction
+from lockgate.gate._redis import blob, redis_errors, register, to_ms
+from lockgate.gate.budget.base import BaseBudgetBackend
+from lockgate.gate.budget.policy import (
     DEFAULT_THRESHOLDS,
     FALLBACK_TTL,
     SETTLED_MEMORY,
-    BaseBudgetBackend,
     BudgetUnavailable,
     Reservation,
     Tally,
     ThresholdHook,
     Window,
 )
-
-# ARGV starts with: now_ms, the number N of thresholds, their N labels; `at` is the last of them.
-# Per-window argument blocks follow each script's own arguments; a window's ``drop`` is when its
-# keys may expire (ms), `ttl(drop)` the seconds from now until then.
-_PRELUDE = """
-local now, n = ARGV[1], tonumber(ARGV[2])
-local labels = {}
-for j = 1, n do labels[j] = ARGV[2 + j] end
-local at = 2 + n
-
-local function neg(v) if v == '0' then return '0' end return '-' .. v end
-
--- An amount as exact decimal text (a Lua number from HINCRBY would lose digits in JSON).
-local function text(v) if type(v) == 'number' then return string.format('%d', v) end return v end
-
-local function ttl(drop) return math.max(1, math.ceil((tonumber(drop) - tonumber(now)) / 1000)) end
-
--- Returns true when it freed an expired lease.
-local function purge(hash, leases)
-  local ids = redis.call('ZRANGEBYSCORE', leases, '-inf', now)
-  local freed = false
-  for _, id in ipairs(ids) do
-    local units = redis.call('HGET', hash, 'r:' .. id)
-    if units then
-      redis.call('HINCRBY', hash, 'reserved', neg(units))
-      redis.call('HDEL', hash, 'r:' .. id)
-      freed = true
-    end
-  end
-  if #ids > 0 then redis.call('ZREMRANGEBYSCORE', leases, '-inf', now) end
-  return freed
-end
-
-local function tally(hash)
-  local v = redis.call('HMGET', hash, 'spent', 'reserved')
-  return v[1] or '0', v[2] or '0'
-end
-
--- ARGV[base + j] is the unit amount of threshold j for this window ('' when unknown).
--- spent and reserved: the window's amounts if the caller knows them (nil: read them).
--- Returns {spent, reserved, crossed thresholds}, or false when none was crossed (the usual
--- case: a short reply is a faster one).
-local function claim(hash, base, spent, reserved)
-  if n == 0 then return false end
-  if not (spent and reserved) then spent, reserved = tally(hash) end
-  local used = tonumber(spent) + tonumber(reserved)
-  local crossed = {}
-  for j = 1, n do
-    local units = ARGV[base + j]
-    if units ~= '' and used > 0 and used >= tonumber(units)
-        and redis.call('HSETNX', hash, 'alert:' .. labels[j], '1') == 1 then
-      crossed[#crossed + 1] = labels[j]
-    end
-  end
-  if #crossed == 0 then return false end
-  return {text(spent), text(reserved), crossed}
-end
-"""
-
-# KEYS: hash, leases per window. ARGV: header, expiry_ms, units, id; per window: limit, drop,
-# threshold units. Returns {0, index, spent, reserved} on refusal, else {1, claim...}.
-# A window's keys get their expiry when created (it is a fixed time: the window's drop), so
-# the hash only when it had no amounts yet and the lease set only when it held no money.
-RESERVE = lua_function(
-    "budget_reserve",
-    _PRELUDE
-    + """
-local expiry, units, id = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
-local stride, first = 2 + n, at + 3
-local before = {}
-for i = 1, #KEYS / 2 do
-  local hash = KEYS[2 * i - 1]
-  purge(hash, KEYS[2 * i])
-  local v = redis.call('HMGET', hash, 'spent', 'reserved')
-  local spent, reserved = v[1] or '0', v[2] or '0'
-  local limit = tonumber(ARGV[first + (i - 1) * stride + 1])
-  if tonumber(spent) + tonumber(reserved) + tonumber(units) > limit then
-    return {0, i, spent, reserved}
-  end
-  before[i] = {spent, reserved, v[1] or v[2]}
-end
-local out = {1}
-for i = 1, #KEYS / 2 do
-  local hash, leases = KEYS[2 * i - 1], KEYS[2 * i]
-  local block = first + (i - 1) * stride
-  local spent, held, exists = unpack(before[i])
-  local reserved = redis.call('HINCRBY', hash, 'reserved', units)
-  redis.call('HSET', hash, 'r:' .. id, units)
-  redis.call('ZADD', leases, expiry, id)
-  if not exists then redis.call('EXPIRE', hash, ttl(ARGV[block + 2])) end
-  if tonumber(held) == 0 then redis.call('EXPIRE', leases, ttl(ARGV[block + 2])) end
-  out[i + 1] = claim(hash, block + 2, spent, reserved)
-end
-return out
-""",
-)
-
-# KEYS: hash, leases per window, then the done marker. ARGV: header, id, actual units ('' for a
-# refund), seconds to remember the id; per window: drop, threshold units. {0} when already done.
-RELEASE = lua_function(
-    "budget_release",
-    _PRELUDE
-    + """
-local id, actual, remember = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
-local stride, first = 1 + n, at + 3
-if not redis.call('SET', KEYS[#KEYS], '1', 'NX', 'EX', remember) then return {0} end
-local out = {1}
-for i = 1, (#KEYS - 1) / 2 do
-  local hash, leases = KEYS[2 * i - 1], KEYS[2 * i]
-  local block = first + (i - 1) * stride
-  local units = redis.call('HGET', hash, 'r:' .. id)
-  local spent, reserved
-  if units then  -- held: the hash exists, with its expiry
-    reserved = redis.call('HINCRBY', hash, 'reserved', neg(units))
-    redis.call('HDEL', hash, 'r:' .. id)
-  end
-  redis.call('ZREM', leases, id)
-  if actual ~= '' and actual ~= '0' then
-    spent = redis.call('HINCRBY', hash, 'spent', actual)
-    if not units and redis.call('TTL', hash) < 0 then
-      redis.call('EXPIRE', hash, ttl(ARGV[block + 1]))
-    end
-  end
-  if purge(hash, leases) then reserved = nil end
-  if actual ~= '' then out[#out + 1] = claim(hash, block + 1, spent, reserved) end
-end
-return out
-""",
-)
-
-# KEYS: hash, leases per window. ARGV: header, units; per window: drop, threshold units.
-_RECORD = lua_function(
-    "budget_record",
-    _PRELUDE
-    + """
-local units = ARGV[at + 1]
-local stride, first = 1 + n, at + 1
-local out = {}
-for i = 1, #KEYS / 2 do
-  local hash = KEYS[2 * i - 1]
-  local block = first + (i - 1) * stride
-  purge(hash, KEYS[2 * i])
-  local spent = redis.call('HINCRBY', hash, 'spent', units)
-  redis.call('EXPIRE', hash, ttl(ARGV[block + 1]))
-  out[i] = claim(hash, block + 1, spent, nil)
-end
-return out
-""",
-)
-
-# KEYS: hash, leases. ARGV: header with no thresholds. Returns {spent, reserved}.
-_STATUS = lua_function(
-    "budget_status",
-    _PRELUDE
-    + """
-purge(KEYS[1], KEYS[2])
-local spent, reserved = tally(KEYS[1])
-return {spent, reserved}
-""",
-)
+from lockgate.lru import BoundedLRU
 
 REMEMBER_S = int(SETTLED_MEMORY.total_seconds())
 _FALLBACK_MS = int(FALLBACK_TTL.total_seconds() * 1000)
+
+_HEADER = ("now", "n", "labels...")
+_WINDOWS = ("windows...", "done")
+_PRELUDE = ("budget_prelude",)
+RESERVE = LuaFunction(
+    __package__,
+    "budget_reserve",
+    Layout(_WINDOWS, (*_HEADER, "expiry_ms", "units", "id", "window_blocks...")),
+    preludes=_PRELUDE,
+)
+"""Reserve in every window or refuse (``budget_reserve.lua``)."""
+RELEASE = LuaFunction(
+    __package__,
+    "budget_release",
+    Layout(_WINDOWS, (*_HEADER, "id", "actual", "remember_s", "window_blocks...")),
+    preludes=_PRELUDE,
+)
+"""Settle or refund a reservation, once (``budget_release.lua``)."""
+REFUND = LuaFunction(
+    __package__,
+    "budget_refund",
+    RESERVE.layout,
+    constants=(("REMEMBER_S", str(REMEMBER_S)),),
+)
+"""Refund what `RESERVE` reserved, given its keys and arguments (needs `RELEASE` defined)."""
+_RECORD = LuaFunction(
+    __package__,
+    "budget_record",
+    Layout(("windows...",), (*_HEADER, "units", "window_blocks...")),
+    preludes=_PRELUDE,
+)
+_STATUS = LuaFunction(
+    __package__, "budget_status", Layout(("hash", "leases"), _HEADER), preludes=_PRELUDE
+)
 
 
 class RedisBudgetBackend(BaseBudgetBackend):
@@ -229,17 +105,17 @@ class RedisBudgetBackend(BaseBudgetBackend):
         self.redis = redis
         self._prefix = prefix
         self._scripts = {
-            name: register(redis, lua_script(source, f"budget_{name}"))
-            for name, source in [
+            name: register(redis, function.script)
+            for name, function in [
                 ("reserve", RESERVE),
                 ("release", RELEASE),
                 ("record", _RECORD),
                 ("status", _STATUS),
             ]
         }
-        self._key_cache: dict[str, tuple[str, str]] = {}
-        self._unit_cache: dict[int, tuple[int, ...]] = {}
-        self._block_cache: dict[tuple[str, int], tuple[str, str]] = {}
+        self._key_cache: BoundedLRU[str, tuple[str, str]] = BoundedLRU()
+        self._unit_cache: BoundedLRU[int, tuple[int, ...]] = BoundedLRU()
+        self._block_cache: BoundedLRU[tuple[str, int], tuple[str, str]] = BoundedLRU()
         self.labels = tuple(repr(t) for t in self.thresholds)
         """The thresholds as the scripts name them (``alert:0.9``)."""
         self._header_blob = blob([len(self.labels), *self.labels])
@@ -251,10 +127,8 @@ class RedisBudgetBackend(BaseBudgetBackend):
         for scope in scopes:
             pair = cache.get(scope)
             if pair is None:
-                if len(cache) >= 10_000:
-                    cache.clear()
                 hash_key = f"{self._prefix}w:{scope}"
-                pair = cache[scope] = (hash_key, f"{hash_key}:leases")
+                pair = cache.put(scope, (hash_key, f"{hash_key}:leases"))
             keys += pair
         return keys
 
@@ -268,7 +142,8 @@ class RedisBudgetBackend(BaseBudgetBackend):
     def reserve_args(
         self, windows: Sequence[Window], units: int, reservation: Reservation, now_ms: int
     ) -> list[str | int]:
-        """The arguments of `RESERVE` (keys: ``window_keys(reservation.scopes)``)."""
+        """The arguments of `RESERVE` (keys: ``window_keys(reservation.scopes)``, then
+        ``done_key(reservation)``, which `RESERVE` does not touch: its layout is `RELEASE`'s)."""
         args = self.header(now_ms)
         args += (to_ms(reservation.expires_at), units, reservation.id)
         for window in windows:
@@ -334,7 +209,8 @@ class RedisBudgetBackend(BaseBudgetBackend):
         self, windows: list[Window], units: int, reservation: Reservation, now: datetime
     ) -> list[Tally]:
         args = self.reserve_args(windows, units, reservation, to_ms(now))
-        reply = await self._run("reserve", self.window_keys(reservation.scopes), args)
+        keys = [*self.window_keys(reservation.scopes), self.done_key(reservation)]
+        reply = await self._run("reserve", keys, args)
         return self.reserved(windows, units, reply)
 
     async def _release(
@@ -370,21 +246,15 @@ class RedisBudgetBackend(BaseBudgetBackend):
         key = (window.key, window.limit.limit_units)
         blocks = self._block_cache.get(key)
         if blocks is None:
-            if len(self._block_cache) >= 10_000:
-                self._block_cache.clear()
-            units = self._units(window)
-            release = blob([window.drop_ms, *units])
-            blocks = self._block_cache[key] = (f"{window.limit.limit_units}|{release}", release)
+            release = blob([window.drop_ms, *self._units(window)])
+            blocks = self._block_cache.put(key, (f"{window.limit.limit_units}|{release}", release))
         return blocks
 
     def _units(self, window: Window) -> tuple[int, ...]:
         units = self._unit_cache.get(window.limit.limit_units)
         if units is None:
-            if len(self._unit_cache) >= 10_000:
-                self._unit_cache.clear()
-            units = self._unit_cache[window.limit.limit_units] = window.threshold_units(
-                self.thresholds
-            )
+            units = window.threshold_units(self.thresholds)
+            self._unit_cache.put(window.limit.limit_units, units)
         return units
 
     @staticmethod

@@ -32,8 +32,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from lockgate.clock import Clock, system_clock
-from lockgate.gate._redis import blob, lua_function, lua_script, redis_errors, register, to_ms
-from lockgate.gate.backpressure import (
+from lockgate.gate._lua import Layout, LuaFunction
+from lockgate.gate._redis import blob, redis_errors, register, to_ms
+from lockgate.gate.backpressure.policy import (
     BackpressureManager,
     BackpressureUnavailable,
     LaneConfig,
@@ -43,53 +44,22 @@ from lockgate.gate.backpressure import (
     Overloaded,
     Sleep,
 )
+from lockgate.lru import BoundedLRU
 from lockgate.observability.logging import get_logger
 
-# ARGV: now, id, lease_ms, max_concurrent, max_queue, mode, queue_ttl_ms -> {code, rank}
-# mode "try": admit or refuse; "enqueue": admit, else join the queue if it has room;
-# "wait": an id already queued asks again. code 1 admitted, 0 queued, -1 queue full.
-ACQUIRE = lua_function(
+_LANE_KEYS = ("leases", "queue")
+ACQUIRE = LuaFunction(
+    __package__,
     "lane_acquire",
-    """
-local now, id = tonumber(ARGV[1]), ARGV[2]
-local lease_ms, max_concurrent, max_queue = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local mode, queue_ttl = ARGV[6], tonumber(ARGV[7])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local in_flight = redis.call('ZCARD', KEYS[1])
-local queued = redis.call('ZCARD', KEYS[2])
-local rank = queued
-if mode == 'wait' then
-  rank = redis.call('ZRANK', KEYS[2], id)
-  if not rank then  -- our entry expired or Redis lost it: rejoin at the back
-    redis.call('ZADD', KEYS[2], now + queue_ttl, id)
-    redis.call('PEXPIRE', KEYS[2], queue_ttl)
-    rank = queued
-  end
-end
-if rank < max_concurrent - in_flight then
-  redis.call('ZADD', KEYS[1], now + lease_ms, id)
-  redis.call('PEXPIRE', KEYS[1], lease_ms)
-  if mode == 'wait' then redis.call('ZREM', KEYS[2], id) end
-  return {1, 0}
-end
-if mode == 'try' or (mode == 'enqueue' and queued >= max_queue) then return {-1, rank} end
-if mode == 'enqueue' then
-  redis.call('ZADD', KEYS[2], now + queue_ttl, id)
-  redis.call('PEXPIRE', KEYS[2], queue_ttl)
-end
-return {0, rank}
-""",
+    Layout(
+        _LANE_KEYS,
+        ("now", "id", "lease_ms", "max_concurrent", "max_queue", "mode", "queue_ttl_ms"),
+    ),
 )
-
-# ARGV: id, now, lease_ms -> 1 if the lease was still held (and now runs lease_ms longer)
-_EXTEND = """
-local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not expiry or tonumber(expiry) <= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
-"""
+"""Take a slot, join the queue or refuse (``lane_acquire.lua``)."""
+RELEASE = LuaFunction(__package__, "lane_release", Layout(_LANE_KEYS, ("id",)))
+"""Free a lease's slot (``lane_release.lua``)."""
+_EXTEND = LuaFunction(__package__, "lane_extend", Layout(("leases",), ("id", "now", "lease_ms")))
 
 log = get_logger("lockgate.gate.backpressure")
 
@@ -122,21 +92,19 @@ class RedisBackpressure(BackpressureManager):
         self._prefix = prefix
         self.poll_min, self.poll_max = poll_min, poll_max
         self.redis = redis
-        self._acquire = register(redis, lua_script(ACQUIRE, "lane_acquire"))
-        self._extend = register(redis, _EXTEND)
+        self._acquire = register(redis, ACQUIRE.script)
+        self._extend = register(redis, _EXTEND.script)
         self._waiting: Counter[str] = Counter()
         self._wakes: dict[str, asyncio.Event] = {}
-        self._key_cache: dict[str, list[str]] = {}
+        self._key_cache: BoundedLRU[str, list[str]] = BoundedLRU()
         self._limits_blob: dict[LaneConfig, tuple[str, str]] = {}
 
     def keys(self, name: str) -> list[str]:
         """The lane's leases and queue keys (the list is cached: do not change it)."""
         keys = self._key_cache.get(name)
         if keys is None:
-            if len(self._key_cache) >= 10_000:
-                self._key_cache.clear()
             base = f"{self._prefix}{{{name}}}"
-            keys = self._key_cache[name] = [f"{base}:leases", f"{base}:queue"]
+            keys = self._key_cache.put(name, [f"{base}:leases", f"{base}:queue"])
         return keys
 
     async def acquire(self, name: str) -> Lease:

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the app's routers: middleware and dependencies."""

@@ -1,0 +1,95 @@
+"""The HTTP side of the rate limits: the ASGI middleware (the global limit on every request) and
+the FastAPI dependency (an endpoint's own limit). The counting is the gate's
+(`lockgate.gate.ratelimit.HttpRateLimiter`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from starlette.requests import HTTPConnection, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lockgate.error_handlers import error_response
+from lockgate.errors import AppError
+from lockgate.gate.ratelimit import HttpRateLimiter, KeyBy, RateLimitHeaders
+
+LIMITER_STATE = "http_limiter"
+"""Key in the request's scope state where :class:`RateLimitMiddleware` puts the limiter."""
+HEADERS_STATE = "ratelimit_headers"
+
+
+def _merge_headers(state: dict[str, Any], headers: RateLimitHeaders | None) -> None:
+    if headers is not None:
+        state[HEADERS_STATE] = headers.tighter(state.get(HEADERS_STATE))
+
+
+class RateLimitMiddleware:
+    """Pure ASGI: the global limit on every request under ``prefixes``, headers on the response.
+
+    Also puts the limiter in the request's scope state for :func:`endpoint_limit`. Install it
+    inside CORS (so a 429 is readable by the browser) and outside the body limit.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limiter: HttpRateLimiter,
+        *,
+        prefixes: Sequence[str] = ("/api/", "/v1/"),
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.prefixes = tuple(prefixes)
+
+    def _limited(self, path: str) -> bool:
+        return any(path.startswith(p) or path == p.rstrip("/") for p in self.prefixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state[LIMITER_STATE] = self.limiter
+        if not self._limited(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        try:
+            _merge_headers(state, await self.limiter.check(HTTPConnection(scope)))
+        except AppError as exc:
+            response = error_response(
+                exc.status, exc.code, exc.message, exc.headers, path=scope["path"]
+            )
+            await response(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            headers = state.get(HEADERS_STATE)
+            if message["type"] == "http.response.start" and headers is not None:
+                raw = message.setdefault("headers", [])
+                if not any(k.lower() == b"ratelimit-limit" for k, _ in raw):
+                    raw.extend(headers.raw())
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def endpoint_limit(
+    scope: str, *, by: KeyBy = "client"
+) -> Callable[[Request], Coroutine[Any, Any, None]]:
+    """A FastAPI dependency counting the request against ``scope``'s limit (after the global one).
+
+    ``by="ip"`` for unauthenticated endpoints (sign-in), where a made-up cookie or token must not
+    buy a fresh bucket. Declared after ``CurrentUser`` in a signature, it keys on ``user:<id>``::
+
+        @router.post("/images", dependencies=[Depends(endpoint_limit("images"))])
+    """
+
+    async def enforce_endpoint_limit(request: Request) -> None:
+        state: dict[str, Any] = request.scope.setdefault("state", {})
+        limiter = state.get(LIMITER_STATE)
+        if not isinstance(limiter, HttpRateLimiter):
+            raise RuntimeError("endpoint_limit needs RateLimitMiddleware installed on the app")
+        _merge_headers(state, await limiter.check(request, scope, by=by))
+
+    return enforce_endpoint_limit
