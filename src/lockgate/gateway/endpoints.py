@@ -2,6 +2,10 @@
 
 Errors under ``/v1`` use OpenAI's shape and statuses, so the official SDKs raise their usual
 exceptions (``AuthenticationError``, ``PermissionDeniedError``, ``RateLimitError``, …).
+
+The paid POSTs (`plain_router`) are served as plain Starlette routes (`lockgate.http.plain_routes`):
+they take only the request, so FastAPI's dependency solving — which costs more than the rest of a
+proxied call — never runs for them; `router` is ordinary FastAPI.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from lockgate.providers.pricing import price_for
 from lockgate.state import AppState
 
 router = APIRouter(prefix="/v1", tags=["gateway"])
+plain_router = APIRouter(prefix="/v1", tags=["gateway"])
 # 403 model_not_allowed (the key's allowed_models), 404 model_not_found, 502 the provider failed
 MODEL_ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"description": GATEWAY_DESCRIPTIONS[status]} for status in (403, 404, 502)
@@ -43,8 +48,8 @@ JSON_OR_EVENTS: dict[int | str, dict[str, Any]] = {
 
 
 async def gateway_service(request: Request) -> GatewayService:
-    """The caller's key and a service for it. Called directly rather than as dependencies:
-    FastAPI's dependency solving costs more than the rest of a proxied request."""
+    """The caller's key and a service for it. Called directly rather than as dependencies: the
+    endpoints are plain routes (no dependency solving, see the module's docstring)."""
     state: AppState = request.state.lockgate
     return GatewayService(state, await get_key_context(request, state), request)
 
@@ -53,7 +58,7 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-@router.post(
+@plain_router.post(
     "/chat/completions",
     operation_id="createChatCompletion",
     openapi_extra=json_body(ChatCompletionRequest),
@@ -74,7 +79,7 @@ async def chat_completions(request: Request) -> Response:
     return _json(await service.complete(call))
 
 
-@router.post(
+@plain_router.post(
     "/embeddings",
     operation_id="createEmbedding",
     openapi_extra=json_body(EmbeddingRequest),
@@ -85,7 +90,7 @@ async def embeddings(request: Request) -> Response:
     return _json(await service.embed(wire.parse_json(await request.body())))
 
 
-@router.post(
+@plain_router.post(
     "/images/generations",
     operation_id="createImage",
     openapi_extra=json_body(ImageRequest),
