@@ -20,7 +20,7 @@ from lockgate.chat.leases import LocalLeases, RedisLeases, ReplyJanitor, ReplyLe
 from lockgate.chat.manager import ChatManager
 from lockgate.clock import Clock, epoch_seconds
 from lockgate.db.engine import create_engine, create_sessionmaker
-from lockgate.gate.client_id import parse_networks
+from lockgate.gate.client_id import IPNetwork, parse_networks
 from lockgate.gate.events import BreakerTransitions, BudgetWarnings, GaugeRefresher
 from lockgate.gate.factory import build_gate, create_redis
 from lockgate.gate.ratelimit import HttpRateLimiter
@@ -35,7 +35,9 @@ from lockgate.state import STATE_KEY, AppState
 from lockgate.usage.writer import UsageWriter
 
 
-def build_http_limiter(config: Config, clock: Clock, metrics: Metrics) -> HttpRateLimiter:
+def build_http_limiter(
+    config: Config, clock: Clock, metrics: Metrics, trusted_proxies: tuple[IPNetwork, ...]
+) -> HttpRateLimiter:
     """The global and per-endpoint HTTP limits (``RateLimitMiddleware``, ``endpoint_limit``)."""
     settings = config.settings
     rate_limits = config.file.gate.rate_limits
@@ -49,7 +51,7 @@ def build_http_limiter(config: Config, clock: Clock, metrics: Metrics) -> HttpRa
             "auth": rate_limits.auth,
         },
         per_ip=rate_limits.per_ip,
-        trusted_proxies=parse_networks(settings.trusted_proxies),
+        trusted_proxies=trusted_proxies,
         redis_failure=rate_limits.redis_failure,
         clock=epoch_seconds(clock),
     )
@@ -79,7 +81,8 @@ async def build_state(
         storage_uri=settings.redis_url,
     )
     stack.push_async_callback(login_limiter.aclose)
-    http_limiter = build_http_limiter(config, clock, metrics)
+    trusted_proxies = parse_networks(settings.trusted_proxies)
+    http_limiter = build_http_limiter(config, clock, metrics, trusted_proxies)
     stack.push_async_callback(http_limiter.aclose)
     providers = ProviderRegistry(
         config.file.providers,
@@ -149,7 +152,7 @@ async def build_state(
         gate=gate,
         metrics=metrics,
         redis=redis,
-        trusted_proxies=http_limiter.trusted_proxies,
+        trusted_proxies=trusted_proxies,
         key_cache=key_cache,
         usage_writer=usage_writer,
         chat=chat,
