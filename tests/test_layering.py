@@ -148,3 +148,28 @@ def test_lower_layers_do_not_reach_up() -> None:
         if graph.get(package, set()) & forbidden
     }
     assert reaching_up == {}
+
+
+def every_import(path: Path) -> set[str]:
+    """Every module ``path`` imports, wherever (also under ``TYPE_CHECKING`` or in a function)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+def test_services_receive_pieces_not_the_state_or_a_request() -> None:
+    """A service gets what it uses from its endpoint's dependency: never the whole State (a
+    service locator), never the HTTP request."""
+    banned = ("lockgate.state", "lockgate.deps", "fastapi", "starlette")
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in every_import(path) if name.startswith(banned)
+        )
+        for path in sorted(ROOT.rglob("service.py"))
+    }
+    assert len(offenders) >= 5
+    assert {path: names for path, names in offenders.items() if names} == {}
