@@ -145,31 +145,18 @@ def serve(
 
 
 async def _create_user(config: Config, email: str, password: str, admin: bool) -> str:
-    from lockgate.auth.login_limit import LoginLimiter
     from lockgate.auth.security import PasswordHashing
     from lockgate.auth.service import AuthService
     from lockgate.clock import system_clock
     from lockgate.db.engine import create_engine, create_sessionmaker
-    from lockgate.gate.factory import build_gate
-    from lockgate.observability.metrics import Metrics
-    from lockgate.providers.registry import ProviderRegistry
-    from lockgate.state import AppState
 
     engine = create_engine(config.settings.resolved_database_url)
     try:
-        state = AppState(
-            config=config,
-            engine=engine,
-            sessionmaker=create_sessionmaker(engine),
-            clock=system_clock,
-            passwords=PasswordHashing(),
-            login_limiter=LoginLimiter("1000/second", "1000/second"),
-            providers=ProviderRegistry({}, {}),
-            gate=build_gate(config.file.gate, [], redis=None, clock=system_clock),
-            metrics=Metrics(),
-        )
-        async with state.sessionmaker() as db:
-            user = await AuthService(state, db).register(email, password, None, admin=admin)
+        async with create_sessionmaker(engine)() as db:
+            service = AuthService(
+                db, settings=config.settings, passwords=PasswordHashing(), clock=system_clock
+            )
+            user = await service.register(email, password, None, admin=admin)
             await db.commit()
             return f"created {user.email} ({'admin' if user.is_admin else 'user'}) id={user.id}"
     finally:

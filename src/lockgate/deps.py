@@ -9,12 +9,11 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.gate.client_id import client_ip as gate_client_ip
-from lockgate.state import AppState
+from lockgate.state import AppState, state_of
 
 
 async def get_state(request: Request) -> AppState:
-    state: AppState = request.state.lockgate
-    return state
+    return state_of(request.scope)
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
@@ -35,5 +34,4 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 def client_ip(request: Request) -> str:
     """The client's address; ``X-Forwarded-For`` counts only from configured trusted proxies."""
-    state: AppState = request.state.lockgate
-    return gate_client_ip(request, state.trusted_proxies)
+    return gate_client_ip(request, state_of(request.scope).trusted_proxies)

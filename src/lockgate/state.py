@@ -1,29 +1,40 @@
-"""The typed State the lifespan yields; every long-lived object hangs off it."""
+"""The typed State the lifespan yields: every long-lived object, built once by
+:func:`lockgate.lifespan.build_state` and never reassigned.
+
+Only the types are imported here (under ``TYPE_CHECKING``): the State names the domain packages'
+objects, and their dependencies read it, so a runtime import would be a cycle
+(``auth.deps → state → auth``). ``tests/test_layering.py`` keeps it that way.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
-from lockgate.auth.login_limit import LoginLimiter
-from lockgate.auth.security import PasswordHashing
-from lockgate.clock import Clock
-from lockgate.gate.client_id import IPNetwork
-from lockgate.gate.service import Gate
-from lockgate.keys.cache import KeyCache
-from lockgate.observability.metrics import Metrics
-from lockgate.providers.registry import ProviderRegistry
-from lockgate.settings import Config
+from starlette.types import Scope
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+    from lockgate.auth.login_limit import LoginLimiter
+    from lockgate.auth.security import PasswordHashing
     from lockgate.chat.manager import ChatManager
+    from lockgate.clock import Clock
+    from lockgate.gate.client_id import IPNetwork
+    from lockgate.gate.ratelimit import HttpRateLimiter
+    from lockgate.gate.service import Gate
+    from lockgate.keys.cache import KeyCache
+    from lockgate.observability.metrics import Metrics
+    from lockgate.providers.registry import ProviderRegistry
+    from lockgate.settings import Config
     from lockgate.usage.writer import UsageWriter
 
+STATE_KEY = "lockgate"
+"""Key of the :class:`AppState` in the lifespan state (and so in every request's scope state)."""
 
-@dataclass(slots=True)
+
+@dataclass(frozen=True, slots=True)
 class AppState:
     config: Config
     engine: AsyncEngine
@@ -31,12 +42,23 @@ class AppState:
     clock: Clock
     passwords: PasswordHashing
     login_limiter: LoginLimiter
+    http_limiter: HttpRateLimiter
     providers: ProviderRegistry
     gate: Gate
     metrics: Metrics
-    redis: Redis | None = None
-    trusted_proxies: tuple[IPNetwork, ...] = ()
-    chat: ChatManager | None = None
-    usage_writer: UsageWriter | None = None
-    key_cache: KeyCache = field(default_factory=lambda: KeyCache(10.0))
-    extras: dict[str, Any] = field(default_factory=dict)
+    redis: Redis | None  # None: one process, memory stores
+    trusted_proxies: tuple[IPNetwork, ...]
+    key_cache: KeyCache
+    usage_writer: UsageWriter
+    chat: ChatManager
+
+
+def state_of(scope: Scope) -> AppState:
+    """The State of the app serving ``scope`` (the lifespan put it in the scope's state)."""
+    state: AppState = scope["state"][STATE_KEY]
+    return state
+
+
+def http_limiter_of(scope: Scope) -> HttpRateLimiter:
+    """For ``RateLimitMiddleware``: the limiter lives in the State, built by the lifespan."""
+    return state_of(scope).http_limiter

@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from lockgate.chat.leases import RedisLeases, ReplyJanitor
 from lockgate.clock import FakeClock
-from lockgate.models import Message, MessageRole, MessageStatus
+from lockgate.models import Conversation, Message, MessageRole, MessageStatus
 from lockgate.state import AppState
 from tests.chat.test_chat_api import new_conversation, send
 from tests.fixtures.appkit import GatedSleep, api_client, make_config, running_app
@@ -29,14 +30,17 @@ async def redis_state(
     config = make_config(database_url, tmp_path, redis_url=redis_url)
     async with running_app(config, clock) as (app, state), api_client(app) as client:
         await client.register("janitor@example.com")
-        state.extras["conversation_id"] = uuid.UUID(await new_conversation(client))
+        await new_conversation(client)
         yield state
 
 
 async def streaming_row(state: AppState, content: str = "half an ans") -> uuid.UUID:
+    """A `streaming` reply in the test's one conversation."""
+    async with state.sessionmaker() as db:
+        conversation_id = (await db.execute(select(Conversation.id))).scalar_one()
     now = state.clock()
     message = Message(
-        conversation_id=state.extras["conversation_id"],
+        conversation_id=conversation_id,
         seq=1,
         role=MessageRole.ASSISTANT,
         content=content,
@@ -143,7 +147,7 @@ async def test_without_redis_a_restart_closes_every_streaming_reply(
     config = make_config(database_url, tmp_path)
     async with running_app(config, clock) as (app, state), api_client(app) as client:
         await client.register("solo@example.com")
-        state.extras["conversation_id"] = uuid.UUID(await new_conversation(client))
+        await new_conversation(client)
         message_id = await streaming_row(state)
     async with running_app(config, clock) as (_, restarted):
         row = await stored(restarted, message_id)

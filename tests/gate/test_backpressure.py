@@ -7,6 +7,7 @@ timeouts happen exactly when the test says, without real waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -220,6 +221,25 @@ async def test_refresher_reports_until_closed(
     await asyncio.sleep(0.01)
     assert (len(reports), task.done(), fake_time.naps) == (2, True, [15.0, 15.0])
     assert reports[0] == [LaneSnapshot("openai", 0, 0, 1, 1)]
+
+
+async def test_refresher_stops_when_a_library_swallows_its_cancel(
+    make_manager: MakeManager, fake_time: FakeTime
+) -> None:
+    """redis-py's timeouts can swallow a CancelledError on 3.11: aclose() must still stop the
+    loop at once, not after one more interval (a shutdown stalled 15 s on it)."""
+    manager = make_manager()
+    entered = asyncio.Event()
+
+    async def swallowing(_snapshots: list[LaneSnapshot]) -> None:
+        entered.set()
+        with contextlib.suppress(asyncio.CancelledError):  # what the library below did
+            await asyncio.Event().wait()
+
+    task = manager.start_refresher(interval=15.0, on_refresh=swallowing)
+    await entered.wait()
+    await asyncio.wait_for(manager.aclose(), timeout=10)  # a guard: it used to wait forever
+    assert (task.done(), fake_time.naps) == (True, [])
 
 
 async def test_unknown_lane_without_default_is_an_error() -> None:

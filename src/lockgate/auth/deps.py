@@ -19,7 +19,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 async def get_auth_service(state: StateDep, db: SessionDep) -> AuthService:
-    return AuthService(state, db)
+    return AuthService(
+        db, settings=state.config.settings, passwords=state.passwords, clock=state.clock
+    )
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]

@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.auth.emails import normalize_email
 from lockgate.auth.repository import InviteRepository, SessionRepository, UserRepository
-from lockgate.auth.security import hashes_equal, new_token, password_problem, token_hash
+from lockgate.auth.security import (
+    PasswordHashing,
+    hashes_equal,
+    new_token,
+    password_problem,
+    token_hash,
+)
+from lockgate.clock import Clock
 from lockgate.errors import (
     EmailTaken,
     InvalidCredentials,
@@ -25,7 +32,7 @@ from lockgate.errors import (
     WeakPassword,
 )
 from lockgate.models import Invite, User, UserSession
-from lockgate.state import AppState
+from lockgate.settings import Settings
 
 TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -46,9 +53,12 @@ class Authenticated:
 
 
 class AuthService:
-    def __init__(self, state: AppState, db: AsyncSession) -> None:
-        self.state = state
-        self.settings = state.config.settings
+    def __init__(
+        self, db: AsyncSession, *, settings: Settings, passwords: PasswordHashing, clock: Clock
+    ) -> None:
+        self.settings = settings
+        self.passwords = passwords
+        self.clock = clock
         self.users = UserRepository(db)
         self.sessions = SessionRepository(db)
         self.invites = InviteRepository(db)
@@ -75,7 +85,7 @@ class AuthService:
             raise EmailTaken()
         user = User(
             email=email,
-            password_hash=await self.state.passwords.hash(password),
+            password_hash=await self.passwords.hash(password),
             is_admin=first or admin,
         )
         try:
@@ -85,19 +95,19 @@ class AuthService:
             raise EmailTaken() from None
         if not first and not admin and policy == "invite":
             assert invite_code is not None
-            if not await self.invites.claim(self._hash(invite_code), user.id, self.state.clock()):
+            if not await self.invites.claim(self._hash(invite_code), user.id, self.clock()):
                 raise InvalidInvite()
         return user
 
     async def authenticate(self, email: str, password: str) -> User:
         user = await self.users.by_email(email)
-        valid = await self.state.passwords.verify(user.password_hash if user else None, password)
+        valid = await self.passwords.verify(user.password_hash if user else None, password)
         if user is None or not valid or not user.is_active:
             raise InvalidCredentials()
         return user
 
     async def issue_session(self, user: User, *, user_agent: str, ip: str) -> IssuedSession:
-        now = self.state.clock()
+        now = self.clock()
         token, csrf = new_token(), new_token()
         row = UserSession(
             user_id=user.id,
@@ -120,7 +130,7 @@ class AuthService:
                 "Your session is not valid. Sign in again.", code="session_invalid"
             )
         session, user = found
-        now = self.state.clock()
+        now = self.clock()
         idle_deadline = session.last_seen_at + timedelta(seconds=self.settings.session_idle_seconds)
         if session.revoked_at is not None:
             raise NotAuthenticated("You were signed out. Sign in again.", code="session_revoked")
@@ -137,36 +147,36 @@ class AuthService:
         return bool(header) and hashes_equal(self._hash(header or ""), session.csrf_hash)
 
     async def sign_out(self, session: UserSession) -> None:
-        await self.sessions.revoke(session.id, self.state.clock())
+        await self.sessions.revoke(session.id, self.clock())
 
     async def change_password(self, auth: Authenticated, current: str, new: str) -> None:
-        if not await self.state.passwords.verify(auth.user.password_hash, current):
+        if not await self.passwords.verify(auth.user.password_hash, current):
             raise InvalidCredentials("The current password is incorrect.")
         problem = password_problem(new, auth.user.email, self.settings.min_password_length)
         if problem:
             raise WeakPassword(problem)
-        auth.user.password_hash = await self.state.passwords.hash(new)
-        await self.sessions.revoke_all_except(auth.user.id, auth.session.id, self.state.clock())
+        auth.user.password_hash = await self.passwords.hash(new)
+        await self.sessions.revoke_all_except(auth.user.id, auth.session.id, self.clock())
 
     async def list_sessions(self, user_id: uuid.UUID) -> list[UserSession]:
-        now = self.state.clock()
+        now = self.clock()
         idle = timedelta(seconds=self.settings.session_idle_seconds)
         rows = await self.sessions.active_for_user(user_id, now)
         return [r for r in rows if r.last_seen_at + idle > now]
 
     async def revoke_session(self, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
-        if not await self.sessions.revoke_own(user_id, session_id, self.state.clock()):
+        if not await self.sessions.revoke_own(user_id, session_id, self.clock()):
             raise NotFound("No such active session.")
 
     async def create_invite(self, creator: User, hours: int) -> tuple[str, datetime]:
         code = new_token()
-        expires = self.state.clock() + timedelta(hours=hours)
+        expires = self.clock() + timedelta(hours=hours)
         await self.invites.add(
             Invite(
                 code_hash=self._hash(code),
                 created_by=creator.id,
                 expires_at=expires,
-                created_at=self.state.clock(),
+                created_at=self.clock(),
             )
         )
         return code, expires

@@ -29,7 +29,15 @@ SSE_RESPONSE = sse_response(
 
 
 async def get_service(state: StateDep, db: SessionDep) -> ChatService:
-    return ChatService(state, db)
+    return ChatService(
+        db,
+        file=state.config.file,
+        providers=state.providers,
+        gate=state.gate,
+        clock=state.clock,
+        manager=state.chat,
+        sessionmaker=state.sessionmaker,
+    )
 
 
 ServiceDep = Annotated[ChatService, Depends(get_service)]
@@ -73,7 +81,7 @@ async def stream_message(
 ) -> StreamingResponse:
     """Re-attach to a reply: everything so far, then the live tail (or the finished reply)."""
     message = await service.owned_message(message_id, user)
-    generation = state.chat.get(message.id) if state.chat else None
+    generation = state.chat.get(message.id)
     if generation is not None:
         return _stream(generation.listen())
     return _stream(_replay(message))
@@ -97,7 +105,7 @@ async def stop_message(
     # End our read transaction first: the reply saves its final state while we wait for it,
     # and on SQLite an open transaction here would hold the write lock it needs.
     await service.db.commit()
-    stopped = await state.chat.stop(message.id) if state.chat else False
+    stopped = await state.chat.stop(message.id)
     if not stopped and message.status == MessageStatus.STREAMING:
         # Nobody is generating it any more (the process died): close it as cancelled.
         message.status = MessageStatus.CANCELLED

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from lockgate.clock import Clock
 from lockgate.models import Message, MessageStatus
 from lockgate.observability.logging import get_logger
+from lockgate.tasks import cancel_requested
 
 log = get_logger("lockgate.chat")
 Sleep = Callable[[float], Awaitable[None]]
@@ -153,7 +154,7 @@ class ReplyJanitor:
         self._tasks = []
 
     async def _every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
-        while True:
+        while not cancel_requested():  # see lockgate/tasks.py
             await self._sleep(seconds)
             try:
                 await job()

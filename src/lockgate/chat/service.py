@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.calls.candidates import (
     Admitted,
@@ -26,17 +26,20 @@ from lockgate.calls.candidates import (
 from lockgate.chat.events import ChatMessageData, ChatMessageEvent
 from lockgate.chat.generation import Generation, GenerationSpec
 from lockgate.chat.history import active_branch, to_chat_messages
+from lockgate.chat.manager import ChatManager
 from lockgate.chat.schemas import RegenerateIn, SendMessageIn
 from lockgate.chat.titles import title_with_model
+from lockgate.clock import Clock
 from lockgate.conversations.repository import ConversationRepository, MessageRepository
 from lockgate.conversations.schemas import MessageOut
 from lockgate.conversations.service import ConversationNotFound
 from lockgate.errors import Conflict, NotFound, UnknownModel, Unprocessable
-from lockgate.gate import Skip
+from lockgate.gate import Gate, Skip
 from lockgate.models import Conversation, Message, MessageRole, MessageStatus, User
 from lockgate.providers.base import ChatMessage
 from lockgate.providers.config import ModelConfig
-from lockgate.state import AppState
+from lockgate.providers.registry import ProviderRegistry
+from lockgate.settings import FileConfig
 
 TITLE_LENGTH = 60
 
@@ -75,14 +78,30 @@ def title_from(content: str) -> str:
 
 
 class ChatService:
-    def __init__(self, state: AppState, db: AsyncSession) -> None:
-        self.state = state
+    def __init__(
+        self,
+        db: AsyncSession,
+        *,
+        file: FileConfig,
+        providers: ProviderRegistry,
+        gate: Gate,
+        clock: Clock,
+        manager: ChatManager,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        """``sessionmaker``: a title is written after the request, in a session of its own."""
         self.db = db
+        self.file = file
+        self.providers = providers
+        self.gate = gate
+        self.clock = clock
+        self.manager = manager
+        self.sessionmaker = sessionmaker
         self.conversations = ConversationRepository(db)
         self.messages = MessageRepository(db)
 
     def resolve_model(self, requested: str | None) -> ResolvedModel:
-        file = self.state.config.file
+        file = self.file
         name = requested or file.effective_default_model
         model = file.models.get(name) if name else None
         if name is None or model is None or model.kind != "chat":
@@ -93,7 +112,7 @@ class ChatService:
     def resolve_max_tokens(self, model: ResolvedModel, requested: int | None) -> int:
         limit = model.config.max_output_tokens
         if requested is None:
-            return min(self.state.config.file.chat.default_max_tokens, limit)
+            return min(self.file.chat.default_max_tokens, limit)
         if requested > limit:
             raise MaxTokensTooLarge(
                 f"max_tokens {requested} is more than {model.name} allows ({limit})."
@@ -124,7 +143,7 @@ class ChatService:
             ChatMessage(role="user", content=body.content),
         ]
         plans = plans_for(
-            candidates_for(model.name, self.state.config.file, self.state.providers),
+            candidates_for(model.name, self.file, self.providers),
             conversation.system_prompt,
             turns,
             max_tokens=max_tokens,
@@ -133,7 +152,7 @@ class ChatService:
         # Admission before anything is saved: a refusal (budget, overload) loses nothing.
         admitted = await self._admit(model.name, plans, user)
         try:
-            now = self.state.clock()
+            now = self.clock()
             user_message = await self.messages.add(
                 Message(
                     conversation_id=conversation.id,
@@ -154,7 +173,7 @@ class ChatService:
         except BaseException:
             await admitted.ticket.abandoned(Decimal(0))
             raise
-        if needs_title and self.state.config.file.chat.title_mode == "model":
+        if needs_title and self.file.chat.title_mode == "model":
             self._title_with_model(conversation, user, body.content)
         return self._start(user, conversation, user_message, reply, plans, admitted)
 
@@ -164,7 +183,7 @@ class ChatService:
             raise Unprocessable(
                 "Only an assistant reply can be regenerated.", code="not_regenerable"
             )
-        if self.state.chat and self.state.chat.get(original.id) is not None:
+        if self.manager.get(original.id) is not None:
             raise StillStreaming()
         conversation = await self._owned_conversation(original.conversation_id, user)
         model = self.resolve_model(body.model or original.model)
@@ -174,7 +193,7 @@ class ChatService:
         if parent is None:
             raise MessageNotFound()
         plans = plans_for(
-            candidates_for(model.name, self.state.config.file, self.state.providers),
+            candidates_for(model.name, self.file, self.providers),
             conversation.system_prompt,
             to_chat_messages(active_branch(rows, up_to=parent)),
             max_tokens=max_tokens,
@@ -182,7 +201,7 @@ class ChatService:
         )
         admitted = await self._admit(model.name, plans, user)
         try:
-            reply = await self._placeholder(conversation, parent, admitted, self.state.clock())
+            reply = await self._placeholder(conversation, parent, admitted, self.clock())
             await self.db.commit()
         except BaseException:
             await admitted.ticket.abandoned(Decimal(0))
@@ -191,9 +210,9 @@ class ChatService:
 
     async def _admit(self, model: str, plans: list[Plan | None], user: User) -> Admitted:
         skips: list[Skip] = []
-        admitted = await admit_first(self.state.gate, plans, start=0, user_id=user.id, skips=skips)
+        admitted = await admit_first(self.gate, plans, start=0, user_id=user.id, skips=skips)
         if admitted is None:
-            raise refusal(model, skips, self.state.gate)
+            raise refusal(model, skips, self.gate)
         return admitted
 
     async def _placeholder(
@@ -216,16 +235,15 @@ class ChatService:
         )
 
     def _title_with_model(self, conversation: Conversation, user: User, content: str) -> None:
-        chat = self.state.config.file.chat
+        chat = self.file.chat
         model = self.resolve_model(chat.title_model)
-        assert self.state.chat is not None
-        self.state.chat.spawn(
+        self.manager.spawn(
             title_with_model(
-                sessionmaker=self.state.sessionmaker,
-                clock=self.state.clock,
-                gate=self.state.gate,
-                candidate=as_candidate(model.name, model.config, self.state.providers),
-                sleep=self.state.chat.retry_sleep,
+                sessionmaker=self.sessionmaker,
+                clock=self.clock,
+                gate=self.gate,
+                candidate=as_candidate(model.name, model.config, self.providers),
+                sleep=self.manager.retry_sleep,
                 conversation_id=conversation.id,
                 user_id=user.id,
                 content=content,
@@ -248,11 +266,10 @@ class ChatService:
             user_id=user.id,
             plans=plans,
             first=admitted,
-            gate=self.state.gate,
-            retry=self.state.config.file.gate.retry,
+            gate=self.gate,
+            retry=self.file.gate.retry,
         )
-        assert self.state.chat is not None
-        return self.state.chat.start(
+        return self.manager.start(
             spec,
             ChatMessageEvent(
                 data=ChatMessageData(

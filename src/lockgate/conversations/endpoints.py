@@ -131,7 +131,6 @@ async def delete_conversation(
     # End our read transaction: the stopped replies save their final state while we wait, and
     # on SQLite an open transaction here would hold the lock they need.
     await service.db.commit()
-    if state.chat is not None:
-        await state.chat.stop_conversation(conversation_id)
+    await state.chat.stop_conversation(conversation_id)
     await service.delete(conversation_id, user.id)
     await service.db.commit()

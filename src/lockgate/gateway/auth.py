@@ -65,8 +65,7 @@ async def get_key_context(request: Request, state: StateDep) -> KeyContext:
     if not info.user_active:
         raise InvalidApiKey("The account that owns this key is disabled.")
     if info.last_used_at is None or now - info.last_used_at >= TOUCH_INTERVAL:
-        if state.usage_writer is not None:
-            state.usage_writer.touch(info.id, now)
+        state.usage_writer.touch(info.id, now)
         state.key_cache.stamp(key_hash, now)
     request.state.user_id = str(info.user_id)
     return KeyContext(key=info)

@@ -18,17 +18,16 @@ from fastapi.responses import Response, StreamingResponse
 
 from lockgate.deps import StateDep
 from lockgate.gateway import wire
-from lockgate.gateway.auth import CurrentKey, get_key_context
+from lockgate.gateway.auth import CurrentKey
+from lockgate.gateway.deps import gateway_service
 from lockgate.gateway.schemas import (
     ChatCompletionRequest,
     EmbeddingRequest,
     ImageRequest,
     json_body,
 )
-from lockgate.gateway.service import GatewayService
 from lockgate.openapi import GATEWAY_DESCRIPTIONS, sse_response
 from lockgate.providers.pricing import price_for
-from lockgate.state import AppState
 
 router = APIRouter(prefix="/v1", tags=["gateway"])
 plain_router = APIRouter(prefix="/v1", tags=["gateway"])
@@ -45,13 +44,6 @@ JSON_OR_EVENTS: dict[int | str, dict[str, Any]] = {
         },
     }
 }
-
-
-async def gateway_service(request: Request) -> GatewayService:
-    """The caller's key and a service for it. Called directly rather than as dependencies: the
-    endpoints are plain routes (no dependency solving, see the module's docstring)."""
-    state: AppState = request.state.lockgate
-    return GatewayService(state, await get_key_context(request, state), request)
 
 
 def _json(body: Any, status: int = 200) -> Response:

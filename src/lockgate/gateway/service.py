@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import Any
 
-from starlette.requests import Request
-
 from lockgate.calls.candidates import (
     Admitted,
     Plan,
@@ -26,15 +24,16 @@ from lockgate.calls.candidates import (
 from lockgate.calls.context import ContextTooLong
 from lockgate.calls.once import Bound, Owner, Spend, call_once
 from lockgate.calls.runner import Attempt, CallRunner, Event, attempt_usage
+from lockgate.clock import Clock
 from lockgate.errors import AppError, Forbidden, NotFound, ProviderFailed, RateLimited
-from lockgate.gate import Skip
+from lockgate.gate import Gate, Skip
 from lockgate.gate.headroom import HeadroomLimits, NoHeadroom
 from lockgate.gate.ratelimit import HttpRateLimiter
 from lockgate.gateway import wire
 from lockgate.gateway.auth import KeyContext
 from lockgate.gateway.relay import Relay, passthrough_plan, reply_events
-from lockgate.http.ratelimit import LIMITER_STATE
 from lockgate.models import UsageKind
+from lockgate.observability.metrics import Metrics
 from lockgate.providers.base import (
     ChatMessage,
     EmbeddingResult,
@@ -47,8 +46,9 @@ from lockgate.providers.base import (
 from lockgate.providers.config import ModelConfig
 from lockgate.providers.errors import ProviderError, ProviderRateLimited
 from lockgate.providers.pricing import cost, image_cost
+from lockgate.providers.registry import ProviderRegistry, Sleep
 from lockgate.providers.tokenizer import prompt_tokens_upper_bound
-from lockgate.state import AppState
+from lockgate.settings import FileConfig
 from lockgate.usage.writer import UsageWriter
 
 
@@ -73,15 +73,34 @@ def upstream_error(error: ProviderError | AppError) -> AppError:
 
 
 class GatewayService:
-    def __init__(self, state: AppState, key: KeyContext, request: Request) -> None:
-        self.state = state
+    def __init__(
+        self,
+        key: KeyContext,
+        *,
+        file: FileConfig,
+        providers: ProviderRegistry,
+        gate: Gate,
+        clock: Clock,
+        metrics: Metrics,
+        usage: UsageWriter,
+        limiter: HttpRateLimiter,
+        sleep: Sleep,
+    ) -> None:
+        """``limiter`` counts the key's own rpm; ``sleep`` waits between retries."""
         self.key = key
-        self.request = request
+        self.file = file
+        self.providers = providers
+        self.gate = gate
+        self.clock = clock
+        self.metrics = metrics
+        self.usage = usage
+        self.limiter = limiter
+        self.sleep = sleep
         self._stopped = False  # set when the streaming client went away
         self._replies: dict[int, dict[str, Any]] = {}  # passed-through answers by plan
 
     def model(self, name: str, kind: str) -> ModelConfig:
-        config = self.state.config.file.models.get(name)
+        config = self.file.models.get(name)
         if config is None or config.kind != kind:
             raise ModelNotFound(f"The model {name!r} does not exist or is not a {kind} model.")
         allowed = self.key.key.allowed_models
@@ -93,14 +112,12 @@ class GatewayService:
         """The key's own rpm (exact, shared) and tpm (60 s window, shared)."""
         key = self.key.key
         if key.rpm:
-            limiter = self.request.scope.get("state", {}).get(LIMITER_STATE)
-            if isinstance(limiter, HttpRateLimiter):
-                await limiter.check_custom("key_rpm", str(key.id), f"{key.rpm}/minute")
+            await self.limiter.check_custom("key_rpm", str(key.id), f"{key.rpm}/minute")
         if key.tpm:
             name = f"key:{key.id}"
-            self.state.gate.headroom.limits[name] = HeadroomLimits(tpm=key.tpm)
+            self.gate.headroom.limits[name] = HeadroomLimits(tpm=key.tpm)
             try:
-                await self.state.gate.headroom.acquire(name, tokens)
+                await self.gate.headroom.acquire(name, tokens)
             except NoHeadroom as exc:
                 raise RateLimited(
                     f"This API key's token limit ({key.tpm}/minute) is used up.",
@@ -115,7 +132,7 @@ class GatewayService:
     async def admit(self, model: str, plans: Sequence[Plan | None]) -> Admitted:
         skips: list[Skip] = []
         admitted = await admit_first(
-            self.state.gate,
+            self.gate,
             plans,
             start=0,
             user_id=self.key.user_id,
@@ -123,7 +140,7 @@ class GatewayService:
             extra_limits=self.key.key.budget_limits,
         )
         if admitted is None:
-            raise refusal(model, skips, self.state.gate)
+            raise refusal(model, skips, self.gate)
         return admitted
 
     def plans(self, call: wire.ChatCall, config: ModelConfig) -> list[Plan | None]:
@@ -134,7 +151,7 @@ class GatewayService:
         max_tokens = min(call.max_tokens or config.max_output_tokens, config.max_output_tokens)
         turns = [m for m in call.messages if m.role != "system"]
         system = "\n\n".join(m.content for m in call.messages if m.role == "system")
-        candidates = candidates_for(call.model, self.state.config.file, self.state.providers)
+        candidates = candidates_for(call.model, self.file, self.providers)
         plans: list[Plan | None] = []
         for index, candidate in enumerate(candidates):
             if isinstance(candidate.provider, OpenAIWire):
@@ -192,23 +209,23 @@ class GatewayService:
                     yield answered
 
         return CallRunner(
-            self.state.gate,
+            self.gate,
             plans,
             admitted,
             user_id=self.key.user_id,
-            retry=self.state.config.file.gate.retry,
-            sleep=self.state.chat.retry_sleep if self.state.chat else asyncio.sleep,
+            retry=self.file.gate.retry,
+            sleep=self.sleep,
             on_delta=lambda _attempt, _text: None,
             stopped=lambda: self._stopped,
             extra_limits=self.key.key.budget_limits,
-            metrics=self.state.metrics,
+            metrics=self.metrics,
             source=source,
         )
 
     def upstream_body(self, call: wire.ChatCall, current: Plan) -> dict[str, Any]:
         """The client's body for an OpenAI-compatible upstream: its model name, the output limit
         the budget reserved for, and (streaming) usage always on, since it settles the bill."""
-        provider_config = self.state.config.file.providers[current.candidate.provider_name]
+        provider_config = self.file.providers[current.candidate.provider_name]
         param = getattr(provider_config, "max_tokens_param", "max_tokens")
         body = dict(call.extra)
         body["model"] = current.request.model
@@ -221,17 +238,11 @@ class GatewayService:
             body["stream_options"] = {"include_usage": True}
         return body
 
-    @property
-    def _writer(self) -> UsageWriter:
-        if self.state.usage_writer is None:
-            raise RuntimeError("the usage writer is started by the app's lifespan")
-        return self.state.usage_writer
-
     def record(self, runner: CallRunner) -> None:
         """Queue the usage row of every attempt (written in batches, see usage/writer.py)."""
-        now = self.state.clock()
+        now = self.clock()
         for attempt in runner.attempts:
-            self._writer.add(
+            self.usage.add(
                 attempt_usage(
                     attempt, user_id=self.key.user_id, created_at=now, api_key_id=self.key.key_id
                 )
@@ -322,7 +333,7 @@ class GatewayService:
 
     async def embed(self, body: dict[str, Any]) -> dict[str, Any]:
         name, inputs = wire.parse_embeddings(body)
-        chosen = as_candidate(name, self.model(name, "embedding"), self.state.providers)
+        chosen = as_candidate(name, self.model(name, "embedding"), self.providers)
         bound_tokens = prompt_tokens_upper_bound([ChatMessage("user", i) for i in inputs])
         await self.key_limits(bound_tokens)
 
@@ -336,15 +347,15 @@ class GatewayService:
 
         try:
             result = await call_once(
-                self.state.gate,
+                self.gate,
                 chosen,
                 self.owner,
                 Bound(cost(chosen.price, Usage(bound_tokens, 0)), bound_tokens),
                 invoke,
                 measure,
                 kind=UsageKind.EMBEDDING,
-                usage=self._writer,
-                clock=self.state.clock,
+                usage=self.usage,
+                clock=self.clock,
                 operation="embeddings",
             )
         except ProviderError as exc:
@@ -365,7 +376,7 @@ class GatewayService:
     async def images(self, body: dict[str, Any]) -> dict[str, Any]:
         asked = wire.parse_images(body)
         name = asked.model or next(
-            (n for n, m in self.state.config.file.models.items() if m.kind == "image"), None
+            (n for n, m in self.file.models.items() if m.kind == "image"), None
         )
         if name is None:
             raise ModelNotFound("No image model is configured.")
@@ -376,7 +387,7 @@ class GatewayService:
             raise wire.InvalidRequest(
                 f"size must be one of {', '.join(config.image_sizes)}.", "size"
             )
-        chosen = as_candidate(name, config, self.state.providers)
+        chosen = as_candidate(name, config, self.providers)
         await self.key_limits(0)
         request = ImageRequest(model=chosen.upstream, prompt=prompt, size=size, n=n)
 
@@ -389,15 +400,15 @@ class GatewayService:
 
         try:
             images = await call_once(
-                self.state.gate,
+                self.gate,
                 chosen,
                 self.owner,
                 Bound(image_cost(chosen.price, n)),
                 invoke,
                 measure,
                 kind=UsageKind.IMAGE,
-                usage=self._writer,
-                clock=self.state.clock,
+                usage=self.usage,
+                clock=self.clock,
             )
         except ProviderError as exc:
             raise upstream_error(exc) from None

@@ -14,6 +14,9 @@ from lockgate.error_handlers import error_response
 from lockgate.errors import AppError
 from lockgate.gate.ratelimit import HttpRateLimiter, KeyBy, RateLimitHeaders
 
+LimiterOf = Callable[[Scope], HttpRateLimiter]
+"""Finds the limiter for a request: the app's lives in its State, built by the lifespan."""
+
 LIMITER_STATE = "http_limiter"
 """Key in the request's scope state where :class:`RateLimitMiddleware` puts the limiter."""
 HEADERS_STATE = "ratelimit_headers"
@@ -27,19 +30,23 @@ def _merge_headers(state: dict[str, Any], headers: RateLimitHeaders | None) -> N
 class RateLimitMiddleware:
     """Pure ASGI: the global limit on every request under ``prefixes``, headers on the response.
 
-    Also puts the limiter in the request's scope state for :func:`endpoint_limit`. Install it
-    inside CORS (so a 429 is readable by the browser) and outside the body limit.
+    ``limiter`` is the limiter or a function finding it in the request's scope (the app's is
+    built by the lifespan, after the middleware). Also puts the limiter in the request's scope
+    state for :func:`endpoint_limit`. Install it inside CORS (so a 429 is readable by the browser)
+    and outside the body limit.
     """
 
     def __init__(
         self,
         app: ASGIApp,
-        limiter: HttpRateLimiter,
+        limiter: HttpRateLimiter | LimiterOf,
         *,
         prefixes: Sequence[str] = ("/api/", "/v1/"),
     ) -> None:
         self.app = app
-        self.limiter = limiter
+        self.limiter_of: LimiterOf = (
+            (lambda _scope: limiter) if isinstance(limiter, HttpRateLimiter) else limiter
+        )
         self.prefixes = tuple(prefixes)
 
     def _limited(self, path: str) -> bool:
@@ -50,12 +57,12 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         state: dict[str, Any] = scope.setdefault("state", {})
-        state[LIMITER_STATE] = self.limiter
+        limiter = state[LIMITER_STATE] = self.limiter_of(scope)
         if not self._limited(scope["path"]):
             await self.app(scope, receive, send)
             return
         try:
-            _merge_headers(state, await self.limiter.check(HTTPConnection(scope)))
+            _merge_headers(state, await limiter.check(HTTPConnection(scope)))
         except AppError as exc:
             response = error_response(
                 exc.status, exc.code, exc.message, exc.headers, path=scope["path"]

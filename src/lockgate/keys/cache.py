@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from lockgate.gate.budget import BudgetLimit
 from lockgate.models import ApiKey, User
 from lockgate.observability.logging import get_logger
+from lockgate.tasks import cancel_requested
 
 CHANNEL = "lockgate:keys:revoked"
 log = get_logger("lockgate.keys")
@@ -159,7 +160,7 @@ class RevocationListener:
 
     async def _run(self) -> None:
         delay = 0.5
-        while True:
+        while not cancel_requested():  # see lockgate/tasks.py
             try:
                 async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(CHANNEL)
@@ -180,6 +181,8 @@ class RevocationListener:
             except Exception as exc:
                 log.warning("key_revocations_disconnected", error=type(exc).__name__)
                 self.ready.clear()
+                if cancel_requested():
+                    return
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 

@@ -42,6 +42,5 @@ async def get_usage(
         raise Unprocessable(f"The range may span at most {MAX_RANGE_DAYS} days.")
     if scope == "all" and not user.is_admin:
         raise Forbidden("Only administrators can see everyone's usage.")
-    if state.usage_writer is not None:  # read your writes: /v1 rows are written in batches
-        await state.usage_writer.flush()
+    await state.usage_writer.flush()  # read your writes: /v1 rows are written in batches
     return await usage_report(db, start=start, end=end, user_id=None if scope == "all" else user.id)

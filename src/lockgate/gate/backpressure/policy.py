@@ -33,6 +33,7 @@ from typing import Literal
 
 from lockgate.gate._ids import new_id
 from lockgate.observability.logging import get_logger
+from lockgate.tasks import cancel_requested
 
 log = get_logger("lockgate.gate.backpressure")
 
@@ -175,6 +176,8 @@ class BackpressureManager(ABC):
                 log.warning("backpressure gauges not refreshed", error=str(exc))
             except Exception:
                 log.exception("backpressure refresher failed; retrying next interval")
+            if cancel_requested():  # see lockgate/tasks.py: stop now, not one interval later
+                return
             await self._sleep(interval)
 
     async def aclose(self) -> None:

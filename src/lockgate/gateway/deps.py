@@ -1,0 +1,26 @@
+"""The ``/v1`` service for a request: the caller's key and the pieces of the State it uses."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from lockgate.gateway.auth import get_key_context
+from lockgate.gateway.service import GatewayService
+from lockgate.state import state_of
+
+
+async def gateway_service(request: Request) -> GatewayService:
+    """Called directly rather than as a dependency: FastAPI's dependency solving costs more than
+    the rest of a proxied request."""
+    state = state_of(request.scope)
+    return GatewayService(
+        await get_key_context(request, state),
+        file=state.config.file,
+        providers=state.providers,
+        gate=state.gate,
+        clock=state.clock,
+        metrics=state.metrics,
+        usage=state.usage_writer,
+        limiter=state.http_limiter,
+        sleep=state.chat.retry_sleep,
+    )

@@ -1,0 +1,200 @@
+"""The lifespan: :func:`build_state` creates every long-lived object once, registering its
+teardown on an ``AsyncExitStack`` as it goes, and returns the frozen :class:`AppState`.
+
+One place for the order. Teardown is the reverse of creation: live replies finish first (their
+leases are still renewed and their usage still written), then the background writers and
+listeners, the gate, the providers, the limiters, Redis, and the database last. A failure halfway
+through start-up closes what was already open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from lockgate.auth.login_limit import LoginLimiter
+from lockgate.auth.security import PasswordHashing
+from lockgate.chat.leases import LocalLeases, RedisLeases, ReplyJanitor, ReplyLeases
+from lockgate.chat.manager import ChatManager
+from lockgate.clock import Clock, epoch_seconds
+from lockgate.db.engine import create_engine, create_sessionmaker
+from lockgate.gate.client_id import IPNetwork, parse_networks
+from lockgate.gate.events import BreakerTransitions, BudgetWarnings, GaugeRefresher
+from lockgate.gate.factory import build_gate, create_redis
+from lockgate.gate.ratelimit import HttpRateLimiter
+from lockgate.keys.cache import KeyCache, RevocationListener
+from lockgate.observability.metrics import Metrics
+from lockgate.observability.tracing import Tracing
+from lockgate.observability.wiring import running
+from lockgate.providers.registry import ProviderRegistry, Sleep
+from lockgate.server_protocol import SHUTDOWN_HOOK
+from lockgate.settings import Config
+from lockgate.state import STATE_KEY, AppState
+from lockgate.usage.writer import UsageWriter
+
+
+def build_http_limiter(
+    config: Config, clock: Clock, metrics: Metrics, trusted_proxies: tuple[IPNetwork, ...]
+) -> HttpRateLimiter:
+    """The global and per-endpoint HTTP limits (``RateLimitMiddleware``, ``endpoint_limit``)."""
+    settings = config.settings
+    rate_limits = config.file.gate.rate_limits
+    limiter = HttpRateLimiter(
+        settings.redis_url,
+        default=rate_limits.default,
+        endpoint_limits={
+            "chat": rate_limits.chat,
+            "images": rate_limits.images,
+            "conversations": rate_limits.conversations,
+            "auth": rate_limits.auth,
+        },
+        per_ip=rate_limits.per_ip,
+        trusted_proxies=trusted_proxies,
+        redis_failure=rate_limits.redis_failure,
+        clock=epoch_seconds(clock),
+    )
+    limiter.on_reject = metrics.rate_limited
+    return limiter
+
+
+async def build_state(
+    config: Config,
+    stack: AsyncExitStack,
+    *,
+    clock: Clock,
+    metrics: Metrics,
+    passwords: PasswordHashing | None = None,
+    provider_sleep: Sleep | None = None,
+) -> AppState:
+    """Every long-lived object, each one's teardown pushed on ``stack`` right after it exists."""
+    settings = config.settings
+    engine = create_engine(settings.resolved_database_url)
+    stack.push_async_callback(engine.dispose)
+    redis = create_redis(settings.redis_url) if settings.redis_url else None
+    if redis is not None:
+        stack.push_async_callback(redis.aclose)
+    login_limiter = LoginLimiter(
+        settings.login_limit_per_account,
+        settings.login_limit_per_ip,
+        storage_uri=settings.redis_url,
+    )
+    stack.push_async_callback(login_limiter.aclose)
+    trusted_proxies = parse_networks(settings.trusted_proxies)
+    http_limiter = build_http_limiter(config, clock, metrics, trusted_proxies)
+    stack.push_async_callback(http_limiter.aclose)
+    providers = ProviderRegistry(
+        config.file.providers,
+        config.environ,
+        sleep=provider_sleep,
+        development=settings.env == "development",
+    )
+    stack.push_async_callback(providers.aclose)
+    warnings = BudgetWarnings(config.file.gate.budgets.warn_webhook_url, metrics=metrics)
+    stack.push_async_callback(warnings.aclose)
+    gate = build_gate(
+        config.file.gate,
+        list(config.file.providers),
+        redis=redis,
+        clock=clock,
+        on_threshold=warnings,
+        on_transition=BreakerTransitions(metrics),
+        metrics=metrics,
+    )
+    stack.push_async_callback(gate.aclose)
+    key_cache = KeyCache(settings.key_cache_seconds)
+    if redis is not None:
+        revocations = RevocationListener(key_cache, redis)
+        revocations.start()
+        stack.push_async_callback(revocations.aclose)
+    usage_writer = UsageWriter(engine, interval=settings.usage_flush_seconds)
+    usage_writer.start()
+    stack.push_async_callback(usage_writer.aclose)
+
+    sessionmaker = create_sessionmaker(engine)
+    leases: ReplyLeases = (
+        RedisLeases(redis, ttl=settings.reply_lease_seconds) if redis is not None else LocalLeases()
+    )
+    chat = ChatManager(
+        sessionmaker,
+        clock,
+        save_interval=config.file.chat.save_interval_ms / 1000,
+        retry_sleep=provider_sleep or asyncio.sleep,
+        leases=leases,
+    )
+    if redis is None:  # the only process: every `streaming` row is an orphan
+        await chat.recover_orphans()
+    janitor = ReplyJanitor(
+        chat,
+        leases,
+        sessionmaker,
+        clock,
+        ttl=settings.reply_lease_seconds,
+        interval=settings.reply_reap_seconds,
+    )
+    await janitor.start()
+    stack.push_async_callback(janitor.aclose)  # after the replies: leases stay renewed meanwhile
+    stack.push_async_callback(chat.shutdown, grace=settings.shutdown_grace_seconds)
+    gate.backpressure.start_refresher(
+        interval=config.file.gate.gauge_refresh_seconds,
+        on_refresh=GaugeRefresher(gate, metrics, list(config.file.providers)),
+    )
+    return AppState(
+        config=config,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        clock=clock,
+        passwords=passwords or PasswordHashing(),
+        login_limiter=login_limiter,
+        http_limiter=http_limiter,
+        providers=providers,
+        gate=gate,
+        metrics=metrics,
+        redis=redis,
+        trusted_proxies=trusted_proxies,
+        key_cache=key_cache,
+        usage_writer=usage_writer,
+        chat=chat,
+    )
+
+
+def lifespan_for(
+    config: Config,
+    *,
+    clock: Clock,
+    metrics: Metrics,
+    passwords: PasswordHashing | None = None,
+    provider_sleep: Sleep | None = None,
+    tracing: Tracing | None = None,
+) -> Callable[[Any], AbstractAsyncContextManager[dict[str, object]]]:
+    """The app's lifespan: the State for requests, and the server protocol's shutdown hook."""
+    settings = config.settings
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[dict[str, object]]:
+        async with AsyncExitStack() as stack:
+            state = await build_state(
+                config,
+                stack,
+                clock=clock,
+                metrics=metrics,
+                passwords=passwords,
+                provider_sleep=provider_sleep,
+            )
+            await stack.enter_async_context(
+                running(
+                    metrics,
+                    tracing=tracing,
+                    engine=state.engine,
+                    metrics_port=settings.metrics_port,
+                    metrics_host=settings.metrics_host,
+                    metrics_token=settings.metrics_token,
+                )
+            )
+            yield {
+                STATE_KEY: state,
+                SHUTDOWN_HOOK: lambda: state.chat.begin_drain(settings.shutdown_grace_seconds),
+            }
+
+    return lifespan
