@@ -18,13 +18,12 @@ from lockgate.chat.endpoints import router as chat_router
 from lockgate.clock import Clock, system_clock
 from lockgate.conversations.endpoints import router as conversations_router
 from lockgate.error_handlers import install_error_handlers
-from lockgate.gateway.endpoints import plain_router as gateway_plain_router
 from lockgate.gateway.endpoints import router as gateway_router
+from lockgate.gateway.fastpath import LockgateApp, gateway_routes
 from lockgate.gateway.schemas import REQUEST_MODELS as GATEWAY_REQUEST_MODELS
 from lockgate.header_limits import HeaderLimits
 from lockgate.health.endpoints import router as health_router
 from lockgate.health.providers import router as providers_health_router
-from lockgate.http.plain_routes import plain_routes
 from lockgate.http.ratelimit import RateLimitMiddleware
 from lockgate.images.endpoints import router as images_router
 from lockgate.keys.endpoints import router as keys_router
@@ -55,7 +54,7 @@ def create_app(
     provider_sleep: Sleep | None = None,
     tracing: Tracing | None = None,
     metrics: Metrics | None = None,
-) -> FastAPI:
+) -> LockgateApp:
     """Build the app. Tests inject the clock, cheap hashing, tracing, metrics, retry sleep."""
     settings = config.settings
     metrics = metrics or Metrics(multiprocess_dir=settings.prometheus_multiproc_dir)
@@ -63,7 +62,7 @@ def create_app(
         metrics.declare_provider(name)
     for name, model in config.file.models.items():
         metrics.declare_model(model.provider, name)
-    app = FastAPI(
+    app = LockgateApp(
         title="Lockgate",
         version=__version__,
         description="Self-hosted AI chat and OpenAI-compatible gateway.",
@@ -91,8 +90,6 @@ def create_app(
     app.include_router(usage_router)
     app.include_router(images_router)
     app.include_router(keys_router)
-    app.include_router(gateway_plain_router)  # for the OpenAPI document: served by the line below
-    app.router.routes[:0] = plain_routes(gateway_plain_router)
     app.include_router(gateway_router)
     install_openapi(app, models=GATEWAY_REQUEST_MODELS)
 
@@ -121,6 +118,8 @@ def create_app(
         metrics_token=settings.metrics_token,
         serve_on_app=settings.metrics_port is None,
     )
+    if tracing is None or not tracing.enabled:  # see gateway/fastpath.py
+        app.serve_fast(gateway_routes(gateway_router.routes))
     if ui_available():  # after every route: the UI answers only what the API does not
         app.router.routes.append(ui_mount())
     return app

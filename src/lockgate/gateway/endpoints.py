@@ -2,10 +2,6 @@
 
 Errors under ``/v1`` use OpenAI's shape and statuses, so the official SDKs raise their usual
 exceptions (``AuthenticationError``, ``PermissionDeniedError``, ``RateLimitError``, …).
-
-The paid POSTs (`plain_router`) are served as plain Starlette routes (`lockgate.http.plain_routes`):
-they take only the request, so FastAPI's dependency solving — which costs more than the rest of a
-proxied call — never runs for them; `router` is ordinary FastAPI.
 """
 
 from __future__ import annotations
@@ -30,7 +26,6 @@ from lockgate.openapi import GATEWAY_DESCRIPTIONS, sse_response
 from lockgate.providers.pricing import price_for
 
 router = APIRouter(prefix="/v1", tags=["gateway"])
-plain_router = APIRouter(prefix="/v1", tags=["gateway"])
 # 403 model_not_allowed (the key's allowed_models), 404 model_not_found, 502 the provider failed
 MODEL_ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"description": GATEWAY_DESCRIPTIONS[status]} for status in (403, 404, 502)
@@ -50,7 +45,7 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-@plain_router.post(
+@router.post(
     "/chat/completions",
     operation_id="createChatCompletion",
     openapi_extra=json_body(ChatCompletionRequest),
@@ -71,7 +66,7 @@ async def chat_completions(request: Request) -> Response:
     return _json(await service.complete(call))
 
 
-@plain_router.post(
+@router.post(
     "/embeddings",
     operation_id="createEmbedding",
     openapi_extra=json_body(EmbeddingRequest),
@@ -82,7 +77,7 @@ async def embeddings(request: Request) -> Response:
     return _json(await service.embed(wire.parse_json(await request.body())))
 
 
-@plain_router.post(
+@router.post(
     "/images/generations",
     operation_id="createImage",
     openapi_extra=json_body(ImageRequest),
