@@ -36,7 +36,9 @@ class Backoff:
         self._ceiling = wait_exponential(
             multiplier=settings.initial_backoff_seconds, max=settings.max_backoff_seconds
         )
-        self._jitter = jitter if jitter is not None else full_jitter(random.Random())
+        self._jitter = jitter
+        """None until a retry needs it: a runner is built per call, and seeding a generator from
+        the OS on every call (almost none of which retry) costs more than the rest of this."""
 
     def ceiling(self, tries: int) -> float:
         """The longest wait after the ``tries``-th failed attempt (1-based)."""
@@ -45,4 +47,6 @@ class Backoff:
         return float(self._ceiling(state))
 
     def delay(self, tries: int) -> float:
+        if self._jitter is None:
+            self._jitter = full_jitter(random.Random())
         return self._jitter(self.ceiling(tries))
