@@ -1,0 +1,75 @@
+"""The two seams of the vector layer, stated once.
+
+Vectors are ``float32`` arrays of the embedder's dimension, normalised to unit length, so cosine
+similarity is a dot product and every index agrees on what a similarity of 0.95 means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Vector = npt.NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """Text in, unit vectors out; the same text always gives the same vector."""
+
+    @property
+    def name(self) -> str:
+        """Identifies the model (and its version): an index built with another name is stale."""
+        ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    async def embed(self, texts: Sequence[str]) -> list[Vector]:
+        """One unit vector per text, in order. Never blocks the event loop."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One vector in an index: an id the owner resolves, exact-match tags, and an expiry."""
+
+    id: str
+    vector: Vector
+    tags: Mapping[str, str]
+    expires_at: float  # epoch seconds; a record past it is never returned
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    id: str
+    similarity: float  # cosine similarity, -1..1
+
+
+class VectorIndex(Protocol):
+    """Nearest neighbours under exact tag filters. Tags are pre-filters: a record whose tags do
+    not all equal the query's is never a candidate, whatever its similarity."""
+
+    async def add(self, records: Sequence[Record]) -> None: ...
+
+    async def search(
+        self,
+        vector: Vector,
+        *,
+        tags: Mapping[str, str],
+        k: int,
+        now: float,
+        min_similarity: float = -1.0,
+    ) -> list[Match]:
+        """Up to ``k`` unexpired matches with every tag equal, best first."""
+        ...
+
+    async def delete(self, ids: Sequence[str]) -> None: ...
+
+    async def delete_where(self, tags: Mapping[str, str]) -> int:
+        """Remove every record whose tags include these; the number removed."""
+        ...
+
+    async def close(self) -> None: ...
