@@ -54,8 +54,10 @@ def create_app(
     provider_sleep: Sleep | None = None,
     tracing: Tracing | None = None,
     metrics: Metrics | None = None,
+    settle_heap: bool = False,
 ) -> LockgateApp:
-    """Build the app. Tests inject the clock, cheap hashing, tracing, metrics, retry sleep."""
+    """Build the app. Tests inject the clock, cheap hashing, tracing, metrics, retry sleep;
+    a serving worker settles its heap once started (`lockgate.heap`)."""
     settings = config.settings
     metrics = metrics or Metrics(multiprocess_dir=settings.prometheus_multiproc_dir)
     for name in config.file.providers:
@@ -73,6 +75,7 @@ def create_app(
             passwords=passwords,
             provider_sleep=provider_sleep,
             tracing=tracing,
+            settle_heap=settle_heap,
         ),
         docs_url="/api/docs",
         redoc_url=None,
@@ -137,4 +140,4 @@ def app_factory() -> FastAPI:
     dsn = settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None
     init_sentry(dsn, settings.env, settings.sentry_scrub_content)
     tracing = configure_tracing("lockgate", environ=config.environ)
-    return create_app(config, tracing=tracing)
+    return create_app(config, tracing=tracing, settle_heap=True)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
+from lockgate import heap
 from lockgate.auth.login_limit import LoginLimiter
 from lockgate.auth.security import PasswordHashing
 from lockgate.chat.leases import LocalLeases, RedisLeases, ReplyJanitor, ReplyLeases
@@ -167,6 +168,7 @@ def lifespan_for(
     passwords: PasswordHashing | None = None,
     provider_sleep: Sleep | None = None,
     tracing: Tracing | None = None,
+    settle_heap: bool = False,
 ) -> Callable[[Any], AbstractAsyncContextManager[dict[str, object]]]:
     """The app's lifespan: the State for requests, and the server protocol's shutdown hook."""
     settings = config.settings
@@ -192,6 +194,8 @@ def lifespan_for(
                     metrics_token=settings.metrics_token,
                 )
             )
+            if settle_heap:  # a serving worker: see lockgate.heap
+                heap.settle()
             yield {
                 STATE_KEY: state,
                 SHUTDOWN_HOOK: lambda: state.chat.begin_drain(settings.shutdown_grace_seconds),

@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from opentelemetry.sdk.trace import TracerProvider
 
 from lockgate.app import create_app
+from lockgate.gateway.fastpath import NotFastPathable, gateway_routes
 from lockgate.observability.tracing import Tracing
 from lockgate.state import AppState
 from tests.fixtures.appkit import ApiClient, make_config
@@ -75,3 +77,24 @@ def test_with_tracing_on_v1_takes_the_instrumented_path(tmp_path: Path) -> None:
     assert traced.fast_paths == frozenset()
     plain = create_app(config)
     assert plain.fast_paths == {"/v1/chat/completions", "/v1/embeddings", "/v1/images/generations"}
+
+
+def test_a_v1_post_with_a_dependency_is_refused_when_the_app_is_built() -> None:
+    """The fast path calls endpoints with the request only; a route that declares more must
+    fail loudly at build time rather than be served without what it declared."""
+    router = APIRouter()
+
+    def needs() -> int:
+        return 1
+
+    @router.post("/v1/with-dependency")
+    async def with_dependency(request: Request, value: int = Depends(needs)) -> dict[str, int]:
+        return {"value": value}
+
+    @router.post("/v1/plain")
+    async def plain(request: Request) -> dict[str, int]:
+        return {}
+
+    with pytest.raises(NotFastPathable, match=r"/v1/with-dependency declares"):
+        gateway_routes(router.routes)
+    assert [r.path for r in gateway_routes(router.routes[1:])] == ["/v1/plain"]

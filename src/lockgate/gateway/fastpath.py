@@ -29,8 +29,17 @@ from starlette.routing import request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
+class NotFastPathable(RuntimeError):
+    """A ``/v1`` POST route declares something only FastAPI's router would give it."""
+
+
 def gateway_routes(routes: list[Any], prefix: str = "/v1/") -> list[APIRoute]:
-    """The POST routes under `prefix` whose endpoint takes only the request."""
+    """The POST routes under `prefix`; each must take only the request.
+
+    A route declaring a dependency or a parameter would be called without it here, so it is
+    refused when the app is built (the test suite builds it) instead of silently served by
+    FastAPI's slower path or, worse, run without its dependency.
+    """
     out = []
     for route in routes:
         if not isinstance(route, APIRoute) or not route.path.startswith(prefix):
@@ -40,7 +49,14 @@ def gateway_routes(routes: list[Any], prefix: str = "/v1/") -> list[APIRoute]:
         dependant = route.dependant
         params = dependant.path_params + dependant.query_params + dependant.body_params
         if params or dependant.dependencies:
-            continue
+            names = sorted(
+                {p.name for p in params} | {d.name or "?" for d in dependant.dependencies}
+            )
+            raise NotFastPathable(
+                f"POST {route.path} declares {', '.join(names)}: /v1 POST endpoints take only the "
+                "Request (read the body, headers and path yourself; see gateway/endpoints.py), "
+                "because gateway/fastpath.py serves them without FastAPI's dependency solving."
+            )
         out.append(route)
     return out
 

@@ -39,9 +39,9 @@ from lockgate.providers.base import (
     EmbeddingResult,
     GeneratedImage,
     ImageRequest,
-    OpenAIWire,
     Provider,
     Usage,
+    openai_wire,
 )
 from lockgate.providers.config import ModelConfig
 from lockgate.providers.errors import ProviderError, ProviderRateLimited
@@ -154,7 +154,7 @@ class GatewayService:
         candidates = candidates_for(call.model, self.file, self.providers)
         plans: list[Plan | None] = []
         for index, candidate in enumerate(candidates):
-            if isinstance(candidate.provider, OpenAIWire):
+            if openai_wire(candidate.provider) is not None:
                 plans.append(passthrough_plan(candidate, call, max_tokens))
             elif call.uses_tools:
                 if index == 0:
@@ -192,18 +192,19 @@ class GatewayService:
 
         async def source(current: Plan) -> AsyncIterator[Event]:
             provider = current.candidate.provider
-            if not isinstance(provider, OpenAIWire):
+            wire_provider = openai_wire(provider)
+            if wire_provider is None:
                 events = provider.stream_chat(current.request)
                 translated = events if relay is None else relay.translated(events)
                 async for event in translated:
                     yield event
             elif relay is not None:
                 body = self.upstream_body(call, current)
-                async with aclosing(provider.chat_completion_stream(body)) as chunks:
+                async with aclosing(wire_provider.chat_completion_stream(body)) as chunks:
                     async for relayed in relay.passthrough(chunks):
                         yield relayed
             else:
-                reply = await provider.chat_completion(self.upstream_body(call, current))
+                reply = await wire_provider.chat_completion(self.upstream_body(call, current))
                 self._replies[id(current)] = reply
                 for answered in reply_events(reply):
                     yield answered
@@ -322,7 +323,7 @@ class GatewayService:
             last = await task
             if last.error is not None:
                 yield wire.error_chunk(upstream_error(last.error).message, last.error.code)
-            elif not isinstance(last.plan.candidate.provider, OpenAIWire):
+            elif openai_wire(last.plan.candidate.provider) is None:
                 yield relay.finish(last.finish_reason or "stop")
                 if call.include_usage:
                     tokens_in, tokens_out, _, _ = last.cost()

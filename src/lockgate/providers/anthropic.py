@@ -33,7 +33,7 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from lockgate.clock import Clock, system_clock
 from lockgate.providers._http import HttpProvider
@@ -83,6 +83,8 @@ _MAX_MODEL_PAGES = 20
 
 class AnthropicProvider(HttpProvider):
     """See the module docstring. `clock` turns reset instants in quota headers into seconds."""
+
+    speaks_openai_wire: ClassVar[bool] = True
 
     kind = "anthropic"
 

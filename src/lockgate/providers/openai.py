@@ -31,7 +31,7 @@ import binascii
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
@@ -139,6 +139,8 @@ def sniff_image_mime(data: bytes) -> str:
 
 class OpenAIProvider(HttpProvider):
     """See the module docstring. `clock` only dates quota headers and HTTP-date Retry-After."""
+
+    speaks_openai_wire: ClassVar[bool] = True
 
     kind = "openai"
 
