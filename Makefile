@@ -89,7 +89,7 @@ test: $(DEV_STAMP)
 	$(BIN)/pytest $(COV_ARGS) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory ui-test
 
-bench: $(DEV_STAMP)
+bench: $(DEV_STAMP) ui
 	bash scripts/ensure-test-deps.sh
 	@command -v wrk >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" -ne 0 ]; then \
@@ -102,6 +102,7 @@ bench: $(DEV_STAMP)
 	}
 	$(BIN)/python -m bench.gate
 	$(BIN)/python -m bench.gateway $(BENCH_ARGS)  # BENCH_ARGS=--quick: about 2 minutes
+	$(BIN)/python -m bench.pageload  # cold and warm chat page in headless Chromium
 
 lint: $(DEV_STAMP) $(FE_DEPS)
 	$(BIN)/ruff check src tests scripts bench
