@@ -138,10 +138,17 @@ class AuthService:
             raise NotAuthenticated("Your session expired. Sign in again.", code="session_expired")
         if not user.is_active:
             raise NotAuthenticated("This account is disabled.", code="account_disabled")
-        if now - session.last_seen_at >= TOUCH_INTERVAL:
-            await self.sessions.touch(session.id, now)
-            session.last_seen_at = now
         return Authenticated(user=user, session=session)
+
+    def touch_due(self, session: UserSession) -> bool:
+        """True at most once a `TOUCH_INTERVAL` per session: the idle timeout needs no more."""
+        return self.clock() - session.last_seen_at >= TOUCH_INTERVAL
+
+    async def touch(self, session: UserSession) -> None:
+        """Record activity (the caller commits, in a transaction that may write)."""
+        now = self.clock()
+        await self.sessions.touch(session.id, now)
+        session.last_seen_at = now
 
     def csrf_valid(self, session: UserSession, header: str | None) -> bool:
         return bool(header) and hashes_equal(self._hash(header or ""), session.csrf_hash)

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.calls.candidates import (
     Admitted,
+    Candidate,
     Plan,
     admit_first,
     as_candidate,
@@ -25,7 +28,7 @@ from lockgate.calls.candidates import (
 )
 from lockgate.chat.events import ChatMessageData, ChatMessageEvent
 from lockgate.chat.generation import Generation, GenerationSpec
-from lockgate.chat.history import active_branch, to_chat_messages
+from lockgate.chat.history import active_branch, recent_rows, to_chat_messages
 from lockgate.chat.manager import ChatManager
 from lockgate.chat.schemas import RegenerateIn, SendMessageIn
 from lockgate.chat.titles import title_with_model
@@ -33,6 +36,7 @@ from lockgate.clock import Clock
 from lockgate.conversations.repository import ConversationRepository, MessageRepository
 from lockgate.conversations.schemas import MessageOut
 from lockgate.conversations.service import ConversationNotFound
+from lockgate.db.engine import reading
 from lockgate.errors import Conflict, NotFound, UnknownModel, Unprocessable
 from lockgate.gate import Gate, Skip
 from lockgate.models import Conversation, Message, MessageRole, MessageStatus, User
@@ -132,18 +136,26 @@ class ChatService:
         return message
 
     async def send(self, user: User, conversation_id: uuid.UUID, body: SendMessageIn) -> Generation:
+        """Read (no write lock), admit through the gate, then write the user message and the
+        reply's placeholder in one short transaction: the write lock is never held across the
+        history read or the admission's awaits."""
         if not body.content.strip():
             raise EmptyMessage()
-        conversation = await self._owned_conversation(conversation_id, user)
         model = self.resolve_model(body.model)
         max_tokens = self.resolve_max_tokens(model, body.max_tokens)
-        rows = await self.messages.all_for(conversation.id)
+        candidates = candidates_for(model.name, self.file, self.providers)
+        await reading(self.db)
+        conversation = await self._owned_conversation(conversation_id, user)
+        rows = await recent_rows(
+            self.messages, conversation.id, budget_tokens=_largest_window(candidates)
+        )
+        await self.db.commit()  # ends the read
         turns = [
             *to_chat_messages(active_branch(rows)),
             ChatMessage(role="user", content=body.content),
         ]
         plans = plans_for(
-            candidates_for(model.name, self.file, self.providers),
+            candidates,
             conversation.system_prompt,
             turns,
             max_tokens=max_tokens,
@@ -156,7 +168,7 @@ class ChatService:
             user_message = await self.messages.add(
                 Message(
                     conversation_id=conversation.id,
-                    seq=await self.conversations.next_seq(conversation.id, now),
+                    seq=await self._next_seq(conversation.id, now),
                     role=MessageRole.USER,
                     content=body.content,
                     status=MessageStatus.COMPLETE,
@@ -171,6 +183,7 @@ class ChatService:
             reply = await self._placeholder(conversation, user_message, admitted, now)
             await self.db.commit()
         except BaseException:
+            await self.db.rollback()
             await admitted.ticket.abandoned(Decimal(0))
             raise
         if needs_title and self.file.chat.title_mode == "model":
@@ -178,6 +191,7 @@ class ChatService:
         return self._start(user, conversation, user_message, reply, plans, admitted)
 
     async def regenerate(self, user: User, message_id: uuid.UUID, body: RegenerateIn) -> Generation:
+        await reading(self.db)
         original = await self.owned_message(message_id, user)
         if original.role != MessageRole.ASSISTANT or original.parent_id is None:
             raise Unprocessable(
@@ -188,12 +202,19 @@ class ChatService:
         conversation = await self._owned_conversation(original.conversation_id, user)
         model = self.resolve_model(body.model or original.model)
         max_tokens = self.resolve_max_tokens(model, body.max_tokens)
-        rows = await self.messages.all_for(conversation.id)
-        parent = next((r for r in rows if r.id == original.parent_id), None)
-        if parent is None:
+        candidates = candidates_for(model.name, self.file, self.providers)
+        parent = await self.db.get(Message, original.parent_id)
+        if parent is None or parent.conversation_id != conversation.id:
             raise MessageNotFound()
+        rows = await recent_rows(
+            self.messages,
+            conversation.id,
+            budget_tokens=_largest_window(candidates),
+            through_seq=parent.seq,
+        )
+        await self.db.commit()  # ends the read
         plans = plans_for(
-            candidates_for(model.name, self.file, self.providers),
+            candidates,
             conversation.system_prompt,
             to_chat_messages(active_branch(rows, up_to=parent)),
             max_tokens=max_tokens,
@@ -204,9 +225,17 @@ class ChatService:
             reply = await self._placeholder(conversation, parent, admitted, self.clock())
             await self.db.commit()
         except BaseException:
+            await self.db.rollback()
             await admitted.ticket.abandoned(Decimal(0))
             raise
         return self._start(user, conversation, parent, reply, plans, admitted)
+
+    async def _next_seq(self, conversation_id: uuid.UUID, now: datetime) -> int:
+        """The next position; the conversation may have been deleted since it was read."""
+        try:
+            return await self.conversations.next_seq(conversation_id, now)
+        except NoResultFound:
+            raise ConversationNotFound() from None
 
     async def _admit(self, model: str, plans: list[Plan | None], user: User) -> Admitted:
         skips: list[Skip] = []
@@ -222,7 +251,7 @@ class ChatService:
         return await self.messages.add(
             Message(
                 conversation_id=conversation.id,
-                seq=await self.conversations.next_seq(conversation.id, now),
+                seq=await self._next_seq(conversation.id, now),
                 created_at=now,
                 updated_at=now,
                 parent_id=parent.id,
@@ -281,3 +310,7 @@ class ChatService:
                 )
             ),
         )
+
+
+def _largest_window(candidates: Sequence[Candidate]) -> int:
+    return max((c.config.context_window for c in candidates), default=0)

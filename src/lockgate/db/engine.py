@@ -1,9 +1,16 @@
-"""Async engine and session factory for SQLite (default) and PostgreSQL."""
+"""Async engine and session factory for SQLite (default) and PostgreSQL.
+
+On SQLite a transaction that will write takes the write lock when it begins (``BEGIN
+IMMEDIATE``), so concurrent writers queue on the busy timeout instead of failing; a transaction
+that only reads begins deferred (`reading`) and never takes that lock: in WAL mode readers and
+the one writer do not block each other. A request's sign-in check, every GET, and the read phase
+of a chat send are reads.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -13,6 +20,17 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+INTENT: Final = "lockgate_intent"
+READ_OPTIONS: Final = {INTENT: "read"}
+
+
+async def reading(session: AsyncSession) -> None:
+    """Make the session's next transaction a read: on SQLite it begins deferred, without the
+    write lock. Call it before the transaction's first statement (right after a commit, or on a
+    new session); a statement that writes in it would still work, but may fail with "database
+    is locked" when another writer committed meanwhile, so write in a transaction of its own."""
+    await session.connection(execution_options=READ_OPTIONS)
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
@@ -54,5 +72,9 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 def _sqlite_begin_immediate(conn: Any) -> None:
     # IMMEDIATE takes the write lock up front, so concurrent writers queue on busy_timeout
-    # instead of failing; readers are not blocked in WAL mode.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # instead of failing; readers are not blocked in WAL mode. A read (see `reading`) needs no
+    # lock and begins deferred.
+    if conn.get_execution_options().get(INTENT) == "read":
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
