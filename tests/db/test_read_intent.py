@@ -56,7 +56,7 @@ async def test_gets_answer_while_another_writer_holds_the_lock(tmp_path: Path) -
     url = await migrated_sqlite_url(tmp_path)
     async with (
         running_app(make_config(url, tmp_path), FakeClock()) as (app, _state),
-        api_client(app) as client,  # type: ignore[arg-type]
+        api_client(app) as client,
     ):
         await client.register("reader@example.com")
         created = await client.post("/api/v1/conversations", json={})
