@@ -27,6 +27,7 @@ from tests.deploy.support import (
     named,
     of_kind,
     parse,
+    pod_specs,
     render_chart,
     values_file,
 )
@@ -182,10 +183,17 @@ def test_generated_secret_outlives_upgrades_and_uninstall() -> None:
     )
 
 
-def test_existing_secret_replaces_the_generated_key() -> None:
-    docs = objects({"secrets": {"existingSecret": "mine"}})
-    ref = env_of(server(docs))["LOCKGATE_SECRET_KEY"]["valueFrom"]["secretKeyRef"]
-    assert (ref, of_kind(docs, "Secret")) == ({"name": "mine", "key": "LOCKGATE_SECRET_KEY"}, [])
+def test_existing_secret_replaces_every_generated_one() -> None:
+    """GitOps (no `lookup`): one Secret of yours holds the key and the bundled servers' passwords."""
+    docs = objects({**values_file("production"), "secrets": {"existingSecret": "mine"}})
+    refs = {
+        e["valueFrom"]["secretKeyRef"]["name"]
+        for _, pod in pod_specs(docs)
+        for c in pod["containers"]
+        for e in c.get("env", [])
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+    assert (refs, of_kind(docs, "Secret")) == ({"mine"}, [])
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)

@@ -45,12 +45,13 @@ app.kubernetes.io/part-of: lockgate
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
-{{/* The Secret holding LOCKGATE_SECRET_KEY (yours, or the generated one). */}}
+{{/* The Secret holding LOCKGATE_SECRET_KEY and the bundled servers' passwords (yours, or the
+generated one). */}}
 {{- define "lockgate.secretName" -}}
 {{- default (include "lockgate.fullname" .) .Values.secrets.existingSecret }}
 {{- end }}
 
-{{/* The generated Secret: passwords of the bundled servers always live here. */}}
+{{/* The Secret the chart generates when secrets.existingSecret is empty. */}}
 {{- define "lockgate.generatedSecretName" -}}
 {{- include "lockgate.fullname" . }}
 {{- end }}
@@ -176,7 +177,7 @@ a variable used as $(NAME) must come before the one using it.
 - name: POSTGRES_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ default (include "lockgate.generatedSecretName" .) .Values.postgresql.existingSecret }}
+      name: {{ include "lockgate.secretName" . }}
       key: postgres-password
 - name: LOCKGATE_DATABASE_URL
   value: {{ printf "postgresql+asyncpg://%s:$(POSTGRES_PASSWORD)@%s:%d/%s" .Values.postgresql.username (include "lockgate.postgresql.fullname" .) (int .Values.postgresql.port) .Values.postgresql.database | quote }}
@@ -191,7 +192,7 @@ a variable used as $(NAME) must come before the one using it.
 - name: REDIS_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ include "lockgate.generatedSecretName" . }}
+      name: {{ include "lockgate.secretName" . }}
       key: redis-password
 - name: LOCKGATE_REDIS_URL
   value: {{ printf "redis://:$(REDIS_PASSWORD)@%s:%d/0" (include "lockgate.redis.fullname" .) (int .Values.redis.port) | quote }}
@@ -206,7 +207,7 @@ a variable used as $(NAME) must come before the one using it.
 - name: REDIS_CACHE_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ include "lockgate.generatedSecretName" . }}
+      name: {{ include "lockgate.secretName" . }}
       key: redis-cache-password
 - name: LOCKGATE_CACHE_REDIS_URL
   value: {{ printf "redis://:$(REDIS_CACHE_PASSWORD)@%s:%d/0" (include "lockgate.redisCache.fullname" .) (int .Values.redisCache.port) | quote }}
