@@ -80,10 +80,16 @@ def overlay_objects(overlay: str) -> tuple[Doc, ...]:
 
 
 def values_file(name: str) -> Doc:
-    """The values of a named flavour: ``default`` (values.yaml alone) or ``production``."""
+    """The values of a named flavour: ``default`` (values.yaml alone), ``production``
+    (values-production.yaml) or ``external`` (ci/external-values.yaml: managed stores)."""
     if name == "default":
         return {}
-    loaded: Doc = yaml.safe_load((CHART / f"values-{name}.yaml").read_text(encoding="utf-8"))
+    path = (
+        CHART / "ci" / f"{name}-values.yaml"
+        if name == "external"
+        else CHART / f"values-{name}.yaml"
+    )
+    loaded: Doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     return loaded
 
 

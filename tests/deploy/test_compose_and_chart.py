@@ -134,7 +134,7 @@ def env_names_and_helpers(docs: tuple[Doc, ...]) -> tuple[set[str], set[str]]:
 
 
 @pytest.mark.parametrize(
-    "which", ["chart:default", "chart:production", "overlay:dev", "overlay:prod"]
+    "which", ["chart:default", "chart:production", "chart:external", "overlay:dev", "overlay:prod"]
 )
 def test_every_variable_set_is_a_lockgate_setting(which: str) -> None:
     source, name = which.split(":")

@@ -33,7 +33,7 @@ from tests.deploy.support import (
 )
 
 Doc = dict[str, Any]
-FLAVOURS = ["default", "production"]
+FLAVOURS = ["default", "production", "external"]
 BUNDLED = {"db": {"deployStandalone": True}, "redis": {"deployStandalone": True}}
 EXTERNAL = {
     "db": {"useExisting": True, "secret": {"name": "my-db", "key": "url"}},
@@ -142,7 +142,7 @@ UNSAFE = [
         {"readinessProbe": {"periodSeconds": 15, "failureThreshold": 2}},
         "must not exceed shutdown.graceSeconds",
     ),
-    ({"pdb": {"enabled": True, "minAvailable": 1, "maxUnavailable": 1}}, "not both"),
+    ({"pdb": {"enabled": True, "minAvailable": None, "maxUnavailable": None}}, "pdb: set"),
 ]
 
 
@@ -184,7 +184,7 @@ def test_generated_secret_outlives_upgrades_and_uninstall() -> None:
 
 
 def test_existing_secret_replaces_every_generated_one() -> None:
-    """GitOps (no `lookup`): one Secret of yours holds the key and the bundled servers' passwords."""
+    """GitOps (no `lookup`): one Secret of yours holds the key and the servers' passwords."""
     docs = objects({**values_file("production"), "secrets": {"existingSecret": "mine"}})
     refs = {
         e["valueFrom"]["secretKeyRef"]["name"]
@@ -336,6 +336,14 @@ def test_extra_settings_reach_the_environment() -> None:
         )
     )
     assert env["LOCKGATE_REGISTRATION"]["value"] == "invite"
+
+
+def test_pdb_min_available_wins_over_the_default_max_unavailable() -> None:
+    [pdb] = of_kind(chart_objects("external"), "PodDisruptionBudget")
+    assert pdb["spec"] == {
+        "minAvailable": 1,
+        "selector": named(chart_objects("external"), "Deployment", RELEASE)["spec"]["selector"],
+    }
 
 
 def test_ingress_and_httproute_send_traffic_to_the_service() -> None:

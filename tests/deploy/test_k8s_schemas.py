@@ -28,7 +28,7 @@ from tests.deploy.support import (
 )
 
 Doc = dict[str, Any]
-RENDERS = ["overlay:dev", "overlay:prod", "chart:default", "chart:production"]
+RENDERS = ["overlay:dev", "overlay:prod", "chart:default", "chart:production", "chart:external"]
 
 
 def rendered(which: str) -> tuple[Doc, ...]:
@@ -127,6 +127,19 @@ def test_lockgate_writes_only_to_mounted_volumes(which: str) -> None:
             needed = {"/tmp"} | ({"/data"} if c["args"] == ["lockgate", "serve"] else set())
             unmounted += [f"{name}: {p}" for p in sorted(needed - mounts)]
     assert unmounted == []
+
+
+@pytest.mark.parametrize("which", RENDERS)
+def test_no_service_link_variables_reach_lockgate(which: str) -> None:
+    """Kubernetes injects <SERVICE>_PORT=tcp://... for every Service: a Service named lockgate
+    would set LOCKGATE_PORT, a setting. Lockgate's pods turn service links off."""
+    linked = [
+        name
+        for name, pod in pod_specs(rendered(which))
+        if any(c.get("args", [])[:1] == ["lockgate"] for c in pod["containers"])
+        and pod.get("enableServiceLinks") is not False
+    ]
+    assert linked == []
 
 
 @pytest.mark.parametrize("which", RENDERS)

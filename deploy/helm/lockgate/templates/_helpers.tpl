@@ -129,8 +129,8 @@ FINAL_SAVE_SECONDS of src/lockgate/settings.py: the app's own constant, not a se
 {{- if gt (mul (int $ready.periodSeconds) (int $ready.failureThreshold)) (int .Values.shutdown.graceSeconds) }}
 {{- fail (printf "readinessProbe.periodSeconds x failureThreshold (%d s) must not exceed shutdown.graceSeconds (%v s): the probe must turn red while live replies drain" (mul (int $ready.periodSeconds) (int $ready.failureThreshold)) .Values.shutdown.graceSeconds) }}
 {{- end }}
-{{- if and .Values.pdb.enabled (not (kindIs "invalid" .Values.pdb.minAvailable)) (not (kindIs "invalid" .Values.pdb.maxUnavailable)) }}
-{{- fail "pdb: set minAvailable or maxUnavailable, not both" }}
+{{- if and .Values.pdb.enabled (kindIs "invalid" .Values.pdb.minAvailable) (kindIs "invalid" .Values.pdb.maxUnavailable) }}
+{{- fail "pdb: set minAvailable or maxUnavailable" }}
 {{- end }}
 {{- end }}
 
