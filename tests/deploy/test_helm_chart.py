@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import helm_python as helm
@@ -308,6 +309,21 @@ def test_alert_rules_have_one_source() -> None:
         os.path.realpath(CHART / "files" / "alerts.yml") == str(source),
         rule["spec"]["groups"] == yaml.safe_load(source.read_text())["groups"],
     ) == (True, True)
+
+
+def test_the_packaged_chart_carries_the_rules_and_dashboards(tmp_path: Path) -> None:
+    """`helm package` follows the symlinks: the archive a registry serves has the files."""
+    helm.disable_logging()
+    archive = helm.package(str(CHART), destination=str(tmp_path))
+    with helm.Chart.load(archive) as chart:
+        docs = parse(chart.render(values_file("production"), name=RELEASE, namespace="x"))
+    [rule] = of_kind(docs, "PrometheusRule")
+    dashboards = [m for m in of_kind(docs, "ConfigMap") if "dashboard" in m["metadata"]["name"]]
+    source = DEPLOY / "prometheus" / "alerts.yml"
+    assert (
+        rule["spec"]["groups"] == yaml.safe_load(source.read_text())["groups"],
+        len(dashboards),
+    ) == (True, len(list((DEPLOY / "grafana" / "dashboards").glob("*.json"))))
 
 
 def test_dashboards_have_one_source_and_the_sidecar_label() -> None:
