@@ -12,6 +12,20 @@ set -euo pipefail
 
 packages=()
 
+# kubectl (with Kustomize v5) renders deploy/k8s/overlays in tests/deploy. It is part of the machine
+# image (the Google Cloud SDK's `kubectl` package); Debian 12 only has kubernetes-client 1.20, whose
+# Kustomize v2 cannot read the overlays, so it is not installed from here: say so plainly.
+require_kubectl() {
+  if command -v kubectl >/dev/null 2>&1 \
+    && kubectl version --client 2>/dev/null | grep -Eq 'Kustomize Version: v([5-9]|[1-9][0-9])\.'; then
+    return 0
+  fi
+  echo "ensure-test-deps: kubectl with Kustomize v5 or newer is missing (tests/deploy renders" >&2
+  echo "  deploy/k8s/overlays with it). Debian 12's kubernetes-client is too old: install a current" >&2
+  echo "  kubectl (1.27 or newer) on PATH." >&2
+  exit 1
+}
+
 if ! command -v redis-server >/dev/null 2>&1; then
   packages+=(redis-server)
 fi
@@ -28,7 +42,8 @@ command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 # ---------------------------------------------------------------------------------------------------
 
 if [ ${#packages[@]} -eq 0 ]; then
-  echo "ensure-test-deps: PostgreSQL, Redis, Prometheus and Chromium are installed"
+  require_kubectl
+  echo "ensure-test-deps: PostgreSQL, Redis, Prometheus, Chromium and kubectl are installed"
   exit 0
 fi
 
@@ -76,4 +91,5 @@ command -v redis-server >/dev/null 2>&1 || { echo "ensure-test-deps: redis-serve
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
   || { echo "ensure-test-deps: PostgreSQL still missing" >&2; exit 1; }
 command -v promtool >/dev/null 2>&1 || { echo "ensure-test-deps: promtool still missing" >&2; exit 1; }
+require_kubectl
 echo "ensure-test-deps: installed ${packages[*]}"

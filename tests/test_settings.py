@@ -58,7 +58,7 @@ WEAK_SECRETS = [
     "my-super-secret-lockgate-production-key-2024!",  # dictionary-ish
     "thisismysupersecretkeyforlockgateproduction",
     "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF",  # sequences
-    "replace-with-48-random-characters",  # the placeholder of deploy/k8s/secret.example.yaml
+    "replace-with-48-random-characters",  # deploy/k8s/overlays/prod/secret.example.yaml
     secrets.token_hex(16),  # 128 random bits, but too short to show it: 32 hex characters
 ]
 

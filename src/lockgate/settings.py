@@ -48,11 +48,13 @@ MIN_SECRET_LENGTH = 32
 #                         replies time to be saved before it would cancel anything.
 #   FINAL_SAVE_SECONDS    the lifespan's shutdown: the drain is already done; pools close (5).
 #
-#   terminationGracePeriodSeconds (deploy/k8s/deployment.yaml, 60)
+#   terminationGracePeriodSeconds (deploy/k8s/base/deployment.yaml: 45; the Helm chart derives
+#   it from its `shutdown` values)
 #       > PRESTOP_SECONDS + SHUTDOWN_GRACE_SECONDS + 2 * FINAL_SAVE_SECONDS (35)
 #
-# tests/chat/test_shutdown_timing.py parses the deployment and checks this. A reply whose owner
-# is SIGKILLed anyway is closed by a survivor once its lease (REPLY_LEASE_SECONDS) lapses.
+# tests/deploy/test_shutdown_numbers.py renders the chart and the overlays and checks this. A
+# reply whose owner is SIGKILLed anyway is closed by a survivor once its lease
+# (REPLY_LEASE_SECONDS) lapses.
 SHUTDOWN_GRACE_SECONDS = 20.0
 PRESTOP_SECONDS = 5.0
 FINAL_SAVE_SECONDS = 5.0
@@ -102,6 +104,9 @@ class Settings(BaseSettings):
     reply_lease_seconds: float = Field(default=REPLY_LEASE_SECONDS, gt=0, le=600)
     reply_reap_seconds: float = Field(default=REPLY_REAP_SECONDS, gt=0, le=600)
     redis_url: str | None = None
+    # The response cache's own Redis (with the query engine; `redis-cache`, port 6380, in the
+    # deployment files), kept apart from the gate's so a full cache never evicts a budget.
+    cache_redis_url: str | None = None
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

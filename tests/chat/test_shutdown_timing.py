@@ -25,7 +25,7 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
 def pod_spec() -> dict[str, Any]:
-    documents = list(yaml.safe_load_all((DEPLOY / "k8s" / "deployment.yaml").read_text()))
+    documents = list(yaml.safe_load_all((DEPLOY / "k8s" / "base" / "deployment.yaml").read_text()))
     deployment = next(d for d in documents if d and d.get("kind") == "Deployment")
     spec: dict[str, Any] = deployment["spec"]["template"]["spec"]
     return spec

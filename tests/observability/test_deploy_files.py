@@ -1,7 +1,8 @@
-"""deploy/: dashboards, provisioning, compose and Kubernetes files are well formed and consistent.
+"""deploy/: dashboards, provisioning and compose files are well formed and consistent.
 
-Docker, Grafana and a cluster cannot run here, so these read the files; the PromQL itself is
-checked against a real Prometheus in test_prometheus_scrape.py.
+Docker and Grafana cannot run here, so these read the files; the PromQL itself is checked
+against a real Prometheus in test_prometheus_scrape.py. The Kubernetes files (Kustomize overlays,
+Helm chart) are rendered and checked in tests/deploy/.
 """
 
 from __future__ import annotations
@@ -29,20 +30,6 @@ def load_json(path: Path) -> dict[str, Any]:
 
 def load_yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def k8s_documents() -> list[dict[str, Any]]:
-    return [
-        doc
-        for path in sorted((DEPLOY / "k8s").glob("*.yaml"))
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
-        if doc and doc["kind"] != "Kustomization"
-    ]
-
-
-def k8s(kind: str, name: str) -> dict[str, Any]:
-    [found] = [d for d in k8s_documents() if d["kind"] == kind and d["metadata"]["name"] == name]
-    return found
 
 
 def exposed_names() -> set[str]:
@@ -97,9 +84,16 @@ def test_grafana_provisioning_points_at_prometheus_and_the_mounted_dashboards() 
     ) == ("prometheus", True)
 
 
-def test_compose_has_the_five_services() -> None:
+def test_compose_has_the_six_services() -> None:
     services = load_yaml(DEPLOY / "compose.yaml")["services"]
-    assert set(services) == {"lockgate", "postgres", "redis", "prometheus", "grafana"}
+    assert set(services) == {
+        "lockgate",
+        "postgres",
+        "redis",
+        "redis-cache",
+        "prometheus",
+        "grafana",
+    }
 
 
 def test_compose_bind_mounts_exist() -> None:
@@ -115,44 +109,3 @@ def test_prometheus_scrapes_the_metrics_port_compose_opens() -> None:
     scrape = load_yaml(DEPLOY / "prometheus" / "prometheus.yml")["scrape_configs"][0]
     port = lockgate["environment"]["LOCKGATE_METRICS_PORT"]
     assert scrape["static_configs"][0]["targets"] == [f"lockgate:{port}"]
-
-
-def test_k8s_probes_use_the_health_endpoints() -> None:
-    [container] = k8s("Deployment", "lockgate")["spec"]["template"]["spec"]["containers"]
-    assert (
-        container["readinessProbe"]["httpGet"]["path"],
-        container["livenessProbe"]["httpGet"]["path"],
-    ) == ("/health/ready", "/health/live")
-
-
-def test_k8s_probe_and_service_ports_are_named_container_ports() -> None:
-    [container] = k8s("Deployment", "lockgate")["spec"]["template"]["spec"]["containers"]
-    names = {p["name"] for p in container["ports"]}
-    probes = {container[p]["httpGet"]["port"] for p in ("readinessProbe", "livenessProbe")}
-    targets = {p["targetPort"] for p in k8s("Service", "lockgate")["spec"]["ports"]}
-    assert (probes | targets) - names == set()
-
-
-def test_k8s_service_selects_the_deployment_pods() -> None:
-    pod_labels = k8s("Deployment", "lockgate")["spec"]["template"]["metadata"]["labels"]
-    selector = k8s("Service", "lockgate")["spec"]["selector"]
-    assert selector.items() <= pod_labels.items()
-
-
-def test_k8s_config_and_secret_references_exist() -> None:
-    pod = k8s("Deployment", "lockgate")["spec"]["template"]["spec"]
-    [container] = pod["containers"]
-    refs = {
-        ("ConfigMap", e["configMapRef"]["name"])
-        if "configMapRef" in e
-        else ("Secret", e["secretRef"]["name"])
-        for e in container["envFrom"]
-    } | {("ConfigMap", v["configMap"]["name"]) for v in pod["volumes"] if "configMap" in v}
-    defined = {(d["kind"], d["metadata"]["name"]) for d in k8s_documents()}
-    assert refs - defined == set()  # fmt: skip
-
-
-def test_kustomization_lists_existing_files_and_not_the_example_secret() -> None:
-    resources = load_yaml(DEPLOY / "k8s" / "kustomization.yaml")["resources"]
-    missing = [r for r in resources if not (DEPLOY / "k8s" / r).exists()]
-    assert (missing, "secret.example.yaml" in resources) == ([], False)
