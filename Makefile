@@ -102,6 +102,7 @@ bench: $(DEV_STAMP) ui
 	}
 	$(BIN)/python -m bench.gate
 	$(BIN)/python -m bench.gateway $(BENCH_ARGS)  # BENCH_ARGS=--quick: about 2 minutes
+	$(BIN)/python -m bench.chat  # the web chat path under open-loop load (SQLite; --postgres)
 	$(BIN)/python -m bench.pageload  # cold and warm chat page in headless Chromium
 
 lint: $(DEV_STAMP) $(FE_DEPS)

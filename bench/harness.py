@@ -268,15 +268,20 @@ def start_lockgate(
     name: str,
     workers: int,
     workdir: Path,
-    upstream: Upstream,
+    upstream: Upstream | None,
     stack: contextlib.ExitStack,
     *,
     redis_url: str | None,
     pg_dsn: str | None,
+    env: dict[str, str] | None = None,
 ) -> Lockgate:
-    """Migrate, then start ``lockgate serve`` (its own process group) and wait for readiness."""
-    workdir.mkdir(parents=True)
-    env = lockgate_env(workers, workdir, upstream, redis_url, pg_dsn)
+    """Migrate, then start ``lockgate serve`` (its own process group) and wait for readiness.
+    ``env``: a complete environment of the caller's own (no fake upstream needed then)."""
+    workdir.mkdir(parents=True, exist_ok=env is not None)
+    if env is None:
+        if upstream is None:
+            raise BenchError("start_lockgate needs an upstream or a complete env")
+        env = lockgate_env(workers, workdir, upstream, redis_url, pg_dsn)
     migrated = subprocess.run(
         [sys.executable, "-m", "lockgate", "migrate"],
         env=env, cwd=workdir, capture_output=True, timeout=180, check=False,
