@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     # `incomplete` once it lapses. The janitor looks for such replies this often.
     reply_lease_seconds: float = Field(default=REPLY_LEASE_SECONDS, gt=0, le=600)
     reply_reap_seconds: float = Field(default=REPLY_REAP_SECONDS, gt=0, le=600)
+    # Live replies' events (chat/live.py): at most this many kept per reply (older ones are
+    # folded into a checkpoint, nothing is lost); with Redis, a reply's stream is deleted this
+    # long after its end, and a stop for a reply of another replica waits this long for it.
+    reply_stream_max_events: int = Field(default=10_000, ge=16, le=1_000_000)
+    reply_stream_expire_seconds: float = Field(default=300, gt=0, le=86_400)
+    reply_stop_timeout_seconds: float = Field(default=5, gt=0, le=60)
     redis_url: str | None = None
 
     host: str = "127.0.0.1"
