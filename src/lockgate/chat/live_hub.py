@@ -119,6 +119,11 @@ class StreamHub:
         """How many reply streams the one blocking call covers (for tests and metrics)."""
         return len(self._subs)
 
+    @property
+    def subscribers(self) -> int:
+        """How many listeners those streams have here."""
+        return sum(len(subs) for subs in self._subs.values())
+
     async def subscribe(self, key: str, after: bytes | str) -> Subscription:
         """Entries of ``key`` after ``after`` (or after whatever the hub already read of it:
         the subscriber re-reads the stream once after subscribing, so nothing falls between)."""
