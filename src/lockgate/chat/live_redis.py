@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import cast
 
 from redis.asyncio import Redis
@@ -36,7 +35,16 @@ from redis.exceptions import RedisError
 from lockgate.chat.events import ChatDeltaEvent, ChatEvent, encode
 from lockgate.chat.live import FinalOf, LiveReply, StopHandler
 from lockgate.chat.live_hub import Entry, Lagged, StreamHub
-from lockgate.chat.replylog import Checkpoint, Cursor, catch_up, is_final, with_id
+from lockgate.chat.live_stream import (
+    Outgoing,
+    StreamReader,
+    after,
+    checkpoint_of,
+    entry_of,
+    fold,
+    newer,
+)
+from lockgate.chat.replylog import Cursor, is_final, with_id
 from lockgate.observability.logging import get_logger
 from lockgate.tasks import cancel_requested
 
@@ -44,25 +52,6 @@ log = get_logger("lockgate.chat")
 STOP_KEY = "lockgate:reply_stops"
 IDLE_EXPIRE_SECONDS = 3600
 PAGE = 200
-_SEP = b"\n\n"
-
-
-def split_events(data: bytes) -> list[bytes]:
-    """Concatenated SSE events back into single ones (JSON data never holds a raw newline)."""
-    return [part + _SEP for part in data.split(_SEP) if part]
-
-
-@dataclass(slots=True)
-class _Outgoing:
-    """What the owner knows of one stream: what it wrote, and what waits to be written."""
-
-    seq: int = 0
-    entries: int = 0
-    head: list[bytes] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
-    text_len: int = 0
-    pending: list[tuple[bytes, str | None, bool]] = field(default_factory=list)
-    ended: bool = False
 
 
 class _RedisReply:
@@ -78,46 +67,6 @@ class _RedisReply:
 
     def follow(self, cursor: Cursor | None = None) -> AsyncIterator[bytes]:
         return self._store.follow(self._message_id, cursor or Cursor())
-
-
-class _Reader:
-    """Turns one listener's stream entries into SSE events, once each, in order."""
-
-    def __init__(self, cursor: Cursor, last_id: bytes | str = "0-0") -> None:
-        self.cursor = cursor
-        self.last_id = last_id
-        self.gap = False
-        self.done = False
-
-    def take(self, entry_id: bytes, fields: dict[bytes, bytes]) -> list[bytes]:
-        self.last_id = entry_id
-        cursor = self.cursor
-        if b"c" in fields:
-            if not self.gap:
-                return []  # a checkpoint of what this reader already had
-            self.gap = False
-            checkpoint = Checkpoint(
-                upto=int(fields[b"n"]),
-                head=split_events(fields[b"h"]),
-                text=fields[b"x"].decode(),
-            )
-            return [with_id(seq, sse) for seq, sse in catch_up(checkpoint, cursor)]
-        first, events, final = int(fields[b"n"]), split_events(fields[b"d"]), b"f" in fields
-        if first > cursor.seq and not self.gap:
-            self.gap = True  # trimmed away: the next checkpoint covers it
-        out, last_sent = [], False
-        if not self.gap:
-            for offset, sse in enumerate(events):
-                last_sent = first + offset >= cursor.seq
-                if last_sent:
-                    out.append(with_id(first + offset, sse))
-                    cursor.seq = first + offset + 1
-            cursor.text = int(fields[b"l"])
-        if final:
-            self.done = True
-            if not last_sent:  # a final event written by a survivor, or past a gap
-                out.append(with_id(cursor.seq, events[-1]))
-        return out
 
 
 class RedisLiveReplies:
@@ -138,7 +87,7 @@ class RedisLiveReplies:
         self._expire = max(1, int(expire_seconds))
         self._idle = idle_check_seconds
         self._block = block_seconds
-        self._out: dict[uuid.UUID, _Outgoing] = {}
+        self._out: dict[uuid.UUID, Outgoing] = {}
         self._dirty = asyncio.Event()
         self._idle_writer = asyncio.Event()
         self._idle_writer.set()
@@ -185,7 +134,7 @@ class RedisLiveReplies:
     # -- the owner's side ---------------------------------------------------------------------
 
     def open(self, message_id: uuid.UUID) -> LiveReply:
-        self._out[message_id] = _Outgoing()
+        self._out[message_id] = Outgoing()
         return _RedisReply(self, message_id)
 
     def enqueue(self, message_id: uuid.UUID, event: ChatEvent) -> None:
@@ -230,24 +179,24 @@ class RedisLiveReplies:
             if not self._dirty.is_set():
                 self._idle_writer.set()
 
-    async def _write(self, batch: dict[uuid.UUID, _Outgoing]) -> None:
+    async def _write(self, batch: dict[uuid.UUID, Outgoing]) -> None:
         if not batch:
             return
-        written: list[tuple[uuid.UUID, _Outgoing, int, bool]] = []
+        written: list[tuple[uuid.UUID, Outgoing, int, bool]] = []
         async with self._redis.pipeline(transaction=False) as pipe:
             for message_id, out in batch.items():
                 key, events = self.key(message_id), list(out.pending)
                 if events:
-                    pipe.xadd(key, _entry(out, events), **self._cap())  # type: ignore[arg-type]
+                    pipe.xadd(key, entry_of(out, events), **self._cap())  # type: ignore[arg-type]
                     if out.entries % self._checkpoint_every == self._checkpoint_every - 1:
-                        checkpoint = _checkpoint(out, events)
+                        checkpoint = checkpoint_of(out, events)
                         pipe.xadd(key, checkpoint, **self._cap())  # type: ignore[arg-type]
                 pipe.expire(key, self._expire if out.ended else IDLE_EXPIRE_SECONDS)
                 written.append((message_id, out, len(events), out.ended))
             await pipe.execute()
         for message_id, out, taken, ended in written:
             events = out.pending[:taken]
-            _fold(out.head, out.text, out.seq, events)
+            fold(out.head, out.text, out.seq, events)
             out.seq += taken
             out.text_len += sum(len(text) for _, text, _ in events if text is not None)
             out.entries += 1 if taken else 0
@@ -271,7 +220,7 @@ class RedisLiveReplies:
         self, message_id: uuid.UUID, cursor: Cursor, last_id: bytes | str = "0-0"
     ) -> AsyncIterator[bytes]:
         """The stream's events from ``cursor`` (after entry ``last_id``) to the final one."""
-        key, reader = self.key(message_id), _Reader(cursor, last_id)
+        key, reader = self.key(message_id), StreamReader(cursor, last_id)
         while True:
             sub = await self.hub.subscribe(key, reader.last_id)
             try:
@@ -284,7 +233,7 @@ class RedisLiveReplies:
                         for chunk in await self._check_over(message_id, key, reader):
                             yield chunk
                         continue
-                    if _newer(entry[0], reader.last_id):
+                    if newer(entry[0], reader.last_id):
                         for chunk in reader.take(*entry):
                             yield chunk
                 return
@@ -293,11 +242,11 @@ class RedisLiveReplies:
             finally:
                 self.hub.unsubscribe(sub)
 
-    async def _catch_up(self, key: str, reader: _Reader) -> list[bytes]:
+    async def _catch_up(self, key: str, reader: StreamReader) -> list[bytes]:
         out: list[bytes] = []
         while not reader.done:
             entries = cast(
-                list[Entry], await self._redis.xrange(key, min=_after(reader.last_id), count=PAGE)
+                list[Entry], await self._redis.xrange(key, min=after(reader.last_id), count=PAGE)
             )
             for entry in entries:
                 out.extend(reader.take(*entry))
@@ -307,7 +256,9 @@ class RedisLiveReplies:
                 break
         return out
 
-    async def _check_over(self, message_id: uuid.UUID, key: str, reader: _Reader) -> list[bytes]:
+    async def _check_over(
+        self, message_id: uuid.UUID, key: str, reader: StreamReader
+    ) -> list[bytes]:
         """Nothing came for a while: if the database says the reply is over and its final
         event never reached the stream (its owner died, Redis lost it), end with the saved
         one rather than wait for ever."""
@@ -354,55 +305,3 @@ class RedisLiveReplies:
                 await pipe.execute()
         except RedisError as exc:  # listeners end at their next idle check
             log.warning("reply_final_not_published", message_id=str(message_id), error=str(exc))
-
-
-Pending = list[tuple[bytes, str | None, bool]]
-
-
-def _fold(head: list[bytes], text: list[str], seq: int, events: Pending) -> None:
-    """Add ``events`` (starting at ``seq``) to a checkpoint's head events and text."""
-    for offset, (sse, piece, _) in enumerate(events):
-        if piece is not None:
-            text.append(piece)
-        elif not text and len(head) == seq + offset:  # nothing but head events before it
-            head.append(sse)
-
-
-def _entry(out: _Outgoing, events: Pending) -> dict[str, bytes]:
-    text_len = out.text_len + sum(len(text) for _, text, _ in events if text is not None)
-    entry = {
-        "n": str(out.seq).encode(),
-        "k": str(len(events)).encode(),
-        "l": str(text_len).encode(),
-        "d": b"".join(sse for sse, _, _ in events),
-    }
-    if events[-1][2]:
-        entry["f"] = b"1"
-    return entry
-
-
-def _checkpoint(out: _Outgoing, events: Pending) -> dict[str, bytes]:
-    """Everything up to the end of ``events`` in compact form (see replylog.Checkpoint)."""
-    head, text = list(out.head), list(out.text)
-    _fold(head, text, out.seq, events)
-    return {
-        "c": b"1",
-        "n": str(out.seq + len(events)).encode(),
-        "h": b"".join(head),
-        "x": "".join(text).encode(),
-    }
-
-
-def _parse(entry_id: bytes | str) -> tuple[int, int]:
-    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    ms, _, seq = text.partition("-")
-    return int(ms), int(seq or 0)
-
-
-def _newer(entry_id: bytes | str, than: bytes | str) -> bool:
-    return _parse(entry_id) > _parse(than)
-
-
-def _after(entry_id: bytes | str) -> str:
-    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    return "(" + text

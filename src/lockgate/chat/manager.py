@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.chat.events import ChatErrorData, ChatErrorEvent, ChatMessageEvent, encode, replay
@@ -203,14 +203,26 @@ class ChatManager:
         return True
 
     async def stop_conversation(self, conversation_id: uuid.UUID) -> int:
-        """Stop every reply of a conversation live here (before deleting it): each is settled
-        through the gate and saved as ``cancelled``, like a stop. Returns how many."""
-        live = [
+        """Stop every live reply of a conversation (before deleting it), here or on another
+        replica: each is settled through the gate and saved as ``cancelled``, like a stop.
+        Returns how many."""
+        async with self._sessionmaker() as db:
+            streaming = set(
+                (
+                    await db.scalars(
+                        select(Message.id).where(
+                            Message.conversation_id == conversation_id,
+                            Message.status == MessageStatus.STREAMING,
+                        )
+                    )
+                ).all()
+            )
+        streaming |= {
             message_id
             for message_id, generation in list(self._live.items())
             if generation.spec.conversation_id == conversation_id
-        ]
-        stopped = [await self.stop(message_id) for message_id in live]
+        }
+        stopped = [await self.stop_anywhere(message_id) for message_id in streaming]
         return sum(stopped)
 
     async def wait_idle(self, within: float) -> bool:

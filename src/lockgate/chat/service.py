@@ -185,8 +185,8 @@ class ChatService:
             raise Unprocessable(
                 "Only an assistant reply can be regenerated.", code="not_regenerable"
             )
-        if self.manager.get(original.id) is not None:
-            raise StillStreaming()
+        if original.status == MessageStatus.STREAMING or self.manager.get(original.id):
+            raise StillStreaming()  # generating here or on another replica
         conversation = await self._owned_conversation(original.conversation_id, user)
         model = self.resolve_model(body.model or original.model)
         max_tokens = self.resolve_max_tokens(model, body.max_tokens)
