@@ -253,3 +253,21 @@ async def test_a_reply_cut_at_the_end_of_the_grace_ends_listeners_on_other_repli
         MessageStatus.INCOMPLETE,
         "".join(d["text"] for n, d in events if n == "delta"),
     )
+
+
+async def test_deleting_a_conversation_on_the_other_replica_stops_its_reply(
+    replicas: tuple[Replica, Replica],
+) -> None:
+    a, b = replicas
+    sending, live_id = await live_reply(a, "a long answer please [[tokens:400]]")
+    cid = (await stored(a.state, live_id)).conversation_id
+    deleted = await b.client.delete(f"/api/v1/conversations/{cid}")
+    assert a.state.chat.live_ids() == []  # stopped on its owner before the rows went
+    calls_at_delete = a.gate.calls
+    a.gate.release()
+    events = await sending
+    [usage] = await usage_rows(a.state)
+    assert deleted.status_code == 204
+    assert (events[-1][0], events[-1][1]["status"]) == ("done", "cancelled")
+    assert (usage.outcome, usage.conversation_id) == (UsageOutcome.CANCELLED, None)
+    assert a.gate.calls == calls_at_delete

@@ -24,6 +24,7 @@ from lockgate.chat.events import (
     ChatEvent,
     ChatMessageData,
     ChatMessageEvent,
+    encode,
 )
 from lockgate.chat.live_redis import RedisLiveReplies
 from lockgate.chat.replylog import Cursor, ReplyLog
@@ -198,3 +199,32 @@ async def publish_all(store: RedisLiveReplies, reply: object) -> None:
         await asyncio.sleep(0)
     reply.end()  # type: ignore[attr-defined]
     await store.flushed()
+
+
+async def test_a_listener_whose_stream_never_ends_ends_with_the_saved_final_event(
+    redis: Redis,
+) -> None:
+    """The owner died and its final event never reached the stream: the database has it."""
+    over = asyncio.Event()
+    saved_final = reply_events()[-1]
+
+    async def final_of(_message_id: uuid.UUID) -> bytes | None:
+        return encode(saved_final) if over.is_set() else None
+
+    store = RedisLiveReplies(redis, idle_check_seconds=0.05)
+    await store.start(lambda _message_id: None, final_of)
+    try:
+        message_id = uuid.uuid4()
+        reply = store.open(message_id)
+        for event in reply_events()[:3]:
+            reply.publish(event)
+        await store.flushed()
+        events = await store.attach(message_id)
+        assert events is not None
+        heard = [await anext(events) for _ in range(3)]
+        over.set()  # as a survivor's janitor closing the row would
+        heard += [chunk async for chunk in events]
+    finally:
+        await store.aclose()
+    ids, names, _ = decode(heard)
+    assert (ids, names) == ([0, 1, 2, 3], ["message", "delta", "delta", "done"])

@@ -100,9 +100,10 @@ class StreamHub:
         self.ready = asyncio.Event()
 
     async def start(self) -> None:
-        # Stop requests from now on (older ones were for replies of earlier processes).
-        last = cast(list[Entry], await self._redis.xrevrange(self._stop_key, count=1))
-        self._cursors[self._stop_key] = last[0][0] if last else "0-0"
+        # The stop stream from its start: stops for replies that are not live here (earlier
+        # processes', other replicas') are ignored, so replaying them is harmless, and start-up
+        # needs no Redis round trip.
+        self._cursors[self._stop_key] = "0-0"
         self._cursors[self._wake_key] = "0-0"
         self._task = asyncio.create_task(self._run(), name="reply-stream-hub")
 

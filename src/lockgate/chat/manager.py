@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.chat.events import ChatErrorData, ChatErrorEvent, ChatMessageEvent, encode, replay
@@ -166,21 +167,26 @@ class ChatManager:
         await self.stop(message_id)
 
     async def _final_of(self, message_id: uuid.UUID) -> bytes | None:
-        """The saved reply's final event, once the database says it is over."""
-        async with self._sessionmaker() as db:
-            row = await db.get(Message, message_id)
-            if row is None:
-                gone = ChatErrorData(
-                    code="not_found",
-                    message="The reply was deleted.",
-                    status=MessageStatus.CANCELLED,
-                    final=None,
-                )
-                return encode(ChatErrorEvent(data=gone))
-            if row.status == MessageStatus.STREAMING:
-                return None
-            *_, last = replay(row)
-            return encode(last)
+        """The saved reply's final event, once the database says it is over (None: still
+        streaming, or the database cannot tell now; a listener asks again later)."""
+        try:
+            async with self._sessionmaker() as db:
+                row = await db.get(Message, message_id)
+        except SQLAlchemyError as exc:
+            log.warning("reply_state_unreadable", message_id=str(message_id), error=str(exc))
+            return None
+        if row is None:
+            gone = ChatErrorData(
+                code="not_found",
+                message="The reply was deleted.",
+                status=MessageStatus.CANCELLED,
+                final=None,
+            )
+            return encode(ChatErrorEvent(data=gone))
+        if row.status == MessageStatus.STREAMING:
+            return None
+        *_, last = replay(row)
+        return encode(last)
 
     async def publish_closed(self, row: Message) -> None:
         """A reply closed by someone else than its owner (the janitor): its final event goes to
