@@ -52,6 +52,9 @@ log = get_logger("lockgate.chat")
 STOP_KEY = "lockgate:reply_stops"
 IDLE_EXPIRE_SECONDS = 3600
 PAGE = 200
+CATCH_UP_READS = 16
+"""Catch-up reads (``XRANGE``) in flight at once per process: a burst of re-attaching tabs
+waits its turn instead of taking the whole pool the gate's budget checks share."""
 
 
 class _RedisReply:
@@ -94,6 +97,7 @@ class RedisLiveReplies:
         self._writer: asyncio.Task[None] | None = None
         self._hub: StreamHub | None = None
         self._final_of: FinalOf | None = None
+        self._reads = asyncio.Semaphore(CATCH_UP_READS)
 
     @staticmethod
     def key(message_id: uuid.UUID) -> str:
@@ -245,9 +249,9 @@ class RedisLiveReplies:
     async def _catch_up(self, key: str, reader: StreamReader) -> list[bytes]:
         out: list[bytes] = []
         while not reader.done:
-            entries = cast(
-                list[Entry], await self._redis.xrange(key, min=after(reader.last_id), count=PAGE)
-            )
+            async with self._reads:
+                page = await self._redis.xrange(key, min=after(reader.last_id), count=PAGE)
+            entries = cast(list[Entry], page)
             for entry in entries:
                 out.extend(reader.take(*entry))
                 if reader.done:
