@@ -81,7 +81,7 @@ class StreamHub:
         *,
         stop_key: str,
         on_stop: Callable[[uuid.UUID], None],
-        block_seconds: float = 1.5,
+        block_seconds: float = 1.0,
         queue_limit: int = 1000,
         sleep: Sleep = asyncio.sleep,
     ) -> None:

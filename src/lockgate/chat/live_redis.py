@@ -80,7 +80,7 @@ class RedisLiveReplies:
         max_events: int = 10_000,
         expire_seconds: float = 300.0,
         idle_check_seconds: float = 20.0,
-        block_seconds: float = 1.5,
+        block_seconds: float = 1.0,
     ) -> None:
         """``redis``: the shared client (its pool's socket timeout must exceed
         ``block_seconds``: the hub's blocking read takes one of its connections)."""
