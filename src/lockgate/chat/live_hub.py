@@ -177,8 +177,11 @@ class StreamHub:
                     list[tuple[bytes, list[Entry]]],
                     await self._redis.xread(streams, count=XREAD_COUNT, block=self._block_ms),
                 )
-            except RedisError as exc:
-                log.warning("reply_hub_read_failed", error=str(exc))
+            except Exception as exc:  # Redis away (or a bug): the cursors keep our place
+                if isinstance(exc, RedisError):
+                    log.warning("reply_hub_read_failed", error=str(exc))
+                else:
+                    log.exception("reply_hub_read_failed")
                 self.ready.clear()
                 if cancel_requested():
                     return

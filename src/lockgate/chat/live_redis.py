@@ -173,8 +173,11 @@ class RedisLiveReplies:
             batch = {mid: out for mid, out in self._out.items() if out.pending or out.ended}
             try:
                 await self._write(batch)
-            except RedisError as exc:  # the events stay pending; the reply goes on
-                log.warning("reply_events_not_written", replies=len(batch), error=str(exc))
+            except Exception as exc:  # Redis away (or a bug): the events stay pending
+                if isinstance(exc, RedisError):
+                    log.warning("reply_events_not_written", replies=len(batch), error=str(exc))
+                else:
+                    log.exception("reply_events_not_written", replies=len(batch))
                 self._dirty.set()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -203,6 +206,8 @@ class RedisLiveReplies:
             fold(out.head, out.text, out.seq, events)
             out.seq += taken
             out.text_len += sum(len(text) for _, text, _ in events if text is not None)
+            if len(out.text) > 256:  # one string rather than a small object per token
+                out.text[:] = ["".join(out.text)]
             out.entries += 1 if taken else 0
             del out.pending[:taken]
             if ended and not out.pending:
