@@ -221,7 +221,11 @@ class RedisLiveReplies:
     async def attach(
         self, message_id: uuid.UUID, cursor: Cursor | None = None
     ) -> AsyncIterator[bytes] | None:
-        if not await self._redis.exists(self.key(message_id)):
+        try:
+            if not await self._redis.exists(self.key(message_id)):
+                return None
+        except RedisError as exc:  # the saved reply is served instead
+            log.warning("reply_stream_unreadable", message_id=str(message_id), error=str(exc))
             return None
         return self.follow(message_id, cursor or Cursor())
 
@@ -230,7 +234,7 @@ class RedisLiveReplies:
     ) -> AsyncIterator[bytes]:
         """The stream's events from ``cursor`` (after entry ``last_id``) to the final one."""
         key, reader = self.key(message_id), StreamReader(cursor, last_id)
-        while True:
+        while not reader.done:
             sub = await self.hub.subscribe(key, reader.last_id)
             try:
                 for chunk in await self._catch_up(key, reader):
@@ -245,9 +249,14 @@ class RedisLiveReplies:
                     if newer(entry[0], reader.last_id):
                         for chunk in reader.take(*entry):
                             yield chunk
-                return
             except Lagged:
                 continue  # re-read from the stream, where it fell behind
+            except RedisError as exc:  # Redis away: the database may know the end meanwhile
+                log.warning("reply_stream_unreadable", message_id=str(message_id), error=str(exc))
+                for chunk in await self._end_from_database(message_id, reader):
+                    yield chunk
+                if not reader.done:
+                    await asyncio.sleep(1.0)
             finally:
                 self.hub.unsubscribe(sub)
 
@@ -271,31 +280,41 @@ class RedisLiveReplies:
         """Nothing came for a while: if the database says the reply is over and its final
         event never reached the stream (its owner died, Redis lost it), end with the saved
         one rather than wait for ever."""
-        assert self._final_of is not None
-        final = await self._final_of(message_id)
-        if final is None:
+        if await self._final_of_reply(message_id) is None:
             return []
         out = await self._catch_up(key, reader)
-        if not reader.done:
-            reader.done = True
-            out.append(with_id(reader.cursor.seq, final))
-        return out
+        return out + await self._end_from_database(message_id, reader)
+
+    async def _final_of_reply(self, message_id: uuid.UUID) -> bytes | None:
+        assert self._final_of is not None, "start() first"
+        return await self._final_of(message_id)
+
+    async def _end_from_database(self, message_id: uuid.UUID, reader: StreamReader) -> list[bytes]:
+        """The saved final event, if the reply is over and the stream did not end it."""
+        if reader.done:
+            return []
+        final = await self._final_of_reply(message_id)
+        if final is None:
+            return []
+        reader.done = True
+        return [with_id(reader.cursor.seq, final)]
 
     async def request_stop(self, message_id: uuid.UUID, within: float) -> bool:
         key = self.key(message_id)
-        last = cast(list[Entry], await self._redis.xrevrange(key, count=1))
-        if not last:
-            return False
-        last_id, fields = last[0]
-        if b"f" in fields:
-            return True
-        await self._redis.xadd(STOP_KEY, {"m": str(message_id)}, maxlen=1000, approximate=True)
-        start = Cursor(seq=int(fields.get(b"n", b"0")) + int(fields.get(b"k", b"0")), text=None)
         try:
+            last = cast(list[Entry], await self._redis.xrevrange(key, count=1))
+            if not last:
+                return False
+            last_id, fields = last[0]
+            if b"f" in fields:
+                return True
+            await self._redis.xadd(STOP_KEY, {"m": str(message_id)}, maxlen=1000, approximate=True)
+            seq = int(fields.get(b"n", b"0")) + int(fields.get(b"k", b"0"))
             async with asyncio.timeout(within):
-                async for _ in self.follow(message_id, start, last_id):
+                async for _ in self.follow(message_id, Cursor(seq=seq, text=None), last_id):
                     pass
-        except TimeoutError:
+        except (RedisError, TimeoutError) as exc:  # the caller closes the row itself
+            log.warning("reply_stop_unanswered", message_id=str(message_id), error=repr(exc))
             return False
         return True
 
