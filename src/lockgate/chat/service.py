@@ -141,6 +141,7 @@ class ChatService:
         history read or the admission's awaits."""
         if not body.content.strip():
             raise EmptyMessage()
+        self.manager.check_accepting()  # draining: refused before anything is saved
         model = self.resolve_model(body.model)
         max_tokens = self.resolve_max_tokens(model, body.max_tokens)
         candidates = candidates_for(model.name, self.file, self.providers)
@@ -191,14 +192,15 @@ class ChatService:
         return self._start(user, conversation, user_message, reply, plans, admitted)
 
     async def regenerate(self, user: User, message_id: uuid.UUID, body: RegenerateIn) -> Generation:
+        self.manager.check_accepting()
         await reading(self.db)
         original = await self.owned_message(message_id, user)
         if original.role != MessageRole.ASSISTANT or original.parent_id is None:
             raise Unprocessable(
                 "Only an assistant reply can be regenerated.", code="not_regenerable"
             )
-        if self.manager.get(original.id) is not None:
-            raise StillStreaming()
+        if original.status == MessageStatus.STREAMING or self.manager.get(original.id):
+            raise StillStreaming()  # generating here or on another replica
         conversation = await self._owned_conversation(original.conversation_id, user)
         model = self.resolve_model(body.model or original.model)
         max_tokens = self.resolve_max_tokens(model, body.max_tokens)
