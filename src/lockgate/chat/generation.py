@@ -19,7 +19,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -41,6 +40,7 @@ from lockgate.chat.events import (
 )
 from lockgate.chat.live import LiveReply
 from lockgate.chat.replylog import Cursor
+from lockgate.chat.saves import PartialSaves
 from lockgate.clock import Clock
 from lockgate.conversations.schemas import MessageOut
 from lockgate.errors import AppError
@@ -50,6 +50,7 @@ from lockgate.observability.logging import get_logger
 from lockgate.providers.errors import ProviderError
 
 log = get_logger("lockgate.chat")
+CLOSED_ELSEWHERE = frozenset({MessageStatus.CANCELLED, MessageStatus.INCOMPLETE})
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -75,9 +76,13 @@ class Generation:
         clock: Clock,
         save_interval: float,
         sleep: Sleep,
+        saves: PartialSaves,
     ) -> None:
         self.spec = spec
         self._sessionmaker = sessionmaker
+        self._saves = saves
+        self._task: asyncio.Task[None] | None = None
+        self._finishing = False
         self._clock = clock
         self._save_interval = save_interval
         self._sleep = sleep
@@ -122,6 +127,7 @@ class Generation:
             await self._listeners_changed.wait()
 
     async def run(self) -> None:
+        self._task = asyncio.current_task()
         started = time.monotonic()
         last = await self._generate()
         latency = int((time.monotonic() - started) * 1000)
@@ -181,35 +187,23 @@ class Generation:
         self.publish(ChatDeltaEvent(data=ChatDeltaData(text=text)))
         if time.monotonic() - self._last_save >= self._save_interval:
             self._last_save = time.monotonic()
-            await self._save_partial(attempt.content)
+            # Handed to the one writer (chat/saves.py); the stream never waits for the database.
+            self._saves.offer(self.spec.message_id, attempt.content, self._row_gone)
 
-    async def _save_partial(self, content: str) -> None:
-        try:
-            async with self._sessionmaker() as db:
-                result = await db.execute(
-                    update(Message)
-                    .where(
-                        Message.id == self.spec.message_id,
-                        Message.status == MessageStatus.STREAMING,
-                    )
-                    .values(content=content, updated_at=self._clock())
-                )
-                await db.commit()
-        except SQLAlchemyError as exc:  # the final save retries; streaming goes on
-            log.warning("partial_save_failed", message_id=str(self.message_id), error=str(exc))
+    def _row_gone(self) -> None:
+        """The row was deleted with its conversation, or closed by someone else (a stop on
+        another replica, a janitor that took us for dead): stop generating and spending, settled
+        as a stop is. This is how a replica that does not own a reply stops it."""
+        if self.finished or self._finishing or self._task is None or self._task.done():
             return
-        if int(getattr(result, "rowcount", 1) or 0) == 0:
-            # The row was deleted with its conversation, or closed by someone else (a stop on
-            # another replica, a janitor that took us for dead): stop generating and spending,
-            # settled as a stop is. This is how a replica that does not own a reply stops it.
-            log.info("reply_row_gone", message_id=str(self.message_id))
-            self.stop_requested = True
-            task = asyncio.current_task()
-            if task is not None:
-                task.cancel()
+        log.info("reply_row_gone", message_id=str(self.message_id))
+        self.stop_requested = True
+        self._task.cancel()
 
     async def _finish(self, last: Attempt, latency_ms: int) -> MessageOut | None:
         """Save the final state and every attempt's usage row in one transaction (retried)."""
+        self._finishing = True  # a partial save's answer can no longer cancel us
+        self._saves.forget(self.spec.message_id)
         tokens_in, tokens_out, amount, _ = last.cost()
         error = last.error
         candidate = last.plan.candidate
@@ -218,6 +212,11 @@ class Generation:
             try:
                 async with self._sessionmaker() as db:
                     row = await db.get(Message, self.spec.message_id)
+                    if row is not None and row.status in CLOSED_ELSEWHERE:
+                        # Closed meanwhile by someone else (a stop on another replica, a janitor
+                        # that took us for dead) before a partial save could tell us: that
+                        # decision stands, with the text we generated (and billed).
+                        last.status = row.status
                     if row is not None:
                         row.content = last.content
                         row.status = last.status

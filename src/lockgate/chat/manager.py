@@ -30,6 +30,7 @@ from lockgate.chat.generation import Generation, GenerationSpec
 from lockgate.chat.leases import INTERRUPTED, LocalLeases, ReplyLeases
 from lockgate.chat.live import LiveReplies, MemoryLiveReplies
 from lockgate.chat.replylog import Cursor
+from lockgate.chat.saves import PartialSaves
 from lockgate.clock import Clock
 from lockgate.errors import ServiceUnavailable
 from lockgate.models import Message, MessageStatus
@@ -70,6 +71,7 @@ class ChatManager:
         self._live: dict[uuid.UUID, Generation] = {}
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._draining: asyncio.Task[None] | None = None
+        self.saves = PartialSaves(sessionmaker, clock)
 
     async def open(self) -> None:
         """Start listening for other replicas' stops (lifespan, before the first request)."""
@@ -77,6 +79,7 @@ class ChatManager:
 
     async def aclose(self) -> None:
         """After the drain: the last events (finals of cut replies) are written out."""
+        await self.saves.aclose()
         await self.live.aclose()
 
     @property
@@ -96,6 +99,7 @@ class ChatManager:
             self._clock,
             self._save_interval,
             self.retry_sleep,
+            self.saves,
         )
         generation.publish(first_event)
         self._live[spec.message_id] = generation
