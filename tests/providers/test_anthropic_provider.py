@@ -929,7 +929,7 @@ _TOOL_CALL_BAD_ARGS = {
         ),
         (
             {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]},
-            "'image_url' are not supported",
+            "needs a data: or https:// url",
         ),
         ({"messages": [{"role": "system", "content": "Be brief."}]}, "no user message"),
         ({"messages": [{"role": "assistant", "content": "Hi"}]}, "first non-system"),

@@ -180,3 +180,21 @@ class OpenAIWire(Protocol):
     def chat_completion_stream(
         self, body: Mapping[str, Any]
     ) -> AsyncGenerator[dict[str, Any], None]: ...
+
+
+@runtime_checkable
+class AnthropicWire(Protocol):
+    """A provider the ``/v1/messages`` gateway can hand Anthropic Messages API bodies to as they
+    are (`AnthropicProvider`): ``messages(body)`` returns the upstream's ``message`` object,
+    ``messages_stream(body)`` yields its events as ``(type, data)`` up to ``message_stop``, and
+    ``count_tokens(body)`` is the upstream's count of the input tokens. The caller sets
+    ``model`` (the upstream name) and ``max_tokens`` (what the budget reserved for); errors are
+    `ProviderError`s, as for `OpenAIWire`."""
+
+    async def messages(self, body: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def messages_stream(
+        self, body: Mapping[str, Any]
+    ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]: ...
+
+    async def count_tokens(self, body: Mapping[str, Any]) -> int: ...
