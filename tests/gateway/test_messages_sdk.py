@@ -1,6 +1,7 @@
 """The official `anthropic` SDK against a real `lockgate serve` at ``/v1/messages``: to the
 simulated provider, to a local OpenAI-format fake (translated both ways) and to a local Anthropic
-fake (passed through); streamed and not, tools, images, count_tokens, and every error class."""
+fake (passed through); streamed and not, tools, images, count_tokens, and every error class.
+Then images on ``/v1/chat/completions`` with the `openai` SDK, against the same server."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import anthropic
 import httpx
+import openai
 import pytest
 from anthropic.types import MessageParam, ToolParam
 from PIL import Image
@@ -617,3 +619,100 @@ def test_usage_rows_carry_the_key(server: LockgateServer, account: httpx.Client)
             (key_id.replace("-", ""),),
         ).fetchall()
     assert sorted(rows) == [("fake-claude", "ok", 21, 7), ("fake-gpt", "ok", 9, 6)]
+
+
+# -- images on /v1/chat/completions (the openai SDK) ---------------------------------------------
+
+
+@pytest.fixture
+def openai_client(server: LockgateServer, account: httpx.Client) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(
+        base_url=f"{server.url}/v1", api_key=new_key(account), max_retries=0
+    ) as client:
+        yield client
+
+
+def chat_image_turn(*urls: str, detail: str = "auto") -> list[Any]:
+    parts = [{"type": "image_url", "image_url": {"url": url, "detail": detail}} for url in urls]
+    return [{"role": "user", "content": [{"type": "text", "text": "What is this?"}, *parts]}]
+
+
+def test_chat_image_parts_pass_through_to_an_openai_upstream(
+    openai_client: openai.OpenAI, upstream: FakeOpenAI
+) -> None:
+    messages = chat_image_turn(
+        f"data:image/png;base64,{png(40, 30)}", "https://images.example/cat.png"
+    )
+    reply = openai_client.chat.completions.create(model="fake-gpt", messages=messages)
+    assert reply.choices[0].message.content == "".join(REPLY)
+    assert upstream.requests[-1]["messages"] == messages  # untouched
+
+
+def test_chat_image_parts_become_anthropic_image_blocks(
+    openai_client: openai.OpenAI, claude: FakeAnthropic
+) -> None:
+    data = png(40, 30)
+    openai_client.chat.completions.create(
+        model="fake-claude",
+        messages=chat_image_turn(f"data:image/png;base64,{data}", "https://images.example/c.png"),
+    )
+    assert claude.requests[-1]["messages"][0]["content"] == [
+        {"type": "text", "text": "What is this?"},
+        base64_block(data),
+        url_block("https://images.example/c.png"),
+    ]
+
+
+def test_chat_images_on_the_simulated_provider_and_refusals(openai_client: openai.OpenAI) -> None:
+    ok = openai_client.chat.completions.create(
+        model="sim-small", messages=chat_image_turn(f"data:image/png;base64,{png(16, 16)}")
+    )
+    assert ok.choices[0].message.content
+    with pytest.raises(openai.BadRequestError) as blind:
+        openai_client.chat.completions.create(
+            model="sim-blind", messages=chat_image_turn("https://images.example/x.png")
+        )
+    assert blind.value.code == "images_not_supported"
+    with pytest.raises(openai.BadRequestError) as many:
+        openai_client.chat.completions.create(
+            model="sim-small",
+            messages=chat_image_turn(*["https://images.example/x.png"] * (MAX_IMAGES + 1)),
+        )
+    assert many.value.code == "too_many_images"
+    noise = base64.b64encode(bytes(range(256)) * 40).decode()
+    with pytest.raises(openai.APIStatusError) as large:
+        openai_client.chat.completions.create(
+            model="sim-small", messages=chat_image_turn(f"data:image/png;base64,{noise}")
+        )
+    assert (large.value.status_code, large.value.code) == (413, "image_too_large")
+    text = base64.b64encode(b"plain text").decode()
+    with pytest.raises(openai.BadRequestError) as fake:
+        openai_client.chat.completions.create(
+            model="sim-small", messages=chat_image_turn(f"data:image/png;base64,{text}")
+        )
+    assert fake.value.code == "invalid_image"
+    assert fake.value.param == "messages[0].content[1].image_url.url"
+
+
+def test_chat_image_url_is_never_fetched(openai_client: openai.OpenAI) -> None:
+    with Recorder() as recorder:
+        url = f"http://{LOOPBACK}:{recorder.port}/metadata/secret.png"
+        for model in ("fake-gpt", "fake-claude", "sim-small"):
+            openai_client.chat.completions.create(model=model, messages=chat_image_turn(url))
+        assert recorder.paths == []
+
+
+def test_the_budget_reserves_each_images_bound(
+    server: LockgateServer, account: httpx.Client
+) -> None:
+    """sim-small is unknown to the image table: 16,384 tokens per image at $1/M is $0.016, over
+    this key's $0.01 a day, though the same request without the image costs far less."""
+    client = sdk(server, new_key(account, daily_budget_usd="0.01"))
+    assert client.messages.create(model="sim-small", max_tokens=5, messages=hi()).content
+    with pytest.raises(anthropic.RateLimitError) as info:
+        client.messages.create(
+            model="sim-small",
+            max_tokens=5,
+            messages=image_turn(url_block("https://images.example/x.png")),
+        )
+    assert info.value.error_code == "budget_exceeded"

@@ -9,8 +9,9 @@ same), so the budget reserves what the provider's own published formula gives, p
   1,445; gpt-4o-mini: 2,833 + 5,667 per tile -> 48,169 (same dollars, more tokens).
 * ``patches`` (gpt-4.1-mini/nano, o4-mini, gpt-5-mini/nano): 32-px patches, at most 1,536 of
   them, times the model's multiplier (1.62, 2.46, 1.72).
-* ``area`` (Anthropic): the long edge is shrunk to 1,568 px (and the area to ~1.15 MP), then
-  ``width x height / 750`` -> about 1,600 at most.
+* ``area`` (Anthropic): the long edge is shrunk to 1,568 px and the area to what Anthropic's
+  size table allows (its largest entry, 784 x 1,568, is 1.23 MP; we take 1.25 MP), then
+  ``width x height / 750``: "about 1,600" in Anthropic's words, 1,667 at most here.
 
 ``max_tokens`` is the figure for an image of unknown size (a URL, which Lockgate never fetches,
 or a data URL whose header cannot be read); with the real width and height the formula usually
@@ -41,7 +42,7 @@ _TILE = 512
 _PATCH = 32
 _MAX_PATCHES = 1536
 _ANTHROPIC_LONG_EDGE = 1568
-_ANTHROPIC_MAX_PIXELS = 1_150_000
+_ANTHROPIC_MAX_PIXELS = 1_250_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ def _patches(multiplier: float) -> ImageTokenRule:
     return ImageTokenRule("patches", math.ceil(_MAX_PATCHES * multiplier), multiplier=multiplier)
 
 
-_AREA = ImageTokenRule("area", 1600)
+_AREA = ImageTokenRule("area", math.ceil(_ANTHROPIC_MAX_PIXELS / 750))
 
 # Upstream model name (or family prefix, as in pricing.BUILTIN_PRICES) -> its rule.
 BUILTIN_IMAGE_RULES: Mapping[str, ImageTokenRule] = MappingProxyType(
