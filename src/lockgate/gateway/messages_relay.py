@@ -198,7 +198,8 @@ class MessageStream:
             reported = usage_of(usage) if isinstance(usage, dict) else None
             if reported is not None:
                 yield UsageReport(reported)
-            for choice in chunk.get("choices") or []:
+            choices = chunk.get("choices")
+            for choice in choices if isinstance(choices, list) else []:
                 if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                     continue
                 delta = choice.get("delta")
@@ -207,7 +208,8 @@ class MessageStream:
                     if isinstance(content, str) and content:
                         self.text(content)
                         yield TextDelta(content)
-                    for call in delta.get("tool_calls") or []:
+                    calls = delta.get("tool_calls")
+                    for call in calls if isinstance(calls, list) else []:
                         if self._tool_call(call):
                             yield Delivered()
                 finish = choice.get("finish_reason")
@@ -219,6 +221,7 @@ class MessageStream:
         if not isinstance(call, dict):
             return False
         number = call.get("index", 0)
+        number = number if isinstance(number, int) else 0
         function = call.get("function") if isinstance(call.get("function"), dict) else {}
         assert isinstance(function, dict)
         if number not in self._tools:

@@ -182,7 +182,8 @@ def system_of(value: Any) -> str:
 
 def _tools(body: dict[str, Any]) -> bool:
     choice = body.get("tool_choice")
-    if choice is not None and obj(body, "tool_choice").get("type") not in TOOL_CHOICES:
+    kind = obj(body, "tool_choice").get("type") if choice is not None else None
+    if choice is not None and (not isinstance(kind, str) or kind not in TOOL_CHOICES):
         raise InvalidRequest("tool_choice.type must be auto, any, tool or none.", "tool_choice")
     tools = body.get("tools")
     if tools is None:

@@ -56,9 +56,9 @@ def _refuse(message: str) -> NoReturn:
     raise _Refusal(message)
 
 
-def stop_reason(finish: str | None) -> str:
+def stop_reason(finish: object) -> str:
     """An OpenAI ``finish_reason`` as an Anthropic ``stop_reason`` (``end_turn`` by default)."""
-    return FINISH_REASONS.get(finish or "", "end_turn")
+    return FINISH_REASONS.get(finish, "end_turn") if isinstance(finish, str) else "end_turn"
 
 
 def system_text(system: Any) -> str:
