@@ -716,3 +716,11 @@ def test_the_budget_reserves_each_images_bound(
             messages=image_turn(url_block("https://images.example/x.png")),
         )
     assert info.value.error_code == "budget_exceeded"
+
+
+def test_models_say_which_take_images(openai_client: openai.OpenAI) -> None:
+    vision = {
+        model.id: (model.model_extra or {})["lockgate"]["vision"]
+        for model in openai_client.models.list()
+    }
+    assert (vision["sim-small"], vision["fake-claude"], vision["sim-blind"]) == (True, True, False)

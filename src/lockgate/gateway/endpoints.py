@@ -105,6 +105,7 @@ async def models(key: CurrentKey, state: StateDep) -> Response:
                 "lockgate": {
                     "kind": model.kind,
                     "context_window": model.context_window,
+                    "vision": model.vision,
                     "input_per_mtok": str(price.input_per_mtok),
                     "output_per_mtok": str(price.output_per_mtok),
                 },

@@ -38,6 +38,7 @@ from lockgate.providers.errors import ProviderBadRequest, ProviderError
 from lockgate.providers.image_tokens import rule_for
 from lockgate.providers.messages_chat import stop_reason, to_chat_body, to_message
 from lockgate.providers.tokenizer import PER_MESSAGE_OVERHEAD, REPLY_PRIMING, estimate_tokens
+from lockgate.vision.inputs import ImageLimits
 
 # What `count_tokens` accepts of a Messages body (Anthropic refuses other fields there).
 COUNTED_FIELDS = ("messages", "system", "tools", "tool_choice", "thinking")
@@ -59,7 +60,7 @@ class MessagesService:
         self._replies: dict[int, dict[str, Any]] = {}  # non-streamed answers, by plan
 
     @property
-    def image_limits(self) -> Any:
+    def image_limits(self) -> ImageLimits:
         return self.gateway.image_limits
 
     def plans(self, call: MessagesCall) -> list[Plan | None]:

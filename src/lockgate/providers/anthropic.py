@@ -24,7 +24,9 @@ Differences from OpenAI that this module absorbs, so callers never see them:
   them at the full input rate errs on the side of the budget.
 
 The translation between OpenAI's chat wire and the Messages API (both directions, streamed
-and not) lives in `lockgate.providers.anthropic_wire`; this module is the HTTP client.
+and not) lives in `lockgate.providers.anthropic_wire`; this module is the HTTP client. For the
+``/v1/messages`` gateway it also passes Messages API bodies through untranslated (`messages`,
+`messages_stream`, `count_tokens`: the `AnthropicWire` protocol).
 """
 
 from __future__ import annotations
