@@ -23,7 +23,7 @@ from PIL import Image
 from tests.fixtures.fake_anthropic import COUNTED_TOKENS, TEXT, TOOL_INPUT, FakeAnthropic
 from tests.fixtures.fake_http import FakeHandler, FakeServer
 from tests.fixtures.fake_openai import REPLY, TOOL_ARGUMENTS, FakeOpenAI
-from tests.fixtures.ports import LOOPBACK
+from tests.fixtures.ports import LOOPBACK, free_port
 from tests.fixtures.serve import LockgateServer
 
 pytestmark = pytest.mark.slow
@@ -65,6 +65,11 @@ def server(
                 "base_url": claude.url,
                 "api_key_env": "FAKE_ANTHROPIC_KEY",
             },
+            "claude-down": {  # nothing listens there: every call fails to connect
+                "type": "anthropic",
+                "base_url": f"http://{LOOPBACK}:{free_port()}",
+                "api_key_env": "FAKE_ANTHROPIC_KEY",
+            },
         },
         "models": {
             "sim-small": {"provider": "sim", "price": PRICE, "vision": True},
@@ -75,6 +80,11 @@ def server(
                 "upstream": "gpt-4o",
                 "price": PRICE,
                 "vision": True,
+            },
+            "down-claude": {
+                "provider": "claude-down",
+                "price": PRICE,
+                "fallbacks": ["fake-gpt"],
             },
             "fake-claude": {
                 "provider": "claude",
@@ -724,3 +734,22 @@ def test_models_say_which_take_images(openai_client: openai.OpenAI) -> None:
         for model in openai_client.models.list()
     }
     assert (vision["sim-small"], vision["fake-claude"], vision["sim-blind"]) == (True, True, False)
+
+
+def test_a_failing_anthropic_upstream_falls_back_with_one_message(
+    client: anthropic.Anthropic, upstream: FakeOpenAI
+) -> None:
+    """The Anthropic candidate fails before answering; the OpenAI-compatible fallback answers,
+    and the client sees one well-formed message (one message_start, Anthropic's order)."""
+    before = len(upstream.requests)
+    with client.messages.stream(model="down-claude", max_tokens=20, messages=hi()) as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_message()
+    assert kinds.count("message_start") == 1
+    assert (kinds[0], kinds[-1]) == ("message_start", "message_stop")
+    assert final.content[0].type == "text"
+    assert final.content[0].text == "".join(REPLY)
+    assert len(upstream.requests) == before + 1
+    plain = client.messages.create(model="down-claude", max_tokens=20, messages=hi())
+    assert plain.content[0].type == "text"
+    assert (plain.content[0].text, plain.model) == ("".join(REPLY), "down-claude")

@@ -160,3 +160,15 @@ def test_answer_with_text_and_tool_calls() -> None:
 )
 def test_stop_reasons(finish: str | None, reason: str) -> None:
     assert stop_reason(finish) == reason
+
+
+@pytest.mark.parametrize(
+    ("reported", "tokens"),
+    [(7, 7), (7.2, 8), ("7", 0), (None, 0), (float("inf"), 0), (float("nan"), 0), (-3, 0)],
+)
+def test_odd_usage_counts_are_read_safely(reported: object, tokens: int) -> None:
+    completion = {"choices": [], "usage": {"prompt_tokens": reported, "completion_tokens": 1}}
+    assert to_message(completion, model="m")["usage"] == {
+        "input_tokens": tokens,
+        "output_tokens": 1,
+    }

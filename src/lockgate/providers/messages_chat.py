@@ -32,6 +32,7 @@ blocks, ``stop_reason`` from `stop_reason`, usage as input/output tokens.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -219,6 +220,15 @@ def tool_input(arguments: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {"arguments": arguments}
 
 
+def _count(value: Any) -> int:
+    """A reported token count as a non-negative integer (0 when it is not a number)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return max(0, value)
+    if isinstance(value, float) and math.isfinite(value):
+        return max(0, math.ceil(value))
+    return 0
+
+
 def message_id(completion_id: Any) -> str:
     text = str(completion_id or "").removeprefix("chatcmpl-")
     return f"msg_{text}" if text else "msg_lockgate"
@@ -265,7 +275,7 @@ def to_message(completion: Mapping[str, Any], *, model: str) -> dict[str, Any]:
         "stop_reason": stop_reason(choice.get("finish_reason")),
         "stop_sequence": None,
         "usage": {
-            "input_tokens": int(usage.get("prompt_tokens") or 0),
-            "output_tokens": int(usage.get("completion_tokens") or 0),
+            "input_tokens": _count(usage.get("prompt_tokens")),
+            "output_tokens": _count(usage.get("completion_tokens")),
         },
     }
