@@ -47,6 +47,9 @@ from lockgate.state import http_limiter_of
 from lockgate.usage.endpoints import router as usage_router
 from lockgate.web_ui import ui_available, ui_mount
 
+# The endpoints that take images inline: their bodies may be larger (max_vision_body_bytes).
+VISION_PATHS = ("/v1/chat/completions", "/v1/messages", "/v1/messages/count_tokens")
+
 
 def create_app(
     config: Config,
@@ -98,7 +101,12 @@ def create_app(
 
     # Added last = outermost: log → security headers → header limit → CORS → rate limit → body
     # limit → app.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    vision_body = max(settings.max_body_bytes, settings.max_vision_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger=dict.fromkeys(VISION_PATHS, vision_body),
+    )
     app.add_middleware(RateLimitMiddleware, limiter=http_limiter_of)
     if settings.cors_origins:
         app.add_middleware(

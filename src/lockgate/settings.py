@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     # decoded bytes per inline (data URL / base64) image; Anthropic's own per-image cap is 5 MB.
     max_images_per_request: int = Field(default=20, ge=0, le=1000)
     max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # The body limit of the /v1 endpoints that take images inline (max_body_bytes if larger).
+    max_vision_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     # The request target and headers (431 over either): see lockgate/header_limits.py.
     max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=16 * 1024 * 1024)
     max_headers: int = Field(default=100, ge=16, le=10_000)

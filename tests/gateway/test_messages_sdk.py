@@ -36,6 +36,7 @@ FAST = {
 }
 MAX_IMAGES = 3
 MAX_IMAGE_BYTES = 4096
+VISION_BODY = 2 * 1024 * 1024  # the body limit of the endpoints taking images (others: 1 MiB)
 PRICE = {"input_per_mtok": 1, "output_per_mtok": 2}
 
 
@@ -105,6 +106,7 @@ def server(
         "FAKE_ANTHROPIC_KEY": "sk-ant-secret",
         "LOCKGATE_MAX_IMAGES_PER_REQUEST": str(MAX_IMAGES),
         "LOCKGATE_MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES),
+        "LOCKGATE_MAX_VISION_BODY_BYTES": str(VISION_BODY),
     }
     with LockgateServer(tmp_path_factory.mktemp("messages"), config=config, env=env) as running:
         yield running
@@ -753,3 +755,20 @@ def test_a_failing_anthropic_upstream_falls_back_with_one_message(
     plain = client.messages.create(model="down-claude", max_tokens=20, messages=hi())
     assert plain.content[0].type == "text"
     assert (plain.content[0].text, plain.model) == ("".join(REPLY), "down-claude")
+
+
+def test_endpoints_taking_images_have_their_own_body_limit(
+    server: LockgateServer, account: httpx.Client
+) -> None:
+    """1.5 MB passes on /v1/messages (not on /api); over its own limit it is Anthropic's 413."""
+    headers = {"x-api-key": new_key(account)}
+    big = {"model": "sim-small", "messages": hi("word " * 300_000)}
+    counted = httpx.post(f"{server.url}/v1/messages/count_tokens", json=big, headers=headers)
+    assert counted.status_code == 200, counted.text
+    web = account.post("/api/v1/conversations", json={"title": "x" * 1_500_000})
+    assert web.status_code == 413
+    huge = {"model": "sim-small", "messages": hi("word " * 500_000)}
+    refused = httpx.post(f"{server.url}/v1/messages/count_tokens", json=huge, headers=headers)
+    assert refused.status_code == 413
+    assert refused.json()["error"]["type"] == "request_too_large"
+    assert refused.json()["error"]["details"]["error_code"] == "payload_too_large"
