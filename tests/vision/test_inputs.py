@@ -129,3 +129,24 @@ def test_images_tokens_sums_each_images_bound() -> None:
     unseen = read_url("https://images.example/b.png", "i")
     assert images_tokens([small, unseen], "gpt-4o", None) == 255 + 1445
     assert images_tokens([], "gpt-4o", None) == 0
+
+
+def test_a_header_past_the_first_kilobytes_is_still_found() -> None:
+    """A JPEG whose metadata (here a 200 kB ICC profile) comes before its size."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240)).save(buffer, "JPEG", icc_profile=b"\x00" * 200_000)
+    data = base64.b64encode(buffer.getvalue()).decode()
+    limits = ImageLimits(max_bytes=1024 * 1024)
+    image = read_base64("image/jpeg", data, limits, "image")
+    assert (image.width, image.height, image.size) == (320, 240, len(buffer.getvalue()))
+
+
+def test_only_the_header_of_a_large_image_is_decoded() -> None:
+    raw = encoded("PNG", 64, 64) + b"\x00" * 3_000_000  # trailing bytes stand for pixel data
+    data = base64.b64encode(raw).decode()
+    limits = ImageLimits(max_bytes=4 * 1024 * 1024)
+    started = time.perf_counter()
+    for _ in range(20):
+        image = read_base64("image/png", data, limits, "image")
+    assert (time.perf_counter() - started) / 20 < 0.01  # a whole decode takes far longer
+    assert (image.size, image.width) == (len(raw), 64)
