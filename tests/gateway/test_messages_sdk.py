@@ -1,174 +1,41 @@
 """The official `anthropic` SDK against a real `lockgate serve` at ``/v1/messages``: to the
 simulated provider, to a local OpenAI-format fake (translated both ways) and to a local Anthropic
-fake (passed through); streamed and not, tools, images, count_tokens, and every error class.
-Then images on ``/v1/chat/completions`` with the `openai` SDK, against the same server."""
+fake (passed through); streamed and not, tools, count_tokens, fallbacks and every error class."""
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anthropic
 import httpx
-import openai
 import pytest
-from anthropic.types import MessageParam, ToolParam
-from PIL import Image
 
 from tests.fixtures.fake_anthropic import COUNTED_TOKENS, TEXT, TOOL_INPUT, FakeAnthropic
-from tests.fixtures.fake_http import FakeHandler, FakeServer
 from tests.fixtures.fake_openai import REPLY, TOOL_ARGUMENTS, FakeOpenAI
-from tests.fixtures.ports import LOOPBACK, free_port
+from tests.fixtures.gateway_world import (
+    OPEN,
+    WEATHER,
+    account,
+    base64_block,
+    claude,
+    client,
+    close_clients,
+    hi,
+    image_turn,
+    new_key,
+    png,
+    sdk,
+    server,
+    upstream,
+    url_block,
+)
 from tests.fixtures.serve import LockgateServer
 
 pytestmark = pytest.mark.slow
-PASSWORD = "correct horse battery staple"
-FAST = {
-    "type": "simulated",
-    "first_token_latency": 0.005,
-    "tokens_per_second": 1000,
-    "directives": True,
-}
-MAX_IMAGES = 3
-MAX_IMAGE_BYTES = 4096
-VISION_BODY = 2 * 1024 * 1024  # the body limit of the endpoints taking images (others: 1 MiB)
-PRICE = {"input_per_mtok": 1, "output_per_mtok": 2}
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def claude() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, upstream: FakeOpenAI, claude: FakeAnthropic
-) -> Iterator[LockgateServer]:
-    config: dict[str, Any] = {
-        "providers": {
-            "sim": FAST,
-            "broken": {**FAST, "failure": "500"},
-            "fake": {"type": "openai", "base_url": upstream.url, "api_key_env": "FAKE_KEY"},
-            "claude": {
-                "type": "anthropic",
-                "base_url": claude.url,
-                "api_key_env": "FAKE_ANTHROPIC_KEY",
-            },
-            "claude-down": {  # nothing listens there: every call fails to connect
-                "type": "anthropic",
-                "base_url": f"http://{LOOPBACK}:{free_port()}",
-                "api_key_env": "FAKE_ANTHROPIC_KEY",
-            },
-        },
-        "models": {
-            "sim-small": {"provider": "sim", "price": PRICE, "vision": True},
-            "sim-blind": {"provider": "sim", "price": PRICE},
-            "broken-model": {"provider": "broken"},
-            "fake-gpt": {
-                "provider": "fake",
-                "upstream": "gpt-4o",
-                "price": PRICE,
-                "vision": True,
-            },
-            "down-claude": {
-                "provider": "claude-down",
-                "price": PRICE,
-                "fallbacks": ["fake-gpt"],
-            },
-            "fake-claude": {
-                "provider": "claude",
-                "upstream": "claude-test-1",
-                "price": {"input_per_mtok": 3, "output_per_mtok": 15},
-                "max_output_tokens": 100,
-                "vision": True,
-            },
-        },
-        "gate": {
-            "rate_limits": {"default": "10000/minute", "per_ip": "10000/minute"},
-            "breaker": {"consecutive_failures": 2},
-            "retry": {"attempts": 1},
-        },
-    }
-    env = {
-        "FAKE_KEY": "sk-upstream-secret",
-        "FAKE_ANTHROPIC_KEY": "sk-ant-secret",
-        "LOCKGATE_MAX_IMAGES_PER_REQUEST": str(MAX_IMAGES),
-        "LOCKGATE_MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES),
-        "LOCKGATE_MAX_VISION_BODY_BYTES": str(VISION_BODY),
-    }
-    with LockgateServer(tmp_path_factory.mktemp("messages"), config=config, env=env) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def account(server: LockgateServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url) as client:
-        client.post(
-            "/api/v1/auth/register", json={"email": "dev@example.com", "password": PASSWORD}
-        )
-        client.headers["X-CSRF-Token"] = client.cookies["lockgate_csrf"]
-        yield client
-
-
-def new_key(account: httpx.Client, **settings: Any) -> str:
-    response = account.post("/api/v1/keys", json={"name": "test", **settings})
-    assert response.status_code == 201, response.text
-    key: str = response.json()["key"]
-    return key
-
-
-OPEN: list[anthropic.Anthropic] = []
-
-
-@pytest.fixture(autouse=True)
-def close_clients() -> Iterator[None]:
-    yield
-    while OPEN:
-        OPEN.pop().close()
-
-
-def sdk(server: LockgateServer, key: str) -> anthropic.Anthropic:
-    client = anthropic.Anthropic(base_url=server.url, api_key=key, max_retries=0)
-    OPEN.append(client)
-    return client
-
-
-@pytest.fixture
-def client(server: LockgateServer, account: httpx.Client) -> anthropic.Anthropic:
-    return sdk(server, new_key(account))
-
-
-def png(width: int, height: int) -> str:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, "PNG")
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-def hi(text: str = "hi") -> list[MessageParam]:
-    return [{"role": "user", "content": text}]
-
-
-WEATHER: ToolParam = {
-    "name": "get_weather",
-    "description": "The weather in a city.",
-    "input_schema": {
-        "type": "object",
-        "properties": {"city": {"type": "string"}},
-        "required": ["city"],
-    },
-}
+__all__ = ["account", "claude", "client", "close_clients", "server", "upstream"]  # fixtures
 
 
 # -- answers -------------------------------------------------------------------------------------
@@ -297,7 +164,7 @@ def test_tool_use_round_trip(client: anthropic.Anthropic, model: str) -> None:
     assert streamed_use.input == TOOL_INPUT
     assert streamed.stop_reason == "tool_use"
 
-    history: list[MessageParam] = [
+    history: list[Any] = [
         {"role": "user", "content": "Weather in Paris?"},
         {"role": "assistant", "content": called.content},
         {
@@ -396,109 +263,6 @@ def test_a_stream_failing_mid_way_ends_with_an_error_event(
     assert names[-1] == "error"
     assert events[-1][1]["error"]["type"] == "api_error"
     assert "message_stop" not in names
-
-
-# -- images --------------------------------------------------------------------------------------
-
-
-def image_turn(*blocks: dict[str, Any]) -> list[Any]:
-    return [{"role": "user", "content": [*blocks, {"type": "text", "text": "What is this?"}]}]
-
-
-def base64_block(data: str, media_type: str = "image/png") -> dict[str, Any]:
-    return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
-
-
-def url_block(url: str) -> dict[str, Any]:
-    return {"type": "image", "source": {"type": "url", "url": url}}
-
-
-def test_images_pass_through_to_an_anthropic_upstream(
-    client: anthropic.Anthropic, claude: FakeAnthropic
-) -> None:
-    data = png(64, 48)
-    blocks = (base64_block(data), url_block("https://images.example/cat.png"))
-    client.messages.create(model="fake-claude", max_tokens=20, messages=image_turn(*blocks))
-    assert claude.requests[-1]["messages"][0]["content"][:2] == list(blocks)
-
-
-def test_images_are_translated_for_an_openai_upstream(
-    client: anthropic.Anthropic, upstream: FakeOpenAI
-) -> None:
-    data = png(64, 48)
-    blocks = (base64_block(data), url_block("https://images.example/cat.png"))
-    client.messages.create(model="fake-gpt", max_tokens=20, messages=image_turn(*blocks))
-    assert upstream.requests[-1]["messages"][0]["content"] == [
-        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{data}"}},
-        {"type": "image_url", "image_url": {"url": "https://images.example/cat.png"}},
-        {"type": "text", "text": "What is this?"},
-    ]
-
-
-def test_images_reach_the_simulated_provider(client: anthropic.Anthropic) -> None:
-    message = client.messages.create(
-        model="sim-small", max_tokens=30, messages=image_turn(base64_block(png(32, 32)))
-    )
-    assert message.content
-
-
-class Recorder(FakeServer):
-    """A local server that only records what reaches it."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-        recorder = self
-
-        class Handler(FakeHandler):
-            def do_GET(self) -> None:
-                recorder.paths.append(self.path)
-                self._send(200, base64.b64decode(png(8, 8)), "image/png")
-
-        super().__init__(Handler)
-
-
-@pytest.mark.parametrize("model", ["fake-gpt", "fake-claude", "sim-small"])
-def test_an_image_url_is_never_fetched(client: anthropic.Anthropic, model: str) -> None:
-    with Recorder() as recorder:
-        url = f"http://{LOOPBACK}:{recorder.port}/internal/secret.png"
-        client.messages.create(model=model, max_tokens=10, messages=image_turn(url_block(url)))
-        assert recorder.paths == []
-
-
-def test_a_model_without_vision_refuses_images(client: anthropic.Anthropic) -> None:
-    with pytest.raises(anthropic.BadRequestError) as info:
-        client.messages.create(
-            model="sim-blind", max_tokens=10, messages=image_turn(base64_block(png(8, 8)))
-        )
-    assert info.value.error_code == "images_not_supported"
-
-
-def test_image_limits(client: anthropic.Anthropic) -> None:
-    small = base64_block(png(8, 8))
-    with pytest.raises(anthropic.BadRequestError) as many:
-        client.messages.create(
-            model="sim-small", max_tokens=10, messages=image_turn(*[small] * (MAX_IMAGES + 1))
-        )
-    assert many.value.error_code == "too_many_images"
-    noise = base64.b64encode(bytes(range(256)) * 40).decode()  # 10 kB: over the cap
-    with pytest.raises(anthropic.ContentTooLargeError) as large:
-        client.messages.create(
-            model="sim-small", max_tokens=10, messages=image_turn(base64_block(noise))
-        )
-    assert large.value.error_code == "image_too_large"
-    text = base64.b64encode(b"just some text, not an image").decode()
-    with pytest.raises(anthropic.BadRequestError) as fake:
-        client.messages.create(
-            model="sim-small", max_tokens=10, messages=image_turn(base64_block(text))
-        )
-    assert fake.value.error_code == "invalid_image"
-    with pytest.raises(anthropic.BadRequestError) as mislabelled:
-        client.messages.create(
-            model="sim-small",
-            max_tokens=10,
-            messages=image_turn(base64_block(png(8, 8), "image/jpeg")),
-        )
-    assert mislabelled.value.error_code == "invalid_image"
 
 
 # -- count_tokens --------------------------------------------------------------------------------
@@ -633,111 +397,6 @@ def test_usage_rows_carry_the_key(server: LockgateServer, account: httpx.Client)
     assert sorted(rows) == [("fake-claude", "ok", 21, 7), ("fake-gpt", "ok", 9, 6)]
 
 
-# -- images on /v1/chat/completions (the openai SDK) ---------------------------------------------
-
-
-@pytest.fixture
-def openai_client(server: LockgateServer, account: httpx.Client) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(
-        base_url=f"{server.url}/v1", api_key=new_key(account), max_retries=0
-    ) as client:
-        yield client
-
-
-def chat_image_turn(*urls: str, detail: str = "auto") -> list[Any]:
-    parts = [{"type": "image_url", "image_url": {"url": url, "detail": detail}} for url in urls]
-    return [{"role": "user", "content": [{"type": "text", "text": "What is this?"}, *parts]}]
-
-
-def test_chat_image_parts_pass_through_to_an_openai_upstream(
-    openai_client: openai.OpenAI, upstream: FakeOpenAI
-) -> None:
-    messages = chat_image_turn(
-        f"data:image/png;base64,{png(40, 30)}", "https://images.example/cat.png"
-    )
-    reply = openai_client.chat.completions.create(model="fake-gpt", messages=messages)
-    assert reply.choices[0].message.content == "".join(REPLY)
-    assert upstream.requests[-1]["messages"] == messages  # untouched
-
-
-def test_chat_image_parts_become_anthropic_image_blocks(
-    openai_client: openai.OpenAI, claude: FakeAnthropic
-) -> None:
-    data = png(40, 30)
-    openai_client.chat.completions.create(
-        model="fake-claude",
-        messages=chat_image_turn(f"data:image/png;base64,{data}", "https://images.example/c.png"),
-    )
-    assert claude.requests[-1]["messages"][0]["content"] == [
-        {"type": "text", "text": "What is this?"},
-        base64_block(data),
-        url_block("https://images.example/c.png"),
-    ]
-
-
-def test_chat_images_on_the_simulated_provider_and_refusals(openai_client: openai.OpenAI) -> None:
-    ok = openai_client.chat.completions.create(
-        model="sim-small", messages=chat_image_turn(f"data:image/png;base64,{png(16, 16)}")
-    )
-    assert ok.choices[0].message.content
-    with pytest.raises(openai.BadRequestError) as blind:
-        openai_client.chat.completions.create(
-            model="sim-blind", messages=chat_image_turn("https://images.example/x.png")
-        )
-    assert blind.value.code == "images_not_supported"
-    with pytest.raises(openai.BadRequestError) as many:
-        openai_client.chat.completions.create(
-            model="sim-small",
-            messages=chat_image_turn(*["https://images.example/x.png"] * (MAX_IMAGES + 1)),
-        )
-    assert many.value.code == "too_many_images"
-    noise = base64.b64encode(bytes(range(256)) * 40).decode()
-    with pytest.raises(openai.APIStatusError) as large:
-        openai_client.chat.completions.create(
-            model="sim-small", messages=chat_image_turn(f"data:image/png;base64,{noise}")
-        )
-    assert (large.value.status_code, large.value.code) == (413, "image_too_large")
-    text = base64.b64encode(b"plain text").decode()
-    with pytest.raises(openai.BadRequestError) as fake:
-        openai_client.chat.completions.create(
-            model="sim-small", messages=chat_image_turn(f"data:image/png;base64,{text}")
-        )
-    assert fake.value.code == "invalid_image"
-    assert fake.value.param == "messages[0].content[1].image_url.url"
-
-
-def test_chat_image_url_is_never_fetched(openai_client: openai.OpenAI) -> None:
-    with Recorder() as recorder:
-        url = f"http://{LOOPBACK}:{recorder.port}/metadata/secret.png"
-        for model in ("fake-gpt", "fake-claude", "sim-small"):
-            openai_client.chat.completions.create(model=model, messages=chat_image_turn(url))
-        assert recorder.paths == []
-
-
-def test_the_budget_reserves_each_images_bound(
-    server: LockgateServer, account: httpx.Client
-) -> None:
-    """sim-small is unknown to the image table: 16,384 tokens per image at $1/M is $0.016, over
-    this key's $0.01 a day, though the same request without the image costs far less."""
-    client = sdk(server, new_key(account, daily_budget_usd="0.01"))
-    assert client.messages.create(model="sim-small", max_tokens=5, messages=hi()).content
-    with pytest.raises(anthropic.RateLimitError) as info:
-        client.messages.create(
-            model="sim-small",
-            max_tokens=5,
-            messages=image_turn(url_block("https://images.example/x.png")),
-        )
-    assert info.value.error_code == "budget_exceeded"
-
-
-def test_models_say_which_take_images(openai_client: openai.OpenAI) -> None:
-    vision = {
-        model.id: (model.model_extra or {})["lockgate"]["vision"]
-        for model in openai_client.models.list()
-    }
-    assert (vision["sim-small"], vision["fake-claude"], vision["sim-blind"]) == (True, True, False)
-
-
 def test_a_failing_anthropic_upstream_falls_back_with_one_message(
     client: anthropic.Anthropic, upstream: FakeOpenAI
 ) -> None:
@@ -755,20 +414,3 @@ def test_a_failing_anthropic_upstream_falls_back_with_one_message(
     plain = client.messages.create(model="down-claude", max_tokens=20, messages=hi())
     assert plain.content[0].type == "text"
     assert (plain.content[0].text, plain.model) == ("".join(REPLY), "down-claude")
-
-
-def test_endpoints_taking_images_have_their_own_body_limit(
-    server: LockgateServer, account: httpx.Client
-) -> None:
-    """1.5 MB passes on /v1/messages (not on /api); over its own limit it is Anthropic's 413."""
-    headers = {"x-api-key": new_key(account)}
-    big = {"model": "sim-small", "messages": hi("word " * 300_000)}
-    counted = httpx.post(f"{server.url}/v1/messages/count_tokens", json=big, headers=headers)
-    assert counted.status_code == 200, counted.text
-    web = account.post("/api/v1/conversations", json={"title": "x" * 1_500_000})
-    assert web.status_code == 413
-    huge = {"model": "sim-small", "messages": hi("word " * 500_000)}
-    refused = httpx.post(f"{server.url}/v1/messages/count_tokens", json=huge, headers=headers)
-    assert refused.status_code == 413
-    assert refused.json()["error"]["type"] == "request_too_large"
-    assert refused.json()["error"]["details"]["error_code"] == "payload_too_large"
