@@ -138,19 +138,39 @@ class WireModelPage(BaseModel):
     last_id: str | None = None
 
 
+def _turn_content(message: ChatMessage) -> str | list[dict[str, Any]]:
+    """A turn's content: its text, or (with images) a text block then image blocks."""
+    if not message.images:
+        return message.content
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": message.content}]
+    for url in message.images:
+        image = to_anthropic_image({"image_url": {"url": url}})
+        if image is not None:
+            blocks.append(image)
+    return blocks
+
+
+def _as_blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return content if isinstance(content, list) else [{"type": "text", "text": content}]
+
+
 def to_anthropic_messages(
     messages: Sequence[ChatMessage],
-) -> tuple[str | None, list[dict[str, str]]]:
-    """(system, turns) for the Messages API: systems joined, same-role neighbours merged."""
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """(system, turns) for the Messages API: systems joined, same-role neighbours merged (text
+    with a blank line between; a turn with images becomes blocks)."""
     system = "\n\n".join(m.content for m in messages if m.role == "system") or None
-    turns: list[dict[str, str]] = []
+    turns: list[dict[str, Any]] = []
     for message in messages:
         if message.role == "system":
             continue
-        if turns and turns[-1]["role"] == message.role:
-            turns[-1]["content"] += "\n\n" + message.content
+        content = _turn_content(message)
+        if not turns or turns[-1]["role"] != message.role:
+            turns.append({"role": message.role, "content": content})
+        elif isinstance(content, str) and isinstance(turns[-1]["content"], str):
+            turns[-1]["content"] += "\n\n" + content
         else:
-            turns.append({"role": message.role, "content": message.content})
+            turns[-1]["content"] = _as_blocks(turns[-1]["content"]) + _as_blocks(content)
     return system, turns
 
 

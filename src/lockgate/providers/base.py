@@ -25,8 +25,14 @@ Role: TypeAlias = Literal["system", "user", "assistant"]
 
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
+    """One turn. `images` are a user turn's images as URLs (``data:`` or ``https://``, checked
+    by lockgate.vision before they get here): the OpenAI and Anthropic providers send them as
+    image parts or blocks after the text, a text-only provider (the simulated one) ignores them.
+    The budget bounds each by its model's `max_image_tokens` (calls.candidates.plan)."""
+
     role: Role
     content: str
+    images: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
