@@ -62,9 +62,11 @@ def anthropic_error(status: int, code: str, message: str) -> tuple[int, dict[str
     budget or a key's limit, ``AuthenticationError``, ``PermissionDeniedError``, ...) and its
     ``error_code`` is Lockgate's stable code. A 503 (overload shedding, open breakers, budgets
     that cannot be checked) is Anthropic's 529 ``overloaded_error``: its clients back off and
-    retry it."""
+    retry it. A 422 (a prompt too long for the model's context window) is Anthropic's 400."""
     if status == 503:
         status = OVERLOADED
+    elif status == 422:  # Anthropic answers every invalid request 400 (context too long too)
+        status = 400
     kind = ANTHROPIC_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
     error = {"type": kind, "message": message, "details": {"error_code": code}}
     return status, {"type": "error", "error": error}

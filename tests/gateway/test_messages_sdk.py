@@ -414,3 +414,10 @@ def test_a_failing_anthropic_upstream_falls_back_with_one_message(
     plain = client.messages.create(model="down-claude", max_tokens=20, messages=hi())
     assert plain.content[0].type == "text"
     assert (plain.content[0].text, plain.model) == ("".join(REPLY), "down-claude")
+
+
+def test_a_prompt_too_long_for_the_model_is_a_bad_request(client: anthropic.Anthropic) -> None:
+    """Anthropic answers 400 for it (never 422), which its clients act on (e.g. compacting)."""
+    with pytest.raises(anthropic.BadRequestError) as info:
+        client.messages.create(model="sim-small", max_tokens=5, messages=hi("word " * 40_000))
+    assert info.value.error_code == "context_length_exceeded"
