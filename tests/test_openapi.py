@@ -41,13 +41,21 @@ async def test_v1_errors_have_openais_shape_and_a_401(client: ApiClient) -> None
         for status, response in op["responses"].items()
         if int(status) >= 400
     }
-    assert {ref for _, _, ref in refs} == {"#/components/schemas/OpenAIErrorBody"}
+    anthropic = {ref for path, _, ref in refs if path.startswith("/v1/messages")}
+    assert {ref for path, _, ref in refs if not path.startswith("/v1/messages")} == {
+        "#/components/schemas/OpenAIErrorBody"
+    }
+    assert anthropic == {"#/components/schemas/AnthropicErrorBody"}
     assert {path for path, status, _ in refs if status == "401"} == {
         "/v1/chat/completions",
         "/v1/embeddings",
         "/v1/images/generations",
         "/v1/models",
+        "/v1/messages",
+        "/v1/messages/count_tokens",
     }
+    assert {status for path, status, _ in refs if path == "/v1/messages"} >= {"429", "529"}
+    assert "503" not in {status for path, status, _ in refs if path.startswith("/v1/messages")}
 
 
 async def test_event_streams_are_declared_as_events(client: ApiClient) -> None:
@@ -57,5 +65,5 @@ async def test_event_streams_are_declared_as_events(client: ApiClient) -> None:
         for response in op["responses"].values()
         if "text/event-stream" in response.get("content", {})
     ]
-    assert len(streams) == 4
+    assert len(streams) == 5
     assert all(s["type"] == "object" and s["required"] == ["data"] for s in streams)

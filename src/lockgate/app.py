@@ -20,6 +20,8 @@ from lockgate.conversations.endpoints import router as conversations_router
 from lockgate.error_handlers import install_error_handlers
 from lockgate.gateway.endpoints import router as gateway_router
 from lockgate.gateway.fastpath import LockgateApp, gateway_routes
+from lockgate.gateway.messages_endpoints import router as messages_router
+from lockgate.gateway.messages_schemas import MESSAGES_REQUEST_MODELS
 from lockgate.gateway.schemas import REQUEST_MODELS as GATEWAY_REQUEST_MODELS
 from lockgate.header_limits import HeaderLimits
 from lockgate.health.endpoints import router as health_router
@@ -44,6 +46,9 @@ from lockgate.settings import Config, load_config
 from lockgate.state import http_limiter_of
 from lockgate.usage.endpoints import router as usage_router
 from lockgate.web_ui import ui_available, ui_mount
+
+# The endpoints that take images inline: their bodies may be larger (max_vision_body_bytes).
+VISION_PATHS = ("/v1/chat/completions", "/v1/messages", "/v1/messages/count_tokens")
 
 
 def create_app(
@@ -94,11 +99,17 @@ def create_app(
     app.include_router(images_router)
     app.include_router(keys_router)
     app.include_router(gateway_router)
-    install_openapi(app, models=GATEWAY_REQUEST_MODELS)
+    app.include_router(messages_router)
+    install_openapi(app, models=GATEWAY_REQUEST_MODELS + MESSAGES_REQUEST_MODELS)
 
     # Added last = outermost: log → security headers → header limit → CORS → rate limit → body
     # limit → app.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    vision_body = max(settings.max_body_bytes, settings.max_vision_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger=dict.fromkeys(VISION_PATHS, vision_body),
+    )
     app.add_middleware(RateLimitMiddleware, limiter=http_limiter_of)
     if settings.cors_origins:
         app.add_middleware(
@@ -122,7 +133,7 @@ def create_app(
         serve_on_app=settings.metrics_port is None,
     )
     if tracing is None or not tracing.enabled:  # see gateway/fastpath.py
-        app.serve_fast(gateway_routes(gateway_router.routes))
+        app.serve_fast(gateway_routes([*gateway_router.routes, *messages_router.routes]))
     if ui_available():  # after every route: the UI answers only what the API does not
         app.router.routes.append(ui_mount())
     return app

@@ -41,6 +41,37 @@ OPENAI_TYPES = {
 }
 
 
+# Anthropic's error types by status, for ``/v1/messages`` (see `anthropic_error`).
+ANTHROPIC_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    529: "overloaded_error",
+}
+ANTHROPIC_PREFIX = "/v1/messages"
+OVERLOADED = 529  # Anthropic's status for "overloaded"; the SDKs raise OverloadedError
+
+
+def anthropic_error(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
+    """(status, body) of an error in Anthropic's shape, for ``/v1/messages`` and its stream:
+    ``{"type": "error", "error": {"type", "message", "details": {"error_code"}}}``, so the
+    ``anthropic`` SDK raises its usual exception for the status (``RateLimitError`` for a spent
+    budget or a key's limit, ``AuthenticationError``, ``PermissionDeniedError``, ...) and its
+    ``error_code`` is Lockgate's stable code. A 503 (overload shedding, open breakers, budgets
+    that cannot be checked) is Anthropic's 529 ``overloaded_error``: its clients back off and
+    retry it. A 422 (a prompt too long for the model's context window) is Anthropic's 400."""
+    if status == 503:
+        status = OVERLOADED
+    elif status == 422:  # Anthropic answers every invalid request 400 (context too long too)
+        status = 400
+    kind = ANTHROPIC_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    error = {"type": kind, "message": message, "details": {"error_code": code}}
+    return status, {"type": "error", "error": error}
+
+
 def error_response(
     status: int,
     code: str,
@@ -51,7 +82,12 @@ def error_response(
     param: str | None = None,
 ) -> JSONResponse:
     """Our shape everywhere; OpenAI's (``message, type, code, param``) under ``/v1/`` so SDK
-    clients raise their usual exceptions."""
+    clients raise their usual exceptions, and Anthropic's under ``/v1/messages``."""
+    if path.startswith(ANTHROPIC_PREFIX):
+        if param and not message.startswith(param):
+            message = f"{param}: {message}"
+        status, anthropic = anthropic_error(status, code, message)
+        return JSONResponse(anthropic, status_code=status, headers=headers)
     if path.startswith("/v1/"):
         kind = OPENAI_TYPES.get(status, "server_error" if status >= 500 else "api_error")
         if code == "budget_exceeded":

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -106,17 +106,24 @@ class SecurityHeadersMiddleware:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """``max_bytes`` for every body, except the paths in ``larger`` (path → their own limit):
+    the ``/v1`` endpoints that take images inline need more than a chat message does."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"], self.max_bytes)
         declared = _header(scope, b"content-length")
-        if declared and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._reject(send)
+        if declared and (not declared.isdigit() or int(declared) > limit):
+            await self._reject(scope, send, limit)
             return
         received = 0
 
@@ -127,25 +134,22 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise HTTPException(413)
             return message
 
         await self.app(scope, limited_receive, send)
 
-    async def _reject(self, send: Send) -> None:
-        body = orjson.dumps(
-            {
-                "error": {
-                    "code": "payload_too_large",
-                    "message": f"The request body is larger than {self.max_bytes} bytes.",
-                }
-            }
-        )
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
+        """413 in the shape of the API the path belongs to (OpenAI's under ``/v1``,
+        Anthropic's under ``/v1/messages``), and the connection closed: the body is not read."""
+        message = f"The request body is larger than {limit} bytes."
+        response = error_response(413, "payload_too_large", message, path=scope["path"])
+        body = bytes(response.body)
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": response.status_code,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),

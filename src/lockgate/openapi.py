@@ -12,7 +12,7 @@ error has OpenAI's shape, so it is declared with :class:`OpenAIErrorBody`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from pydantic import BaseModel, TypeAdapter
@@ -41,6 +41,14 @@ GATEWAY_DESCRIPTIONS = {
     429: "Rate limited, or a budget is exhausted (see Retry-After)",
 }
 GATEWAY_PREFIX = "/v1/"
+ANTHROPIC_PREFIX = "/v1/messages"
+ANTHROPIC_DESCRIPTIONS = {
+    **GATEWAY_DESCRIPTIONS,
+    400: "invalid_request_error: malformed JSON, a field of the wrong type or range, an image "
+    "that is not one, too many images, a model without vision",
+    413: "request_too_large: the body, or an inline image, is too large",
+    529: "overloaded_error: shed under load, or no provider can take calls (see Retry-After)",
+}
 REF_TEMPLATE = "#/components/schemas/{model}"
 COMPONENTS_KEY = "x-lockgate-components"
 
@@ -68,6 +76,24 @@ class OpenAIErrorBody(BaseModel):
     exceptions."""
 
     error: OpenAIErrorDetail
+
+
+class AnthropicErrorCode(BaseModel):
+    error_code: str
+
+
+class AnthropicErrorDetail(BaseModel):
+    type: str
+    message: str
+    details: AnthropicErrorCode
+
+
+class AnthropicErrorBody(BaseModel):
+    """Every error under ``/v1/messages``: Anthropic's shape (``error.details.error_code`` is
+    Lockgate's stable code), so the ``anthropic`` SDKs raise their usual exceptions."""
+
+    type: Literal["error"]
+    error: AnthropicErrorDetail
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -121,7 +147,9 @@ def _shared_statuses(path: str, operation: dict[str, Any]) -> set[int]:
         statuses.add(422)
     if "requestBody" in operation:
         statuses |= {400, 413}  # malformed_json, payload_too_large
-    if path.startswith(GATEWAY_PREFIX):
+    if path.startswith(ANTHROPIC_PREFIX):
+        statuses |= {401, 529}  # the key; overload shedding (Anthropic's status for it)
+    elif path.startswith(GATEWAY_PREFIX):
         statuses |= {401, 503}  # the key; overload shedding
     return statuses
 
@@ -132,13 +160,19 @@ def _document(path: str, operation: dict[str, Any], schemas: dict[str, Any]) -> 
         for name, schema in response.pop(COMPONENTS_KEY, {}).items():
             schemas.setdefault(name, schema)
     gateway = path.startswith(GATEWAY_PREFIX)
-    descriptions = GATEWAY_DESCRIPTIONS if gateway else DESCRIPTIONS
+    anthropic = path.startswith(ANTHROPIC_PREFIX)
+    descriptions = (
+        ANTHROPIC_DESCRIPTIONS if anthropic else GATEWAY_DESCRIPTIONS if gateway else DESCRIPTIONS
+    )
     for status in _shared_statuses(path, operation):
         responses.setdefault(str(status), {"description": descriptions[status]})
+    if anthropic and "503" in responses:  # Anthropic's clients know it as 529
+        responses.setdefault("529", {"description": descriptions[529]})
+        del responses["503"]
     for status, response in responses.items():
         if not status.isdigit() or int(status) < 400:
             continue
-        model = OpenAIErrorBody if gateway else ErrorBody
+        model = AnthropicErrorBody if anthropic else OpenAIErrorBody if gateway else ErrorBody
         response["content"] = {"application/json": {"schema": _ref(model)}}
 
 
@@ -160,7 +194,7 @@ def document_shared_errors(document: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             if method in ("get", "put", "post", "patch", "delete", "head", "options"):
                 _document(path, operation, schemas)
-    add_components(document, (ErrorBody, OpenAIErrorBody))
+    add_components(document, (ErrorBody, OpenAIErrorBody, AnthropicErrorBody))
     return document
 
 

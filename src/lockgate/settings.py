@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     login_limit_per_ip: str = "30/minute"
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Images in messages (every endpoint): at most this many per request, and at most this many
+    # decoded bytes per inline (data URL / base64) image; Anthropic's own per-image cap is 5 MB.
+    max_images_per_request: int = Field(default=20, ge=0, le=1000)
+    max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # The body limit of the /v1 endpoints that take images inline (max_body_bytes if larger).
+    max_vision_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     # The request target and headers (431 over either): see lockgate/header_limits.py.
     max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=16 * 1024 * 1024)
     max_headers: int = Field(default=100, ge=16, le=10_000)
@@ -214,12 +220,14 @@ def _default_models() -> dict[str, ModelConfig]:
             context_window=8192,
             max_output_tokens=2048,
             label="Simulated small",
+            vision=True,
         ),
         "sim-large": ModelConfig(
             provider="simulated",
             context_window=32768,
             max_output_tokens=4096,
             label="Simulated large",
+            vision=True,
         ),
         "sim-image": ModelConfig(provider="simulated", kind="image", label="Simulated images"),
         "sim-embed": ModelConfig(

@@ -1,7 +1,8 @@
 """Every entry point that can spend money goes through the one call path, on both gate stores.
 
 For each of chat send, regenerate, a model-written title, web images, ``/v1`` chat (streamed and
-not), ``/v1`` embeddings and ``/v1`` images, against the memory gate and the Redis gate:
+not), ``/v1/messages`` (streamed and not), ``/v1`` embeddings and ``/v1`` images, against the
+memory gate and the Redis gate:
 
 - a call is admitted (budget reserved) before the provider is called, and settled after it;
 - the exact cost settled is the cost in the usage ledger, one row per provider attempt;
@@ -25,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import httpx
 import httpx2
 import openai
@@ -149,6 +151,7 @@ class World:
     state: AppState
     web: ApiClient
     sdk: openai.AsyncOpenAI
+    claude: anthropic.AsyncAnthropic
     key_id: str
     user_id: str
     clock: FakeClock
@@ -248,6 +251,32 @@ async def v1_chat_streamed(world: World) -> str | None:
     return await sdk_call(streamed())
 
 
+async def claude_call(call: Awaitable[Any]) -> str | None:
+    try:
+        await call
+    except anthropic.APIStatusError as exc:
+        return exc.error_code
+    return None
+
+
+async def v1_messages(world: World) -> str | None:
+    return await claude_call(
+        world.claude.messages.create(
+            model="target-chat", messages=[{"role": "user", "content": "hello"}], max_tokens=20
+        )
+    )
+
+
+async def v1_messages_streamed(world: World) -> str | None:
+    async def streamed() -> None:
+        async with world.claude.messages.stream(
+            model="target-chat", messages=[{"role": "user", "content": "hello"}], max_tokens=20
+        ) as stream:
+            await stream.until_done()
+
+    return await claude_call(streamed())
+
+
 async def v1_embeddings(world: World) -> str | None:
     return await sdk_call(world.sdk.embeddings.create(model="target-embed", input=["hello"]))
 
@@ -263,6 +292,8 @@ ENTRY_POINTS: dict[str, Call] = {
     "web_images": web_images,
     "v1_chat": v1_chat,
     "v1_chat_streamed": v1_chat_streamed,
+    "v1_messages": v1_messages,
+    "v1_messages_streamed": v1_messages_streamed,
     "v1_embeddings": v1_embeddings,
     "v1_images": v1_images,
 }
@@ -340,8 +371,11 @@ async def build(
     sdk = openai.AsyncOpenAI(
         base_url="http://testserver/v1", api_key=key["key"], http_client=http, max_retries=0
     )
+    claude = anthropic.AsyncAnthropic(
+        base_url="http://testserver", api_key=key["key"], http_client=http, max_retries=0
+    )
     tap = install_tap(monkeypatch, state)
-    return World(state, web, sdk, str(key["id"]), str(user["user"]["id"]), clock, tap)
+    return World(state, web, sdk, claude, str(key["id"]), str(user["user"]["id"]), clock, tap)
 
 
 async def ledger(world: World) -> list[UsageRecord]:

@@ -929,7 +929,7 @@ _TOOL_CALL_BAD_ARGS = {
         ),
         (
             {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]},
-            "'image_url' are not supported",
+            "needs a data: or https:// url",
         ),
         ({"messages": [{"role": "system", "content": "Be brief."}]}, "no user message"),
         ({"messages": [{"role": "assistant", "content": "Hi"}]}, "first non-system"),
@@ -952,3 +952,29 @@ async def test_wire_untranslatable_bodies_are_refused_locally(
         error = raised.value
     assert (type(error), message in error.message) == (ProviderBadRequest, True)
     assert upstream.requests == []
+
+
+async def test_a_turns_images_become_image_blocks_after_its_text(
+    upstream: Upstream, stream: Stream
+) -> None:
+    upstream.reply(event_stream(ANTHROPIC_STREAM))
+    images = ("data:image/png;base64,iVBORw0KGgo=", "https://images.example/cat.png")
+    messages = [
+        ChatMessage("user", "Hello"),
+        ChatMessage("user", "What is this?", images),
+    ]
+    await collect(stream(ChatRequest(MODEL, messages, 100)))
+    assert upstream.last.json()["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Hello"},
+                {"type": "text", "text": "What is this?"},
+                {
+                    "type": "image",
+                    "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
+                },
+                {"type": "image", "source": {"type": "url", "url": images[1]}},
+            ],
+        }
+    ]

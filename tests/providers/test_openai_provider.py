@@ -844,3 +844,22 @@ async def test_chat_completion_stream_read_timeout(upstream: Upstream, make: Mak
             make(timeouts=TINY).chat_completion_stream(STREAM_BODY)
         )
     assert (chunks, type(error)) == ([first], ProviderTimeout)
+
+
+async def test_a_turns_images_follow_its_text_as_image_parts(
+    upstream: Upstream, make: Make
+) -> None:
+    upstream.reply(event_stream(OPENAI_STREAM))
+    images = ("data:image/png;base64,iVBORw0KGgo=", "https://images.example/cat.png")
+    request = ChatRequest("gpt-4o", [ChatMessage("user", "What is this?", images)], 50)
+    await collect(make().stream_chat(request))
+    assert upstream.last.json()["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What is this?"},
+                {"type": "image_url", "image_url": {"url": images[0]}},
+                {"type": "image_url", "image_url": {"url": images[1]}},
+            ],
+        }
+    ]

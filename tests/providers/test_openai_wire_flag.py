@@ -9,7 +9,7 @@ from typing import cast
 import pytest
 
 from lockgate.providers.anthropic import AnthropicProvider
-from lockgate.providers.base import OpenAIWire, openai_wire
+from lockgate.providers.base import AnthropicWire, OpenAIWire, openai_wire
 from lockgate.providers.openai import OpenAIProvider
 from lockgate.providers.simulated import SimulatedProvider
 
@@ -24,6 +24,16 @@ def test_the_protocol_has_its_methods() -> None:
 def test_flag_agrees_with_the_protocol(cls: type) -> None:
     speaks = all(callable(getattr(cls, name, None)) for name in WIRE_METHODS)
     assert getattr(cls, "speaks_openai_wire", False) is speaks
+
+
+ANTHROPIC_METHODS = ["messages", "messages_stream", "count_tokens"]
+
+
+@pytest.mark.parametrize("cls", [OpenAIProvider, AnthropicProvider, SimulatedProvider])
+def test_the_anthropic_flag_agrees_with_the_protocol(cls: type) -> None:
+    assert all(name in vars(AnthropicWire) for name in ANTHROPIC_METHODS)
+    speaks = all(callable(getattr(cls, name, None)) for name in ANTHROPIC_METHODS)
+    assert getattr(cls, "speaks_anthropic_wire", False) is speaks
 
 
 def test_openai_wire_returns_the_provider_or_none() -> None:

@@ -34,6 +34,7 @@ from lockgate.gate import (
 from lockgate.humanize import moment
 from lockgate.providers.base import ChatMessage, ChatRequest, Provider
 from lockgate.providers.config import ModelConfig, Price
+from lockgate.providers.image_tokens import rule_for
 from lockgate.providers.pricing import price_for, upper_bound_cost
 from lockgate.providers.registry import ProviderRegistry
 from lockgate.providers.tokenizer import prompt_tokens_upper_bound
@@ -118,12 +119,22 @@ def plan(
         temperature=temperature,
         extra=extra or {},
     )
+    images = image_tokens_bound(candidate, history)
     return Plan(
         candidate=candidate,
         request=request,
-        upper_bound=upper_bound_cost(candidate.price, history, limit),
-        tokens=prompt_tokens_upper_bound(history) + limit,
+        upper_bound=upper_bound_cost(candidate.price, history, limit, extra_input=images),
+        tokens=prompt_tokens_upper_bound(history) + limit + images,
     )
+
+
+def image_tokens_bound(candidate: Candidate, messages: Sequence[ChatMessage]) -> int:
+    """The most the messages' images can cost on this candidate: each at its model's maximum
+    (`providers.image_tokens`; a URL's size is unknown, and Lockgate never fetches it)."""
+    count = sum(len(message.images) for message in messages)
+    if not count:
+        return 0
+    return count * rule_for(candidate.upstream, candidate.config.max_image_tokens).max_tokens
 
 
 async def admit_first(

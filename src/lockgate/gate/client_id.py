@@ -3,7 +3,7 @@
 :func:`client_key` picks the most specific identity the request carries, cheapest first::
 
     user:<id>          request.state.user_id, set by the auth dependency once it has run
-    key:<sha256[:32]>  Authorization: Bearer <token> (gateway virtual keys)
+    key:<sha256[:32]>  Authorization: Bearer <token>, or x-api-key: <token> (gateway keys)
     session:<sha256[:32]>  the lockgate_session cookie, hashed (no database lookup)
     ip:<address>       otherwise; a whole IPv6 /64 counts as one client
 
@@ -136,9 +136,12 @@ def _digest(secret: str) -> str:
 
 
 def bearer_token(connection: HTTPConnection) -> str | None:
+    """The bearer token, or the ``x-api-key`` header (how Anthropic's SDKs send a key)."""
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    if scheme.lower() == "bearer" and token:
+        return token
+    return connection.headers.get("x-api-key", "").strip() or None
 
 
 def credential_key(connection: HTTPConnection) -> str | None:

@@ -1,4 +1,5 @@
-"""``Authorization: Bearer lg-…`` → the key and its owner, or a 401 the SDKs understand.
+"""``Authorization: Bearer lg-…`` (or ``x-api-key: lg-…``, as Anthropic's SDKs send it) → the
+key and its owner, or a 401 the SDKs understand.
 
 Resolved keys come from the per-process `KeyCache` (see keys/cache.py for how a revocation
 reaches every replica at once); only a key not seen for `key_cache_seconds` costs a database
@@ -25,7 +26,10 @@ TOUCH_INTERVAL = timedelta(seconds=60)
 
 class InvalidApiKey(NotAuthenticated):
     code = "invalid_api_key"
-    message = "Invalid API key. Send `Authorization: Bearer lg-…` with a key from /api/v1/keys."
+    message = (
+        "Invalid API key. Send `Authorization: Bearer lg-…` (or `x-api-key: lg-…`) with a key "
+        "from /api/v1/keys."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +47,10 @@ class KeyContext:
 
 async def get_key_context(request: Request, state: StateDep) -> KeyContext:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX):
+    token = token.strip() if scheme.lower() == "bearer" else ""
+    if not token:
+        token = request.headers.get("x-api-key", "").strip()
+    if not token.startswith(KEY_PREFIX):
         raise InvalidApiKey()
     secret = state.config.settings.secret_key.get_secret_value()
     key_hash = token_hash(secret, token)

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from lockgate.gateway.auth import get_key_context
 from lockgate.gateway.service import GatewayService
 from lockgate.state import state_of
+from lockgate.vision.inputs import ImageLimits
 
 
 async def gateway_service(request: Request) -> GatewayService:
@@ -23,4 +24,8 @@ async def gateway_service(request: Request) -> GatewayService:
         usage=state.usage_writer,
         limiter=state.http_limiter,
         sleep=state.chat.retry_sleep,
+        image_limits=ImageLimits(
+            max_images=state.config.settings.max_images_per_request,
+            max_bytes=state.config.settings.max_image_bytes,
+        ),
     )

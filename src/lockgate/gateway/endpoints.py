@@ -55,7 +55,7 @@ async def chat_completions(request: Request) -> Response:
     """OpenAI's chat completions, streamed (``stream: true``) or not."""
     service = await gateway_service(request)
     raw = await request.body()
-    call = wire.parse_chat(wire.parse_json(raw), len(raw))
+    call = wire.parse_chat(wire.parse_json(raw), len(raw), service.image_limits)
     if call.stream:
         events = await service.stream(call)
         return StreamingResponse(
@@ -105,6 +105,7 @@ async def models(key: CurrentKey, state: StateDep) -> Response:
                 "lockgate": {
                     "kind": model.kind,
                     "context_window": model.context_window,
+                    "vision": model.vision,
                     "input_per_mtok": str(price.input_per_mtok),
                     "output_per_mtok": str(price.output_per_mtok),
                 },

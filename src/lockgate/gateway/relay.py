@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
@@ -22,31 +23,79 @@ import orjson
 from lockgate.calls.candidates import Candidate, Plan
 from lockgate.calls.runner import Delivered, Event
 from lockgate.gateway import wire
-from lockgate.providers.base import ChatRequest, Finish, StreamEvent, TextDelta, Usage, UsageReport
+from lockgate.providers.base import (
+    ChatMessage,
+    ChatRequest,
+    Finish,
+    StreamEvent,
+    TextDelta,
+    Usage,
+    UsageReport,
+)
 from lockgate.providers.pricing import QUANTUM
+from lockgate.vision.inputs import ImageInput, images_tokens
 
 MILLION = Decimal(1_000_000)
 
 
 def passthrough_plan(candidate: Candidate, call: wire.ChatCall, max_tokens: int) -> Plan:
     """The plan of a passed-through call: the budget reserves the request's prompt bound (its
-    size, see `wire.parse_chat`) plus the output limit, at this candidate's price."""
-    limit = min(max_tokens, candidate.config.max_output_tokens)
-    price = candidate.price
-    upper = (call.prompt_bound * price.input_per_mtok + limit * price.output_per_mtok) / MILLION
-    request = ChatRequest(
-        model=candidate.upstream,
+    size, see `wire.parse_chat`, plus this candidate's bound for its images) and the output
+    limit, at this candidate's price."""
+    return bounded_plan(
+        candidate,
+        prompt=call.prompt_bound,
+        images=call.images,
         messages=call.messages,
-        max_tokens=limit,
+        max_tokens=max_tokens,
         temperature=call.temperature,
         extra=call.extra,
+    )
+
+
+def bounded_plan(
+    candidate: Candidate,
+    *,
+    prompt: int,
+    images: Sequence[ImageInput],
+    messages: Sequence[ChatMessage],
+    max_tokens: int,
+    temperature: float | None,
+    extra: Mapping[str, Any] | None = None,
+) -> Plan:
+    """A plan whose prompt bound is known from the body (`prompt` text tokens, plus this
+    candidate's bound for `images`); `messages` are the text the runner estimates from when
+    the upstream reports no usage."""
+    limit = min(max_tokens, candidate.config.max_output_tokens)
+    price = candidate.price
+    prompt += images_tokens(images, candidate.upstream, candidate.config.max_image_tokens)
+    upper = (prompt * price.input_per_mtok + limit * price.output_per_mtok) / MILLION
+    request = ChatRequest(
+        model=candidate.upstream,
+        messages=messages,
+        max_tokens=limit,
+        temperature=temperature,
+        extra=extra or {},
     )
     return Plan(
         candidate=candidate,
         request=request,
         upper_bound=upper.quantize(QUANTUM, rounding=ROUND_CEILING),
-        tokens=call.prompt_bound + limit,
+        tokens=prompt + limit,
     )
+
+
+def with_images(plan: Plan, images: Sequence[ImageInput]) -> Plan:
+    """A text plan (`calls.candidates.plan`, which counts an image's placeholder only) with
+    its candidate's bound for `images` added to the reservation."""
+    candidate = plan.candidate
+    extra = images_tokens(images, candidate.upstream, candidate.config.max_image_tokens)
+    if not extra:
+        return plan
+    more = (extra * candidate.price.input_per_mtok / MILLION).quantize(
+        QUANTUM, rounding=ROUND_CEILING
+    )
+    return replace(plan, upper_bound=plan.upper_bound + more, tokens=plan.tokens + extra)
 
 
 def _count(value: Any) -> int | None:

@@ -27,12 +27,27 @@ class TextPart(_Open):
     text: str
 
 
+class ImageURL(_Open):
+    url: str = Field(
+        description="A data: URL (PNG, JPEG, GIF or WebP; checked) or an https:// URL (passed "
+        "on, never fetched by Lockgate)"
+    )
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+class ImagePart(_Open):
+    """In user messages, for a model configured with ``vision: true``."""
+
+    type: Literal["image_url"]
+    image_url: ImageURL
+
+
 class ChatMessageIn(_Open):
     """``tool`` and ``function`` messages (and assistant tool calls) go to OpenAI-compatible
     upstreams only."""
 
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[TextPart] | None = None
+    content: str | list[Annotated[TextPart | ImagePart, Field(discriminator="type")]] | None = None
 
 
 class StreamOptions(_Open):

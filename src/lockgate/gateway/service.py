@@ -14,6 +14,7 @@ from typing import Any
 
 from lockgate.calls.candidates import (
     Admitted,
+    Candidate,
     Plan,
     admit_first,
     as_candidate,
@@ -31,7 +32,7 @@ from lockgate.gate.headroom import HeadroomLimits, NoHeadroom
 from lockgate.gate.ratelimit import HttpRateLimiter
 from lockgate.gateway import wire
 from lockgate.gateway.auth import KeyContext
-from lockgate.gateway.relay import Relay, passthrough_plan, reply_events
+from lockgate.gateway.relay import Relay, passthrough_plan, reply_events, with_images
 from lockgate.models import UsageKind
 from lockgate.observability.metrics import Metrics
 from lockgate.providers.base import (
@@ -50,6 +51,8 @@ from lockgate.providers.registry import ProviderRegistry, Sleep
 from lockgate.providers.tokenizer import prompt_tokens_upper_bound
 from lockgate.settings import FileConfig
 from lockgate.usage.writer import UsageWriter
+from lockgate.vision.errors import ImagesNotSupported
+from lockgate.vision.inputs import ImageLimits
 
 
 class ModelNotFound(NotFound):
@@ -85,8 +88,10 @@ class GatewayService:
         usage: UsageWriter,
         limiter: HttpRateLimiter,
         sleep: Sleep,
+        image_limits: ImageLimits | None = None,
     ) -> None:
-        """``limiter`` counts the key's own rpm; ``sleep`` waits between retries."""
+        """``limiter`` counts the key's own rpm; ``sleep`` waits between retries;
+        ``image_limits`` caps images in messages (the operator's settings)."""
         self.key = key
         self.file = file
         self.providers = providers
@@ -96,6 +101,7 @@ class GatewayService:
         self.usage = usage
         self.limiter = limiter
         self.sleep = sleep
+        self.image_limits = image_limits or ImageLimits()
         self._stopped = False  # set when the streaming client went away
         self._replies: dict[int, dict[str, Any]] = {}  # passed-through answers by plan
 
@@ -154,7 +160,9 @@ class GatewayService:
         candidates = candidates_for(call.model, self.file, self.providers)
         plans: list[Plan | None] = []
         for index, candidate in enumerate(candidates):
-            if openai_wire(candidate.provider) is not None:
+            if call.images and not self.takes_images(candidate, index, call.model):
+                plans.append(None)
+            elif openai_wire(candidate.provider) is not None:
                 plans.append(passthrough_plan(candidate, call, max_tokens))
             elif call.uses_tools:
                 if index == 0:
@@ -166,21 +174,34 @@ class GatewayService:
                 plans.append(None)
             else:
                 try:
-                    plans.append(
-                        plan(
-                            candidate,
-                            system,
-                            turns,
-                            max_tokens=max_tokens,
-                            temperature=call.temperature,
-                            extra=call.extra,
-                        )
+                    fitted = plan(
+                        candidate,
+                        system,
+                        turns,
+                        max_tokens=max_tokens,
+                        temperature=call.temperature,
+                        extra=call.extra,
                     )
+                    plans.append(with_images(fitted, call.images))
                 except ContextTooLong:
                     if index == 0:
                         raise
                     plans.append(None)
         return plans
+
+    @staticmethod
+    def takes_images(candidate: Candidate, index: int, model: str) -> bool:
+        """Whether this candidate's model takes images; the primary's refusal is the client's
+        (400 before anything is sent), a fallback that cannot is passed over."""
+        if candidate.config.vision:
+            return True
+        if index == 0:
+            raise ImagesNotSupported(
+                f"The model {model!r} does not take images (it is not configured with "
+                "vision: true).",
+                "messages",
+            )
+        return False
 
     async def chat(self, call: wire.ChatCall, relay: Relay | None) -> CallRunner:
         """Plan every candidate, apply the key's limits, admit one; return the runner."""

@@ -28,6 +28,9 @@ from lockgate.gateway.params import InvalidRequest as InvalidRequest  # wire.Inv
 from lockgate.images.schemas import MAX_IMAGES, MAX_PROMPT_CHARS
 from lockgate.providers.base import ChatMessage, Role, Usage
 from lockgate.providers.tokenizer import PER_MESSAGE_OVERHEAD, REPLY_PRIMING
+from lockgate.vision.inputs import ImageInput, ImageLimits, read_data_url
+
+NO_LIMITS = ImageLimits()
 
 # Parameters we set ourselves (or that would change what the budget reserved).
 HANDLED = frozenset(
@@ -50,7 +53,8 @@ TOOL_PARAMS = frozenset(
 class ChatCall:
     """A parsed request. `messages` is its text (what a translating provider is sent);
     `raw_messages` go unchanged to OpenAI-compatible providers. `prompt_bound` bounds the
-    prompt's tokens from the request's size (see `parse_chat`)."""
+    prompt's text tokens from the request's size (see `parse_chat`); `images` are bounded per
+    candidate (lockgate.vision)."""
 
     model: str
     messages: list[ChatMessage]
@@ -62,6 +66,7 @@ class ChatCall:
     raw_messages: list[dict[str, Any]] = field(default_factory=list)
     uses_tools: bool = False
     prompt_bound: int = 0
+    images: list[ImageInput] = field(default_factory=list)
 
 
 def parse_json(raw: bytes) -> dict[str, Any]:
@@ -74,19 +79,43 @@ def parse_json(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _content(value: Any, index: int) -> str:
+def _image(part: dict[str, Any], where: str, limits: ImageLimits) -> ImageInput:
+    """An ``image_url`` part: a data URL (checked, see lockgate.vision) or an http(s) URL
+    (passed on, never fetched)."""
+    image = part.get("image_url")
+    if not isinstance(image, dict):
+        raise InvalidRequest("image_url must be an object with a url.", where)
+    detail = image.get("detail")
+    if detail not in (None, "auto", "low", "high"):
+        raise InvalidRequest("detail must be auto, low or high.", f"{where}.detail")
+    return read_data_url(image.get("url"), limits, f"{where}.url", low=detail == "low")
+
+
+def _content(
+    value: Any, index: int, images: list[ImageInput] | None = None, limits: ImageLimits = NO_LIMITS
+) -> str:
+    """The text of a message's content; with `images` (a user message), ``image_url`` parts
+    are read into it and stand in the text as a short placeholder (what a text-only provider
+    is sent)."""
     if isinstance(value, str):
         return value
     if isinstance(value, list):
         parts = []
-        for part in value:
+        for number, part in enumerate(value):
+            where = f"messages[{index}].content[{number}]"
+            if images is not None and isinstance(part, dict) and part.get("type") == "image_url":
+                image = _image(part, f"{where}.image_url", limits)
+                images.append(image)
+                parts.append(image.describe())
+                continue
             if (
                 not isinstance(part, dict)
                 or part.get("type") != "text"
                 or not isinstance(part.get("text"), str)
             ):
+                kinds = "text and image_url" if images is not None else "text"
                 raise InvalidRequest(
-                    "Only text content parts are supported.", f"messages[{index}].content"
+                    f"Only {kinds} content parts are supported.", f"messages[{index}].content"
                 )
             parts.append(part["text"])
         return "".join(parts)
@@ -95,13 +124,15 @@ def _content(value: Any, index: int) -> str:
     raise InvalidRequest("content must be a string or a list of parts.", f"messages[{index}]")
 
 
-def parse_chat(body: dict[str, Any], size: int) -> ChatCall:
+def parse_chat(body: dict[str, Any], size: int, limits: ImageLimits = NO_LIMITS) -> ChatCall:
     """Check and read a chat completion request of `size` bytes.
 
     The prompt bound for the budget is `size` plus the per-message framing: everything the
     upstream can turn into prompt tokens (messages, tool definitions and results, a response
     schema) is in the body, JSON never encodes a string in fewer bytes than its UTF-8 form, and
-    no BPE token covers less than one byte (providers/tokenizer.py).
+    no BPE token covers less than one byte (providers/tokenizer.py). Images are the exception:
+    their bytes are taken out of the bound and each candidate adds its own image token bound
+    (`ChatCall.images`, lockgate.vision).
     """
     model = text(body, "model", MAX_MODEL_NAME, required=True)
     assert model is not None  # required
@@ -109,6 +140,7 @@ def parse_chat(body: dict[str, Any], size: int) -> ChatCall:
     if not isinstance(raw_messages, list) or not raw_messages:
         raise InvalidRequest("messages must be a non-empty array.", "messages")
     messages = []
+    images: list[ImageInput] = []
     uses_tools = not TOOL_PARAMS.isdisjoint(body)
     for index, item in enumerate(raw_messages):
         if not isinstance(item, dict):
@@ -126,7 +158,10 @@ def parse_chat(body: dict[str, Any], size: int) -> ChatCall:
             uses_tools = True
             _content(item.get("content"), index)
             continue
-        messages.append(ChatMessage(role=role, content=_content(item.get("content"), index)))
+        seen = images if role == "user" else None
+        content = _content(item.get("content"), index, seen, limits)
+        messages.append(ChatMessage(role=role, content=content))
+    limits.check_count(len(images))
     legacy_max = integer(body, "max_tokens", 1, MAX_OUTPUT_TOKENS)
     max_tokens = integer(body, "max_completion_tokens", 1, MAX_OUTPUT_TOKENS) or legacy_max
     temperature = number(body, "temperature", 0, 2)
@@ -145,7 +180,11 @@ def parse_chat(body: dict[str, Any], size: int) -> ChatCall:
         extra={k: v for k, v in body.items() if k not in HANDLED and k != "temperature"},
         raw_messages=raw_messages,
         uses_tools=uses_tools,
-        prompt_bound=size + PER_MESSAGE_OVERHEAD * len(raw_messages) + REPLY_PRIMING,
+        prompt_bound=size
+        - sum(image.encoded for image in images)
+        + PER_MESSAGE_OVERHEAD * len(raw_messages)
+        + REPLY_PRIMING,
+        images=images,
     )
 
 

@@ -24,7 +24,9 @@ Differences from OpenAI that this module absorbs, so callers never see them:
   them at the full input rate errs on the side of the budget.
 
 The translation between OpenAI's chat wire and the Messages API (both directions, streamed
-and not) lives in `lockgate.providers.anthropic_wire`; this module is the HTTP client.
+and not) lives in `lockgate.providers.anthropic_wire`; this module is the HTTP client. For the
+``/v1/messages`` gateway it also passes Messages API bodies through untranslated (`messages`,
+`messages_stream`, `count_tokens`: the `AnthropicWire` protocol).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class AnthropicProvider(HttpProvider):
     """See the module docstring. `clock` turns reset instants in quota headers into seconds."""
 
     speaks_openai_wire: ClassVar[bool] = True
+    speaks_anthropic_wire: ClassVar[bool] = True
 
     kind = "anthropic"
 
@@ -281,6 +284,42 @@ class AnthropicProvider(HttpProvider):
                     yield {**chunk({}), "choices": [], "usage": usage_body(usage)}
                 return
         raise self._bad_response("stream ended without message_stop")
+
+    # -- the Messages API passed through (`AnthropicWire`, for /v1/messages) --------------------
+
+    async def messages(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST a Messages API body as is (the caller set ``model``, ``max_tokens`` and no
+        ``stream``); the upstream's ``message`` object as it sent it."""
+        raw = await self._fetch("POST", "/v1/messages", None, body)
+        message = self._json_object(raw)
+        if not isinstance(message.get("content"), list):
+            raise self._bad_response("message has no content list")
+        return message
+
+    async def messages_stream(
+        self, body: Mapping[str, Any]
+    ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
+        """POST a Messages API body with ``stream: true``; each event as (type, data) until
+        ``message_stop``. An ``error`` event raises its `ProviderError`; HTTP errors raise
+        before the first event; closing the generator early releases the connection."""
+        async with self._stream("/v1/messages", params=None, json_body=body) as events:
+            async for sse in events:
+                data = self._json_object(sse.data)
+                kind = str(data.get("type") or sse.event)
+                if kind == "error":
+                    raise self._event_error(self._parse(WireEvent, sse.data).error or WireError())
+                yield kind, data
+                if kind == "message_stop":
+                    return
+        raise self._bad_response("stream ended without message_stop")
+
+    async def count_tokens(self, body: Mapping[str, Any]) -> int:
+        """The upstream's own count of a Messages API body's input tokens (free, no output)."""
+        raw = await self._fetch("POST", "/v1/messages/count_tokens", None, body)
+        counted = self._json_object(raw).get("input_tokens")
+        if not isinstance(counted, int) or isinstance(counted, bool) or counted < 0:
+            raise self._bad_response("count_tokens answered without input_tokens")
+        return counted
 
     async def generate_images(self, request: ImageRequest) -> list[GeneratedImage]:
         raise ProviderBadRequest("anthropic does not generate images", provider=self.name)

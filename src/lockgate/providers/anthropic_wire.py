@@ -6,8 +6,10 @@ body and gets OpenAI objects back. The request is translated by `to_messages_bod
 
 * `system`/`developer` messages -> top-level `system` (blank-line joined). Every other turn's
   content becomes a list of blocks, so that same-role neighbours merge by concatenating blocks;
-  content is a string or a list of `text` parts (other part types, e.g. images, are refused
-  rather than silently dropped). Empty text is left out (Anthropic rejects empty text blocks).
+  content is a string or a list of `text` parts, and in user turns `image_url` parts too (as
+  image blocks: base64 for a data URL, a url source otherwise; `image_parts.py`). Other part
+  types are refused rather than silently dropped. Empty text is left out (Anthropic rejects
+  empty text blocks).
 * assistant `tool_calls` -> `tool_use` blocks after the text (`arguments` parsed; invalid JSON
   or a non-object is `ProviderBadRequest`); `tool` messages -> `tool_result` blocks in a user
   turn (so consecutive results, and a user message right after them, share one turn).
@@ -51,6 +53,7 @@ from lockgate.providers.base import (
     ChatMessage,
 )
 from lockgate.providers.errors import ProviderBadRequest
+from lockgate.providers.image_parts import to_anthropic_image
 
 # Anthropic stop reasons in OpenAI's vocabulary (see `Finish`); unknown ones pass through.
 STOP_REASONS = {
@@ -135,19 +138,39 @@ class WireModelPage(BaseModel):
     last_id: str | None = None
 
 
+def _turn_content(message: ChatMessage) -> str | list[dict[str, Any]]:
+    """A turn's content: its text, or (with images) a text block then image blocks."""
+    if not message.images:
+        return message.content
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": message.content}]
+    for url in message.images:
+        image = to_anthropic_image({"image_url": {"url": url}})
+        if image is not None:
+            blocks.append(image)
+    return blocks
+
+
+def _as_blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return content if isinstance(content, list) else [{"type": "text", "text": content}]
+
+
 def to_anthropic_messages(
     messages: Sequence[ChatMessage],
-) -> tuple[str | None, list[dict[str, str]]]:
-    """(system, turns) for the Messages API: systems joined, same-role neighbours merged."""
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """(system, turns) for the Messages API: systems joined, same-role neighbours merged (text
+    with a blank line between; a turn with images becomes blocks)."""
     system = "\n\n".join(m.content for m in messages if m.role == "system") or None
-    turns: list[dict[str, str]] = []
+    turns: list[dict[str, Any]] = []
     for message in messages:
         if message.role == "system":
             continue
-        if turns and turns[-1]["role"] == message.role:
-            turns[-1]["content"] += "\n\n" + message.content
+        content = _turn_content(message)
+        if not turns or turns[-1]["role"] != message.role:
+            turns.append({"role": message.role, "content": content})
+        elif isinstance(content, str) and isinstance(turns[-1]["content"], str):
+            turns[-1]["content"] += "\n\n" + content
         else:
-            turns.append({"role": message.role, "content": message.content})
+            turns[-1]["content"] = _as_blocks(turns[-1]["content"]) + _as_blocks(content)
     return system, turns
 
 
@@ -187,11 +210,18 @@ def _text_of(content: Any, where: str) -> str:
     return "".join(texts)
 
 
-def _text_blocks(content: Any, where: str) -> list[dict[str, Any]]:
-    """Content as Anthropic text blocks: one per string or part, empty ones left out."""
+def _text_blocks(content: Any, where: str, *, images: bool = False) -> list[dict[str, Any]]:
+    """Content as Anthropic blocks: one text block per string or part, empty ones left out;
+    with `images` (a user turn), ``image_url`` parts become image blocks (see image_parts)."""
     parts = content if isinstance(content, list) else [content]
     blocks = []
     for part in parts:
+        if images and isinstance(part, dict) and part.get("type") == "image_url":
+            image = to_anthropic_image(part)
+            if image is None:
+                _refuse(f"{where}: an image_url part needs a data: or https:// url")
+            blocks.append(image)
+            continue
         text = _text_of([part] if isinstance(part, dict) else part, where)
         if text:
             blocks.append({"type": "text", "text": text})
@@ -231,7 +261,7 @@ def _turns(messages: Any) -> tuple[str | None, list[dict[str, Any]]]:
             systems.append(_text_of(content, where))
             continue
         if role == "user":
-            blocks = _text_blocks(content, where)
+            blocks = _text_blocks(content, where, images=True)
         elif role == "assistant":
             blocks = _text_blocks(content, where)
             calls = message.get("tool_calls") or []

@@ -25,8 +25,14 @@ Role: TypeAlias = Literal["system", "user", "assistant"]
 
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
+    """One turn. `images` are a user turn's images as URLs (``data:`` or ``https://``, checked
+    by lockgate.vision before they get here): the OpenAI and Anthropic providers send them as
+    image parts or blocks after the text, a text-only provider (the simulated one) ignores them.
+    The budget bounds each by its model's `max_image_tokens` (calls.candidates.plan)."""
+
     role: Role
     content: str
+    images: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,3 +197,27 @@ def openai_wire(provider: object) -> OpenAIWire | None:
     per candidate per request (bench/profile.py).
     """
     return cast(OpenAIWire, provider) if getattr(provider, "speaks_openai_wire", False) else None
+
+
+@runtime_checkable
+class AnthropicWire(Protocol):
+    """A provider the ``/v1/messages`` gateway can hand Anthropic Messages API bodies to as they
+    are (`AnthropicProvider`): ``messages(body)`` returns the upstream's ``message`` object,
+    ``messages_stream(body)`` yields its events as ``(type, data)`` up to ``message_stop``, and
+    ``count_tokens(body)`` is the upstream's count of the input tokens. The caller sets
+    ``model`` (the upstream name) and ``max_tokens`` (what the budget reserved for); errors are
+    `ProviderError`s, as for `OpenAIWire`."""
+
+    async def messages(self, body: Mapping[str, Any]) -> dict[str, Any]: ...
+    def messages_stream(
+        self, body: Mapping[str, Any]
+    ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]: ...
+    async def count_tokens(self, body: Mapping[str, Any]) -> int: ...
+
+
+def anthropic_wire(provider: object) -> AnthropicWire | None:
+    """The provider as an `AnthropicWire`, or None: a class flag (``speaks_anthropic_wire``),
+    for the same reason as `openai_wire`."""
+    return (
+        cast(AnthropicWire, provider) if getattr(provider, "speaks_anthropic_wire", False) else None
+    )

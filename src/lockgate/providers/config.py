@@ -145,10 +145,16 @@ class ModelConfig(_Strict):
     image_sizes: list[str] = Field(default_factory=lambda: ["256x256", "512x512", "1024x1024"])
     label: str | None = None
     fallbacks: list[str] = Field(default_factory=list)
+    """Other models (by public name) tried in order when this one cannot take a call."""
     breaker_per_model: bool = False
     """Give this model its own circuit breaker (``<provider>:<model>``) instead of sharing the
     provider's — for upstreams where one model can fail while the others are healthy."""
-    """Other models (by public name) tried in order when this one cannot take a call."""
+    vision: bool = False
+    """The model takes images in messages; without it a request with an image is refused (400
+    ``images_not_supported``) before anything is sent."""
+    max_image_tokens: int | None = Field(default=None, ge=1)
+    """The most prompt tokens one image can cost on this model (the budget's bound); unset,
+    the provider's published figure for the upstream model (providers/image_tokens.py)."""
 
     @field_validator("image_sizes")
     @classmethod

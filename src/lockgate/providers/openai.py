@@ -39,6 +39,7 @@ from pydantic import BaseModel, ValidationError
 from lockgate.clock import Clock, system_clock
 from lockgate.providers._http import HttpProvider
 from lockgate.providers.base import (
+    ChatMessage,
     ChatRequest,
     EmbeddingResult,
     Finish,
@@ -126,6 +127,15 @@ class _ModelList(BaseModel):
     data: list[_ModelEntry]
 
 
+def _content(message: ChatMessage) -> str | list[dict[str, Any]]:
+    """A message's content: its text, then its images as ``image_url`` parts."""
+    if not message.images:
+        return message.content
+    parts: list[dict[str, Any]] = [{"type": "text", "text": message.content}]
+    parts.extend({"type": "image_url", "image_url": {"url": url}} for url in message.images)
+    return parts
+
+
 def sniff_image_mime(data: bytes) -> str:
     """The MIME type of PNG/JPEG/WebP bytes (gpt-image-1 can return any of them)."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -187,7 +197,7 @@ class OpenAIProvider(HttpProvider):
         body.update(
             {
                 "model": request.model,
-                "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+                "messages": [{"role": m.role, "content": _content(m)} for m in request.messages],
                 "stream": True,
                 "stream_options": {"include_usage": True},
                 self._cfg.max_tokens_param: request.max_tokens,

@@ -114,10 +114,13 @@ def cost(price: Price, usage: Usage) -> Decimal:
     return raw.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
-def upper_bound_cost(price: Price, messages: Sequence[ChatMessage], max_tokens: int) -> Decimal:
-    """The most a chat call can cost: the prompt upper bound plus `max_tokens` of output."""
+def upper_bound_cost(
+    price: Price, messages: Sequence[ChatMessage], max_tokens: int, *, extra_input: int = 0
+) -> Decimal:
+    """The most a chat call can cost: the prompt upper bound (plus `extra_input` tokens the
+    text does not show, e.g. its images) plus `max_tokens` of output."""
     raw = (
-        prompt_tokens_upper_bound(messages) * price.input_per_mtok
+        (prompt_tokens_upper_bound(messages) + extra_input) * price.input_per_mtok
         + max_tokens * price.output_per_mtok
     ) / _MILLION
     return raw.quantize(QUANTUM, rounding=ROUND_CEILING)
