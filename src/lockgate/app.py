@@ -20,6 +20,8 @@ from lockgate.conversations.endpoints import router as conversations_router
 from lockgate.error_handlers import install_error_handlers
 from lockgate.gateway.endpoints import router as gateway_router
 from lockgate.gateway.fastpath import LockgateApp, gateway_routes
+from lockgate.gateway.responses.endpoints import SCHEMAS as RESPONSES_SCHEMAS
+from lockgate.gateway.responses.endpoints import router as responses_router
 from lockgate.gateway.schemas import REQUEST_MODELS as GATEWAY_REQUEST_MODELS
 from lockgate.header_limits import HeaderLimits
 from lockgate.health.endpoints import router as health_router
@@ -91,7 +93,8 @@ def create_app(
     app.include_router(images_router)
     app.include_router(keys_router)
     app.include_router(gateway_router)
-    install_openapi(app, models=GATEWAY_REQUEST_MODELS)
+    app.include_router(responses_router)
+    install_openapi(app, models=GATEWAY_REQUEST_MODELS + RESPONSES_SCHEMAS)
 
     # Added last = outermost: log → security headers → header limit → CORS → rate limit → body
     # limit → app.
@@ -119,7 +122,7 @@ def create_app(
         serve_on_app=settings.metrics_port is None,
     )
     if tracing is None or not tracing.enabled:  # see gateway/fastpath.py
-        app.serve_fast(gateway_routes(gateway_router.routes))
+        app.serve_fast(gateway_routes([*gateway_router.routes, *responses_router.routes]))
     if ui_available():  # after every route: the UI answers only what the API does not
         app.router.routes.append(ui_mount())
     return app

@@ -74,4 +74,9 @@ def test_with_tracing_on_v1_takes_the_instrumented_path(tmp_path: Path) -> None:
     traced = create_app(config, tracing=Tracing(provider=TracerProvider()))
     assert traced.fast_paths == frozenset()
     plain = create_app(config)
-    assert plain.fast_paths == {"/v1/chat/completions", "/v1/embeddings", "/v1/images/generations"}
+    assert plain.fast_paths == {
+        "/v1/chat/completions",
+        "/v1/embeddings",
+        "/v1/images/generations",
+        "/v1/responses",
+    }

@@ -1,0 +1,209 @@
+"""Building a Responses API answer from a translated upstream: the ``response`` object and,
+streamed, its typed events with ``sequence_number`` from 0.
+
+Fed text deltas, tool call starts and argument pieces, it keeps the output items (a ``message``
+item with one ``output_text`` part; a ``function_call`` item per tool call, in order) and, when
+`emit` is given, writes the events OpenAI sends for them::
+
+    response.created  response.in_progress                    (at the first output)
+    response.output_item.added  response.content_part.added  response.output_text.delta…
+    response.output_text.done   response.content_part.done   response.output_item.done
+    response.output_item.added (function_call)  response.function_call_arguments.delta…
+    response.function_call_arguments.done  response.output_item.done
+    response.completed | response.incomplete | response.failed  (with the whole response)
+
+Nothing is emitted before the first output: until then a failure is still an HTTP error (and
+a retry or a fallback may run), as for chat completions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from lockgate.providers.base import Usage
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def sse(event: dict[str, Any]) -> bytes:
+    kind: str = event["type"]
+    return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
+
+
+def usage_object(usage: Usage) -> dict[str, Any]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": usage.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": usage.input_tokens + usage.output_tokens,
+    }
+
+
+class ResponseBuilder:
+    """One response's output and events. `shell` is the response object without ``status``,
+    ``output``, ``usage`` and errors (id, model, the echoed request fields)."""
+
+    def __init__(self, shell: dict[str, Any], emit: Callable[[bytes], None] | None) -> None:
+        self.shell = shell
+        self.output: list[dict[str, Any]] = []
+        self.emit = emit
+        self._sequence = 0
+        self.started = False
+        self._message: dict[str, Any] | None = None  # the open message item
+        self._calls: dict[int, dict[str, Any]] = {}  # open function calls by upstream index
+
+    def event(self, kind: str, **fields: Any) -> None:
+        if self.emit is None:
+            return
+        self.emit(sse({"type": kind, "sequence_number": self._sequence, **fields}))
+        self._sequence += 1
+
+    def snapshot(self, status: str, **fields: Any) -> dict[str, Any]:
+        return {**self.shell, "status": status, "output": list(self.output), **fields}
+
+    def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        for kind in ("response.created", "response.in_progress"):
+            self.event(kind, response=self.snapshot("in_progress", usage=None))
+
+    def text(self, delta: str) -> None:
+        if not delta:
+            return
+        self.start()
+        if self._message is None:
+            self._close_calls()
+            item: dict[str, Any] = {
+                "id": new_id("msg"),
+                "type": "message",
+                "status": "in_progress",
+                "role": "assistant",
+                "content": [],
+            }
+            self._message = item
+            self.output.append(item)
+            self.event("response.output_item.added", output_index=self._index(item), item=item)
+            part: dict[str, Any] = {
+                "type": "output_text",
+                "text": "",
+                "annotations": [],
+                "logprobs": [],
+            }
+            item["content"] = [part]
+            self.event(
+                "response.content_part.added",
+                item_id=item["id"],
+                output_index=self._index(item),
+                content_index=0,
+                part=dict(part),
+            )
+        message = self._message
+        message["content"][0]["text"] += delta
+        self.event(
+            "response.output_text.delta",
+            item_id=message["id"],
+            output_index=self._index(message),
+            content_index=0,
+            delta=delta,
+            logprobs=[],
+        )
+
+    def tool_call(self, index: int, call_id: str | None, name: str | None) -> None:
+        """A tool call starts (the upstream's tool call `index`), or is named late."""
+        self.start()
+        if index in self._calls:
+            return
+        self._close_message()
+        item = {
+            "id": new_id("fc"),
+            "type": "function_call",
+            "status": "in_progress",
+            "call_id": call_id or new_id("call"),
+            "name": name or "",
+            "arguments": "",
+        }
+        self._calls[index] = item
+        self.output.append(item)
+        self.event("response.output_item.added", output_index=self._index(item), item=dict(item))
+
+    def arguments(self, index: int, delta: str) -> None:
+        if index not in self._calls:
+            self.tool_call(index, None, None)
+        item = self._calls[index]
+        item["arguments"] += delta
+        if delta:
+            self.event(
+                "response.function_call_arguments.delta",
+                item_id=item["id"],
+                output_index=self._index(item),
+                delta=delta,
+            )
+
+    def _index(self, item: dict[str, Any]) -> int:
+        return next(i for i, x in enumerate(self.output) if x is item)
+
+    def _close_message(self, status: str = "completed") -> None:
+        item, self._message = self._message, None
+        if item is None:
+            return
+        item["status"] = status
+        part = item["content"][0]
+        where = {"item_id": item["id"], "output_index": self._index(item), "content_index": 0}
+        self.event("response.output_text.done", **where, text=part["text"], logprobs=[])
+        self.event("response.content_part.done", **where, part=dict(part))
+        self.event("response.output_item.done", output_index=where["output_index"], item=item)
+
+    def _close_calls(self, status: str = "completed") -> None:
+        calls, self._calls = self._calls, {}
+        for item in calls.values():
+            item["status"] = status
+            if not item["arguments"]:
+                item["arguments"] = "{}"
+            where = {"item_id": item["id"], "output_index": self._index(item)}
+            self.event(
+                "response.function_call_arguments.done",
+                **where,
+                name=item["name"],
+                arguments=item["arguments"],
+            )
+            self.event("response.output_item.done", output_index=where["output_index"], item=item)
+
+    def finish(self, finish_reason: str, usage: Usage, completed_at: int) -> dict[str, Any]:
+        """The final response (and its closing events): ``length`` and ``content_filter`` make
+        it ``incomplete`` with OpenAI's reason, anything else ``completed``."""
+        self.start()
+        incomplete = {"length": "max_output_tokens", "content_filter": "content_filter"}
+        reason = incomplete.get(finish_reason)
+        status = "completed" if reason is None else "incomplete"
+        item_status = "completed" if reason is None else "incomplete"
+        self._close_message(item_status)
+        self._close_calls(item_status)
+        final = self.snapshot(
+            status,
+            usage=usage_object(usage),
+            incomplete_details={"reason": reason} if reason else None,
+            completed_at=completed_at if reason is None else None,
+        )
+        self.event(f"response.{status}", response=final)
+        return final
+
+    def fail(self, code: str, message: str, usage: Usage) -> dict[str, Any]:
+        """The final response of a call that failed after its output began."""
+        self.start()
+        self._close_message("incomplete")
+        self._close_calls("incomplete")
+        final = self.snapshot(
+            "failed",
+            usage=usage_object(usage),
+            error={"code": "server_error", "message": message, "lockgate_code": code},
+        )
+        self.event("response.failed", response=final)
+        return final
