@@ -1,7 +1,8 @@
 """Every entry point that can spend money goes through the one call path, on both gate stores.
 
 For each of chat send, regenerate, a model-written title, web images, ``/v1`` chat (streamed and
-not), ``/v1`` embeddings and ``/v1`` images, against the memory gate and the Redis gate:
+not), ``/v1`` responses (streamed and not), ``/v1`` embeddings and ``/v1`` images, against the
+memory gate and the Redis gate:
 
 - a call is admitted (budget reserved) before the provider is called, and settled after it;
 - the exact cost settled is the cost in the usage ledger, one row per provider attempt;
@@ -248,6 +249,23 @@ async def v1_chat_streamed(world: World) -> str | None:
     return await sdk_call(streamed())
 
 
+async def v1_responses(world: World) -> str | None:
+    return await sdk_call(
+        world.sdk.responses.create(model="target-chat", input="hello", max_output_tokens=20)
+    )
+
+
+async def v1_responses_streamed(world: World) -> str | None:
+    async def streamed() -> None:
+        stream = await world.sdk.responses.create(
+            model="target-chat", input="hello", max_output_tokens=20, stream=True
+        )
+        async for _ in stream:
+            pass
+
+    return await sdk_call(streamed())
+
+
 async def v1_embeddings(world: World) -> str | None:
     return await sdk_call(world.sdk.embeddings.create(model="target-embed", input=["hello"]))
 
@@ -263,6 +281,8 @@ ENTRY_POINTS: dict[str, Call] = {
     "web_images": web_images,
     "v1_chat": v1_chat,
     "v1_chat_streamed": v1_chat_streamed,
+    "v1_responses": v1_responses,
+    "v1_responses_streamed": v1_responses_streamed,
     "v1_embeddings": v1_embeddings,
     "v1_images": v1_images,
 }

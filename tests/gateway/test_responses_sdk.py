@@ -66,12 +66,18 @@ def server(
             "chatonly": {"type": "openai", "base_url": upstream.url},
             "openai": {"type": "openai", "base_url": upstream.url, "responses_api": True},
             "claude": {"type": "anthropic", "base_url": claude.url, "api_key_env": "ANT_KEY"},
+            "broken": {
+                "type": "openai",
+                "base_url": upstream.fault_url("500"),
+                "responses_api": True,
+            },
         },
         "models": {
             "sim-small": {"provider": "sim", "price": PRICE, "max_output_tokens": 64},
             "chat-gpt": {"provider": "chatonly", "upstream": "gpt-up", "price": PRICE},
             "resp-gpt": {"provider": "openai", "upstream": "gpt-resp", "price": PRICE},
             "fake-claude": {"provider": "claude", "upstream": "claude-test-1", "price": PRICE},
+            "broken-gpt": {"provider": "broken", "price": PRICE, "fallbacks": ["fake-claude"]},
         },
         "gate": {"rate_limits": {"default": "10000/minute", "per_ip": "10000/minute"}},
     }
@@ -214,6 +220,20 @@ def test_translated_chat_body(
         {"role": "system", "content": "No emoji."},
         {"role": "user", "content": "hi"},
     ]
+
+
+def test_a_failed_responses_upstream_falls_back_before_anything_is_sent(
+    server: LockgateServer, account: httpx.Client, claude: FakeAnthropic
+) -> None:
+    client = sdk(server, account)
+    before = len(claude.requests)
+    with client.responses.stream(model="broken-gpt", input="hi") as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_response()
+    assert kinds.count("response.created") == 1
+    assert final.output_text == "".join(TEXT)  # the fallback's answer
+    assert final.model == "broken-gpt"
+    assert len(claude.requests) == before + 1
 
 
 # -- tools -------------------------------------------------------------------------------------

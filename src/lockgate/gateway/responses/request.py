@@ -124,7 +124,7 @@ def _part(part: Any, role: str, where: str) -> None:
 
 def _message(item: dict[str, Any], where: str) -> None:
     role = item.get("role")
-    if role not in MESSAGE_ROLES:
+    if not isinstance(role, str) or role not in MESSAGE_ROLES:
         raise InvalidRequest(
             "role must be one of user, system, developer, assistant.", f"{where}.role"
         )
@@ -208,7 +208,7 @@ def _tools(body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[int]]:
 
 def _tool_choice(body: dict[str, Any]) -> Any:
     choice = body.get("tool_choice")
-    if choice is None or choice in TOOL_CHOICES:
+    if choice is None or (isinstance(choice, str) and choice in TOOL_CHOICES):
         return choice
     if isinstance(choice, dict) and isinstance(choice.get("type"), str):
         if choice["type"] == "function":
@@ -224,7 +224,7 @@ def _text_format(body: dict[str, Any]) -> dict[str, Any] | None:
     if not fmt:
         return None
     kind = fmt.get("type")
-    if kind not in FORMATS:
+    if not isinstance(kind, str) or kind not in FORMATS:
         raise InvalidRequest(
             "text.format.type must be text, json_object or json_schema.", "text.format.type"
         )

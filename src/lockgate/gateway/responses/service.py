@@ -200,6 +200,7 @@ class ResponsesService:
     # -- calling -----------------------------------------------------------------------------
 
     async def _prepare(self, call: ResponsesCall) -> tuple[list[dict[str, Any]], ResponseBuilder]:
+        self.gateway.model(call.model, "chat")  # unknown or not allowed: before any lookup
         now = self.gateway.clock()
         history: list[dict[str, Any]] = []
         if call.previous_response_id is not None:

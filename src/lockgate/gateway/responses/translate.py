@@ -57,7 +57,8 @@ def _refused(field: str, message: str) -> InvalidRequest:
 def _extra_refusal(call: ResponsesCall, where: str) -> InvalidRequest | None:
     for name, value in call.extra.items():
         if name == "include":
-            bad = [v for v in value if v not in KEPT_INCLUDES] if isinstance(value, list) else [1]
+            values = value if isinstance(value, list) else [value]
+            bad = [v for v in values if not isinstance(v, str) or v not in KEPT_INCLUDES]
             if bad:
                 return _refused("include", f"include {bad!r} cannot be honoured {where}.")
         elif name == "top_logprobs":
