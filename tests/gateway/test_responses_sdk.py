@@ -467,6 +467,7 @@ def test_key_refusals_are_the_sdks_usual_exceptions(
     ("body", "param"),
     [
         ({"input": 3}, "input"),
+        ({"input": []}, "input"),
         ({"input": [{"role": "robot", "content": "x"}]}, "input[0].role"),
         (
             {"input": [{"type": "function_call", "name": "f", "arguments": "{}"}]},

@@ -178,8 +178,8 @@ def _input(body: dict[str, Any]) -> list[dict[str, Any]]:
     raw = body.get("input")
     if isinstance(raw, str):
         return [user_message(raw)]
-    if not isinstance(raw, list):
-        raise InvalidRequest("input must be a string or an array of items.", "input")
+    if not isinstance(raw, list) or not raw:
+        raise InvalidRequest("input must be a string or a non-empty array of items.", "input")
     return [check_item(item, f"input[{index}]") for index, item in enumerate(raw)]
 
 

@@ -100,7 +100,13 @@ class TextOptions(_Open):
 
 class ResponseCreateRequest(_Open):
     model: ModelName
-    input: str | list[InputMessage | FunctionCallItem | FunctionCallOutputItem | OtherItem]
+    input: (
+        str
+        | Annotated[
+            list[InputMessage | FunctionCallItem | FunctionCallOutputItem | OtherItem],
+            Field(min_length=1),
+        ]
+    )
     instructions: str | None = None
     tools: list[FunctionTool | HostedTool] | None = None
     tool_choice: Literal["none", "auto", "required"] | FunctionChoice | ToolChoiceObject | None = (

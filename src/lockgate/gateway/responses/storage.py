@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.errors import NotFound
@@ -124,7 +125,8 @@ class ResponseStore:
     async def save(
         self, items: list[dict[str, Any]], response: dict[str, Any], now: datetime
     ) -> bool:
-        """Store a finished response; False (and a warning) when it is over the size bound."""
+        """Store a finished response; False (and a log line) when it is over the size bound
+        or the database refused it: the answer was paid for and is still the client's."""
         size = len(orjson.dumps(items)) + len(orjson.dumps(response))
         if size > self.config.max_stored_bytes:
             log.warning("response_not_stored", response_id=response["id"], size_bytes=size)
@@ -141,11 +143,15 @@ class ResponseStore:
             created_at=now,
             expires_at=now + timedelta(days=self.config.retention_days),
         )
-        async with self.sessionmaker() as db:
-            repository = ResponseRepository(db)
-            await repository.purge(now)
-            repository.add(row)
-            await db.commit()
+        try:
+            async with self.sessionmaker() as db:
+                repository = ResponseRepository(db)
+                await repository.purge(now)
+                repository.add(row)
+                await db.commit()
+        except SQLAlchemyError as exc:  # the answer is paid for and delivered: keep it
+            log.error("response_not_stored", response_id=response["id"], error=repr(exc))
+            return False
         return True
 
     async def get(self, rid: str, now: datetime) -> StoredResponse:
