@@ -3,6 +3,7 @@ injected clock, the size bound, and a stream that fails after it began."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -140,3 +141,46 @@ async def test_an_input_too_large_to_store_is_refused_before_the_call(
         kept = await client.post("/v1/responses", json=body, headers=headers)
         assert json.loads(kept.text)["metadata"] == {"a": "b"}
         assert await stored(state) == 1
+
+
+async def test_a_streamed_response_is_stored_before_its_final_event(
+    app_state: tuple[Any, AppState], client: ApiClient
+) -> None:
+    """A client may continue from a response as soon as it sees ``response.completed``: when
+    that event is sent, the row exists."""
+    app, state = app_state
+    headers, _ = await key_headers(client)
+    body = json.dumps({"model": "sim-small", "input": "hi [[tokens:3]]", "stream": True})
+    seen: list[bool] = []
+    sent = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        if sent.is_set():  # the body was read; the client stays connected
+            await asyncio.Event().wait()
+        sent.set()
+        return {"type": "http.request", "body": body.encode(), "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if b"response.completed" in message.get("body", b""):
+            seen.append(await stored(state) == 1)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/responses",
+        "raw_path": b"/v1/responses",
+        "query_string": b"",
+        "root_path": "",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"authorization", headers["Authorization"].encode()),
+        ],
+    }
+    await app(scope, receive, send)
+    assert seen == [True]

@@ -162,6 +162,7 @@ class PassthroughState:
     started: bool = False
     items: dict[int, dict[str, Any]] = field(default_factory=dict)
     final: dict[str, Any] | None = None
+    closing: dict[str, Any] | None = None  # the final event, sent once the response is stored
 
     def relay(self, event: dict[str, Any]) -> None:
         if isinstance(event.get("response"), dict):
@@ -179,7 +180,17 @@ class PassthroughState:
             index, item = event.get("output_index"), event.get("item")
             if isinstance(index, int) and isinstance(item, dict):
                 self.items[index] = item
+        if event["type"] in ("response.completed", "response.incomplete"):
+            self.closing = event
+            return
         self.emit(event)
+
+    def close(self) -> None:
+        """Send the held final event (after the response is stored: a client may continue
+        from it as soon as it sees it)."""
+        if self.closing is not None:
+            self.emit(self.closing)
+            self.closing = None
 
 
 async def passthrough_events(

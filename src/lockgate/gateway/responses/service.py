@@ -365,10 +365,13 @@ class ResponsesService:
                 final = builder.fail(error.code, error.message, Usage(tokens_in, tokens_out))
             else:
                 final = self._final(last, builder)
+            # Stored before the final event goes out: a client may continue from it at once.
+            await self._save(call, final)
+            if self._passthrough is not None:
+                self._passthrough.close()
             while not queue.empty():
                 frame = queue.get_nowait()
                 if frame is not None:
                     yield frame
-            await self._save(call, final)
         finally:
             await self._abandon(task, runner)
