@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from lockgate.gateway.responses.request import ResponsesCall
 from lockgate.providers.base import Usage
 
 
@@ -43,6 +44,41 @@ def usage_object(usage: Usage) -> dict[str, Any]:
         "output_tokens": usage.output_tokens,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": usage.input_tokens + usage.output_tokens,
+    }
+
+
+def shell(call: ResponsesCall, rid: str, created_at: int) -> dict[str, Any]:
+    """The response object's fields that do not depend on the answer."""
+    body = call.body
+    return {
+        "id": rid,
+        "object": "response",
+        "created_at": created_at,
+        "status": "in_progress",
+        "background": False,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": call.instructions,
+        "max_output_tokens": call.max_output_tokens,
+        "max_tool_calls": body.get("max_tool_calls"),
+        "model": call.model,
+        "output": [],
+        "parallel_tool_calls": True
+        if call.parallel_tool_calls is None
+        else call.parallel_tool_calls,
+        "previous_response_id": call.previous_response_id,
+        "reasoning": call.reasoning or {"effort": None, "summary": None},
+        "service_tier": "default",
+        "store": call.store,
+        "temperature": 1.0 if call.temperature is None else call.temperature,
+        "text": {"format": call.text_format or {"type": "text"}, "verbosity": "medium"},
+        "tool_choice": call.tool_choice or "auto",
+        "tools": call.tools,
+        "top_p": 1.0 if call.top_p is None else call.top_p,
+        "truncation": body.get("truncation") or "disabled",
+        "usage": None,
+        "user": body.get("user"),
+        "metadata": call.metadata or {},
     }
 
 
