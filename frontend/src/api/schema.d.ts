@@ -558,6 +558,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Response
+         * @description OpenAI's Responses API, streamed (``stream: true``) or not.
+         */
+        post: operations["createResponse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/responses/{response_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Response */
+        get: operations["getResponse"];
+        put?: never;
+        post?: never;
+        /** Delete Response */
+        delete: operations["deleteResponse"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/responses/{response_id}/input_items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Input Items
+         * @description The response's own input items (not those of the responses it continues), newest first
+         *     unless ``order=asc``. ``include`` is accepted and has no effect.
+         */
+        get: operations["listResponseInputItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1314,6 +1373,342 @@ export interface components {
             invite_code?: string | null;
             /** Password */
             password: string;
+        };
+        /** ResponseCreateRequest */
+        ResponseCreateRequest: {
+            /**
+             * Background
+             * @description Not supported
+             * @default null
+             */
+            background?: false | null;
+            /**
+             * Conversation
+             * @description Not supported
+             * @default null
+             */
+            conversation?: null;
+            /** Input */
+            input: string | (components["schemas"]["ResponsesInputMessage"] | components["schemas"]["ResponsesFunctionCallItem"] | components["schemas"]["ResponsesFunctionCallOutputItem"] | components["schemas"]["ResponsesOtherItem"])[];
+            /**
+             * Instructions
+             * @default null
+             */
+            instructions?: string | null;
+            /**
+             * Max Output Tokens
+             * @default null
+             */
+            max_output_tokens?: number | null;
+            /**
+             * Metadata
+             * @default null
+             */
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            /** Model */
+            model: string;
+            /**
+             * Parallel Tool Calls
+             * @default null
+             */
+            parallel_tool_calls?: boolean | null;
+            /**
+             * Previous Response Id
+             * @default null
+             */
+            previous_response_id?: string | null;
+            /**
+             * Reasoning
+             * @default null
+             */
+            reasoning?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Store
+             * @description Default true: kept for 30 days
+             * @default null
+             */
+            store?: boolean | null;
+            /**
+             * Stream
+             * @default null
+             */
+            stream?: boolean | null;
+            /**
+             * Temperature
+             * @default null
+             */
+            temperature?: number | null;
+            /** @default null */
+            text?: components["schemas"]["ResponsesTextOptions"] | null;
+            /**
+             * Tool Choice
+             * @default null
+             */
+            tool_choice?: ("none" | "auto" | "required") | components["schemas"]["ResponsesFunctionChoice"] | components["schemas"]["ResponsesToolChoiceObject"] | null;
+            /**
+             * Tools
+             * @default null
+             */
+            tools?: (components["schemas"]["ResponsesFunctionTool"] | components["schemas"]["ResponsesHostedTool"])[] | null;
+            /**
+             * Top P
+             * @default null
+             */
+            top_p?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponseDeleted */
+        ResponseDeleted: {
+            /**
+             * Deleted
+             * @constant
+             */
+            deleted: true;
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @constant
+             */
+            object: "response";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponseInputItemList */
+        ResponseInputItemList: {
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            }[];
+            /** First Id */
+            first_id: string | null;
+            /** Has More */
+            has_more: boolean;
+            /** Last Id */
+            last_id: string | null;
+            /**
+             * Object
+             * @constant
+             */
+            object: "list";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponseObject */
+        ResponseObject: {
+            /** Created At */
+            created_at: number;
+            /** Id */
+            id: string;
+            /** Model */
+            model: string;
+            /**
+             * Object
+             * @constant
+             */
+            object: "response";
+            /** Output */
+            output: {
+                [key: string]: unknown;
+            }[];
+            /** Status */
+            status: string;
+            /** Usage */
+            usage?: {
+                [key: string]: unknown;
+            } | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesFunctionCallItem */
+        ResponsesFunctionCallItem: {
+            /** Arguments */
+            arguments: string;
+            /** Call Id */
+            call_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "function_call";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesFunctionCallOutputItem */
+        ResponsesFunctionCallOutputItem: {
+            /** Call Id */
+            call_id: string;
+            /** Output */
+            output: string | components["schemas"]["ResponsesInputTextPart"][];
+            /**
+             * Type
+             * @constant
+             */
+            type: "function_call_output";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesFunctionChoice */
+        ResponsesFunctionChoice: {
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "function";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesFunctionTool */
+        ResponsesFunctionTool: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Parameters
+             * @default null
+             */
+            parameters?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Strict
+             * @default null
+             */
+            strict?: boolean | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "function";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ResponsesHostedTool
+         * @description web_search, file_search, computer_use_preview, code_interpreter, mcp…: passed through to
+         *     an upstream serving the Responses API, refused (400, ``param``) otherwise.
+         */
+        ResponsesHostedTool: {
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ResponsesInputMessage
+         * @description Image, file and audio parts are not supported yet (their cost is not bounded).
+         */
+        ResponsesInputMessage: {
+            /** Content */
+            content: string | (components["schemas"]["ResponsesInputTextPart"] | components["schemas"]["ResponsesRefusalPart"])[];
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "user" | "system" | "developer" | "assistant";
+            /**
+             * Type
+             * @default null
+             */
+            type?: "message" | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesInputTextPart */
+        ResponsesInputTextPart: {
+            /** Text */
+            text: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "input_text" | "output_text";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesJsonSchemaFormat */
+        ResponsesJsonSchemaFormat: {
+            /** Name */
+            name: string;
+            /** Schema */
+            schema: {
+                [key: string]: unknown;
+            };
+            /**
+             * Strict
+             * @default null
+             */
+            strict?: boolean | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "json_schema";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ResponsesOtherItem
+         * @description An item of the Responses API itself (``reasoning``, hosted tool calls…): passed through
+         *     to an upstream serving the Responses API, refused when translated.
+         */
+        ResponsesOtherItem: {
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesRefusalPart */
+        ResponsesRefusalPart: {
+            /** Refusal */
+            refusal: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "refusal";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesSimpleFormat */
+        ResponsesSimpleFormat: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "json_object";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesTextOptions */
+        ResponsesTextOptions: {
+            /**
+             * Format
+             * @default null
+             */
+            format?: components["schemas"]["ResponsesJsonSchemaFormat"] | components["schemas"]["ResponsesSimpleFormat"] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesToolChoiceObject */
+        ResponsesToolChoiceObject: {
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
         };
         /** SendMessageIn */
         SendMessageIn: {
@@ -3713,6 +4108,334 @@ export interface operations {
             };
             /** @description Missing, unknown, revoked or expired API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Rate limited, or a budget is exhausted (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+        };
+    };
+    createResponse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResponseCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description A response object; with stream: true, its typed events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseObject"];
+                    "text/event-stream": {
+                        /** @description One JSON document (or [DONE]) */
+                        data: string;
+                        event?: string;
+                        id?: string;
+                        retry?: number;
+                    };
+                };
+            };
+            /** @description invalid_request_error: malformed JSON, or a field of the wrong type or range (param) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description The key may not use this model */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Unknown model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Rate limited, or a budget is exhausted (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description The provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+        };
+    };
+    getResponse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                response_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseObject"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description No such response (or not this key's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Rate limited, or a budget is exhausted (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+        };
+    };
+    deleteResponse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                response_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseDeleted"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description No such response (or not this key's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Rate limited, or a budget is exhausted (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+        };
+    };
+    listResponseInputItems: {
+        parameters: {
+            query?: {
+                after?: string | null;
+                before?: string | null;
+                "include[]"?: string[] | null;
+                limit?: number;
+                order?: "asc" | "desc";
+            };
+            header?: never;
+            path: {
+                response_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseInputItemList"];
+                };
+            };
+            /** @description invalid_request_error: malformed JSON, or a field of the wrong type or range (param) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description No such response (or not this key's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

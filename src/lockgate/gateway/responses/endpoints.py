@@ -20,9 +20,9 @@ from lockgate.gateway.deps import gateway_service
 from lockgate.gateway.endpoints import MODEL_ERRORS
 from lockgate.gateway.responses.request import parse_request
 from lockgate.gateway.responses.schemas import (
-    DeletedResponse,
-    InputItemList,
     ResponseCreateRequest,
+    ResponseDeleted,
+    ResponseInputItemList,
     ResponseObject,
 )
 from lockgate.gateway.responses.service import ResponsesService
@@ -45,7 +45,7 @@ RESPONSE_OR_EVENTS: dict[int | str, dict[str, Any]] = {
         },
     }
 }
-SCHEMAS = (ResponseCreateRequest, ResponseObject, InputItemList, DeletedResponse)
+SCHEMAS = (ResponseCreateRequest, ResponseObject, ResponseInputItemList, ResponseDeleted)
 
 
 def _json(body: Any) -> Response:
@@ -92,7 +92,7 @@ async def get_response(response_id: ResponseId, key: CurrentKey, state: StateDep
 @router.delete(
     "/responses/{response_id}",
     operation_id="deleteResponse",
-    response_model=DeletedResponse,
+    response_model=ResponseDeleted,
     responses={404: {**NOT_FOUND[404]}},
 )
 async def delete_response(response_id: ResponseId, key: CurrentKey, state: StateDep) -> Response:
@@ -103,7 +103,7 @@ async def delete_response(response_id: ResponseId, key: CurrentKey, state: State
 @router.get(
     "/responses/{response_id}/input_items",
     operation_id="listResponseInputItems",
-    response_model=InputItemList,
+    response_model=ResponseInputItemList,
     responses={400: {"description": GATEWAY_DESCRIPTIONS[400]}, 404: {**NOT_FOUND[404]}},
 )
 async def list_input_items(

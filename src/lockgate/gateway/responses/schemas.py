@@ -21,45 +21,45 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class InputTextPart(_Open):
+class ResponsesInputTextPart(_Open):
     type: Literal["input_text", "output_text"]
     text: str
 
 
-class RefusalPart(_Open):
+class ResponsesRefusalPart(_Open):
     type: Literal["refusal"]
     refusal: str
 
 
-class InputMessage(_Open):
+class ResponsesInputMessage(_Open):
     """Image, file and audio parts are not supported yet (their cost is not bounded)."""
 
     type: Literal["message"] | None = None
     role: Literal["user", "system", "developer", "assistant"]
-    content: str | list[InputTextPart | RefusalPart]
+    content: str | list[ResponsesInputTextPart | ResponsesRefusalPart]
 
 
-class FunctionCallItem(_Open):
+class ResponsesFunctionCallItem(_Open):
     type: Literal["function_call"]
     call_id: str = Field(min_length=1)
     name: str = Field(min_length=1)
     arguments: str
 
 
-class FunctionCallOutputItem(_Open):
+class ResponsesFunctionCallOutputItem(_Open):
     type: Literal["function_call_output"]
     call_id: str = Field(min_length=1)
-    output: str | list[InputTextPart]
+    output: str | list[ResponsesInputTextPart]
 
 
-class OtherItem(_Open):
+class ResponsesOtherItem(_Open):
     """An item of the Responses API itself (``reasoning``, hosted tool calls…): passed through
     to an upstream serving the Responses API, refused when translated."""
 
     type: str
 
 
-class FunctionTool(_Open):
+class ResponsesFunctionTool(_Open):
     type: Literal["function"]
     name: str = Field(min_length=1)
     description: str | None = None
@@ -67,35 +67,35 @@ class FunctionTool(_Open):
     strict: bool | None = None
 
 
-class HostedTool(_Open):
+class ResponsesHostedTool(_Open):
     """web_search, file_search, computer_use_preview, code_interpreter, mcp…: passed through to
     an upstream serving the Responses API, refused (400, ``param``) otherwise."""
 
     type: str
 
 
-class FunctionChoice(_Open):
+class ResponsesFunctionChoice(_Open):
     type: Literal["function"]
     name: str = Field(min_length=1)
 
 
-class ToolChoiceObject(_Open):
+class ResponsesToolChoiceObject(_Open):
     type: str
 
 
-class JsonSchemaFormat(_Open):
+class ResponsesJsonSchemaFormat(_Open):
     type: Literal["json_schema"]
     name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
     schema_: dict[str, Any] = Field(alias="schema")
     strict: bool | None = None
 
 
-class SimpleFormat(_Open):
+class ResponsesSimpleFormat(_Open):
     type: Literal["text", "json_object"]
 
 
-class TextOptions(_Open):
-    format: JsonSchemaFormat | SimpleFormat | None = None
+class ResponsesTextOptions(_Open):
+    format: ResponsesJsonSchemaFormat | ResponsesSimpleFormat | None = None
 
 
 class ResponseCreateRequest(_Open):
@@ -103,19 +103,27 @@ class ResponseCreateRequest(_Open):
     input: (
         str
         | Annotated[
-            list[InputMessage | FunctionCallItem | FunctionCallOutputItem | OtherItem],
+            list[
+                ResponsesInputMessage
+                | ResponsesFunctionCallItem
+                | ResponsesFunctionCallOutputItem
+                | ResponsesOtherItem
+            ],
             Field(min_length=1),
         ]
     )
     instructions: str | None = None
-    tools: list[FunctionTool | HostedTool] | None = None
-    tool_choice: Literal["none", "auto", "required"] | FunctionChoice | ToolChoiceObject | None = (
-        None
-    )
+    tools: list[ResponsesFunctionTool | ResponsesHostedTool] | None = None
+    tool_choice: (
+        Literal["none", "auto", "required"]
+        | ResponsesFunctionChoice
+        | ResponsesToolChoiceObject
+        | None
+    ) = None
     max_output_tokens: int | None = Field(default=None, ge=16, le=MAX_OUTPUT_TOKENS)
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
-    text: TextOptions | None = None
+    text: ResponsesTextOptions | None = None
     metadata: (
         Annotated[dict[str, Annotated[str, Field(max_length=512)]], Field(max_length=MAX_METADATA)]
         | None
@@ -139,7 +147,7 @@ class ResponseObject(_Open):
     usage: dict[str, Any] | None = None
 
 
-class InputItemList(_Open):
+class ResponseInputItemList(_Open):
     object: Literal["list"]
     data: list[dict[str, Any]]
     first_id: str | None
@@ -147,7 +155,7 @@ class InputItemList(_Open):
     has_more: bool
 
 
-class DeletedResponse(_Open):
+class ResponseDeleted(_Open):
     id: str
     object: Literal["response"]
     deleted: Literal[True]
