@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from lockgate.calls.runner import Delivered
+from lockgate.gateway.responses.builder import ResponseBuilder
 from lockgate.gateway.responses.relay import PassthroughState, Rewrite, passthrough_events
 from lockgate.gateway.responses.request import parse_request
 from lockgate.gateway.responses.translate import chat_body, refusal
-from lockgate.providers.base import TextDelta
+from lockgate.providers.base import TextDelta, Usage
 from lockgate.providers.errors import ProviderUnavailable
 
 
@@ -139,3 +141,55 @@ async def test_passthrough_holds_the_opening_until_output() -> None:
     assert emitted[-1]["type"] == "response.completed"
     assert emitted[0]["response"] == {"id": "resp_ours", "model": "pub"}
     assert seen[:2] == [Delivered(), TextDelta("Hi")]
+
+
+def test_builder_events_for_text_refusal_and_a_tool_call() -> None:
+    frames: list[bytes] = []
+    builder = ResponseBuilder({"id": "resp_1", "object": "response"}, frames.append)
+    builder.text("I ")
+    builder.refusal("cannot.")
+    builder.tool_call(0, "call_1", "w")
+    builder.arguments(0, '{"a":')
+    builder.arguments(0, "1}")
+    final = builder.finish("tool_calls", Usage(3, 4), completed_at=9)
+    events = [json.loads(frame.split(b"data: ", 1)[1]) for frame in frames]
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    assert [e["type"] for e in events] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.content_part.added",
+        "response.refusal.delta",
+        "response.refusal.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.output_item.added",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    message, call = final["output"]
+    assert [p["type"] for p in message["content"]] == ["output_text", "refusal"]
+    assert message["content"][1]["refusal"] == "cannot."
+    assert (call["call_id"], call["arguments"], call["status"]) == (
+        "call_1",
+        '{"a":1}',
+        "completed",
+    )
+    assert final["usage"]["total_tokens"] == 7
+    assert events[-1]["response"] == final
+
+
+def test_a_length_finish_is_incomplete() -> None:
+    builder = ResponseBuilder({"id": "resp_1"}, None)
+    builder.text("cut sho")
+    final = builder.finish("length", Usage(1, 2), completed_at=9)
+    assert final["status"] == "incomplete"
+    assert final["incomplete_details"] == {"reason": "max_output_tokens"}
+    assert final["output"][0]["status"] == "incomplete"

@@ -112,6 +112,13 @@ class ResponseBuilder:
             self.event(kind, response=self.snapshot("in_progress", usage=None))
 
     def text(self, delta: str) -> None:
+        self._content("output_text", delta)
+
+    def refusal(self, delta: str) -> None:
+        """The model refused (OpenAI's ``refusal``): a ``refusal`` part, not text."""
+        self._content("refusal", delta)
+
+    def _content(self, kind: str, delta: str) -> None:
         if not delta:
             return
         self.start()
@@ -127,30 +134,41 @@ class ResponseBuilder:
             self._message = item
             self.output.append(item)
             self.event("response.output_item.added", output_index=self._index(item), item=item)
-            part: dict[str, Any] = {
-                "type": "output_text",
-                "text": "",
-                "annotations": [],
-                "logprobs": [],
-            }
-            item["content"] = [part]
-            self.event(
-                "response.content_part.added",
-                item_id=item["id"],
-                output_index=self._index(item),
-                content_index=0,
-                part=dict(part),
-            )
         message = self._message
-        message["content"][0]["text"] += delta
-        self.event(
-            "response.output_text.delta",
-            item_id=message["id"],
-            output_index=self._index(message),
-            content_index=0,
-            delta=delta,
-            logprobs=[],
-        )
+        content = message["content"]
+        if not content or content[-1]["type"] != kind:
+            self._close_part()
+            part: dict[str, Any] = (
+                {"type": kind, "text": "", "annotations": [], "logprobs": []}
+                if kind == "output_text"
+                else {"type": kind, "refusal": ""}
+            )
+            content.append(part)
+            self.event("response.content_part.added", **self._where(), part=dict(part))
+        field = "text" if kind == "output_text" else "refusal"
+        content[-1][field] += delta
+        extra: dict[str, Any] = {"logprobs": []} if kind == "output_text" else {}
+        self.event(f"response.{kind}.delta", **self._where(), delta=delta, **extra)
+
+    def _where(self) -> dict[str, Any]:
+        message = self._message
+        assert message is not None
+        return {
+            "item_id": message["id"],
+            "output_index": self._index(message),
+            "content_index": len(message["content"]) - 1,
+        }
+
+    def _close_part(self) -> None:
+        message = self._message
+        if message is None or not message["content"]:
+            return
+        part = message["content"][-1]
+        if part["type"] == "output_text":
+            self.event("response.output_text.done", **self._where(), text=part["text"], logprobs=[])
+        else:
+            self.event("response.refusal.done", **self._where(), refusal=part["refusal"])
+        self.event("response.content_part.done", **self._where(), part=dict(part))
 
     def tool_call(self, index: int, call_id: str | None, name: str | None) -> None:
         """A tool call starts (the upstream's tool call `index`), or is named late."""
@@ -187,15 +205,13 @@ class ResponseBuilder:
         return next(i for i, x in enumerate(self.output) if x is item)
 
     def _close_message(self, status: str = "completed") -> None:
-        item, self._message = self._message, None
+        item = self._message
         if item is None:
             return
+        self._close_part()
+        self._message = None
         item["status"] = status
-        part = item["content"][0]
-        where = {"item_id": item["id"], "output_index": self._index(item), "content_index": 0}
-        self.event("response.output_text.done", **where, text=part["text"], logprobs=[])
-        self.event("response.content_part.done", **where, part=dict(part))
-        self.event("response.output_item.done", output_index=where["output_index"], item=item)
+        self.event("response.output_item.done", output_index=self._index(item), item=item)
 
     def _close_calls(self, status: str = "completed") -> None:
         calls, self._calls = self._calls, {}

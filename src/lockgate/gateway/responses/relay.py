@@ -77,10 +77,13 @@ def completion_events(builder: ResponseBuilder, reply: dict[str, Any]) -> list[E
     choices = reply.get("choices") or []
     first = _dict(choices[0]) if choices else {}
     message = _dict(first.get("message"))
-    content = message.get("content") or message.get("refusal")
+    content, refused = message.get("content"), message.get("refusal")
     if isinstance(content, str) and content:
         builder.text(content)
         events.append(TextDelta(content))
+    if isinstance(refused, str) and refused:
+        builder.refusal(refused)
+        events.append(TextDelta(refused))
     if _tool_calls(builder, message.get("tool_calls")):
         events.append(Delivered())
     reported = _chat_usage(reply.get("usage"))
@@ -103,10 +106,13 @@ async def chunk_events(
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                 continue
             delta = _dict(choice.get("delta"))
-            content = delta.get("content") or delta.get("refusal")
+            content, refused = delta.get("content"), delta.get("refusal")
             if isinstance(content, str) and content:
                 builder.text(content)
                 yield TextDelta(content)
+            if isinstance(refused, str) and refused:
+                builder.refusal(refused)
+                yield TextDelta(refused)
             if _tool_calls(builder, delta.get("tool_calls")):
                 yield Delivered()
             finish = choice.get("finish_reason") or finish
