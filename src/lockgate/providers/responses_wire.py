@@ -17,7 +17,7 @@ translated to chat completions by the gateway; they never see this wire.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast
 
 from lockgate.providers._http import HttpProvider
 
@@ -26,7 +26,6 @@ TERMINAL_EVENTS = frozenset(
 )
 
 
-@runtime_checkable
 class ResponsesWire(Protocol):
     """A provider that may be handed Responses API bodies (when `serves_responses`)."""
 
@@ -36,6 +35,14 @@ class ResponsesWire(Protocol):
     async def create_response(self, body: Mapping[str, Any]) -> dict[str, Any]: ...
 
     def stream_response(self, body: Mapping[str, Any]) -> AsyncGenerator[dict[str, Any], None]: ...
+
+
+def responses_wire(provider: object) -> ResponsesWire | None:
+    """The provider as a `ResponsesWire` when it serves the Responses API, else None (a flag
+    read, not ``isinstance`` against a protocol: that walks its members on every call)."""
+    if getattr(provider, "serves_responses", False):
+        return cast(ResponsesWire, provider)
+    return None
 
 
 class ResponsesPassthrough(HttpProvider):

@@ -29,7 +29,7 @@ from lockgate.gateway.responses.translate import Target, chat_body, refusal
 from lockgate.providers.base import ChatMessage, ChatRequest, OpenAIWire, Role
 from lockgate.providers.pricing import QUANTUM
 from lockgate.providers.registry import ProviderRegistry
-from lockgate.providers.responses_wire import ResponsesWire
+from lockgate.providers.responses_wire import responses_wire
 from lockgate.providers.tokenizer import PER_MESSAGE_OVERHEAD, REPLY_PRIMING
 from lockgate.settings import FileConfig
 
@@ -91,7 +91,7 @@ class Planner:
         provider = candidate.provider
         text = text_messages(call.instructions, items)
         served_by = f"{candidate.model} ({provider.kind} provider {candidate.provider_name})"
-        if isinstance(provider, ResponsesWire) and provider.serves_responses:
+        if responses_wire(provider) is not None:
             body = {k: v for k, v in call.body.items() if k != "previous_response_id"}
             body.update(model=candidate.upstream, input=items, store=False)
             body["max_output_tokens"] = limit

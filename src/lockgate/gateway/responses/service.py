@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import Any
+from typing import Any, cast
 
 from lockgate.calls.candidates import Plan
 from lockgate.calls.runner import Attempt, CallRunner, Event
@@ -84,25 +84,25 @@ class ResponsesService:
                 async for event in text_events(builder, provider.stream_chat(current.request)):
                     yield event
             elif route.kind == "chat":
-                assert isinstance(provider, OpenAIWire)
+                chat = cast(OpenAIWire, provider)  # the planner routed it here for that
                 if call.stream:
-                    async with aclosing(provider.chat_completion_stream(route.body)) as chunks:
+                    async with aclosing(chat.chat_completion_stream(route.body)) as chunks:
                         async for event in chunk_events(builder, chunks):
                             yield event
                 else:
-                    reply = await provider.chat_completion(route.body)
+                    reply = await chat.chat_completion(route.body)
                     for event in completion_events(builder, reply):
                         yield event
             else:
-                assert isinstance(provider, ResponsesWire)
+                upstream = cast(ResponsesWire, provider)
                 if call.stream:
                     state = PassthroughState(rewrite, relay_upstream)
                     self._passthrough = state
-                    async with aclosing(provider.stream_response(route.body)) as events:
+                    async with aclosing(upstream.stream_response(route.body)) as events:
                         async for event in passthrough_events(state, events, name):
                             yield event
                 else:
-                    answer = await provider.create_response(route.body)
+                    answer = await upstream.create_response(route.body)
                     answered = response_events(answer, name)
                     self._replies[id(current)] = rewrite(answer)
                     for event in answered:
