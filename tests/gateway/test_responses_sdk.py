@@ -446,18 +446,29 @@ def text_of(item: Any) -> str:
 # -- refusals ----------------------------------------------------------------------------------
 
 
-def test_key_refusals_are_the_sdks_usual_exceptions(
+def test_a_model_the_key_may_not_use_is_permission_denied(
     server: LockgateServer, account: httpx.Client
 ) -> None:
     limited = sdk(server, account, allowed_models=["sim-small"])
-    with pytest.raises(openai.PermissionDeniedError):
+    with pytest.raises(openai.PermissionDeniedError) as info:
         limited.responses.create(model="chat-gpt", input="x")
+    assert info.value.code == "model_not_allowed"
+
+
+def test_a_spent_key_budget_is_a_rate_limit_error(
+    server: LockgateServer, account: httpx.Client
+) -> None:
     broke = sdk(server, account, daily_budget_usd="0.00001")
     with pytest.raises(openai.RateLimitError) as info:
         broke.responses.create(model="sim-small", input="x", max_output_tokens=64)
     assert info.value.code == "budget_exceeded"
+
+
+def test_the_keys_rate_limit_is_a_rate_limit_error(
+    server: LockgateServer, account: httpx.Client
+) -> None:
     slow = sdk(server, account, rpm=1)
-    slow.responses.create(model="sim-small", input="x", max_output_tokens=16)
+    slow.responses.create(model="sim-small", input="x [[tokens:2]]", max_output_tokens=16)
     with pytest.raises(openai.RateLimitError) as info:
         slow.responses.create(model="sim-small", input="x", max_output_tokens=16)
     assert info.value.code == "rate_limited"
