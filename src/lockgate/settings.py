@@ -189,14 +189,15 @@ class ChatConfig(BaseModel):
 
 class ResponsesConfig(BaseModel):
     """``/v1/responses`` storage: how long a stored response is kept, how large one may be (its
-    input items and response object, as JSON), and how many may chain through
-    ``previous_response_id``."""
+    input items and response object, as JSON), and how many responses (and bytes, all stored
+    responses of the conversation together) a ``previous_response_id`` chain may reach back."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     retention_days: int = Field(default=30, ge=1, le=3650)
     max_stored_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=256 * 1024 * 1024)
     max_chain: int = Field(default=500, ge=1, le=100_000)
+    max_history_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
 
 
 def _default_providers() -> dict[str, ProviderConfig]:

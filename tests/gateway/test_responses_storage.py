@@ -184,3 +184,55 @@ async def test_a_streamed_response_is_stored_before_its_final_event(
     }
     await app(scope, receive, send)
     assert seen == [True]
+
+
+async def test_a_chain_longer_than_max_chain_is_refused(
+    database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    file = FileConfig.model_validate({"responses": {"max_chain": 2}})
+    async with (
+        running_app(make_config(database_url, tmp_path, file=file), clock) as (app, _),
+        api_client(app) as client,
+    ):
+        headers, _ = await key_headers(client)
+        previous = None
+        for _ in range(3):
+            previous = (
+                await create(
+                    client, headers, input="again [[tokens:2]]", previous_response_id=previous
+                )
+            )["id"]
+        refused = await client.post(
+            "/v1/responses",
+            json={"model": "sim-small", "input": "x", "previous_response_id": previous},
+            headers=headers,
+        )
+        assert refused.status_code == 400
+        assert refused.json()["error"]["param"] == "previous_response_id"
+
+
+async def test_a_chain_larger_than_max_history_bytes_is_refused(
+    database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    big = {"provider": "simulated", "context_window": 1_000_000, "max_output_tokens": 64}
+    file = FileConfig.model_validate(
+        {"responses": {"max_history_bytes": 65536}, "models": {"big": big}}
+    )
+    async with (
+        running_app(make_config(database_url, tmp_path, file=file), clock) as (app, _),
+        api_client(app) as client,
+    ):
+        headers, _ = await key_headers(client)
+        long = "word " * 7000 + "[[tokens:2]]"
+        first = await create(client, headers, model="big", input=long)
+        second = await create(
+            client, headers, model="big", input=long, previous_response_id=first["id"]
+        )
+        refused = await client.post(
+            "/v1/responses",
+            json={"model": "big", "input": "x", "previous_response_id": second["id"]},
+            headers=headers,
+        )
+        assert refused.status_code == 400
+        assert refused.json()["error"]["param"] == "previous_response_id"
+        assert "too large" in refused.json()["error"]["message"]

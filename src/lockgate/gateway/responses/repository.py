@@ -4,12 +4,20 @@ until it expires; expired rows are deleted as new ones are stored (one indexed r
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.models import StoredResponse
+
+
+@dataclass(frozen=True, slots=True)
+class ChainLink:
+    id: str
+    previous_response_id: str | None
+    size_bytes: int
 
 
 class ResponseRepository:
@@ -24,24 +32,36 @@ class ResponseRepository:
 
     async def chain(
         self, rid: str, key_id: uuid.UUID, now: datetime, limit: int
-    ) -> list[StoredResponse]:
-        """`rid` and the responses it continues, oldest first, at most `limit` + 1 of them
-        (one query: a recursive CTE along ``previous_response_id``)."""
+    ) -> list[ChainLink]:
+        """`rid` and the responses it continues, oldest first, at most `limit` + 1 of them:
+        their ids, links and sizes only (one query: a recursive CTE along
+        ``previous_response_id``), so a chain is measured before anything large is read."""
         table = StoredResponse
         visible = (table.api_key_id == key_id, table.expires_at > now)
+        columns = (table.id, table.previous_response_id, table.size_bytes)
         start = (
-            select(table.id, table.previous_response_id, literal(0).label("depth"))
+            select(*columns, literal(0).label("depth"))
             .where(table.id == rid, *visible)
             .cte("chain", recursive=True)
         )
         step = (
-            select(table.id, table.previous_response_id, (start.c.depth + 1).label("depth"))
+            select(*columns, (start.c.depth + 1).label("depth"))
             .join(start, table.id == start.c.previous_response_id)
             .where(*visible, start.c.depth < limit)
         )
         chain = start.union_all(step)
-        query = select(table).join(chain, table.id == chain.c.id).order_by(chain.c.depth.desc())
-        return list((await self.db.scalars(query)).all())
+        query = select(chain.c.id, chain.c.previous_response_id, chain.c.size_bytes).order_by(
+            chain.c.depth.desc()
+        )
+        return [ChainLink(*row) for row in (await self.db.execute(query)).all()]
+
+    async def rows(self, ids: list[str]) -> list[StoredResponse]:
+        """The rows of `ids`, in that order."""
+        found = {
+            r.id: r
+            for r in await self.db.scalars(select(StoredResponse).where(StoredResponse.id.in_(ids)))
+        }
+        return [found[i] for i in ids if i in found]
 
     def add(self, row: StoredResponse) -> None:
         self.db.add(row)

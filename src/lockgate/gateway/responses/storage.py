@@ -95,17 +95,32 @@ class ResponseStore:
 
     async def history(self, rid: str, now: datetime) -> list[dict[str, Any]]:
         """The input items `rid` (a response of this key) and its ancestors stand for."""
+        config = self.config
         async with self.sessionmaker() as db:
-            rows = await ResponseRepository(db).chain(rid, self.key_id, now, self.config.max_chain)
-        if not rows or rows[-1].id != rid:
-            raise not_found(rid)
-        if len(rows) > self.config.max_chain:
-            raise InvalidRequest(
-                f"This conversation is longer than {self.config.max_chain} responses; start a "
-                "new one with the history as input.",
-                "previous_response_id",
-            )
-        if rows[0].previous_response_id is not None:
+            repository = ResponseRepository(db)
+            links = await repository.chain(rid, self.key_id, now, config.max_chain)
+            if not links or links[-1].id != rid:
+                raise not_found(rid)
+            if len(links) > config.max_chain:
+                raise InvalidRequest(
+                    f"This conversation is longer than {config.max_chain} responses; start a "
+                    "new one with the history as input.",
+                    "previous_response_id",
+                )
+            if links[0].previous_response_id is not None:
+                raise InvalidRequest(
+                    "An earlier response of this conversation was deleted or has expired.",
+                    "previous_response_id",
+                )
+            total = sum(link.size_bytes for link in links)
+            if total > config.max_history_bytes:
+                raise InvalidRequest(
+                    f"This conversation is too large to continue ({total} bytes stored; at most "
+                    f"{config.max_history_bytes}); start a new one.",
+                    "previous_response_id",
+                )
+            rows = await repository.rows([link.id for link in links])
+        if len(rows) != len(links):  # deleted meanwhile
             raise InvalidRequest(
                 "An earlier response of this conversation was deleted or has expired.",
                 "previous_response_id",
