@@ -53,6 +53,9 @@ async def test_v1_errors_have_openais_shape_and_a_401(client: ApiClient) -> None
         "/v1/models",
         "/v1/messages",
         "/v1/messages/count_tokens",
+        "/v1/responses",
+        "/v1/responses/{response_id}",
+        "/v1/responses/{response_id}/input_items",
     }
     assert {status for path, status, _ in refs if path == "/v1/messages"} >= {"429", "529"}
     assert "503" not in {status for path, status, _ in refs if path.startswith("/v1/messages")}

@@ -22,6 +22,8 @@ from lockgate.gateway.endpoints import router as gateway_router
 from lockgate.gateway.fastpath import LockgateApp, gateway_routes
 from lockgate.gateway.messages_endpoints import router as messages_router
 from lockgate.gateway.messages_schemas import MESSAGES_REQUEST_MODELS
+from lockgate.gateway.responses.endpoints import SCHEMAS as RESPONSES_SCHEMAS
+from lockgate.gateway.responses.endpoints import router as responses_router
 from lockgate.gateway.schemas import REQUEST_MODELS as GATEWAY_REQUEST_MODELS
 from lockgate.header_limits import HeaderLimits
 from lockgate.health.endpoints import router as health_router
@@ -100,7 +102,10 @@ def create_app(
     app.include_router(keys_router)
     app.include_router(gateway_router)
     app.include_router(messages_router)
-    install_openapi(app, models=GATEWAY_REQUEST_MODELS + MESSAGES_REQUEST_MODELS)
+    app.include_router(responses_router)
+    install_openapi(
+        app, models=GATEWAY_REQUEST_MODELS + MESSAGES_REQUEST_MODELS + RESPONSES_SCHEMAS
+    )
 
     # Added last = outermost: log → security headers → header limit → CORS → rate limit → body
     # limit → app.
@@ -133,7 +138,11 @@ def create_app(
         serve_on_app=settings.metrics_port is None,
     )
     if tracing is None or not tracing.enabled:  # see gateway/fastpath.py
-        app.serve_fast(gateway_routes([*gateway_router.routes, *messages_router.routes]))
+        app.serve_fast(
+            gateway_routes(
+                [*gateway_router.routes, *messages_router.routes, *responses_router.routes]
+            )
+        )
     if ui_available():  # after every route: the UI answers only what the API does not
         app.router.routes.append(ui_mount())
     return app

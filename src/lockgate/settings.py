@@ -209,6 +209,19 @@ class ChatConfig(BaseModel):
     max_message_chars: int = Field(default=100_000, ge=1)
 
 
+class ResponsesConfig(BaseModel):
+    """``/v1/responses`` storage: how long a stored response is kept, how large one may be (its
+    input items and response object, as JSON), and how many responses (and bytes, all stored
+    responses of the conversation together) a ``previous_response_id`` chain may reach back."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    retention_days: int = Field(default=30, ge=1, le=3650)
+    max_stored_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=256 * 1024 * 1024)
+    max_chain: int = Field(default=500, ge=1, le=100_000)
+    max_history_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
+
+
 def _default_providers() -> dict[str, ProviderConfig]:
     return {"simulated": SimulatedProviderConfig(type="simulated")}
 
@@ -246,6 +259,7 @@ class FileConfig(BaseModel):
     default_model: str | None = None
     chat: ChatConfig = Field(default_factory=ChatConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
+    responses: ResponsesConfig = Field(default_factory=ResponsesConfig)
 
     @model_validator(mode="after")
     def _check_refs(self) -> FileConfig:

@@ -1,7 +1,8 @@
 """Every entry point that can spend money goes through the one call path, on both gate stores.
 
 For each of chat send, regenerate, a model-written title, web images, ``/v1`` chat (streamed and
-not), ``/v1/messages`` (streamed and not), ``/v1`` embeddings and ``/v1`` images, against the
+not), ``/v1/messages`` (streamed and not), ``/v1`` responses (streamed and not), ``/v1``
+embeddings and ``/v1`` images, against the
 memory gate and the Redis gate:
 
 - a call is admitted (budget reserved) before the provider is called, and settled after it;
@@ -277,6 +278,23 @@ async def v1_messages_streamed(world: World) -> str | None:
     return await claude_call(streamed())
 
 
+async def v1_responses(world: World) -> str | None:
+    return await sdk_call(
+        world.sdk.responses.create(model="target-chat", input="hello", max_output_tokens=20)
+    )
+
+
+async def v1_responses_streamed(world: World) -> str | None:
+    async def streamed() -> None:
+        stream = await world.sdk.responses.create(
+            model="target-chat", input="hello", max_output_tokens=20, stream=True
+        )
+        async for _ in stream:
+            pass
+
+    return await sdk_call(streamed())
+
+
 async def v1_embeddings(world: World) -> str | None:
     return await sdk_call(world.sdk.embeddings.create(model="target-embed", input=["hello"]))
 
@@ -294,6 +312,8 @@ ENTRY_POINTS: dict[str, Call] = {
     "v1_chat_streamed": v1_chat_streamed,
     "v1_messages": v1_messages,
     "v1_messages_streamed": v1_messages_streamed,
+    "v1_responses": v1_responses,
+    "v1_responses_streamed": v1_responses_streamed,
     "v1_embeddings": v1_embeddings,
     "v1_images": v1_images,
 }

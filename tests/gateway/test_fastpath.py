@@ -82,6 +82,7 @@ def test_with_tracing_on_v1_takes_the_instrumented_path(tmp_path: Path) -> None:
         "/v1/images/generations",
         "/v1/messages",
         "/v1/messages/count_tokens",
+        "/v1/responses",
     }
 
 

@@ -546,6 +546,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Message
+         * @description Anthropic's Messages API, streamed (``stream: true``) or not.
+         */
+        post: operations["createMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/count_tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Count Tokens */
+        post: operations["countMessageTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -563,10 +600,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Response
+         * @description OpenAI's Responses API, streamed (``stream: true``) or not.
+         */
+        post: operations["createResponse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/responses/{response_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Response */
+        get: operations["getResponse"];
+        put?: never;
+        post?: never;
+        /** Delete Response */
+        delete: operations["deleteResponse"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/responses/{response_id}/input_items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Input Items
+         * @description The response's own input items (not those of the responses it continues), newest first
+         *     unless ``order=asc``. ``include`` is accepted and has no effect.
+         */
+        get: operations["listResponseInputItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AnthropicErrorBody
+         * @description Every error under ``/v1/messages``: Anthropic's shape (``error.details.error_code`` is
+         *     Lockgate's stable code), so the ``anthropic`` SDKs raise their usual exceptions.
+         */
+        AnthropicErrorBody: {
+            error: components["schemas"]["AnthropicErrorDetail"];
+            /**
+             * Type
+             * @constant
+             */
+            type: "error";
+        };
+        /** AnthropicErrorCode */
+        AnthropicErrorCode: {
+            /** Error Code */
+            error_code: string;
+        };
+        /** AnthropicErrorDetail */
+        AnthropicErrorDetail: {
+            details: components["schemas"]["AnthropicErrorCode"];
+            /** Message */
+            message: string;
+            /** Type */
+            type: string;
+        };
         /**
          * AuthOut
          * @description Returned at sign-in and registration; the CSRF token is also in the lockgate_csrf cookie.
@@ -575,6 +697,26 @@ export interface components {
             /** Csrf Token */
             csrf_token: string;
             user: components["schemas"]["UserOut"];
+        };
+        /** Base64ImageSource */
+        Base64ImageSource: {
+            /**
+             * Data
+             * @description Base64 of the image (checked, never decoded)
+             */
+            data: string;
+            /**
+             * Media Type
+             * @enum {string}
+             */
+            media_type: "image/png" | "image/jpeg" | "image/gif" | "image/webp";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "base64";
+        } & {
+            [key: string]: unknown;
         };
         /** BudgetOut */
         BudgetOut: {
@@ -742,7 +884,7 @@ export interface components {
              * Content
              * @default null
              */
-            content?: string | components["schemas"]["TextPart"][] | null;
+            content?: string | (components["schemas"]["TextPart"] | components["schemas"]["ImagePart"])[] | null;
             /**
              * Role
              * @enum {string}
@@ -859,6 +1001,30 @@ export interface components {
             /** Title */
             title?: string | null;
         };
+        /**
+         * CountTokensRequest
+         * @description What ``count_tokens`` counts: the prompt of a Messages API body.
+         */
+        CountTokensRequest: {
+            /** Messages */
+            messages: components["schemas"]["MessageParam"][];
+            /** Model */
+            model: string;
+            /**
+             * System
+             * @default null
+             */
+            system?: string | components["schemas"]["TextBlock"][] | null;
+            /** @default null */
+            tool_choice?: components["schemas"]["ToolChoice"] | null;
+            /**
+             * Tools
+             * @default null
+             */
+            tools?: components["schemas"]["ToolParam"][] | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** EmbeddingRequest */
         EmbeddingRequest: {
             /**
@@ -910,6 +1076,18 @@ export interface components {
         ImageBatch: {
             /** Items */
             items: components["schemas"]["ImageOut"][];
+        };
+        /** ImageBlock */
+        ImageBlock: {
+            /** Source */
+            source: components["schemas"]["Base64ImageSource"] | components["schemas"]["URLImageSource"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "image";
+        } & {
+            [key: string]: unknown;
         };
         /**
          * ImageGenerate
@@ -971,6 +1149,20 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /**
+         * ImagePart
+         * @description In user messages, for a model configured with ``vision: true``.
+         */
+        ImagePart: {
+            image_url: components["schemas"]["ImageURL"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "image_url";
+        } & {
+            [key: string]: unknown;
+        };
         /** ImageRequest */
         ImageRequest: {
             /**
@@ -991,6 +1183,21 @@ export interface components {
              * @example 1024x1024
              */
             size?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ImageURL */
+        ImageURL: {
+            /**
+             * Detail
+             * @default null
+             */
+            detail?: ("auto" | "low" | "high") | null;
+            /**
+             * Url
+             * @description A data: URL (PNG, JPEG, GIF or WebP; checked) or an https:// URL (passed on, never fetched by Lockgate)
+             */
+            url: string;
         } & {
             [key: string]: unknown;
         };
@@ -1195,10 +1402,83 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * MessageParam
+         * @description Images and tool results in user turns; tool use and thinking in assistant turns.
+         */
+        MessageParam: {
+            /** Content */
+            content: string | (components["schemas"]["TextBlock"] | components["schemas"]["ImageBlock"] | components["schemas"]["ToolUseBlock"] | components["schemas"]["ToolResultBlock"] | components["schemas"]["ThinkingBlock"])[];
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "user" | "assistant";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * MessageRole
          * @enum {string}
          */
         MessageRole: "user" | "assistant" | "system";
+        /**
+         * MessagesRequest
+         * @description Anthropic's Messages API body; fields not listed pass to an Anthropic upstream.
+         */
+        MessagesRequest: {
+            /** Max Tokens */
+            max_tokens: number;
+            /** Messages */
+            messages: components["schemas"]["MessageParam"][];
+            /**
+             * Metadata
+             * @default null
+             */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Model */
+            model: string;
+            /**
+             * Stop Sequences
+             * @default null
+             */
+            stop_sequences?: string[] | null;
+            /**
+             * Stream
+             * @default null
+             */
+            stream?: boolean | null;
+            /**
+             * System
+             * @default null
+             */
+            system?: string | components["schemas"]["TextBlock"][] | null;
+            /**
+             * Temperature
+             * @default null
+             */
+            temperature?: number | null;
+            /** @default null */
+            tool_choice?: components["schemas"]["ToolChoice"] | null;
+            /**
+             * Tools
+             * @default null
+             */
+            tools?: components["schemas"]["ToolParam"][] | null;
+            /**
+             * Top K
+             * @default null
+             */
+            top_k?: number | null;
+            /**
+             * Top P
+             * @default null
+             */
+            top_p?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
         /**
          * MessageStatus
          * @enum {string}
@@ -1320,6 +1600,342 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** ResponseCreateRequest */
+        ResponseCreateRequest: {
+            /**
+             * Background
+             * @description Not supported
+             * @default null
+             */
+            background?: false | null;
+            /**
+             * Conversation
+             * @description Not supported
+             * @default null
+             */
+            conversation?: null;
+            /** Input */
+            input: string | (components["schemas"]["ResponsesInputMessage"] | components["schemas"]["ResponsesFunctionCallItem"] | components["schemas"]["ResponsesFunctionCallOutputItem"] | components["schemas"]["ResponsesOtherItem"])[];
+            /**
+             * Instructions
+             * @default null
+             */
+            instructions?: string | null;
+            /**
+             * Max Output Tokens
+             * @default null
+             */
+            max_output_tokens?: number | null;
+            /**
+             * Metadata
+             * @default null
+             */
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            /** Model */
+            model: string;
+            /**
+             * Parallel Tool Calls
+             * @default null
+             */
+            parallel_tool_calls?: boolean | null;
+            /**
+             * Previous Response Id
+             * @default null
+             */
+            previous_response_id?: string | null;
+            /**
+             * Reasoning
+             * @default null
+             */
+            reasoning?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Store
+             * @description Default true: kept for 30 days
+             * @default null
+             */
+            store?: boolean | null;
+            /**
+             * Stream
+             * @default null
+             */
+            stream?: boolean | null;
+            /**
+             * Temperature
+             * @default null
+             */
+            temperature?: number | null;
+            /** @default null */
+            text?: components["schemas"]["ResponsesTextOptions"] | null;
+            /**
+             * Tool Choice
+             * @default null
+             */
+            tool_choice?: ("none" | "auto" | "required") | components["schemas"]["ResponsesFunctionChoice"] | components["schemas"]["ResponsesToolChoiceObject"] | null;
+            /**
+             * Tools
+             * @default null
+             */
+            tools?: (components["schemas"]["ResponsesFunctionTool"] | components["schemas"]["ResponsesHostedTool"])[] | null;
+            /**
+             * Top P
+             * @default null
+             */
+            top_p?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponseDeleted */
+        ResponseDeleted: {
+            /**
+             * Deleted
+             * @constant
+             */
+            deleted: true;
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @constant
+             */
+            object: "response";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponseInputItemList */
+        ResponseInputItemList: {
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            }[];
+            /** First Id */
+            first_id: string | null;
+            /** Has More */
+            has_more: boolean;
+            /** Last Id */
+            last_id: string | null;
+            /**
+             * Object
+             * @constant
+             */
+            object: "list";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponseObject */
+        ResponseObject: {
+            /** Created At */
+            created_at: number;
+            /** Id */
+            id: string;
+            /** Model */
+            model: string;
+            /**
+             * Object
+             * @constant
+             */
+            object: "response";
+            /** Output */
+            output: {
+                [key: string]: unknown;
+            }[];
+            /** Status */
+            status: string;
+            /** Usage */
+            usage?: {
+                [key: string]: unknown;
+            } | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesFunctionCallItem */
+        ResponsesFunctionCallItem: {
+            /** Arguments */
+            arguments: string;
+            /** Call Id */
+            call_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "function_call";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesFunctionCallOutputItem */
+        ResponsesFunctionCallOutputItem: {
+            /** Call Id */
+            call_id: string;
+            /** Output */
+            output: string | components["schemas"]["ResponsesInputTextPart"][];
+            /**
+             * Type
+             * @constant
+             */
+            type: "function_call_output";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesFunctionChoice */
+        ResponsesFunctionChoice: {
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "function";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesFunctionTool */
+        ResponsesFunctionTool: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Parameters
+             * @default null
+             */
+            parameters?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Strict
+             * @default null
+             */
+            strict?: boolean | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "function";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ResponsesHostedTool
+         * @description web_search, file_search, computer_use_preview, code_interpreter, mcp…: passed through to
+         *     an upstream serving the Responses API, refused (400, ``param``) otherwise.
+         */
+        ResponsesHostedTool: {
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ResponsesInputMessage
+         * @description Image, file and audio parts are not supported yet (their cost is not bounded).
+         */
+        ResponsesInputMessage: {
+            /** Content */
+            content: string | (components["schemas"]["ResponsesInputTextPart"] | components["schemas"]["ResponsesRefusalPart"])[];
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "user" | "system" | "developer" | "assistant";
+            /**
+             * Type
+             * @default null
+             */
+            type?: "message" | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesInputTextPart */
+        ResponsesInputTextPart: {
+            /** Text */
+            text: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "input_text" | "output_text";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesJsonSchemaFormat */
+        ResponsesJsonSchemaFormat: {
+            /** Name */
+            name: string;
+            /** Schema */
+            schema: {
+                [key: string]: unknown;
+            };
+            /**
+             * Strict
+             * @default null
+             */
+            strict?: boolean | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "json_schema";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ResponsesOtherItem
+         * @description An item of the Responses API itself (``reasoning``, hosted tool calls…): passed through
+         *     to an upstream serving the Responses API, refused when translated.
+         */
+        ResponsesOtherItem: {
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesRefusalPart */
+        ResponsesRefusalPart: {
+            /** Refusal */
+            refusal: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "refusal";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesSimpleFormat */
+        ResponsesSimpleFormat: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "json_object";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesTextOptions */
+        ResponsesTextOptions: {
+            /**
+             * Format
+             * @default null
+             */
+            format?: components["schemas"]["ResponsesJsonSchemaFormat"] | components["schemas"]["ResponsesSimpleFormat"] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ResponsesToolChoiceObject */
+        ResponsesToolChoiceObject: {
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** SendMessageIn */
         SendMessageIn: {
             /** Content */
@@ -1370,15 +1986,121 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** TextBlock */
+        TextBlock: {
+            /** Text */
+            text: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "text";
+        } & {
+            [key: string]: unknown;
+        };
         /** TextPart */
         TextPart: {
             /** Text */
             text: string;
             /**
-             * Type
-             * @constant
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
              */
             type: "text";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ThinkingBlock */
+        ThinkingBlock: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "redacted_thinking" | "thinking";
+        } & {
+            [key: string]: unknown;
+        };
+        /** TokenCount */
+        TokenCount: {
+            /** Input Tokens */
+            input_tokens: number;
+        };
+        /** ToolChoice */
+        ToolChoice: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "auto" | "any" | "tool" | "none";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ToolParam
+         * @description A custom tool; server tools (web search, code execution...) are refused.
+         */
+        ToolParam: {
+            /** Input Schema */
+            input_schema: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @default null
+             */
+            type?: "custom" | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ToolResultBlock */
+        ToolResultBlock: {
+            /**
+             * Content
+             * @default null
+             */
+            content?: string | (components["schemas"]["TextBlock"] | components["schemas"]["ImageBlock"])[] | null;
+            /** Tool Use Id */
+            tool_use_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_result";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ToolUseBlock */
+        ToolUseBlock: {
+            /** Id */
+            id: string;
+            /** Input */
+            input: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_use";
+        } & {
+            [key: string]: unknown;
+        };
+        /** URLImageSource */
+        URLImageSource: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "url";
+            /**
+             * Url
+             * @description Passed on to the upstream; Lockgate never fetches it
+             */
+            url: string;
         } & {
             [key: string]: unknown;
         };
@@ -3716,6 +4438,225 @@ export interface operations {
             };
         };
     };
+    createMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessagesRequest"];
+            };
+        };
+        responses: {
+            /** @description A message; with stream: true, the Messages API's events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                    "text/event-stream": {
+                        /** @description One JSON document (or [DONE]) */
+                        data: string;
+                        /** @enum {string} */
+                        event?: "message_start" | "content_block_start" | "content_block_delta" | "content_block_stop" | "message_delta" | "message_stop" | "ping" | "error";
+                        id?: string;
+                        retry?: number;
+                    };
+                };
+            };
+            /** @description invalid_request_error: malformed JSON, a field of the wrong type or range, an image that is not one, too many images, a model without vision */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description The key may not use this model */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description Unknown model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description request_too_large: the body, or an inline image, is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description Rate limited, or a budget is exhausted (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description The provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description overloaded_error: shed under load, or no provider can take calls (see Retry-After) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+        };
+    };
+    countMessageTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CountTokensRequest"];
+            };
+        };
+        responses: {
+            /** @description The prompt's input tokens. Lockgate-Token-Count: upstream (the model's Anthropic upstream counted them) or estimate (any other provider) */
+            200: {
+                headers: {
+                    "Lockgate-Token-Count"?: "upstream" | "estimate";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenCount"];
+                };
+            };
+            /** @description invalid_request_error: malformed JSON, a field of the wrong type or range, an image that is not one, too many images, a model without vision */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description The key may not use this model */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description Unknown model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description request_too_large: the body, or an inline image, is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description Rate limited, or a budget is exhausted (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description The provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description overloaded_error: shed under load, or no provider can take calls (see Retry-After) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+        };
+    };
     listGatewayModels: {
         parameters: {
             query?: never;
@@ -3736,6 +4677,334 @@ export interface operations {
             };
             /** @description Missing, unknown, revoked or expired API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Rate limited, or a budget is exhausted (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+        };
+    };
+    createResponse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResponseCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description A response object; with stream: true, its typed events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseObject"];
+                    "text/event-stream": {
+                        /** @description One JSON document (or [DONE]) */
+                        data: string;
+                        event?: string;
+                        id?: string;
+                        retry?: number;
+                    };
+                };
+            };
+            /** @description invalid_request_error: malformed JSON, or a field of the wrong type or range (param) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description The key may not use this model */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Unknown model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Rate limited, or a budget is exhausted (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description The provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+        };
+    };
+    getResponse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                response_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseObject"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description No such response (or not this key's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Rate limited, or a budget is exhausted (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+        };
+    };
+    deleteResponse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                response_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseDeleted"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description No such response (or not this key's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Rate limited, or a budget is exhausted (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+        };
+    };
+    listResponseInputItems: {
+        parameters: {
+            query?: {
+                after?: string | null;
+                before?: string | null;
+                "include[]"?: string[] | null;
+                limit?: number;
+                order?: "asc" | "desc";
+            };
+            header?: never;
+            path: {
+                response_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseInputItemList"];
+                };
+            };
+            /** @description invalid_request_error: malformed JSON, or a field of the wrong type or range (param) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description No such response (or not this key's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -84,6 +85,19 @@ class OpenAIProviderConfig(_Strict):
     azure_api_version: str | None = None
     max_connections: int = Field(default=100, ge=1)
     max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    responses_api: bool | None = None
+    """Whether the upstream serves OpenAI's Responses API (``POST {base_url}/responses``), so
+    ``/v1/responses`` is passed through to it; otherwise it is translated to chat completions.
+    Unset: true for api.openai.com only; Ollama, vLLM, LM Studio, Groq and Azure deployments
+    (whose Responses API has another URL layout) are translated. Set it to true for a
+    compatible server that serves ``/responses`` under its ``base_url``."""
+
+    @property
+    def serves_responses(self) -> bool:
+        if self.responses_api is not None:
+            return self.responses_api
+        host = urlsplit(self.base_url).hostname or ""
+        return host == "api.openai.com" and self.azure_api_version is None
 
     @model_validator(mode="after")
     def _azure_needs_its_own_url(self) -> Self:
@@ -91,6 +105,11 @@ class OpenAIProviderConfig(_Strict):
             raise ValueError(
                 "azure_api_version is set but base_url is OpenAI's; "
                 "set base_url to https://<resource>.openai.azure.com"
+            )
+        if self.azure_api_version and self.responses_api:
+            raise ValueError(
+                "responses_api cannot be used with azure_api_version: /v1/responses is "
+                "translated to chat completions for Azure deployments"
             )
         return self
 

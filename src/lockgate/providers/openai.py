@@ -37,7 +37,6 @@ from urllib.parse import quote
 from pydantic import BaseModel, ValidationError
 
 from lockgate.clock import Clock, system_clock
-from lockgate.providers._http import HttpProvider
 from lockgate.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -61,6 +60,7 @@ from lockgate.providers.errors import (
     redact,
 )
 from lockgate.providers.limits_headers import parse_openai_rate_limit
+from lockgate.providers.responses_wire import ResponsesPassthrough
 from lockgate.providers.sse import ServerSentEvent
 
 # Body keys `ChatRequest.extra` may not set: they are ours, and `max_tokens`/`n` are what the
@@ -147,7 +147,7 @@ def sniff_image_mime(data: bytes) -> str:
     return "application/octet-stream"
 
 
-class OpenAIProvider(HttpProvider):
+class OpenAIProvider(ResponsesPassthrough):
     """See the module docstring. `clock` only dates quota headers and HTTP-date Retry-After."""
 
     speaks_openai_wire: ClassVar[bool] = True
@@ -176,6 +176,7 @@ class OpenAIProvider(HttpProvider):
             clock=clock,
         )
         self._cfg = cfg
+        self._serves_responses = cfg.serves_responses
 
     def _parse_rate_limit(self, headers: Mapping[str, str], now: datetime) -> RateLimitInfo | None:
         return parse_openai_rate_limit(headers, now)

@@ -1,0 +1,1 @@
+"""OpenAI's Responses API at ``/v1/responses`` (see service.py)."""

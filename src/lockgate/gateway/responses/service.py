@@ -1,0 +1,222 @@
+"""``POST /v1/responses``: a thin caller of `lockgate.calls`, like chat completions.
+
+The key, its model allowance, rpm/tpm, budgets, the breaker, fallbacks, usage rows, metrics and
+traces are the gateway's (`GatewayService`); plan.py decides per candidate how the request
+reaches it; this module runs the call (`CallRunner`), turns the answer into a Responses API
+answer or event stream (builder.py, relay.py) and stores it (storage.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any, cast
+
+from lockgate.calls.candidates import Plan
+from lockgate.calls.runner import Attempt, CallRunner, Event
+from lockgate.gateway.responses.builder import ResponseBuilder, new_id, shell
+from lockgate.gateway.responses.plan import Planner
+from lockgate.gateway.responses.relay import (
+    PassthroughState,
+    Rewrite,
+    chunk_events,
+    completion_events,
+    passthrough_events,
+    response_events,
+    text_events,
+)
+from lockgate.gateway.responses.request import ResponsesCall
+from lockgate.gateway.responses.storage import ResponseStore, with_ids
+from lockgate.gateway.service import GatewayService, upstream_error
+from lockgate.providers.base import OpenAIWire, Usage
+from lockgate.providers.responses_wire import ResponsesWire
+
+
+class ResponsesService:
+    def __init__(self, gateway: GatewayService, store: ResponseStore) -> None:
+        self.gateway = gateway
+        self.store = store
+        self.planner = Planner(gateway.file, gateway.providers)
+        self._replies: dict[int, dict[str, Any]] = {}
+        self._passthrough: PassthroughState | None = None
+        self._stopped = False  # set when the streaming client went away
+
+    # -- calling -----------------------------------------------------------------------------
+
+    async def _prepare(self, call: ResponsesCall) -> tuple[list[dict[str, Any]], ResponseBuilder]:
+        self.gateway.model(call.model, "chat")  # unknown or not allowed: before any lookup
+        now = self.gateway.clock()
+        history: list[dict[str, Any]] = []
+        if call.previous_response_id is not None:
+            history = await self.store.history(call.previous_response_id, now)
+        if call.store:
+            self.store.check_size(call.items)
+        rid = new_id("resp")
+        return history + call.items, ResponseBuilder(shell(call, rid, int(now.timestamp())), None)
+
+    async def _runner(
+        self, call: ResponsesCall, items: list[dict[str, Any]], builder: ResponseBuilder
+    ) -> CallRunner:
+        gateway = self.gateway
+        plans = self.planner.plans(call, items)
+        first = next(p for p in plans if p is not None)
+        await gateway.key_limits(first.tokens)
+        admitted = await gateway.admit(call.model, plans)
+        rewrite = Rewrite(
+            {
+                "id": builder.shell["id"],
+                "model": call.model,
+                "store": call.store,
+                "previous_response_id": call.previous_response_id,
+            }
+        )
+
+        def relay_upstream(event: dict[str, Any]) -> None:
+            fields = {k: v for k, v in event.items() if k not in ("type", "sequence_number")}
+            builder.event(event["type"], **fields)
+
+        async def source(current: Plan) -> AsyncIterator[Event]:
+            route = self.planner.routes[id(current)]
+            provider = current.candidate.provider
+            name = current.candidate.provider_name
+            if route.kind == "text":
+                async for event in text_events(builder, provider.stream_chat(current.request)):
+                    yield event
+            elif route.kind == "chat":
+                chat = cast(OpenAIWire, provider)  # the planner routed it here for that
+                if call.stream:
+                    async with aclosing(chat.chat_completion_stream(route.body)) as chunks:
+                        async for event in chunk_events(builder, chunks):
+                            yield event
+                else:
+                    reply = await chat.chat_completion(route.body)
+                    for event in completion_events(builder, reply):
+                        yield event
+            else:
+                upstream = cast(ResponsesWire, provider)
+                if call.stream:
+                    state = PassthroughState(rewrite, relay_upstream)
+                    self._passthrough = state
+                    async with aclosing(upstream.stream_response(route.body)) as events:
+                        async for event in passthrough_events(state, events, name):
+                            yield event
+                else:
+                    answer = await upstream.create_response(route.body)
+                    answered = response_events(answer, name)
+                    self._replies[id(current)] = rewrite(answer)
+                    for event in answered:
+                        yield event
+
+        return CallRunner(
+            gateway.gate,
+            plans,
+            admitted,
+            user_id=gateway.key.user_id,
+            retry=gateway.file.gate.retry,
+            sleep=gateway.sleep,
+            on_delta=lambda _attempt, _text: None,
+            stopped=lambda: self._stopped,
+            extra_limits=gateway.key.key.budget_limits,
+            metrics=gateway.metrics,
+            source=source,
+        )
+
+    def _final(self, last: Attempt, builder: ResponseBuilder) -> dict[str, Any]:
+        reply = self._replies.pop(id(last.plan), None)
+        if reply is not None:
+            return reply
+        if self._passthrough is not None and self._passthrough.final is not None:
+            return self._passthrough.final
+        tokens_in, tokens_out, _, _ = last.cost()
+        completed_at = int(self.gateway.clock().timestamp())
+        return builder.finish(
+            last.finish_reason or "stop", Usage(tokens_in, tokens_out), completed_at
+        )
+
+    async def _save(self, call: ResponsesCall, final: dict[str, Any]) -> None:
+        if call.store:
+            await self.store.save(with_ids(call.items), final, self.gateway.clock())
+
+    async def create(self, call: ResponsesCall) -> dict[str, Any]:
+        items, builder = await self._prepare(call)
+        runner = await self._runner(call, items, builder)
+        try:
+            last = await runner.run()
+        finally:
+            self.gateway.record(runner)
+        if last.error is not None:
+            raise upstream_error(last.error)
+        final = self._final(last, builder)
+        await self._save(call, final)
+        return final
+
+    async def stream(self, call: ResponsesCall) -> AsyncIterator[bytes]:
+        """As chat: every failure before the first event is an HTTP error; after it, the
+        stream ends with ``response.failed``."""
+        items, builder = await self._prepare(call)
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        builder.emit = queue.put_nowait
+        runner = await self._runner(call, items, builder)
+
+        async def drive() -> Attempt:
+            try:
+                return await runner.run()
+            finally:
+                queue.put_nowait(None)
+
+        task = asyncio.create_task(drive())
+        try:
+            first = await queue.get()
+        except BaseException:
+            await self._abandon(task, runner)
+            raise
+        if first is None:
+            last = await task
+            if last.error is not None:
+                self.gateway.record(runner)
+                raise upstream_error(last.error)
+        return self._relay(call, runner, builder, queue, task, first)
+
+    async def _abandon(self, task: asyncio.Task[Attempt], runner: CallRunner) -> None:
+        if not task.done():  # the client went away: stop paying for tokens nobody reads
+            self._stopped = True
+            task.cancel()
+            await asyncio.wait({task})
+        self.gateway.record(runner)
+
+    async def _relay(
+        self,
+        call: ResponsesCall,
+        runner: CallRunner,
+        builder: ResponseBuilder,
+        queue: asyncio.Queue[bytes | None],
+        task: asyncio.Task[Attempt],
+        first: bytes | None,
+    ) -> AsyncIterator[bytes]:
+        try:
+            item = first
+            while item is not None:
+                yield item
+                item = await queue.get()
+            last = await task
+            if last.error is not None:
+                error = upstream_error(last.error)
+                passthrough = self._passthrough
+                if passthrough is not None and passthrough.started:
+                    builder.started = True
+                    builder.output = [passthrough.items[i] for i in sorted(passthrough.items)]
+                tokens_in, tokens_out, _, _ = last.cost()
+                final = builder.fail(error.code, error.message, Usage(tokens_in, tokens_out))
+            else:
+                final = self._final(last, builder)
+            # Stored before the final event goes out: a client may continue from it at once.
+            await self._save(call, final)
+            if self._passthrough is not None:
+                self._passthrough.close()
+            while not queue.empty():
+                frame = queue.get_nowait()
+                if frame is not None:
+                    yield frame
+        finally:
+            await self._abandon(task, runner)
