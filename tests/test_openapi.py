@@ -68,5 +68,5 @@ async def test_event_streams_are_declared_as_events(client: ApiClient) -> None:
         for response in op["responses"].values()
         if "text/event-stream" in response.get("content", {})
     ]
-    assert len(streams) == 5
+    assert len(streams) == 6  # chat send, regenerate, re-attach; /v1 chat, responses, messages
     assert all(s["type"] == "object" and s["required"] == ["data"] for s in streams)
