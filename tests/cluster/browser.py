@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -51,17 +51,22 @@ class Reply:
     """The replicas each re-attach was answered by."""
     cuts: int = 0
     """Connections that ended without a final event."""
+    last_event_id: str | None = None
+    resumed: int = 0
+    """Re-attaches that resumed after ``last_event_id`` instead of replaying from the start."""
 
 
-async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, Any]]:
-    """(event, data) as each event arrives; ends when the server or the connection does."""
-    event = None
+async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, Any, str | None]]:
+    """(event, data, id) as each event arrives; ends when the server or the connection does."""
+    event = event_id = None
     async for line in response.aiter_lines():
-        if line.startswith("event: "):
+        if line.startswith("id: "):
+            event_id = line[4:]
+        elif line.startswith("event: "):
             event = line[7:]
         elif line.startswith("data: ") and event:
-            yield event, json.loads(line[6:])
-            event = None
+            yield event, json.loads(line[6:]), event_id
+            event = event_id = None
 
 
 class Browser:
@@ -105,10 +110,19 @@ class Browser:
         return response
 
     async def messages(self, cid: str) -> list[dict[str, Any]]:
-        response = await self.request("GET", f"/api/v1/conversations/{cid}")
-        assert response.status_code == 200, response.text
-        items: list[dict[str, Any]] = response.json()["messages"]["items"]
-        return items
+        """Every message of the conversation, oldest first (all pages)."""
+        items: list[dict[str, Any]] = []
+        params: dict[str, str] = {}
+        for _ in range(1000):
+            url = f"/api/v1/conversations/{cid}/messages"
+            response = await self.request("GET", url, params=params)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            items[:0] = page["items"]  # each next page holds older messages
+            if not page["next_cursor"]:
+                return items
+            params = {"cursor": page["next_cursor"]}
+        raise AssertionError(f"conversation {cid} has too many pages")
 
     async def send(
         self,
@@ -118,13 +132,17 @@ class Browser:
         model: str | None = None,
         max_tokens: int | None = None,
         leave_after_deltas: int | None = None,
-        reattach_on: str | None = None,
         reattach: bool = True,
+        elsewhere: Sequence[str] = (),
+        resume: bool = False,
     ) -> Reply:
         """Send `content` and read the reply to its end, re-attaching at once whenever the
         connection is cut (unless not `reattach`: then the reply is returned as it was cut).
+
         `leave_after_deltas` leaves on purpose after that many deltas (a reload), then
-        re-attaches; `reattach_on` pins the re-attach to one replica (still via the balancer)."""
+        re-attaches: on the replica after the owner in `elsewhere` (pinned, still through the
+        balancer) if given, resuming after the last event seen (``Last-Event-ID``) if `resume`.
+        """
         body: dict[str, Any] = {"content": content}
         if model is not None:
             body["model"] = model
@@ -145,15 +163,23 @@ class Browser:
             reply.cuts += 1
         if reply.final_event or not reattach:
             return reply
-        await self.reattach(reply, pin=reattach_on)
+        pin = None
+        if elsewhere and reply.owner in elsewhere:
+            pin = elsewhere[(list(elsewhere).index(reply.owner) + 1) % len(elsewhere)]
+        await self.reattach(reply, pin=pin, resume=resume)
         return reply
 
-    async def reattach(self, reply: Reply, *, pin: str | None = None) -> None:
-        """Read the reply again from its start until its final event (bounded attempts)."""
-        headers = {REPLICA_HEADER: pin} if pin else {}
+    async def reattach(self, reply: Reply, *, pin: str | None = None, resume: bool = False) -> None:
+        """Read the reply until its final event (bounded attempts): from its start, or with
+        `resume` after the last event seen (the ``Last-Event-ID`` an EventSource sends)."""
         url = f"/api/v1/messages/{reply.assistant_id}/stream"
         for attempt in range(REATTACH_ATTEMPTS):
-            reply.text = ""  # a re-attach replays from the start
+            headers = {REPLICA_HEADER: pin} if pin else {}
+            if resume and reply.last_event_id is not None:
+                headers["Last-Event-ID"] = reply.last_event_id
+                reply.resumed += 1
+            else:
+                reply.text = ""  # a re-attach without an id replays from the start
             try:
                 async with self.client.stream("GET", url, headers=headers) as response:
                     if response.status_code >= 500:
@@ -176,7 +202,9 @@ class Browser:
 
     async def _read(self, response: httpx.Response, reply: Reply, leave_after: int | None) -> None:
         deltas = 0
-        async for name, data in sse_events(response):
+        async for name, data, event_id in sse_events(response):
+            if event_id is not None:
+                reply.last_event_id = event_id
             if name == "message":
                 reply.assistant_id = data["assistant_message"]["id"]
                 if data.get("user_message"):
@@ -191,6 +219,11 @@ class Browser:
                 reply.final_status = data["status"]
                 reply.final_code = data.get("code")
                 reply.final_content = (data.get("final") or {}).get("content")
+                if reply.resumed and not deltas and reply.final_content is not None:
+                    # Resumed after the reply ended: the server sends only the final event,
+                    # whose saved text must continue what this browser already showed.
+                    assert reply.final_content.startswith(reply.text), reply
+                    reply.text = reply.final_content
                 return
 
 

@@ -16,37 +16,15 @@ import contextlib
 import time
 from collections import Counter
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
-from tests.cluster.browser import Browser, Reply, wait_for
+from tests.cluster.browser import Browser, wait_for
 from tests.cluster.conftest import LEASE_SECONDS, REAP_SECONDS, USER_DAILY_USD
+from tests.cluster.scenarios import LONG, RATE, check_saved, report, rolling_update
 from tests.fixtures.cluster import LoopbackCluster
 
 pytestmark = pytest.mark.slow
-CLIENTS = 4
-RATE = 30  # tokens per second of the simulated provider
-SHORT, LONG = 30, 150  # ~1 s replies finish within the drain's grace (3 s); ~5 s ones are cut
-# Bounded: a whole rolling update of three replicas takes ~15 s here.
-ROLLING_TIMEOUT = 120
-
-
-def report(name: str, **figures: Any) -> None:
-    print(f"cluster figures [{name}]: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
-
-
-async def check_saved(browser: Browser, cid: str, replies: list[Reply]) -> None:
-    """Every user message is saved exactly once, and every reply as its browser last read it."""
-    rows = await browser.messages(cid)
-    users = [row["content"] for row in rows if row["role"] == "user"]
-    assert users == [reply.user_content for reply in replies], "a user message was lost"
-    saved = {row["id"]: row for row in rows if row["role"] == "assistant"}
-    for reply in replies:
-        row = saved[reply.assistant_id]
-        assert row["status"] != "streaming", f"{reply.assistant_id} left streaming"
-        assert (row["status"], row["content"]) == (reply.final_status, reply.text), reply
-        assert reply.final_content == reply.text
 
 
 async def test_replies_stream_unbuffered_and_round_robin(healthy_cluster: LoopbackCluster) -> None:
@@ -72,71 +50,20 @@ async def test_replies_stream_unbuffered_and_round_robin(healthy_cluster: Loopba
 async def test_a_rolling_update_loses_no_message_and_no_reply(
     healthy_cluster: LoopbackCluster,
 ) -> None:
-    cluster = healthy_cluster
-    updated = asyncio.Event()
-    sent: dict[str, tuple[Browser, list[Reply]]] = {}
-
-    async def chat(browser: Browser, k: int) -> None:
-        cid = await browser.new_conversation()
-        replies = sent.setdefault(cid, (browser, []))[1]
-        n = 0
-        while not updated.is_set() or n < 2:
-            tokens = LONG if (k + n) % 3 == 0 else SHORT
-            content = f"client {k} message {n} [[tokens:{tokens}]] [[slow:{RATE}]]"
-            replies.append(await browser.send(cid, content))
-            n += 1
-
-    async with contextlib.AsyncExitStack() as stack:
-        browsers = [
-            await stack.enter_async_context(Browser(cluster.url, f"roll{k}@example.com"))
-            for k in range(CLIENTS)
-        ]
-        tasks = [asyncio.create_task(chat(b, k)) for k, b in enumerate(browsers)]
-        began = time.monotonic()
-        live_at_sigterm = []
-        try:
-            for index, name in enumerate(cluster.names()):
-
-                async def owns_a_live_reply(name: str = name) -> bool:
-                    return sum(1 for b in browsers if live_on(b, name)) > 0
-
-                await wait_for(owns_a_live_reply, within=30, what=f"a live reply on {name}")
-                live_at_sigterm.append(sum(1 for b in browsers if live_on(b, name)))
-                await asyncio.to_thread(cluster.restart, index)
-            updated.set()
-            await asyncio.wait_for(asyncio.gather(*tasks), timeout=ROLLING_TIMEOUT)
-        finally:
-            for task in tasks:
-                task.cancel()
-        took = time.monotonic() - began
-        for cid, (browser, replies) in sent.items():
-            await check_saved(browser, cid, replies)
-        errors = [e for b in browsers for e in b.server_errors]
-    assert errors == [], "the balancer let a 5xx through"
-    assert all(n > 0 for n in live_at_sigterm)
-    every = [reply for _, replies in sent.values() for reply in replies]
-    streaming = cluster.psql("SELECT count(*) FROM messages WHERE status = 'streaming'")
-    assert streaming == "0"
-    statuses = Counter(reply.final_status for reply in every)
+    update = await rolling_update(healthy_cluster, who="roll")
+    # rolling_update compared every user message and reply with the saved rows.
+    assert update.server_errors == [], "the balancer let a 5xx through"
+    assert update.left_streaming == 0
+    assert all(live > 0 for live in update.live_at_sigterm)
+    statuses = Counter(reply.final_status for reply in update.replies)
     assert set(statuses) <= {"complete", "incomplete"}
     assert statuses["complete"] > 0
     report(
         "rolling update",
-        seconds=round(took, 1),
-        restarts_s=[round(t, 1) for t in cluster.timings.restarts[-3:]],
-        user_messages=len(every),
-        lost_user_messages=0,
-        replies=dict(statuses),
-        live_on_replica_at_sigterm=live_at_sigterm,
-        connections_cut=sum(r.cuts for r in every),
-        reattached=sum(1 for r in every if r.attaches),
-        left_streaming=int(streaming),
+        restarts_s=[round(t, 1) for t in healthy_cluster.timings.restarts[-3:]],
+        drains_s=[round(t, 1) for t in healthy_cluster.timings.drains[-3:]],
+        **update.figures(),
     )
-
-
-def live_on(browser: Browser, name: str) -> bool:
-    reply = browser.current
-    return reply is not None and reply.owner == name and bool(reply.text) and not reply.final_event
 
 
 async def test_a_killed_replicas_replies_end_incomplete_within_the_lease(
