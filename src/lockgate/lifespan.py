@@ -17,6 +17,8 @@ from typing import Any
 from lockgate.auth.login_limit import LoginLimiter
 from lockgate.auth.security import PasswordHashing
 from lockgate.chat.leases import LocalLeases, RedisLeases, ReplyJanitor, ReplyLeases
+from lockgate.chat.live import LiveReplies, MemoryLiveReplies
+from lockgate.chat.live_redis import RedisLiveReplies
 from lockgate.chat.manager import ChatManager
 from lockgate.clock import Clock, epoch_seconds
 from lockgate.db.engine import create_engine, create_sessionmaker
@@ -116,13 +118,25 @@ async def build_state(
     leases: ReplyLeases = (
         RedisLeases(redis, ttl=settings.reply_lease_seconds) if redis is not None else LocalLeases()
     )
+    live: LiveReplies = MemoryLiveReplies(settings.reply_stream_max_events)
+    if redis is not None:
+        live = RedisLiveReplies(
+            redis,
+            max_events=settings.reply_stream_max_events,
+            expire_seconds=settings.reply_stream_expire_seconds,
+            idle_check_seconds=settings.reply_lease_seconds,
+        )
     chat = ChatManager(
         sessionmaker,
         clock,
         save_interval=config.file.chat.save_interval_ms / 1000,
         retry_sleep=provider_sleep or asyncio.sleep,
         leases=leases,
+        live=live,
+        stop_timeout=settings.reply_stop_timeout_seconds,
     )
+    await chat.open()
+    stack.push_async_callback(chat.aclose)  # after the drain: the cut replies' finals are written
     if redis is None:  # the only process: every `streaming` row is an orphan
         await chat.recover_orphans()
     janitor = ReplyJanitor(
@@ -132,6 +146,7 @@ async def build_state(
         clock,
         ttl=settings.reply_lease_seconds,
         interval=settings.reply_reap_seconds,
+        on_closed=chat.publish_closed,
     )
     await janitor.start()
     stack.push_async_callback(janitor.aclose)  # after the replies: leases stay renewed meanwhile

@@ -41,8 +41,11 @@ MIN_SECRET_LENGTH = 32
 #   PRESTOP_SECONDS (5)   Kubernetes preStop sleep: endpoints stop routing new requests here.
 #   chat grace (20)       LOCKGATE_SHUTDOWN_GRACE_SECONDS. uvicorn stops accepting connections and
 #                         (server_protocol.SHUTDOWN_HOOK) the app starts `ChatManager.begin_drain`
-#                         at once: live replies may finish; the rest are cut, saved `incomplete`,
-#                         and their listeners get the final event, so their streams end.
+#                         at once: /health/ready turns 503, a new reply on a kept-alive connection
+#                         is refused (503 `draining`, Retry-After: 2) before anything is saved;
+#                         live replies may finish; the rest are cut, saved `incomplete`, and their
+#                         listeners get the final event (with Redis, on every replica), so their
+#                         streams end.
 #   uvicorn drain         `timeout_graceful_shutdown` = grace + FINAL_SAVE_SECONDS (cli.py): it
 #                         waits for open responses while the chat grace runs, and gives the cut
 #                         replies time to be saved before it would cancel anything.
@@ -52,7 +55,9 @@ MIN_SECRET_LENGTH = 32
 #       > PRESTOP_SECONDS + SHUTDOWN_GRACE_SECONDS + 2 * FINAL_SAVE_SECONDS (35)
 #
 # tests/chat/test_shutdown_timing.py parses the deployment and checks this. A reply whose owner
-# is SIGKILLed anyway is closed by a survivor once its lease (REPLY_LEASE_SECONDS) lapses.
+# is SIGKILLed anyway is closed `incomplete` by a survivor once its lease lapses: within
+# REPLY_LEASE_SECONDS + REPLY_REAP_SECONDS (30 s) of the death, with or without Redis; listeners
+# on any replica then get the final event (a listener idle for a lease also asks the database).
 SHUTDOWN_GRACE_SECONDS = 20.0
 PRESTOP_SECONDS = 5.0
 FINAL_SAVE_SECONDS = 5.0
@@ -101,6 +106,12 @@ class Settings(BaseSettings):
     # `incomplete` once it lapses. The janitor looks for such replies this often.
     reply_lease_seconds: float = Field(default=REPLY_LEASE_SECONDS, gt=0, le=600)
     reply_reap_seconds: float = Field(default=REPLY_REAP_SECONDS, gt=0, le=600)
+    # Live replies' events (chat/live.py): at most this many kept per reply (older ones are
+    # folded into a checkpoint, nothing is lost); with Redis, a reply's stream is deleted this
+    # long after its end, and a stop for a reply of another replica waits this long for it.
+    reply_stream_max_events: int = Field(default=10_000, ge=16, le=1_000_000)
+    reply_stream_expire_seconds: float = Field(default=300, gt=0, le=86_400)
+    reply_stop_timeout_seconds: float = Field(default=5, gt=0, le=60)
     redis_url: str | None = None
 
     host: str = "127.0.0.1"

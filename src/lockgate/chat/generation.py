@@ -1,9 +1,10 @@
 """One assistant reply being generated: runs on its own, independent of any HTTP client.
 
 The reply is a task owned by the :class:`~lockgate.chat.manager.ChatManager`, not by the request
-that started it: a client that disconnects only stops *listening*. Every event is kept, so any
-number of listeners can attach late and get the whole stream (replay + live tail). The text is
-saved as it grows (throttled), and finally with tokens, cost and latency.
+that started it: a client that disconnects only stops *listening*. Every event goes to the live
+reply's store (``chat/live.py``: this process's memory, or a Redis stream every replica reads),
+so any number of listeners can attach late and get the whole stream (replay + live tail). The
+text is saved as it grows (throttled), and finally with tokens, cost and latency.
 
 Failures before the first token are retried on the same candidate (full-jitter backoff) and then
 on the next candidate the gate admits (``fallback`` event); after the first token the reply is
@@ -37,8 +38,9 @@ from lockgate.chat.events import (
     ChatFallbackEvent,
     ChatUsageData,
     ChatUsageEvent,
-    encode,
 )
+from lockgate.chat.live import LiveReply
+from lockgate.chat.replylog import Cursor
 from lockgate.clock import Clock
 from lockgate.conversations.schemas import MessageOut
 from lockgate.errors import AppError
@@ -68,6 +70,7 @@ class Generation:
     def __init__(
         self,
         spec: GenerationSpec,
+        reply: LiveReply,
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
         save_interval: float,
@@ -78,8 +81,7 @@ class Generation:
         self._clock = clock
         self._save_interval = save_interval
         self._sleep = sleep
-        self._events: list[bytes] = []
-        self._wake = asyncio.Event()
+        self._reply = reply
         self.finished = False
         self.stop_requested = False
         self.final: MessageOut | None = None
@@ -94,22 +96,18 @@ class Generation:
         return self.spec.message_id
 
     def publish(self, event: ChatEvent) -> None:
-        self._events.append(encode(event))
-        wake, self._wake = self._wake, asyncio.Event()
-        wake.set()
+        self._reply.publish(event)
 
-    async def listen(self) -> AsyncIterator[bytes]:
-        """Every event from the first, then live ones until the reply ends."""
+    def end(self) -> None:
+        """The task is over: listeners stop after the last event."""
+        self._reply.end()
+
+    async def listen(self, cursor: Cursor | None = None) -> AsyncIterator[bytes]:
+        """Every event from the first (or ``cursor``), then live ones until the reply ends."""
         self._count_listener(+1)
         try:
-            index = 0
-            while True:
-                while index < len(self._events):
-                    yield self._events[index]
-                    index += 1
-                if self.finished:
-                    return
-                await self._wake.wait()
+            async for chunk in self._reply.follow(cursor):
+                yield chunk
         finally:
             self._count_listener(-1)
 
@@ -153,7 +151,6 @@ class Generation:
         else:
             self.publish(ChatDoneEvent(data=ChatDoneData(status=last.status, final=self.final)))
         self.finished = True
-        self._wake.set()
 
     def _first_token_ms(self, started: float) -> int | None:
         first = self._first_token_at

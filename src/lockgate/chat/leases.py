@@ -40,6 +40,7 @@ from lockgate.tasks import cancel_requested
 
 log = get_logger("lockgate.chat")
 Sleep = Callable[[float], Awaitable[None]]
+OnClosed = Callable[[Message], Awaitable[None]]
 REAP_BATCH = 500
 INTERRUPTED = "The server stopped before the reply was finished."
 
@@ -129,8 +130,12 @@ class ReplyJanitor:
         ttl: float,
         interval: float,
         sleep: Sleep = asyncio.sleep,
+        on_closed: OnClosed | None = None,
     ) -> None:
+        """``on_closed``: told of each reply it closed (its listeners, maybe on other replicas,
+        get the final event)."""
         self._live = live
+        self._on_closed = on_closed
         self.leases = leases
         self._sessionmaker = sessionmaker
         self._clock = clock
@@ -203,10 +208,20 @@ class ReplyJanitor:
                     )
                 )
                 await db.commit()
+                closed = (
+                    await db.scalars(
+                        select(Message).where(
+                            Message.id.in_(dead), Message.status == MessageStatus.INCOMPLETE
+                        )
+                    )
+                ).all()
         except SQLAlchemyError as exc:
             log.warning("reply_janitor_db_failed", error=str(exc))
             return 0
         count = int(getattr(result, "rowcount", 0) or 0)
         if count:
             log.warning("orphaned_replies_closed", count=count)
+        if self._on_closed is not None:
+            for row in closed:
+                await self._on_closed(row)
         return count

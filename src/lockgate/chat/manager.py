@@ -6,28 +6,46 @@ running ones finish within a grace period before cutting them (status ``incomple
 restart never leaves a reply half-saved as ``streaming``. Each running reply holds an owner
 lease (see ``leases.py``) from its first step to its final save, so a replica can tell the
 replies of a process that died without any shutdown at all.
+
+Events go through the ``LiveReplies`` store (``live.py``), so with Redis a reply generated here
+can be re-attached (``attach``) and stopped (``stop_anywhere``) from any replica. Once draining
+(SIGTERM), no new reply starts: ``check_accepting`` answers 503 ``draining`` with a
+``Retry-After``, so the browser or the load balancer retries on another replica.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lockgate.chat.events import ChatErrorData, ChatErrorEvent, ChatMessageEvent
+from lockgate.chat.events import ChatErrorData, ChatErrorEvent, ChatMessageEvent, encode, replay
 from lockgate.chat.generation import Generation, GenerationSpec
-from lockgate.chat.leases import LocalLeases, ReplyLeases
+from lockgate.chat.leases import INTERRUPTED, LocalLeases, ReplyLeases
+from lockgate.chat.live import LiveReplies, MemoryLiveReplies
+from lockgate.chat.replylog import Cursor
 from lockgate.clock import Clock
+from lockgate.errors import ServiceUnavailable
 from lockgate.models import Message, MessageStatus
 from lockgate.observability.logging import get_logger
 from lockgate.observability.sentry import report_exception
 
 log = get_logger("lockgate.chat")
+DRAINING_RETRY_AFTER = 2
+
+
+class Draining(ServiceUnavailable):
+    code = "draining"
+    message = "This server is shutting down; send the message again (another server answers)."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": str(DRAINING_RETRY_AFTER)})
 
 
 class ChatManager:
@@ -39,9 +57,13 @@ class ChatManager:
         save_interval: float = 0.25,
         retry_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         leases: ReplyLeases | None = None,
+        live: LiveReplies | None = None,
+        stop_timeout: float = 5.0,
     ) -> None:
         self._sessionmaker = sessionmaker
         self.leases: ReplyLeases = leases or LocalLeases()
+        self.live: LiveReplies = live or MemoryLiveReplies()
+        self._stop_timeout = stop_timeout
         self.retry_sleep = retry_sleep
         self._clock = clock
         self._save_interval = save_interval
@@ -49,9 +71,31 @@ class ChatManager:
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._draining: asyncio.Task[None] | None = None
 
+    async def open(self) -> None:
+        """Start listening for other replicas' stops (lifespan, before the first request)."""
+        await self.live.start(self._stop_requested, self._final_of)
+
+    async def aclose(self) -> None:
+        """After the drain: the last events (finals of cut replies) are written out."""
+        await self.live.aclose()
+
+    @property
+    def draining(self) -> bool:
+        return self._draining is not None
+
+    def check_accepting(self) -> None:
+        """Refuse a new reply once draining, before anything is saved or reserved."""
+        if self._draining is not None:
+            raise Draining()
+
     def start(self, spec: GenerationSpec, first_event: ChatMessageEvent) -> Generation:
         generation = Generation(
-            spec, self._sessionmaker, self._clock, self._save_interval, self.retry_sleep
+            spec,
+            self.live.open(spec.message_id),
+            self._sessionmaker,
+            self._clock,
+            self._save_interval,
+            self.retry_sleep,
         )
         generation.publish(first_event)
         self._live[spec.message_id] = generation
@@ -75,6 +119,15 @@ class ChatManager:
             )
             generation.publish(ChatErrorEvent(data=failure))
         finally:
+            if not generation.finished:  # cancelled past the runner's own handling
+                cut = ChatErrorData(
+                    code="interrupted",
+                    message=INTERRUPTED,
+                    status=MessageStatus.INCOMPLETE,
+                    final=None,
+                )
+                generation.publish(ChatErrorEvent(data=cut))
+            generation.end()
             self._live.pop(generation.message_id, None)
             self._tasks.pop(generation.message_id, None)
             await self.leases.release(generation.message_id)
@@ -88,6 +141,58 @@ class ChatManager:
 
     def get(self, message_id: uuid.UUID) -> Generation | None:
         return self._live.get(message_id)
+
+    async def attach(
+        self, message_id: uuid.UUID, cursor: Cursor | None = None
+    ) -> AsyncIterator[bytes] | None:
+        """A live reply's events, wherever it is generated (None: not live anywhere we know)."""
+        generation = self._live.get(message_id)
+        if generation is not None:
+            return generation.listen(cursor)
+        return await self.live.attach(message_id, cursor)
+
+    async def stop_anywhere(self, message_id: uuid.UUID) -> bool:
+        """Stop a reply generated here or by another replica (which cancels it the same way);
+        True once its final state is saved. False: nobody answered (not live, or its owner is
+        gone): the caller closes the row itself."""
+        if await self.stop(message_id):
+            return True
+        return await self.live.request_stop(message_id, self._stop_timeout)
+
+    def _stop_requested(self, message_id: uuid.UUID) -> None:
+        if message_id in self._tasks:  # ours: stop it as a local stop would
+            self.spawn(self._stop_quietly(message_id), name=f"stop-{message_id}")
+
+    async def _stop_quietly(self, message_id: uuid.UUID) -> None:
+        await self.stop(message_id)
+
+    async def _final_of(self, message_id: uuid.UUID) -> bytes | None:
+        """The saved reply's final event, once the database says it is over (None: still
+        streaming, or the database cannot tell now; a listener asks again later)."""
+        try:
+            async with self._sessionmaker() as db:
+                row = await db.get(Message, message_id)
+        except SQLAlchemyError as exc:
+            log.warning("reply_state_unreadable", message_id=str(message_id), error=str(exc))
+            return None
+        if row is None:
+            gone = ChatErrorData(
+                code="not_found",
+                message="The reply was deleted.",
+                status=MessageStatus.CANCELLED,
+                final=None,
+            )
+            return encode(ChatErrorEvent(data=gone))
+        if row.status == MessageStatus.STREAMING:
+            return None
+        *_, last = replay(row)
+        return encode(last)
+
+    async def publish_closed(self, row: Message) -> None:
+        """A reply closed by someone else than its owner (the janitor): its final event goes to
+        the live store, so listeners on any replica end instead of waiting."""
+        *_, final = replay(row)
+        await self.live.publish_final(row.id, final)
 
     def live_ids(self) -> list[uuid.UUID]:
         """The replies this process is generating (their leases are renewed)."""
@@ -104,14 +209,26 @@ class ChatManager:
         return True
 
     async def stop_conversation(self, conversation_id: uuid.UUID) -> int:
-        """Stop every reply of a conversation live here (before deleting it): each is settled
-        through the gate and saved as ``cancelled``, like a stop. Returns how many."""
-        live = [
+        """Stop every live reply of a conversation (before deleting it), here or on another
+        replica: each is settled through the gate and saved as ``cancelled``, like a stop.
+        Returns how many."""
+        async with self._sessionmaker() as db:
+            streaming = set(
+                (
+                    await db.scalars(
+                        select(Message.id).where(
+                            Message.conversation_id == conversation_id,
+                            Message.status == MessageStatus.STREAMING,
+                        )
+                    )
+                ).all()
+            )
+        streaming |= {
             message_id
             for message_id, generation in list(self._live.items())
             if generation.spec.conversation_id == conversation_id
-        ]
-        stopped = [await self.stop(message_id) for message_id in live]
+        }
+        stopped = [await self.stop_anywhere(message_id) for message_id in streaming]
         return sum(stopped)
 
     async def wait_idle(self, within: float) -> bool:

@@ -134,6 +134,7 @@ class ChatService:
     async def send(self, user: User, conversation_id: uuid.UUID, body: SendMessageIn) -> Generation:
         if not body.content.strip():
             raise EmptyMessage()
+        self.manager.check_accepting()  # draining: refused before anything is saved
         conversation = await self._owned_conversation(conversation_id, user)
         model = self.resolve_model(body.model)
         max_tokens = self.resolve_max_tokens(model, body.max_tokens)
@@ -178,13 +179,14 @@ class ChatService:
         return self._start(user, conversation, user_message, reply, plans, admitted)
 
     async def regenerate(self, user: User, message_id: uuid.UUID, body: RegenerateIn) -> Generation:
+        self.manager.check_accepting()
         original = await self.owned_message(message_id, user)
         if original.role != MessageRole.ASSISTANT or original.parent_id is None:
             raise Unprocessable(
                 "Only an assistant reply can be regenerated.", code="not_regenerable"
             )
-        if self.manager.get(original.id) is not None:
-            raise StillStreaming()
+        if original.status == MessageStatus.STREAMING or self.manager.get(original.id):
+            raise StillStreaming()  # generating here or on another replica
         conversation = await self._owned_conversation(original.conversation_id, user)
         model = self.resolve_model(body.model or original.model)
         max_tokens = self.resolve_max_tokens(model, body.max_tokens)

@@ -20,8 +20,12 @@ async def live() -> dict[str, str]:
 
 @router.get("/ready", operation_id="healthReady")
 async def ready(state: StateDep) -> JSONResponse:
-    """200 when the database answers and its schema is at the latest migration, else 503."""
+    """200 when the database answers and its schema is at the latest migration, else 503.
+
+    503 as soon as the server drains (SIGTERM): the load balancer stops sending it requests."""
     checks: dict[str, str] = {}
+    if state.chat.draining:
+        checks["draining"] = "shutting down"
     try:
         async with state.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
