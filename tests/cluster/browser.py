@@ -52,6 +52,10 @@ class Reply:
     cuts: int = 0
     """Connections that ended without a final event."""
     last_event_id: str | None = None
+    left: bool = False
+    """The browser left on purpose (a reload) before the end, then re-attached."""
+    ended_at: float | None = None
+    """When the final event arrived (time.monotonic)."""
     resumed: int = 0
     """Re-attaches that resumed after ``last_event_id`` instead of replaying from the start."""
 
@@ -213,9 +217,11 @@ class Browser:
                 reply.text += data["text"]
                 deltas += 1
                 if leave_after is not None and deltas >= leave_after:
+                    reply.left = True
                     return  # the browser reloads: the connection closes mid-reply
             elif name in FINAL_EVENTS:
                 reply.final_event = name
+                reply.ended_at = time.monotonic()
                 reply.final_status = data["status"]
                 reply.final_code = data.get("code")
                 reply.final_content = (data.get("final") or {}).get("content")

@@ -1,4 +1,4 @@
-"""The cluster tests' scenarios and checks, shared by test_cluster.py and test_cluster_live.py.
+"""The cluster tests' scenarios and checks, shared by the cluster tests.
 
 `rolling_update` is what a deployment does to a running service: browsers keep chatting through
 the balancer while each replica in turn is taken out of rotation, sent SIGTERM (it drains) and
@@ -10,12 +10,48 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from tests.cluster.browser import Browser, Reply, wait_for
-from tests.fixtures.cluster import LoopbackCluster
+from tests.fixtures.cluster import RELAXED_RATE_LIMITS, LoopbackCluster, cluster_config
+
+# Short lease, reap and grace settings keep the tests fast while exercising the same code paths
+# as the production defaults (20 s lease, 10 s reap, 20 s grace).
+REPLICAS = 3
+LEASE_SECONDS = 3.0
+REAP_SECONDS = 0.5
+GRACE_SECONDS = 3.0
+USER_DAILY_USD = "0.5"
+# $0.001 an output token, $0.0001 an input token: one 25-token reply costs about $0.027.
+METERED_PRICE = {"input_per_mtok": 100, "output_per_mtok": 1000}
+CLUSTER_ENV = {
+    "LOCKGATE_REPLY_LEASE_SECONDS": str(LEASE_SECONDS),
+    "LOCKGATE_REPLY_REAP_SECONDS": str(REAP_SECONDS),
+    "LOCKGATE_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
+}
+
+
+def cluster_test_config() -> dict[str, Any]:
+    config = cluster_config(
+        gate={
+            "rate_limits": RELAXED_RATE_LIMITS,
+            "budgets": {"users": {"daily_usd": USER_DAILY_USD}},
+        }
+    )
+    models = dict(config["models"])
+    models["metered"] = {
+        "provider": "simulated",
+        "context_window": 8192,
+        "max_output_tokens": 2048,
+        "price": METERED_PRICE,
+    }
+    config["models"] = models
+    return config
+
 
 RATE = 30  # tokens per second of the simulated provider
 SHORT, LONG = 30, 150  # ~1 s replies finish within the drain's grace (3 s); ~5 s ones are cut
@@ -42,6 +78,14 @@ async def check_saved(browser: Browser, cid: str, replies: list[Reply]) -> None:
         assert reply.final_content == reply.text
 
 
+def count_rows(cluster: LoopbackCluster, ids: Iterable[str], condition: str) -> int:
+    """How many of the messages `ids` match the SQL `condition` (ids are UUIDs we made)."""
+    quoted = ",".join(f"'{uuid.UUID(i)}'" for i in ids)
+    return int(
+        cluster.psql(f"SELECT count(*) FROM messages WHERE id IN ({quoted}) AND {condition}")
+    )
+
+
 def live_on(browser: Browser, name: str) -> bool:
     """Whether `browser` is reading a reply that replica `name` generates, and has text."""
     reply = browser.current
@@ -56,30 +100,42 @@ class RollingUpdate:
     server_errors: list[tuple[str, int]]
     left_streaming: int
 
+    @property
+    def read_through(self) -> list[Reply]:
+        """Replies read on the connection that sent them."""
+        return [reply for reply in self.replies if not reply.left]
+
+    @property
+    def reloaded(self) -> list[Reply]:
+        """Replies whose browser left mid-reply and re-attached."""
+        return [reply for reply in self.replies if reply.left]
+
     def figures(self) -> dict[str, Any]:
         return {
             "seconds": round(self.seconds, 1),
             "user_messages": len(self.replies),
             "replies": dict(Counter(reply.final_status for reply in self.replies)),
             "live_on_replica_at_sigterm": self.live_at_sigterm,
+            "read_through": len(self.read_through),
             "connections_cut": sum(reply.cuts for reply in self.replies),
-            "reattached": sum(1 for reply in self.replies if reply.attaches),
-            "resumed_with_last_event_id": sum(1 for reply in self.replies if reply.resumed),
+            "reloaded": len(self.reloaded),
             "reattached_elsewhere": sum(
-                1 for reply in self.replies if any(a != reply.owner for a in reply.attaches)
+                1 for reply in self.reloaded if any(a != reply.owner for a in reply.attaches)
             ),
+            "resumed_with_last_event_id": sum(1 for reply in self.reloaded if reply.resumed),
             "left_streaming": self.left_streaming,
         }
 
 
 async def rolling_update(
-    cluster: LoopbackCluster, *, who: str, clients: int = 4, reload: bool = False
+    cluster: LoopbackCluster, *, who: str, clients: int = 4, reloading: int = 0
 ) -> RollingUpdate:
     """Browsers chat through the balancer while every replica in turn is restarted.
 
     Each replica is restarted only once it owns a live reply, so every drain has work to do.
-    With `reload`, every browser leaves each reply after a few deltas and re-attaches on another
-    replica, every other time resuming with ``Last-Event-ID``. Saved rows are checked against
+    The last `reloading` browsers leave each reply after a few deltas and re-attach on another
+    replica, every other time resuming with ``Last-Event-ID``; the others read each reply on
+    the connection that sent it. Saved rows are checked against
     what the browsers saw before returning.
     """
     updated = asyncio.Event()
@@ -93,7 +149,7 @@ async def rolling_update(
         while (not updated.is_set() or n < 2) and n < MAX_MESSAGES:
             tokens = LONG if (k + n) % 3 == 0 else SHORT
             content = f"{who} {k} message {n} [[tokens:{tokens}]] [[slow:{RATE}]]"
-            if reload:
+            if k >= clients - reloading:
                 reply = await browser.send(
                     cid, content, leave_after_deltas=3, elsewhere=names, resume=n % 2 == 0
                 )
