@@ -218,3 +218,11 @@ async def test_a_vector_of_the_wrong_dimension_is_refused(open_index: Opener) ->
         await index.add([rec("a", text_vector("v", DIM + 1), t="x")])
     with pytest.raises(ValueError, match="holds"):
         await index.search(text_vector("v", DIM + 1), tags={}, k=1, now=NOW)
+
+
+async def test_any_float_type_is_a_valid_now(open_index: Opener) -> None:
+    index = await open_index()
+    vector = text_vector("v", DIM)
+    await index.add([rec("a", vector, t="x")])
+    found = await index.search(vector, tags={"t": "x"}, k=1, now=np.float64(NOW))
+    assert [m.id for m in found] == ["a"]

@@ -139,7 +139,8 @@ class RedisIndex:
         query = np.ascontiguousarray(vector, dtype=np.float32)
         if query.shape != (self._dimension,):
             raise ValueError(f"query of shape {query.shape}, the index holds {self._dimension}")
-        expression = f"({_tag_filter(tags)} @expires:[({now!r} +inf])=>[KNN {k} @vec $B AS d]"
+        after = repr(float(now))  # a plain number, whatever float type the caller passed
+        expression = f"({_tag_filter(tags)} @expires:[({after} +inf])=>[KNN {k} @vec $B AS d]"
         reply = await self._command(
             "FT.SEARCH", self.name, expression, "PARAMS", 2, "B", query.tobytes(),
             "SORTBY", "d", "ASC", "RETURN", 2, "id", "d", "LIMIT", 0, k, "DIALECT", 2,
@@ -157,7 +158,8 @@ class RedisIndex:
 
     async def delete_where(self, tags: Mapping[str, str]) -> int:
         """Pages through the matching keys, deleting each page (the index drops them at once,
-        so the next page starts again at offset 0)."""
+        so the next page starts again at offset 0). A page of keys that were already gone (expired
+        between the search and the delete) ends it rather than looping on them."""
         removed = 0
         query = _tag_filter(tags) or "*"
         while True:
@@ -167,7 +169,10 @@ class RedisIndex:
             keys = [key for key, _fields in _documents(reply)]
             if not keys:
                 return removed
-            removed += int(await self._run(self._redis.delete(*keys)))
+            deleted = int(await self._run(self._redis.delete(*keys)))
+            if deleted == 0:
+                return removed
+            removed += deleted
 
     async def close(self) -> None:
         if self._owns_client:
