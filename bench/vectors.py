@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import importlib.util
+import os
 import sqlite3
 import statistics
 import tempfile
@@ -331,7 +332,8 @@ async def redis_end_to_end(n: int, rng: np.random.Generator, url: str) -> Row:
         truth = exact_top(vectors, usr == f"u{i % users}", query, K)
         hits += len(truth & {int(m.id[1:]) for m in found if m.id.startswith("r")})
         total += len(truth)
-    await client.flushall()
+    await client.flushall()  # drops the index too: made again, empty
+    await index.ensure_ready()
     foreign = await redis_foreign_closer(index, rng)
     await index.close()
     return Row(
@@ -416,6 +418,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-redis", action="store_true", help="skip the Redis index")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
+    say(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} (figures scale with it)")
     show(asyncio.run(embedder_figures()))
     say(f"sqlite-vec: {sqlite_vec_status()}")
     contenders: list[Callable[[], Any]] = [Exact]
@@ -427,6 +430,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             contenders.append(contender)
     with contextlib.ExitStack() as stack:
+        stack.callback(lambda: say(f"load average at the end {os.getloadavg()[0]:.1f}"))
         redis_url = None
         if not args.no_redis:
             from tests.fixtures.redis import redis_search_server
