@@ -25,6 +25,7 @@ from tests.cluster.scenarios import (
     rolling_update,
 )
 from tests.fixtures.cluster import LoopbackCluster
+from tests.fixtures.redis import RedisReplyError
 
 pytestmark = pytest.mark.slow
 
@@ -47,6 +48,16 @@ async def test_replies_stream_unbuffered_and_round_robin(healthy_cluster: Loopba
     # 40 tokens at 20/s: a buffering proxy would deliver them together at the end.
     assert arrivals[-1] - arrivals[0] > 1.0
     assert Counter(answered) == {name: 2 for name in healthy_cluster.names()}
+
+
+def test_the_cache_redis_has_the_query_engine(healthy_cluster: LoopbackCluster) -> None:
+    """The response cache's vectors need FT.* (a plain Redis is refused at start-up)."""
+    cache, gate = healthy_cluster.cache_redis, healthy_cluster.gate_redis
+    assert cache is not None
+    assert gate is not None
+    assert cache.execute("FT._LIST") == []
+    with pytest.raises(RedisReplyError):
+        gate.execute("FT._LIST")
 
 
 async def test_a_rolling_update_loses_no_message_and_no_reply(
