@@ -91,7 +91,9 @@ def supervise(cluster: LoopbackCluster, *, deadline: float) -> None:
         for index, replica in enumerate(cluster.replicas):
             if not replica.is_running:
                 name = cluster.names()[index]
-                print(f"{name} exited ({replica.returncode}); starting it again")
+                code = replica.returncode or 0
+                how = f"on {signal.Signals(-code).name}" if code < 0 else f"with status {code}"
+                print(f"{name} exited {how}; starting it again")
                 replica.stop()  # reaps it
                 took = cluster.start_replica(index)
                 print(f"{name} is back in the balancer after {took:.1f} s (pid {replica.pid})")
