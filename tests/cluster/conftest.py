@@ -1,4 +1,4 @@
-"""One loopback cluster (3 replicas behind HAProxy) for the cluster tests of a session.
+"""One loopback cluster (3 replicas behind HAProxy) for the cluster tests, stopped after them.
 
 Every test leaves all replicas running and seen UP by the balancer (`healthy_cluster`).
 """
@@ -13,7 +13,7 @@ from tests.cluster.scenarios import CLUSTER_ENV, REPLICAS, cluster_test_config
 from tests.fixtures.cluster import LoopbackCluster
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCluster]:
     workdir = tmp_path_factory.mktemp("cluster")
     with LoopbackCluster(
