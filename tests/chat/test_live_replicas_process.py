@@ -29,6 +29,7 @@ def pair(
         "LOCKGATE_REDIS_URL": redis_url,
         "LOCKGATE_REPLY_LEASE_SECONDS": "1",
         "LOCKGATE_REPLY_REAP_SECONDS": "0.2",
+        "LOCKGATE_SHUTDOWN_GRACE_SECONDS": "1",
     }
     with (
         LockgateServer(tmp_path / "one", env=env) as one,
@@ -108,6 +109,27 @@ def test_reattach_and_stop_through_the_other_replica(
     assert usage["total_requests"] == 2  # one row per reply; the stopped one billed as cut
 
 
+class Listener:
+    """A browser tab re-attached to a reply on another server, reading in a thread."""
+
+    def __init__(self, client: httpx.Client, url: str) -> None:
+        self.heard: list[Event] = []
+        self.attached = threading.Event()
+        self._client, self._url = client, url
+        self._thread = threading.Thread(target=self._listen, daemon=True)
+        self._thread.start()
+
+    def _listen(self) -> None:
+        with self._client.stream("GET", self._url) as response:
+            for event in sse_events(response):
+                self.heard.append(event)
+                self.attached.set()
+
+    def ended(self, within: float) -> bool:
+        self._thread.join(timeout=within)
+        return not self._thread.is_alive()
+
+
 def test_a_killed_owners_listener_on_the_survivor_ends(
     pair: tuple[LockgateServer, LockgateServer], browser: httpx.Client
 ) -> None:
@@ -115,28 +137,41 @@ def test_a_killed_owners_listener_on_the_survivor_ends(
     response, events, cid, message_id = start_reply(
         browser, one, "a long one [[tokens:400]] [[slow:20]]"
     )
-    heard: list[Event] = []
-    attached = threading.Event()
-
-    def listen() -> None:
-        with browser.stream("GET", f"{two.url}/api/v1/messages/{message_id}/stream") as other:
-            for event in sse_events(other):
-                heard.append(event)
-                attached.set()
-
-    listener = threading.Thread(target=listen, daemon=True)
     try:
         next(events)
-        listener.start()
-        assert attached.wait(10), "the survivor never replayed the reply"
+        listener = Listener(browser, f"{two.url}/api/v1/messages/{message_id}/stream")
+        assert listener.attached.wait(10), "the survivor never replayed the reply"
         killed_at = time.monotonic()
         one.kill()
     finally:
         response.close()
-    listener.join(timeout=20)
+    assert listener.ended(within=20), "the listener was left hanging"
     ended_after = time.monotonic() - killed_at
     row = saved(browser, two, cid)
-    assert not listener.is_alive(), "the listener was left hanging"
-    assert (heard[-1][0], heard[-1][1]["code"]) == ("error", "interrupted")
+    assert (listener.heard[-1][0], listener.heard[-1][1]["code"]) == ("error", "interrupted")
     assert (row["status"], row["error_code"]) == ("incomplete", "interrupted")
     assert ended_after < 10  # lease 1 s + reap 0.2 s, with slack for a loaded machine
+
+
+def test_a_draining_owner_ends_the_listeners_on_the_other_replica(
+    pair: tuple[LockgateServer, LockgateServer], browser: httpx.Client
+) -> None:
+    one, two = pair
+    response, events, cid, message_id = start_reply(
+        browser, one, "a long one [[tokens:400]] [[slow:20]]"
+    )
+    try:
+        next(events)
+        listener = Listener(browser, f"{two.url}/api/v1/messages/{message_id}/stream")
+        assert listener.attached.wait(10), "the other replica never replayed the reply"
+        one.stop()  # SIGTERM: a grace of 1 s, then the reply is cut and saved
+        rest = list(events)
+    finally:
+        response.close()
+    assert listener.ended(within=20), "the listener was left hanging"
+    heard = listener.heard
+    row = saved(browser, two, cid)
+    text = "".join(d["text"] for n, d, _ in heard if n == "delta")
+    assert (heard[-1][0], heard[-1][1]["code"]) == ("error", "interrupted")
+    assert (rest[-1][0], rest[-1][1]["code"]) == ("error", "interrupted")
+    assert (row["status"], row["content"]) == ("incomplete", text)

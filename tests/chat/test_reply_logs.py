@@ -12,6 +12,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -31,6 +32,7 @@ from lockgate.chat.replylog import Cursor, ReplyLog
 from lockgate.conversations.schemas import MessageOut
 from lockgate.gate.factory import create_redis
 from lockgate.models import MessageStatus
+from tests.fixtures.redis import RedisServer
 
 TOKENS = [f"t{i} " for i in range(120)]
 
@@ -228,3 +230,41 @@ async def test_a_listener_whose_stream_never_ends_ends_with_the_saved_final_even
         await store.aclose()
     ids, names, _ = decode(heard)
     assert (ids, names) == ([0, 1, 2, 3], ["message", "delta", "delta", "done"])
+
+
+async def test_a_listener_and_the_writer_outlive_a_redis_outage(
+    redis: Redis, redis_server: RedisServer
+) -> None:
+    """Redis goes away mid-reply: the listener ends with the saved final event instead of an
+    error or a hang, and the owner's pending events are written once Redis is back."""
+    over = asyncio.Event()
+    saved_final = reply_events()[-1]
+
+    async def final_of(_message_id: uuid.UUID) -> bytes | None:
+        return encode(saved_final) if over.is_set() else None
+
+    store = RedisLiveReplies(redis, idle_check_seconds=0.05)
+    await store.start(lambda _message_id: None, final_of)
+    try:
+        message_id = uuid.uuid4()
+        reply = store.open(message_id)
+        events = reply_events()
+        for event in events[:3]:
+            reply.publish(event)
+        await store.flushed()
+        listener = reply.follow()
+        heard = [await anext(listener) for _ in range(3)]
+        redis_server.pause()
+        for event in events[3:]:
+            reply.publish(event)
+        reply.end()
+        over.set()  # the owner saved its final state in the database
+        heard += [chunk async for chunk in listener]
+        redis_server.resume()  # empty: nothing is persisted
+        await asyncio.wait_for(store.flushed(), timeout=20)
+        written: Any = await redis.xrevrange(store.key(message_id), count=1)
+    finally:
+        await store.aclose()
+    ids, names, _ = decode(heard)
+    assert (ids, names) == ([0, 1, 2, 3], ["message", "delta", "delta", "done"])
+    assert b"f" in written[0][1]

@@ -81,7 +81,7 @@ class StreamHub:
         *,
         stop_key: str,
         on_stop: Callable[[uuid.UUID], None],
-        block_seconds: float = 1.5,
+        block_seconds: float = 1.0,
         queue_limit: int = 1000,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -97,6 +97,8 @@ class StreamHub:
         self._cursors: dict[str, bytes | str] = {}
         self._subs: dict[str, set[Subscription]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._waking: asyncio.Task[None] | None = None
+        self._wake_again = False
         self.ready = asyncio.Event()
 
     async def start(self) -> None:
@@ -108,6 +110,8 @@ class StreamHub:
         self._task = asyncio.create_task(self._run(), name="reply-stream-hub")
 
     async def aclose(self) -> None:
+        if self._waking is not None:
+            await asyncio.gather(self._waking, return_exceptions=True)
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -132,7 +136,7 @@ class StreamHub:
         self._subs.setdefault(key, set()).add(sub)
         if key not in self._cursors:
             self._cursors[key] = after
-            await self._wake()
+            self._wake()
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -144,14 +148,25 @@ class StreamHub:
             del self._subs[sub.key]
             self._cursors.pop(sub.key, None)
 
-    async def _wake(self) -> None:
-        try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.xadd(self._wake_key, {"w": "1"}, maxlen=8, approximate=False)
-                pipe.expire(self._wake_key, 3600)
-                await pipe.execute()
-        except RedisError as exc:  # the blocking call ends within block_seconds anyway
-            log.warning("reply_hub_wake_failed", error=str(exc))
+    def _wake(self) -> None:
+        """Make the blocking read return and take the new streams. Coalesced: one wake-up in
+        flight at a time, plus one more if streams were added meanwhile (a burst of 200
+        re-attaching tabs costs a few writes, not 200)."""
+        self._wake_again = True
+        if self._waking is None or self._waking.done():
+            self._waking = asyncio.create_task(self._send_wakes(), name="reply-hub-wake")
+
+    async def _send_wakes(self) -> None:
+        while self._wake_again:
+            self._wake_again = False
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    pipe.xadd(self._wake_key, {"w": "1"}, maxlen=8, approximate=False)
+                    pipe.expire(self._wake_key, 3600)
+                    await pipe.execute()
+            except RedisError as exc:  # the blocking call ends within block_seconds anyway
+                log.warning("reply_hub_wake_failed", error=str(exc))
+                return
 
     async def _run(self) -> None:
         delay = 0.1
@@ -162,8 +177,11 @@ class StreamHub:
                     list[tuple[bytes, list[Entry]]],
                     await self._redis.xread(streams, count=XREAD_COUNT, block=self._block_ms),
                 )
-            except RedisError as exc:
-                log.warning("reply_hub_read_failed", error=str(exc))
+            except Exception as exc:  # Redis away (or a bug): the cursors keep our place
+                if isinstance(exc, RedisError):
+                    log.warning("reply_hub_read_failed", error=str(exc))
+                else:
+                    log.exception("reply_hub_read_failed")
                 self.ready.clear()
                 if cancel_requested():
                     return

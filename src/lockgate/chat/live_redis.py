@@ -52,6 +52,9 @@ log = get_logger("lockgate.chat")
 STOP_KEY = "lockgate:reply_stops"
 IDLE_EXPIRE_SECONDS = 3600
 PAGE = 200
+CATCH_UP_READS = 16
+"""Catch-up reads (``XRANGE``) in flight at once per process: a burst of re-attaching tabs
+waits its turn instead of taking the whole pool the gate's budget checks share."""
 
 
 class _RedisReply:
@@ -77,7 +80,7 @@ class RedisLiveReplies:
         max_events: int = 10_000,
         expire_seconds: float = 300.0,
         idle_check_seconds: float = 20.0,
-        block_seconds: float = 1.5,
+        block_seconds: float = 1.0,
     ) -> None:
         """``redis``: the shared client (its pool's socket timeout must exceed
         ``block_seconds``: the hub's blocking read takes one of its connections)."""
@@ -94,6 +97,7 @@ class RedisLiveReplies:
         self._writer: asyncio.Task[None] | None = None
         self._hub: StreamHub | None = None
         self._final_of: FinalOf | None = None
+        self._reads = asyncio.Semaphore(CATCH_UP_READS)
 
     @staticmethod
     def key(message_id: uuid.UUID) -> str:
@@ -169,8 +173,11 @@ class RedisLiveReplies:
             batch = {mid: out for mid, out in self._out.items() if out.pending or out.ended}
             try:
                 await self._write(batch)
-            except RedisError as exc:  # the events stay pending; the reply goes on
-                log.warning("reply_events_not_written", replies=len(batch), error=str(exc))
+            except Exception as exc:  # Redis away (or a bug): the events stay pending
+                if isinstance(exc, RedisError):
+                    log.warning("reply_events_not_written", replies=len(batch), error=str(exc))
+                else:
+                    log.exception("reply_events_not_written", replies=len(batch))
                 self._dirty.set()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -199,6 +206,8 @@ class RedisLiveReplies:
             fold(out.head, out.text, out.seq, events)
             out.seq += taken
             out.text_len += sum(len(text) for _, text, _ in events if text is not None)
+            if len(out.text) > 256:  # one string rather than a small object per token
+                out.text[:] = ["".join(out.text)]
             out.entries += 1 if taken else 0
             del out.pending[:taken]
             if ended and not out.pending:
@@ -212,7 +221,11 @@ class RedisLiveReplies:
     async def attach(
         self, message_id: uuid.UUID, cursor: Cursor | None = None
     ) -> AsyncIterator[bytes] | None:
-        if not await self._redis.exists(self.key(message_id)):
+        try:
+            if not await self._redis.exists(self.key(message_id)):
+                return None
+        except RedisError as exc:  # the saved reply is served instead
+            log.warning("reply_stream_unreadable", message_id=str(message_id), error=str(exc))
             return None
         return self.follow(message_id, cursor or Cursor())
 
@@ -221,7 +234,7 @@ class RedisLiveReplies:
     ) -> AsyncIterator[bytes]:
         """The stream's events from ``cursor`` (after entry ``last_id``) to the final one."""
         key, reader = self.key(message_id), StreamReader(cursor, last_id)
-        while True:
+        while not reader.done:
             sub = await self.hub.subscribe(key, reader.last_id)
             try:
                 for chunk in await self._catch_up(key, reader):
@@ -236,18 +249,23 @@ class RedisLiveReplies:
                     if newer(entry[0], reader.last_id):
                         for chunk in reader.take(*entry):
                             yield chunk
-                return
             except Lagged:
                 continue  # re-read from the stream, where it fell behind
+            except RedisError as exc:  # Redis away: the database may know the end meanwhile
+                log.warning("reply_stream_unreadable", message_id=str(message_id), error=str(exc))
+                for chunk in await self._end_from_database(message_id, reader):
+                    yield chunk
+                if not reader.done:
+                    await asyncio.sleep(1.0)
             finally:
                 self.hub.unsubscribe(sub)
 
     async def _catch_up(self, key: str, reader: StreamReader) -> list[bytes]:
         out: list[bytes] = []
         while not reader.done:
-            entries = cast(
-                list[Entry], await self._redis.xrange(key, min=after(reader.last_id), count=PAGE)
-            )
+            async with self._reads:
+                page = await self._redis.xrange(key, min=after(reader.last_id), count=PAGE)
+            entries = cast(list[Entry], page)
             for entry in entries:
                 out.extend(reader.take(*entry))
                 if reader.done:
@@ -262,31 +280,41 @@ class RedisLiveReplies:
         """Nothing came for a while: if the database says the reply is over and its final
         event never reached the stream (its owner died, Redis lost it), end with the saved
         one rather than wait for ever."""
-        assert self._final_of is not None
-        final = await self._final_of(message_id)
-        if final is None:
+        if await self._final_of_reply(message_id) is None:
             return []
         out = await self._catch_up(key, reader)
-        if not reader.done:
-            reader.done = True
-            out.append(with_id(reader.cursor.seq, final))
-        return out
+        return out + await self._end_from_database(message_id, reader)
+
+    async def _final_of_reply(self, message_id: uuid.UUID) -> bytes | None:
+        assert self._final_of is not None, "start() first"
+        return await self._final_of(message_id)
+
+    async def _end_from_database(self, message_id: uuid.UUID, reader: StreamReader) -> list[bytes]:
+        """The saved final event, if the reply is over and the stream did not end it."""
+        if reader.done:
+            return []
+        final = await self._final_of_reply(message_id)
+        if final is None:
+            return []
+        reader.done = True
+        return [with_id(reader.cursor.seq, final)]
 
     async def request_stop(self, message_id: uuid.UUID, within: float) -> bool:
         key = self.key(message_id)
-        last = cast(list[Entry], await self._redis.xrevrange(key, count=1))
-        if not last:
-            return False
-        last_id, fields = last[0]
-        if b"f" in fields:
-            return True
-        await self._redis.xadd(STOP_KEY, {"m": str(message_id)}, maxlen=1000, approximate=True)
-        start = Cursor(seq=int(fields.get(b"n", b"0")) + int(fields.get(b"k", b"0")), text=None)
         try:
+            last = cast(list[Entry], await self._redis.xrevrange(key, count=1))
+            if not last:
+                return False
+            last_id, fields = last[0]
+            if b"f" in fields:
+                return True
+            await self._redis.xadd(STOP_KEY, {"m": str(message_id)}, maxlen=1000, approximate=True)
+            seq = int(fields.get(b"n", b"0")) + int(fields.get(b"k", b"0"))
             async with asyncio.timeout(within):
-                async for _ in self.follow(message_id, start, last_id):
+                async for _ in self.follow(message_id, Cursor(seq=seq, text=None), last_id):
                     pass
-        except TimeoutError:
+        except (RedisError, TimeoutError) as exc:  # the caller closes the row itself
+            log.warning("reply_stop_unanswered", message_id=str(message_id), error=repr(exc))
             return False
         return True
 
