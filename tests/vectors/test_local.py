@@ -92,10 +92,16 @@ async def test_batch_equals_one_by_one_in_order() -> None:
 
 
 async def test_long_text_is_truncated_to_256_tokens(embedder: LocalEmbedder) -> None:
-    head = "the quick brown fox jumps over the lazy dog " * 40  # 360 tokens
-    (long,) = await embedder.embed([head + "zebra " * 5000])
-    (truncated,) = await embedder.embed([head])
-    np.testing.assert_allclose(long, truncated, atol=1e-5)  # the tail never reached the model
+    sentence = ["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog"]
+    words = sentence * 40  # 360 words, one token each
+    # Words 1..254 (+[CLS], [SEP]) fill the window: what follows never reaches the model...
+    (cut,) = await embedder.embed([" ".join(words[:254] + ["zebra"] * 5000)])
+    (head,) = await embedder.embed([" ".join(words[:254])])
+    np.testing.assert_allclose(cut, head, atol=1e-5)
+    # ...but a word inside the window does (the window is not the tokenizer file's 128).
+    (inside,) = await embedder.embed([" ".join(words[:200] + ["zebra"] * 54)])
+    (without,) = await embedder.embed([" ".join(words[:200])])
+    assert float(inside @ without) < 0.99
 
 
 async def test_empty_string_and_empty_list(embedder: LocalEmbedder) -> None:
