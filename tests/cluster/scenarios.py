@@ -128,15 +128,21 @@ class RollingUpdate:
 
 
 async def rolling_update(
-    cluster: LoopbackCluster, *, who: str, clients: int = 4, reloading: int = 0
+    cluster: LoopbackCluster,
+    *,
+    who: str,
+    clients: int = 4,
+    reloading: int = 0,
+    prestop: bool = True,
 ) -> RollingUpdate:
     """Browsers chat through the balancer while every replica in turn is restarted.
 
     Each replica is restarted only once it owns a live reply, so every drain has work to do.
     The last `reloading` browsers leave each reply after a few deltas and re-attach on another
     replica, every other time resuming with ``Last-Event-ID``; the others read each reply on
-    the connection that sent it. Saved rows are checked against
-    what the browsers saw before returning.
+    the connection that sent it. Without `prestop`, a replica learns of its end from SIGTERM
+    alone, and the balancer from its failing checks (see `LoopbackCluster.restart`). Saved
+    rows are checked against what the browsers saw before returning.
     """
     updated = asyncio.Event()
     sent: dict[str, tuple[Browser, list[Reply]]] = {}
@@ -174,7 +180,7 @@ async def rolling_update(
 
                 await wait_for(owns_a_live_reply, within=30, what=f"a live reply on {name}")
                 live_at_sigterm.append(sum(1 for b in browsers if live_on(b, name)))
-                await asyncio.to_thread(cluster.restart, index)
+                await asyncio.to_thread(cluster.restart, index, prestop=prestop)
             updated.set()
             await asyncio.wait_for(asyncio.gather(*tasks), timeout=ROLLING_TIMEOUT)
         finally:

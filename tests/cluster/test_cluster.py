@@ -60,12 +60,16 @@ def test_the_cache_redis_has_the_query_engine(healthy_cluster: LoopbackCluster) 
         gate.execute("FT._LIST")
 
 
+@pytest.mark.parametrize("prestop", [True, False], ids=["prestop-then-sigterm", "sigterm-only"])
 async def test_a_rolling_update_loses_no_message_and_no_reply(
-    healthy_cluster: LoopbackCluster,
+    healthy_cluster: LoopbackCluster, prestop: bool
 ) -> None:
     """Two browsers read each reply straight through; two reload mid-reply and re-attach on
-    another replica (from the start, or after their ``Last-Event-ID``)."""
-    update = await rolling_update(healthy_cluster, who="roll", clients=4, reloading=2)
+    another replica (from the start, or after their ``Last-Event-ID``). Each replica is taken
+    out of the balancer first (Kubernetes' endpoint removal, which preStop waits for), or only
+    sent SIGTERM (a plain process manager): the balancer's checks must then notice."""
+    who = "roll" if prestop else "term"
+    update = await rolling_update(healthy_cluster, who=who, reloading=2, prestop=prestop)
     # rolling_update compared every user message and reply with the saved rows.
     figures = update.figures()
     assert update.server_errors == [], "the balancer let a 5xx through"
@@ -81,7 +85,7 @@ async def test_a_rolling_update_loses_no_message_and_no_reply(
     assert figures["reattached_elsewhere"] >= len(update.reloaded) // 2
     assert figures["resumed_with_last_event_id"] > 0
     report(
-        "rolling update",
+        f"rolling update, {'prestop then SIGTERM' if prestop else 'SIGTERM only'}",
         restarts_s=[round(t, 1) for t in healthy_cluster.timings.restarts[-3:]],
         drains_s=[round(t, 1) for t in healthy_cluster.timings.drains[-3:]],
         **figures,
