@@ -27,7 +27,7 @@ UV_COMPILE := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3
 
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: run dev test lint fmt bench migrate migration lock clean help
+.PHONY: run dev test lint fmt bench cluster-demo migrate migration lock clean help
 
 help:
 	@echo "make run      - install and start Lockgate on http://$(HOST):$(PORT) (SQLite, simulated provider)"
@@ -38,6 +38,7 @@ help:
 	@echo "make lock     - update requirements/*.txt (hashed) after editing pyproject.toml;"
 	@echo "                make lock UPGRADE=1 moves every pin to the newest allowed version"
 	@echo "make bench    - benchmarks (prints figures, writes bench/results/*.json)"
+	@echo "make cluster-demo - PostgreSQL, 2 Redis, 3 replicas behind HAProxy on 127.0.0.1 (Ctrl-C stops)"
 	@echo "make migration m='what changed' - write a new Alembic migration"
 
 $(VENV)/bin/python:
@@ -104,6 +105,13 @@ bench: $(DEV_STAMP) ui
 	$(BIN)/python -m bench.gateway $(BENCH_ARGS)  # BENCH_ARGS=--quick: about 2 minutes
 	$(BIN)/python -m bench.chat  # the web chat path under open-loop load (SQLite; --postgres)
 	$(BIN)/python -m bench.pageload  # cold and warm chat page in headless Chromium
+
+# The loopback cluster of tests/cluster, for people: prints the balancer's URL and the replicas'
+# ports, restarts a replica that exits, stops everything on Ctrl-C or after DEMO_MINUTES.
+DEMO_MINUTES ?= 120
+cluster-demo: $(DEV_STAMP) ui
+	bash scripts/ensure-test-deps.sh
+	$(BIN)/python -m bench.cluster_demo --minutes $(DEMO_MINUTES) $(DEMO_ARGS)
 
 lint: $(DEV_STAMP) $(FE_DEPS)
 	$(BIN)/ruff check src tests scripts bench

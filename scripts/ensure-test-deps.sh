@@ -37,13 +37,16 @@ if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2
   packages+=(prometheus)
 fi
 
+# HAProxy: the load balancer in front of the loopback cluster's replicas (tests/cluster/).
+command -v haproxy >/dev/null 2>&1 || packages+=(haproxy)
+
 # --- Browser for the end-to-end tests (Playwright drives Debian's chromium) -----------------------
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 # ---------------------------------------------------------------------------------------------------
 
 if [ ${#packages[@]} -eq 0 ]; then
   require_kubectl
-  echo "ensure-test-deps: PostgreSQL, Redis, Prometheus, Chromium and kubectl are installed"
+  echo "ensure-test-deps: PostgreSQL, Redis, Prometheus, HAProxy, Chromium and kubectl are installed"
   exit 0
 fi
 
@@ -91,5 +94,6 @@ command -v redis-server >/dev/null 2>&1 || { echo "ensure-test-deps: redis-serve
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
   || { echo "ensure-test-deps: PostgreSQL still missing" >&2; exit 1; }
 command -v promtool >/dev/null 2>&1 || { echo "ensure-test-deps: promtool still missing" >&2; exit 1; }
+command -v haproxy >/dev/null 2>&1 || { echo "ensure-test-deps: haproxy still missing" >&2; exit 1; }
 require_kubectl
 echo "ensure-test-deps: installed ${packages[*]}"

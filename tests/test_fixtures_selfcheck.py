@@ -17,7 +17,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.fixtures.binaries import MissingTestDependencyError, find_postgres, find_redis_server
+from tests.fixtures.binaries import (
+    MissingTestDependencyError,
+    find_haproxy,
+    find_postgres,
+    find_redis_server,
+)
 from tests.fixtures.ports import LOOPBACK, free_port, port_accepts
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.procs import pid_alive, reap_stale
@@ -64,6 +69,12 @@ def test_missing_redis_fails_with_install_hint(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("LOCKGATE_TEST_REDIS_SERVER", "/nonexistent/redis-server")
     with pytest.raises(MissingTestDependencyError, match=r"ensure-test-deps\.sh"):
         find_redis_server()
+
+
+def test_missing_haproxy_fails_with_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKGATE_TEST_HAPROXY", "/nonexistent/haproxy")
+    with pytest.raises(MissingTestDependencyError, match=r"ensure-test-deps\.sh"):
+        find_haproxy()
 
 
 def test_missing_postgres_fails_with_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,9 @@ FORBIDDEN = {
     "calls": {"chat", "gateway", "images"},
     "gate": {"calls", "chat", "gateway", "http"},
     "providers": {"gate", "calls"},
+    # The vector layer is a floor below the cache and the call path (calls/embedder.py is the
+    # provider-backed embedder precisely so that vectors never imports calls).
+    "vectors": {"calls", "cache", "chat", "gateway", "gate", "providers", "images", "documents"},
 }
 
 
