@@ -22,7 +22,7 @@ PIP_PROJECT := $(BIN)/pip install -q --no-deps --no-build-isolation -e .
 PIP_CHECK := $(BIN)/pip check >/dev/null || { $(BIN)/pip check; \
 	echo "requirements/*.txt do not satisfy pyproject.toml: run \`make lock\`" >&2; exit 1; }
 UV_COMPILE := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
-	--python-platform x86_64-unknown-linux-gnu --custom-compile-command 'make lock' \
+	--python-platform x86_64-manylinux_2_36 --custom-compile-command 'make lock' \
 	$(if $(UPGRADE),--upgrade)
 
 export NEXT_TELEMETRY_DISABLED := 1
