@@ -75,6 +75,7 @@ async def test_a_reply_whose_conversation_vanished_elsewhere_stops_itself(gated:
         await db.execute(delete(Conversation).where(Conversation.id == uuid.UUID(cid)))
         await db.commit()
     await asyncio.sleep(0.02)  # let the 10 ms save throttle (real time by design) run out
+    gate.pace = 0.002  # tokens arrive as a real upstream's do: the save writer runs beside them
     gate.release()
     events = await sending
     assert (events[-1][0], events[-1][1]["status"]) == ("done", "cancelled")
@@ -95,6 +96,7 @@ async def test_a_reply_closed_by_another_replica_stops_itself(gated: Gated) -> N
         )
         await db.commit()
     await asyncio.sleep(0.02)  # let the 10 ms save throttle (real time by design) run out
+    gate.pace = 0.002  # tokens arrive as a real upstream's do: the save writer runs beside them
     gate.release()
     events = await sending
     assert (events[-1][0], events[-1][1]["status"]) == ("done", "cancelled")

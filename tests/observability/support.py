@@ -204,8 +204,13 @@ class Collector:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                if self.headers.get("Content-Encoding") == "gzip":
+                encoding = self.headers.get("Content-Encoding")
+                if encoding == "gzip":
                     body = gzip.decompress(body)
+                elif encoding == "br":  # sentry-sdk compresses with brotli when it is installed
+                    import brotli
+
+                    body = brotli.decompress(body)
                 with collector._lock:
                     collector.received.append((self.path, dict(self.headers), body))
                 self.send_response(200)
