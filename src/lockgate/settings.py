@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lockgate.cache.config import CacheConfig
 from lockgate.gate.config import GateConfig
 from lockgate.providers.config import (
     ModelConfig,
@@ -102,6 +103,9 @@ class Settings(BaseSettings):
     reply_lease_seconds: float = Field(default=REPLY_LEASE_SECONDS, gt=0, le=600)
     reply_reap_seconds: float = Field(default=REPLY_REAP_SECONDS, gt=0, le=600)
     redis_url: str | None = None
+    # The response cache's own Redis (cache.store: redis), with the query engine; never the
+    # gate's (see lockgate.cache.factory).
+    cache_redis_url: str | None = None
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -222,6 +226,7 @@ class FileConfig(BaseModel):
     default_model: str | None = None
     chat: ChatConfig = Field(default_factory=ChatConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
 
     @model_validator(mode="after")
     def _check_refs(self) -> FileConfig:
@@ -243,7 +248,23 @@ class FileConfig(BaseModel):
         for provider in [*self.gate.providers, *self.gate.budgets.providers]:
             if provider not in self.providers:
                 raise ValueError(f"gate: unknown provider {provider!r}")
+        self._check_cache()
         return self
+
+    def _check_cache(self) -> None:
+        cache = self.cache
+        if cache.scope == "team":
+            raise ValueError(
+                "cache.scope: 'team' needs teams, which this version does not have yet; "
+                "use 'owner' (the default) or 'global'"
+            )
+        name = cache.embedding_model
+        if name != "local" and (name not in self.models or self.models[name].kind != "embedding"):
+            embedding = ", ".join(n for n, m in self.models.items() if m.kind == "embedding")
+            raise ValueError(
+                f"cache.embedding_model: {name!r} is neither 'local' nor a configured embedding "
+                f"model (configured: {embedding or 'none'})"
+            )
 
     @property
     def chat_models(self) -> list[str]:
@@ -303,8 +324,11 @@ def load_config(*, env_file: Path | None = Path(".env"), **overrides: Any) -> Co
         settings = Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise ConfigError(_format_validation(exc, "environment")) from None
-    return Config(
-        settings=settings,
-        file=load_file_config(settings.config_file),
-        environ=dict(os.environ),
-    )
+    file = load_file_config(settings.config_file)
+    if file.cache.enabled and file.cache.store == "redis" and not settings.cache_redis_url:
+        raise ConfigError(
+            "cache.store is 'redis' but LOCKGATE_CACHE_REDIS_URL is not set: point it at the "
+            "dedicated cache Redis (with the query engine, e.g. redis:8), or use "
+            "cache.store: embedded"
+        )
+    return Config(settings=settings, file=file, environ=dict(os.environ))
