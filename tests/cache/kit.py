@@ -20,7 +20,14 @@ from lockgate.models import UsageRecord
 from lockgate.providers.base import ChatRequest
 from lockgate.settings import FileConfig
 from lockgate.state import AppState
-from tests.fixtures.appkit import ApiClient, api_client, make_config, running_app
+from tests.fixtures.appkit import (
+    ApiClient,
+    api_client,
+    make_config,
+    migrated_sqlite_url,
+    parse_sse,
+    running_app,
+)
 
 PRICE = {"input_per_mtok": "1000", "output_per_mtok": "2000"}
 QUESTION = "What is the capital of France?"
@@ -106,6 +113,21 @@ class CacheWorld:
             rows = await db.scalars(select(UsageRecord).order_by(UsageRecord.created_at))
             return list(rows.all())
 
+    async def chat(
+        self, web: ApiClient, content: str = QUESTION, conversation: str | None = None
+    ) -> tuple[str, list[tuple[str, Any]]]:
+        """Send a chat message (in a new conversation unless given): (conversation, events)."""
+        if conversation is None:
+            created = await web.post("/api/v1/conversations", json={})
+            assert created.status_code == 201, created.text
+            conversation = str(created.json()["id"])
+        response = await web.post(
+            f"/api/v1/conversations/{conversation}/messages",
+            json={"content": content, "model": "sim-chat", "max_tokens": 30},
+        )
+        assert response.status_code == 200, response.text
+        return conversation, parse_sse(response.text)
+
     def metric(self, name: str, **labels: str) -> float:
         value = self.state.metrics.registry.get_sample_value(name, labels)
         return value or 0.0
@@ -119,13 +141,13 @@ async def open_world(
     *,
     file: FileConfig | None = None,
     database_url: str | None = None,
+    provider_sleep: Any = None,
     **settings: Any,
 ) -> CacheWorld:
-    from tests.fixtures.appkit import migrated_sqlite_url
-
     url = database_url or await migrated_sqlite_url(tmp_path)
     config = make_config(url, tmp_path, file=file or file_config(), **settings)
-    app, state = await stack.enter_async_context(running_app(config, clock))
+    extra = {"provider_sleep": provider_sleep} if provider_sleep is not None else {}
+    app, state = await stack.enter_async_context(running_app(config, clock, **extra))
     return CacheWorld(state, app, stack, count_calls(monkeypatch, state), clock)
 
 

@@ -21,12 +21,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from lockgate.cache.keys import CacheRequest
+from lockgate.cache.replay import pieces
 from lockgate.cache.service import Lookup
 from lockgate.gateway import wire
 from lockgate.providers.base import Usage
 
 NOT_SHAPING = frozenset({"stream", "stream_options", "user", "metadata", "store"})
-CHUNK_CHARS = 24  # a replayed stream's pieces: words, cut near this many characters
 
 
 def cache_request(scope: str, call: wire.ChatCall, max_tokens: int) -> CacheRequest:
@@ -60,20 +60,6 @@ def completion(lookup: Lookup, model: str) -> dict[str, Any]:
     )
     body["lockgate"] = _about(lookup)
     return body
-
-
-def pieces(text: str, size: int = CHUNK_CHARS) -> list[str]:
-    """The text in pieces of about ``size`` characters, cut after a space when there is one."""
-    out: list[str] = []
-    start = 0
-    while start < len(text):
-        end = min(len(text), start + size)
-        if end < len(text):
-            space = text.rfind(" ", start + 1, end)
-            end = space + 1 if space > start else end
-        out.append(text[start:end])
-        start = end
-    return out
 
 
 async def stream(lookup: Lookup, model: str, include_usage: bool) -> AsyncIterator[bytes]:
