@@ -3,9 +3,9 @@
 Cosine similarity is not enough. all-MiniLM-L6-v2 scores "Convert 10 USD to EUR" against
 "Convert 10 EUR to USD" at 0.978 and "safe" against "unsafe" at 0.987: a sentence model hears the
 same words and misses the one that changes the answer. So after the threshold, the semantic layer
-asks this pure, fast function (tens of microseconds, no model, no I/O), which refuses a hit when
-the two texts differ in a *salient* token. A refusal costs one paid call; a wrong hit serves a
-wrong answer, so every rule leans towards refusing.
+asks this pure, fast function (a fraction of a millisecond, no model, no I/O), which refuses a
+hit when the two texts differ in a *salient* token. A refusal costs one paid call; a wrong hit
+serves a wrong answer, so every rule leans towards refusing.
 
 Both texts are Unicode-normalised first (NFKC; curly apostrophes made straight), then tokenised;
 case is read once for names and folded everywhere else. The rules, each a refusal:
@@ -37,11 +37,16 @@ case is read once for names and folded everywhere else. The rules, each a refusa
    be the same on both sides; actions with opposite poles (add/remove, enable/disable,
    upload/download, log in/log out/sign up, buy/sell, encrypt/decrypt, all/some, …) refuse when
    the two sides name different poles of the same axis.
-8. **Question kind**: why/when/where/who/how much/how many/how long/how old/how far… must agree.
+8. **Question kind**: "why", "how many", "how long", "how old", "how far", "how often" must be
+   on both sides or neither; when both sides ask a kind (also when/where/who/how much), the
+   kinds must agree.
 9. **Relations**: the object of "than", "from", "against", "by", "of", and (when the text
-   converts or moves something) of "to"/"into" must agree: "convert a list to a string" is not
-   "convert a string to a list".
-10. **One swapped word**: when the content words (not function words, lightly stemmed) of the two
+   converts or moves something) of "to"/"into" must share a word: "convert a list to a string"
+   is not "convert a string to a list"; and one object must not change its relation: "send 50
+   dollars to Maria" is not "send 50 dollars from Maria".
+10. **Two words traded places** and nothing else changed ("can a dog eat cat food" is not "can
+    a cat eat dog food"; neighbours that trade places, "password reset", still pass).
+11. **One swapped word**: when the content words (not function words, lightly stemmed) of the two
     texts differ by exactly one word on each side, and the two words are not listed synonyms,
     that one word is the question ("reset my password" vs "change my password").
 
@@ -99,9 +104,10 @@ def differences(query: str, candidate: str) -> tuple[str, ...]:
         reasons.append(names)
     reasons.extend(_poles(a, b))
     reasons.extend(_relations(a, b))
-    swap = _one_word_swap(a, b)
-    if swap:
-        reasons.append(swap)
+    for rule in (_transposed, _one_word_swap):
+        found = rule(a, b)
+        if found:
+            reasons.append(found)
     return tuple(reasons)
 
 
@@ -143,22 +149,23 @@ def _names(a: Features, b: Features) -> str | None:
     known = a.names | b.names
     if not known:
         return None
-    left, right = _in_order(a.words, known), _in_order(b.words, known)
+    left, right = _in_order(a, known), _in_order(b, known)
     if left == right:
         return None
     shown = f"names: {','.join(left) or '-'}/{','.join(right) or '-'}"
     if set(left) != set(right):
         return shown
-    skeleton_a = [w for w in map(stem, a.words) if w not in known]
-    skeleton_b = [w for w in map(stem, b.words) if w not in known]
+    skeleton_a = [s for w, s in zip(a.words, a.stemmed, strict=True) if not {w, s} & known]
+    skeleton_b = [s for w, s in zip(b.words, b.stemmed, strict=True) if not {w, s} & known]
     return shown if skeleton_a == skeleton_b else None
 
 
-def _in_order(words: tuple[str, ...], known: frozenset[str]) -> tuple[str, ...]:
+def _in_order(f: Features, known: frozenset[str]) -> tuple[str, ...]:
     seen: list[str] = []
-    for word in map(stem, words):
-        if word in known and word not in seen:
-            seen.append(word)
+    for word, stemmed in zip(f.words, f.stemmed, strict=True):
+        name = word if word in known else stemmed if stemmed in known else None
+        if name is not None and name not in seen:
+            seen.append(name)
     return tuple(seen)
 
 
@@ -174,15 +181,41 @@ def _poles(a: Features, b: Features) -> list[str]:
 
 
 def _relations(a: Features, b: Features) -> list[str]:
+    """A relation both texts use must reach a common object; and one object must not stand in
+    different relations ("send to Maria" is not "send from Maria")."""
     reasons = []
-    for relation in ("than", "from", "to"):
-        left, right = a.relations.get(relation), b.relations.get(relation)
-        if not left or not right or left == right:
-            continue
+    for relation in sorted(a.relations.keys() & b.relations.keys()):
+        left, right = a.relations[relation], b.relations[relation]
         if relation == "to" and not (a.converts and b.converts):
             continue
-        reasons.append(f"{relation}: {_show(left)}/{_show(right)}")
+        if not left & right:
+            reasons.append(f"{relation}: {_show(left)}/{_show(right)}")
+    for thing in _objects(a) & _objects(b):
+        roles_a = {r for r, objects in a.relations.items() if thing in objects}
+        roles_b = {r for r, objects in b.relations.items() if thing in objects}
+        if roles_a.isdisjoint(roles_b):
+            reasons.append(
+                f"roles of {thing}: {_show(frozenset(roles_a))}/{_show(frozenset(roles_b))}"
+            )
     return reasons
+
+
+def _objects(f: Features) -> set[str]:
+    return {thing for objects in f.relations.values() for thing in objects}
+
+
+def _transposed(a: Features, b: Features) -> str | None:
+    """Two words apart changed places and nothing else changed: "can a dog eat cat food".
+    (Neighbours that trade places are usually a paraphrase: "password reset".)"""
+    left, right = a.stemmed, b.stemmed
+    if len(left) != len(right):
+        return None
+    changed = [i for i, (x, y) in enumerate(zip(left, right, strict=True)) if x != y]
+    if len(changed) == 2 and changed[1] - changed[0] > 1:
+        i, j = changed
+        if left[i] == right[j] and left[j] == right[i]:
+            return f"swapped: {left[i]}/{left[j]}"
+    return None
 
 
 def _one_word_swap(a: Features, b: Features) -> str | None:

@@ -30,43 +30,29 @@ _TOKEN = re.compile(
    |(?<!\w)'(?P<sq>[^'\n]{1,200})'(?!\w)
    |(?P<date>\d{4}-\d{1,2}-\d{1,2})
    |(?P<time>\d{1,2}:\d{2}(?::\d{2})?)
-   |(?<![\w.])(?P<num>-?\d+(?:,\d{3})*(?:\.\d+)*)(?P<suffix>[^\W\d_]+)?
+   |(?<![\w.])(?P<num>-?\d+(?:,\d{3})*(?:\.\d+)*(?:[^\W\d_]+)?)
    |(?P<lang>(?<!\w)(?:[cf]\+\+|[cf]\#|\.net)(?!\w))
    |(?P<word>[^\W\d]\w*(?:['.\-/]\w+)*(?:\(\))?)
    |(?P<sym>[$€£¥₹%°+\u00d7\u00f7*=<>→#@/-])
     """,
     re.VERBOSE | re.IGNORECASE,
 )
-_KINDS: tuple[str, ...] = (
-    "url",
-    "email",
-    "code",
-    "dq",
-    "cq",
-    "gq",
-    "lq",
-    "sq",
-    "date",
-    "time",
-    "num",
-    "lang",
-    "word",
-)
-_KINDS += ("sym",)
 _SENTENCE_BREAK = set(".!?:;([{\"'“«•*-\n")
 _ORDINAL_SUFFIX = frozenset({"st", "nd", "rd", "th"})
 _CAMEL = re.compile(r"[a-z][A-Z]")
+_PHRASE_WORDS = 3
 
 
 @dataclass(frozen=True, slots=True)
 class Features:
     language: str  # "en", "fr", …, or a script name ("cyrillic", "cjk", …)
     words: tuple[str, ...]  # casefolded word tokens, in order
+    stemmed: tuple[str, ...]  # their stems, in the same order
     numbers: tuple[str, ...]
     units: tuple[str, ...]
     dates: tuple[str, ...]
     literals: frozenset[str]  # URLs, e-mails, quoted strings, code
-    names: frozenset[str]  # stems of the words this text marks as names
+    names: frozenset[str]  # words this text marks as names (stems, codes as written)
     negated: bool
     poles: dict[str, frozenset[str]]
     questions: frozenset[str]
@@ -96,13 +82,14 @@ def features(text: str) -> Features:
     text = normalise(text)
     literals, tokens = _tokenise(text)
     words = tuple(t.text for t in tokens if t.kind == "word")
+    stemmed = tuple(map(stem, words))
     language = _language(text, words)
     numbers, units, dates = _quantities(tokens)
     poles, questions = _poles_and_questions(words, tokens)
-    stems = frozenset(stem(w) for w in words)
     return Features(
         language=language,
         words=words,
+        stemmed=stemmed,
         numbers=numbers,
         units=units,
         dates=dates,
@@ -113,20 +100,36 @@ def features(text: str) -> Features:
         questions=questions,
         relations=_relations(tokens),
         converts=any(w in lx.CONVERSION_VERBS for w in words) or "from" in words,
-        stems=stems,
-        content=frozenset(
-            stem(w)
-            for w in words
-            if w not in lx.STOPWORDS and w not in lx.PHRASE_HEADS and not _is_number_word(w)
-        ),
+        stems=frozenset(stemmed),
+        content=_content(words, stemmed),
     )
+
+
+def _content(words: tuple[str, ...], stemmed: tuple[str, ...]) -> frozenset[str]:
+    """The words rule 10 compares: not function words, not what another rule reads (numbers,
+    units, dates, negations), not the head of a two-word action ("turn" in "turn on")."""
+    content = set()
+    for i, word in enumerate(words):
+        if (
+            word in lx.STOPWORDS
+            or word in lx.UNITS
+            or word in lx.DAYS
+            or word in lx.MONTHS
+            or word in lx.NEGATIONS
+            or word.endswith("n't")
+            or _is_number_word(word)
+            or tuple(words[i : i + 2]) in lx.PHRASES
+        ):
+            continue
+        content.add(stemmed[i])
+    return frozenset(content)
 
 
 def _tokenise(text: str) -> tuple[frozenset[str], list[_Token]]:
     literals: set[str] = set()
     tokens: list[_Token] = []
     for match in _TOKEN.finditer(text):
-        kind = next(k for k in _KINDS if match.group(k) is not None)
+        kind = match.lastgroup or "sym"
         value = match.group(kind)
         if kind in ("url", "email"):
             literals.add(value.casefold().rstrip(".,;:!?)"))
@@ -136,9 +139,10 @@ def _tokenise(text: str) -> tuple[frozenset[str], list[_Token]]:
             parts = re.split(r"[-:]", value)
             tokens.append(_Token("num", ":".join(str(int(p)) for p in parts), value, False))
         elif kind == "num":
+            digits = value.rstrip("".join({c for c in value if c.isalpha()}))
             start = _at_sentence_start(text, match.start())
-            tokens.append(_Token("num", _number(value), value, start))
-            suffix = (match.group("suffix") or "").casefold()
+            tokens.append(_Token("num", _number(digits), digits, start))
+            suffix = value[len(digits) :].casefold()
             if suffix and suffix not in _ORDINAL_SUFFIX:
                 tokens.append(_Token("word", suffix, suffix, False))
         elif kind in ("word", "lang"):
@@ -255,15 +259,15 @@ def _names(tokens: list[_Token]) -> frozenset[str]:
     words = [t for t in tokens if t.kind == "word"]
     letters = [t.original for t in words if t.original[:1].isalpha()]
     capitalised = sum(1 for w in letters if w[:1].isupper())
-    title_case = len(letters) >= 4 and capitalised >= 0.75 * len(letters)
+    title_case = len(letters) >= 5 and capitalised >= 0.8 * len(letters)
     names = set()
     for token in words:
         word, text = token.original, token.text
         if _looks_like_code(word, shouting=title_case):
-            names.add(stem(text))
+            names.add(text)
         elif title_case or not word[:1].isupper() or text in ("i", "i'm", "i've", "i'd", "i'll"):
             continue
-        elif not token.sentence_start or not lx.is_starter(text):
+        elif not token.sentence_start:
             names.add(stem(text))
     return frozenset(names)
 
@@ -279,13 +283,13 @@ def _looks_like_code(word: str, *, shouting: bool) -> bool:
 
 
 def _language(text: str, words: tuple[str, ...]) -> str:
-    scripts: dict[str, int] = {}
+    scripts: dict[str, int] = {"latin": 0}
     for char in text:
-        if char.isalpha():
+        if char.isascii():
+            scripts["latin"] += char.isalpha()
+        elif char.isalpha():
             script = _script(char)
             scripts[script] = scripts.get(script, 0) + 1
-    if not scripts:
-        return "en"
     main = max(scripts, key=lambda s: scripts[s])
     if main != "latin":
         return main
@@ -355,17 +359,23 @@ def _symbol_poles(tokens: list[_Token]) -> Iterator[tuple[str, str]]:
 
 
 def _relations(tokens: list[_Token]) -> dict[str, frozenset[str]]:
+    """Each relation word's object: the next few words up to a function word ("from an array in
+    JavaScript" → {array}; "from a JavaScript array" → {javascript, array})."""
     relations: dict[str, set[str]] = {}
     for i, token in enumerate(tokens):
         relation = lx.RELATIONS.get(token.text)
         if relation is None:
             continue
+        phrase: set[str] = set()
         for following in tokens[i + 1 :]:
-            if following.text in lx.DETERMINERS:
-                continue
             word = following.text
-            verb = relation == "to" and word in lx.CONVERSION_VERBS
-            if not verb and word not in lx.STOPWORDS:
-                relations.setdefault(relation, set()).add(lx.UNITS.get(word) or stem(word))
-            break
+            if word in lx.DETERMINERS and not phrase:
+                continue
+            if relation == "to" and word in lx.CONVERSION_VERBS and not phrase:
+                break
+            if word in lx.STOPWORDS or word in lx.RELATIONS or len(phrase) == _PHRASE_WORDS:
+                break
+            phrase.add(lx.UNITS.get(word) or stem(word))
+        if phrase:
+            relations.setdefault(relation, set()).update(phrase)
     return {relation: frozenset(objects) for relation, objects in relations.items()}

@@ -22,13 +22,22 @@ def stem(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         word = word[:-3] + "y"
     elif len(word) > 5 and word.endswith("ing"):
-        word = word[:-3]
-    elif len(word) > 4 and word.endswith(("ed", "sses", "xes", "zes", "ches", "shes")):
+        word = _undouble(word[:-3])
+    elif len(word) > 4 and word.endswith("ed"):
+        word = _undouble(word[:-2])
+    elif len(word) > 4 and word.endswith(("sses", "xes", "zes", "ches", "shes")):
         word = word[:-2]
     elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         word = word[:-1]
     if len(word) > 4 and word.endswith("e"):
         word = word[:-1]
+    return word
+
+
+def _undouble(word: str) -> str:
+    """ "formatt" → "format", "stopp" → "stop"; "install" and "pass" keep theirs."""
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz" and word[-1].isalpha():
+        return word[:-1]
     return word
 
 
@@ -388,7 +397,7 @@ QUESTION_KINDS = MappingProxyType(
     }
 )
 
-STRICT_QUESTIONS = frozenset({"why", "when", "where", "who"})
+STRICT_QUESTIONS = frozenset({"why", "how-many", "how-long", "how-old", "how-far", "how-often"})
 
 # --- relations whose object must agree ("convert a list to a string") -------------------------
 
@@ -527,6 +536,17 @@ invoice bill
 charge bill
 meaning definition mean define
 translate say
+find see locate view
+exit quit
+specific particular certain
+people others folks
+colour color
+tall height high
+probability chance odds likelihood
+simplify reduce
+accept take
+calculate compute
+author writer wrote
 example sample
 customer client
 folder directory
