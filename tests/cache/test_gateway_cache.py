@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +255,17 @@ async def test_the_cache_off_is_no_header_and_no_lookup(
             _, _, head = await complete(alice, ask())
             assert "x-lockgate-cache" not in head
         assert len(world.calls.prompts) == 2
+
+
+async def test_the_usage_report_shows_the_spend_saved(world: CacheWorld) -> None:
+    alice = await world.tenant("alice@example.com")
+    for _ in range(3):
+        await complete(alice, ask())
+    paid = next(r for r in await world.ledger() if r.outcome == UsageOutcome.OK)
+    report = (await alice.web.get("/api/v1/usage")).json()
+    assert Decimal(report["saved_usd"]) == 2 * paid.cost_usd
+    assert Decimal(report["total_cost_usd"]) == paid.cost_usd
+    cached_row = next(r for r in report["rows"] if r["provider"] == "cache")
+    assert (cached_row["model"], cached_row["requests"]) == ("sim-chat", 2)
+    assert Decimal(cached_row["saved_usd"]) == 2 * paid.cost_usd
+    assert Decimal(cached_row["cost_usd"]) == 0

@@ -1,6 +1,6 @@
 """The response cache: never pay twice for the same answer.
 
-- ``config``    the ``cache:`` section of lockgate.yaml
+- (config)    the ``cache:`` section of lockgate.yaml: `lockgate.settings.CacheConfig`
 - ``keys``      the one request shape (`CacheRequest`) and its exact key, context tag, prompt
 - ``policy``    what is looked up, what is stored, scopes, request controls
 - ``semantic``  the semantic layer (vector index + embedder + the salience guard)

@@ -16,7 +16,6 @@ from pathlib import Path
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from lockgate.cache.config import CacheConfig
 from lockgate.cache.policy import CachePolicy
 from lockgate.cache.semantic import SemanticLayer
 from lockgate.cache.service import ResponseCache
@@ -25,6 +24,7 @@ from lockgate.cache.store.embedded import EmbeddedStore
 from lockgate.cache.store.redis import RedisStore
 from lockgate.clock import Clock
 from lockgate.observability.metrics import Metrics
+from lockgate.settings import CacheConfig
 
 QUERY_ENGINE_HINT = (
     "run a Redis with the query engine for the cache (the official redis:8 image has it built in; "

@@ -34,8 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from lockgate.cache.config import CacheConfig
 from lockgate.errors import BadRequest
+from lockgate.settings import CacheConfig
 
 THRESHOLD_HEADER = "x-lockgate-cache-threshold"
 STATUS_HEADER = "x-lockgate-cache"
