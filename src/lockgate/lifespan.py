@@ -16,7 +16,7 @@ from typing import Any
 
 from lockgate.auth.login_limit import LoginLimiter
 from lockgate.auth.security import PasswordHashing
-from lockgate.cache.factory import build_cache
+from lockgate.cache.factory import build_cache, local_embedder
 from lockgate.chat.leases import LocalLeases, RedisLeases, ReplyJanitor, ReplyLeases
 from lockgate.chat.manager import ChatManager
 from lockgate.clock import Clock, epoch_seconds
@@ -109,13 +109,18 @@ async def build_state(
         revocations = RevocationListener(key_cache, redis)
         revocations.start()
         stack.push_async_callback(revocations.aclose)
+    cache_config = config.file.cache
+    embedder = None
+    if cache_config.enabled and cache_config.semantic:
+        embedder = await local_embedder(stack)
     cache = await build_cache(
-        config.file.cache,
+        cache_config,
         stack,
         data_dir=settings.data_dir,
         redis_url=settings.cache_redis_url,
         clock=clock,
         metrics=metrics,
+        embedder=embedder,
     )
     usage_writer = UsageWriter(engine, interval=settings.usage_flush_seconds)
     usage_writer.start()

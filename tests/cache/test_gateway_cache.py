@@ -18,12 +18,22 @@ from lockgate.models import UsageOutcome
 from tests.cache.kit import CacheWorld, Tenant, ask, file_config, open_world, spent
 
 
-@pytest.fixture
+@pytest.fixture(params=["embedded", "redis"])
 async def world(
-    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[CacheWorld]:
+    """The exact layer on each store: the SQLite file, the cache Redis (with the query engine)."""
+    settings: dict[str, Any] = {}
+    if request.param == "redis":
+        settings = {
+            "file": file_config({"store": "redis"}),
+            "cache_redis_url": request.getfixturevalue("redis_search_url"),
+        }
     async with AsyncExitStack() as stack:
-        yield await open_world(stack, tmp_path, clock, monkeypatch)
+        yield await open_world(stack, tmp_path, clock, monkeypatch, **settings)
 
 
 async def complete(

@@ -81,6 +81,3 @@ class SemanticLayer:
     async def forget(self, ids: list[str]) -> None:
         if ids:
             await self.index.delete(ids)
-
-    async def close(self) -> None:
-        await self.index.close()

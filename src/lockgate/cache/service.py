@@ -195,8 +195,3 @@ class ResponseCache:
         if self.semantic is not None:
             await self.semantic.forget(removed)
         return len(removed)
-
-    async def aclose(self) -> None:
-        if self.semantic is not None:
-            await self.semantic.close()
-        await self.store.close()
