@@ -187,7 +187,7 @@ def lat(samples: Sequence[float]) -> str:
 
 
 def exact_top(vectors: Matrix, allowed: npt.NDArray[np.bool_], query: Matrix, k: int) -> set[int]:
-    sims = vectors @ query
+    sims = np.einsum("ij,j->i", vectors, query)
     sims[~allowed] = -np.inf
     top = np.argsort(-sims)[:k]
     return {int(i) for i in top if np.isfinite(sims[i])}
