@@ -16,7 +16,8 @@ from typing import Any
 
 from lockgate.auth.login_limit import LoginLimiter
 from lockgate.auth.security import PasswordHashing
-from lockgate.cache.factory import build_cache, local_embedder
+from lockgate.cache.factory import build_cache
+from lockgate.calls.cached import cache_embedder
 from lockgate.chat.leases import LocalLeases, RedisLeases, ReplyJanitor, ReplyLeases
 from lockgate.chat.manager import ChatManager
 from lockgate.clock import Clock, epoch_seconds
@@ -109,12 +110,14 @@ async def build_state(
         revocations = RevocationListener(key_cache, redis)
         revocations.start()
         stack.push_async_callback(revocations.aclose)
-    cache_config = config.file.cache
-    embedder = None
-    if cache_config.enabled and cache_config.semantic:
-        embedder = await local_embedder(stack)
+    usage_writer = UsageWriter(engine, interval=settings.usage_flush_seconds)
+    usage_writer.start()
+    stack.push_async_callback(usage_writer.aclose)
+    embedder = await cache_embedder(
+        config.file, stack, providers=providers, gate=gate, usage=usage_writer, clock=clock
+    )
     cache = await build_cache(
-        cache_config,
+        config.file.cache,
         stack,
         data_dir=settings.data_dir,
         redis_url=settings.cache_redis_url,
@@ -122,9 +125,6 @@ async def build_state(
         metrics=metrics,
         embedder=embedder,
     )
-    usage_writer = UsageWriter(engine, interval=settings.usage_flush_seconds)
-    usage_writer.start()
-    stack.push_async_callback(usage_writer.aclose)
 
     sessionmaker = create_sessionmaker(engine)
     leases: ReplyLeases = (

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from lockgate.clock import FakeClock
+from lockgate.models import UsageKind
 from tests.cache.kit import CacheWorld, Tenant, ask, file_config, open_world
 from tests.fixtures.appkit import migrated_sqlite_url
 
@@ -144,3 +145,22 @@ async def test_the_index_is_made_on_an_empty_redis_and_kept_across_a_restart(
         assert head["x-lockgate-cache"] == "hit"
         assert text == original
         assert again.calls.prompts == []
+
+
+async def test_a_configured_embedding_model_is_paid_through_the_gate_by_the_asker(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = file_config({"semantic": True, "embedding_model": "sim-embed"})
+    async with AsyncExitStack() as stack:
+        world = await open_world(stack, tmp_path, clock, monkeypatch, file=file)
+        probe = [r for r in await world.ledger() if r.kind == UsageKind.EMBEDDING]
+        assert [(r.user_id, r.cost_usd > 0) for r in probe] == [(None, True)]  # start-up
+        alice = await world.tenant("alice@example.com")
+        await call(alice, ask(ASKED))
+        await call(alice, ask(ASKED))  # an exact hit embeds nothing
+        await call(alice, ask(ASKED), {"Cache-Control": "no-cache"})  # embedded already: memo
+        rows = [r for r in await world.ledger() if r.kind == UsageKind.EMBEDDING]
+        assert len(rows) == 2
+        assert str(rows[1].api_key_id) == alice.key_id
+        assert str(rows[1].user_id) == alice.user_id
+        assert rows[1].cost_usd > 0

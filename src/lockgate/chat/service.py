@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.cache.policy import REGENERATE, Controls
 from lockgate.cache.service import Lookup, ResponseCache
-from lockgate.calls.cached import hit_usage, save_attempt
+from lockgate.calls.cached import hit_usage, paid_by, save_attempt
 from lockgate.calls.candidates import (
     Admitted,
     Plan,
@@ -26,6 +26,7 @@ from lockgate.calls.candidates import (
     plans_for,
     refusal,
 )
+from lockgate.calls.once import Owner
 from lockgate.calls.runner import Attempt
 from lockgate.calls.usage import SessionUsage
 from lockgate.chat.cached import CachedReply, cache_request
@@ -251,7 +252,8 @@ class ChatService:
             max_tokens=max_tokens,
             temperature=temperature,
         )
-        return await self.cache.lookup(request, controls)
+        with paid_by(self.cache, Owner(user.id)):  # a configured embedding model bills the user
+            return await self.cache.lookup(request, controls)
 
     async def _replay(
         self, user: User, conversation: Conversation, content: str, lookup: Lookup
@@ -365,7 +367,8 @@ class ChatService:
         if cache is not None and lookup is not None:
 
             async def completed(last: Attempt) -> bool:
-                return await save_attempt(cache, lookup, last)
+                with paid_by(cache, Owner(user.id)):
+                    return await save_attempt(cache, lookup, last)
 
         spec = GenerationSpec(
             message_id=reply.id,

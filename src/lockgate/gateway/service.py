@@ -14,7 +14,7 @@ from typing import Any
 
 from lockgate.cache.policy import Controls
 from lockgate.cache.service import Lookup, ResponseCache
-from lockgate.calls.cached import hit_usage, save_attempt
+from lockgate.calls.cached import hit_usage, paid_by, save_attempt
 from lockgate.calls.candidates import (
     Admitted,
     Plan,
@@ -209,7 +209,8 @@ class GatewayService:
         started = time.perf_counter()
         max_tokens = min(call.max_tokens or config.max_output_tokens, config.max_output_tokens)
         scope = self.cache.policy.scope(user_id=self.key.user_id, key_id=self.key.key_id)
-        found = await self.cache.lookup(cached.cache_request(scope, call, max_tokens), controls)
+        with paid_by(self.cache, self.owner):  # a configured embedding model bills the key
+            found = await self.cache.lookup(cached.cache_request(scope, call, max_tokens), controls)
         self._lookup = found
         self.cache_headers = found.headers
         if found.entry is not None:
@@ -228,7 +229,8 @@ class GatewayService:
     async def save(self, last: Attempt) -> None:
         """Step 7's last part: a complete answer is offered to the cache."""
         if self.cache is not None and self._lookup is not None:
-            await save_attempt(self.cache, self._lookup, last)
+            with paid_by(self.cache, self.owner):
+                await save_attempt(self.cache, self._lookup, last)
 
     async def chat(self, call: wire.ChatCall, relay: Relay | None) -> CallRunner:
         """Plan every candidate, apply the key's token limit, admit one; return the runner."""
