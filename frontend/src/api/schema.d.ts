@@ -2,6 +2,26 @@
 // The test run fails when this file is stale: regenerate it after changing the API.
 
 export interface paths {
+    "/api/v1/admin/cache": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Purge Any
+         * @description Remove cached answers by scope and/or model (administrators); neither: everything.
+         */
+        delete: operations["purgeCache"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -128,6 +148,26 @@ export interface paths {
         post?: never;
         /** Revoke Session */
         delete: operations["revokeSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cache": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Purge Own
+         * @description Remove your own cached answers (web chat and your API keys).
+         */
+        delete: operations["purgeMyCache"];
         options?: never;
         head?: never;
         patch?: never;
@@ -591,6 +631,14 @@ export interface components {
             /** Spent Usd */
             spent_usd: string;
         };
+        /** CachePurged */
+        CachePurged: {
+            /**
+             * Removed
+             * @description Cached answers removed
+             */
+            removed: number;
+        };
         /** ChatCompletionRequest */
         ChatCompletionRequest: {
             /**
@@ -750,9 +798,15 @@ export interface components {
          * ChatUsageData
          * @description What the answering attempt used. A replay knows only what the row stored (the rest is
          *     null); ``cost_exact`` is false when the provider reported no usage and tokens were
-         *     estimated.
+         *     estimated. ``cached``: the reply came from the response cache (cost 0; ``saved_usd`` is
+         *     what the answer had cost when it was paid for).
          */
         ChatUsageData: {
+            /**
+             * Cached
+             * @default false
+             */
+            cached: boolean;
             /** Cost Exact */
             cost_exact: boolean | null;
             /** Cost Usd */
@@ -769,6 +823,8 @@ export interface components {
             output_tokens: number | null;
             /** Provider */
             provider: string | null;
+            /** Saved Usd */
+            saved_usd: string | null;
         };
         /** ChatUsageEvent */
         ChatUsageEvent: {
@@ -1132,6 +1188,12 @@ export interface components {
         };
         /** MessageOut */
         MessageOut: {
+            /**
+             * Cached
+             * @description Answered from the response cache: no provider was paid
+             * @default false
+             */
+            cached?: boolean;
             /** Content */
             content: string;
             /**
@@ -1389,6 +1451,11 @@ export interface components {
             end: string;
             /** Rows */
             rows: components["schemas"]["UsageRow"][];
+            /**
+             * Saved Usd
+             * @description Spend the response cache saved over the range
+             */
+            saved_usd: string;
             /** Scope */
             scope: string;
             /**
@@ -1422,6 +1489,11 @@ export interface components {
             provider: string;
             /** Requests */
             requests: number;
+            /**
+             * Saved Usd
+             * @description What the answers served from the cache had cost
+             */
+            saved_usd: string;
             /** User Email */
             user_email?: string | null;
             /** User Id */
@@ -1466,6 +1538,76 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    purgeCache: {
+        parameters: {
+            query?: {
+                /** @description Only the answers of this model */
+                model?: string | null;
+                /** @description user:<id>, key:<id> or global */
+                scope?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CachePurged"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CSRF check failed, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict (e.g. email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -1856,6 +1998,85 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    purgeMyCache: {
+        parameters: {
+            query?: {
+                /** @description Only the answers given to this key of yours */
+                key_id?: string | null;
+                /** @description Only the answers of this model */
+                model?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CachePurged"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CSRF check failed, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours: existence is never revealed) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict (e.g. email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
             422: {
                 headers: {
                     [name: string]: unknown;
