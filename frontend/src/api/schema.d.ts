@@ -3595,7 +3595,12 @@ export interface operations {
     createChatCompletion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description no-cache: do not answer from the response cache; no-store: do not store this answer */
+                "Cache-Control"?: string;
+                /** @description A stricter similarity for a semantic hit (a looser one is raised to the configured threshold) */
+                "x-lockgate-cache-threshold"?: number;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3608,6 +3613,10 @@ export interface operations {
             /** @description A chat.completion; with stream: true, chat.completion.chunk events */
             200: {
                 headers: {
+                    /** @description hit, miss or bypass (absent when the cache is off) */
+                    "x-lockgate-cache"?: "hit" | "miss" | "bypass";
+                    /** @description The cosine similarity of a semantic hit */
+                    "x-lockgate-cache-similarity"?: number;
                     [name: string]: unknown;
                 };
                 content: {
