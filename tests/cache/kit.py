@@ -3,6 +3,7 @@ client for the web chat, and a count of the calls that reached the (simulated) p
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -142,10 +143,12 @@ async def open_world(
     file: FileConfig | None = None,
     database_url: str | None = None,
     provider_sleep: Any = None,
+    environ: dict[str, str] | None = None,
     **settings: Any,
 ) -> CacheWorld:
     url = database_url or await migrated_sqlite_url(tmp_path)
     config = make_config(url, tmp_path, file=file or file_config(), **settings)
+    config = dataclasses.replace(config, environ=environ or {})
     extra = {"provider_sleep": provider_sleep} if provider_sleep is not None else {}
     app, state = await stack.enter_async_context(running_app(config, clock, **extra))
     return CacheWorld(state, app, stack, count_calls(monkeypatch, state), clock)
