@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openai import AsyncStream
 
 from lockgate.clock import FakeClock
 from lockgate.settings import FileConfig
@@ -101,7 +102,8 @@ async def test_an_answer_that_calls_tools_is_never_stored(
             **body(tools=TOOLS), stream=streamed
         )
         assert raw.headers["x-lockgate-cache"] == "miss"
-        if streamed:
-            async for _chunk in raw.parse():
+        parsed = raw.parse()
+        if isinstance(parsed, AsyncStream):
+            async for _chunk in parsed:
                 pass
     assert len(upstream.requests) == sent + 2
