@@ -233,13 +233,26 @@ async def test_a_hit_pays_nothing_and_writes_a_cache_hit_row_with_the_saving(
     assert world.metric("lockgate_cache_lookup_seconds_count") == 2
 
 
-async def test_a_hit_still_counts_against_the_keys_request_rate(world: CacheWorld) -> None:
-    alice = await world.tenant("alice@example.com", rpm=2)
-    await complete(alice, ask())
-    _, _, head = await complete(alice, ask())
-    assert head["x-lockgate-cache"] == "hit"
-    with pytest.raises(openai.RateLimitError):
+@pytest.mark.parametrize("gate", ["memory", "redis"])
+async def test_a_hit_still_counts_against_the_keys_request_rate(
+    gate: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = {"redis_url": request.getfixturevalue("redis_url")} if gate == "redis" else {}
+    async with AsyncExitStack() as stack:
+        world = await open_world(stack, tmp_path, clock, monkeypatch, **settings)
+        alice = await world.tenant("alice@example.com", rpm=2)
         await complete(alice, ask())
+        _, _, head = await complete(alice, ask())
+        assert head["x-lockgate-cache"] == "hit"
+        with pytest.raises(openai.RateLimitError):
+            await complete(alice, ask())
+        clock.advance(seconds=61)
+        _, _, head = await complete(alice, ask())
+        assert head["x-lockgate-cache"] == "hit"
 
 
 async def test_a_stricter_threshold_header_is_taken_a_malformed_one_refused(
