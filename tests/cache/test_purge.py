@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from lockgate.clock import FakeClock
-from tests.cache.kit import CacheWorld, Tenant, ask, open_world
+from tests.cache.kit import CacheWorld, Tenant, ask, file_config, open_world
 
 
 @pytest.fixture
@@ -93,3 +93,17 @@ async def test_a_purge_needs_the_csrf_token(world: CacheWorld) -> None:
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "csrf_failed"
     assert await status(bob, ask()) == "hit"
+
+
+async def test_a_purge_with_the_cache_off_says_so(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with AsyncExitStack() as stack:
+        world = await open_world(
+            stack, tmp_path, clock, monkeypatch, file=file_config({"enabled": False})
+        )
+        alice = await world.tenant("alice@example.com")
+        for path in ("/api/v1/cache", "/api/v1/admin/cache"):
+            response = await alice.web.delete(path)
+            assert response.status_code == 409
+            assert response.json()["error"]["code"] == "cache_disabled"
