@@ -87,10 +87,6 @@ def exercise(metrics: Metrics, step: int) -> None:
         metrics.budget_settled(kind, Decimal("0.00125"))
         metrics.budget_warning(kind, 0.9 if step % 2 else 1.0)
     metrics.rate_limited("endpoint")
-    metrics.cache_request("exact", "hit" if step % 2 else "miss")
-    metrics.cache_request("semantic", "hit" if step % 3 else "miss")
-    metrics.cache_saved(Decimal("0.00125"))
-    metrics.cache_lookup(0.0005 * (1 + step % 4))
     with metrics.http_in_flight():
         metrics.observe_http_request("GET", "/direct", 200, 0.01)
 
