@@ -37,7 +37,9 @@ case is read once for names and folded everywhere else. The rules, each a refusa
    be the same on both sides; actions with opposite poles (add/remove, enable/disable,
    upload/download, log in/log out/sign up, buy/sell, encrypt/decrypt, all/some, …) refuse when
    the two sides name different poles of the same axis.
-8. **Question kind**: "why", "how many", "how long", "how old", "how far", "how often" must be
+8. **Question kind**: who/what asking for the doer is not who/what asking for the one done to
+   ("who did Brutus kill" is not "who killed Brutus", "what does a rabbit eat" not "what eats a
+   rabbit"); "why", "how many", "how long", "how old", "how far", "how often" must be
    on both sides or neither; when both sides ask a kind (also when/where/who/how much), the
    kinds must agree.
 9. **Relations**: the object of "than", "from", "against", "by", "of", and (when the text
@@ -94,6 +96,8 @@ def differences(query: str, candidate: str) -> tuple[str, ...]:
     question = _questions(a, b)
     if question:
         reasons.append(question)
+    if a.asks_for and b.asks_for and a.asks_for != b.asks_for:
+        reasons.append(f"asks for: {a.asks_for}/{b.asks_for}")
     if a.negated != b.negated:
         reasons.append("negation")
     antonym = _antonym(a, b) or _antonym(b, a)
