@@ -16,6 +16,7 @@ FORBIDDEN = {
     "calls": {"chat", "gateway", "images"},
     "gate": {"calls", "chat", "gateway", "http"},
     "providers": {"gate", "calls"},
+    "cache": {"calls", "chat", "gateway", "images", "gate", "providers"},
 }
 
 

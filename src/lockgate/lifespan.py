@@ -16,6 +16,7 @@ from typing import Any
 
 from lockgate.auth.login_limit import LoginLimiter
 from lockgate.auth.security import PasswordHashing
+from lockgate.cache.factory import build_cache
 from lockgate.chat.leases import LocalLeases, RedisLeases, ReplyJanitor, ReplyLeases
 from lockgate.chat.manager import ChatManager
 from lockgate.clock import Clock, epoch_seconds
@@ -108,6 +109,14 @@ async def build_state(
         revocations = RevocationListener(key_cache, redis)
         revocations.start()
         stack.push_async_callback(revocations.aclose)
+    cache = await build_cache(
+        config.file.cache,
+        stack,
+        data_dir=settings.data_dir,
+        redis_url=settings.cache_redis_url,
+        clock=clock,
+        metrics=metrics,
+    )
     usage_writer = UsageWriter(engine, interval=settings.usage_flush_seconds)
     usage_writer.start()
     stack.push_async_callback(usage_writer.aclose)
@@ -156,6 +165,7 @@ async def build_state(
         key_cache=key_cache,
         usage_writer=usage_writer,
         chat=chat,
+        cache=cache,
     )
 
 

@@ -23,4 +23,5 @@ async def gateway_service(request: Request) -> GatewayService:
         usage=state.usage_writer,
         limiter=state.http_limiter,
         sleep=state.chat.retry_sleep,
+        cache=state.cache,
     )

@@ -12,6 +12,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from lockgate.cache.policy import Controls
 from lockgate.deps import StateDep
 from lockgate.gateway import wire
 from lockgate.gateway.auth import CurrentKey
@@ -56,14 +57,21 @@ async def chat_completions(request: Request) -> Response:
     service = await gateway_service(request)
     raw = await request.body()
     call = wire.parse_chat(wire.parse_json(raw), len(raw))
+    controls = Controls.from_headers(request.headers) if service.cache else Controls()
     if call.stream:
-        events = await service.stream(call)
+        events = await service.stream(call, controls)
         return StreamingResponse(
             events,
             media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            headers={
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+                **service.cache_headers,
+            },
         )
-    return _json(await service.complete(call))
+    response = _json(await service.complete(call, controls))
+    response.headers.update(service.cache_headers)
+    return response
 
 
 @router.post(
