@@ -50,7 +50,7 @@ from bench.cache_workload import questions, workload
 from bench.harness import RESULTS, BenchError, Deadline, install_deadline, loadavg, machine
 from lockgate.vectors.base import VectorIndex
 from lockgate.vectors.cached import CachedEmbedder
-from lockgate.vectors.local import LocalEmbedder
+from lockgate.vectors.local import LocalEmbedder, default_threads
 from tests.fixtures.procs import tmp_base
 
 STORES = ("embedded", "redis")
@@ -189,6 +189,14 @@ def print_workload(result: dict[str, Any]) -> None:
         f"(goal p99 < {goal:g} ms: {verdict(sem['p99_ms'] < goal)}); CPU per such lookup "
         f"p50/p99 {cpu['p50_ms']:.2f}/{cpu['p99_ms']:.2f} ms"
     )
+    parts = w["parts"]
+    print(
+        "  of which p50/p99 (ms): "
+        + "; ".join(
+            f"{name} {parts[name]['p50_ms']:.2f}/{parts[name]['p99_ms']:.2f}"
+            for name in ("embed", "search", "guard")
+        )
+    )
 
 
 def print_serve(serve: dict[str, Any]) -> None:
@@ -214,6 +222,9 @@ def main() -> None:
     parser.add_argument("--stores", default=",".join(STORES), help="embedded,redis")
     parser.add_argument("--requests", type=int, help="workload length (default 3000)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--embed-threads", type=int, help="onnxruntime threads per embedding (default: Lockgate's)"
+    )
     parser.add_argument("--no-serve", action="store_true", help="skip the lockgate serve run")
     parser.add_argument("--time-budget", type=float, default=900.0, help="hard stop, seconds")
     args = parser.parse_args()
@@ -238,7 +249,15 @@ def main() -> None:
     )
     try:
         report["stores"], report["serve"] = asyncio.run(
-            run(stores, scratch, requests, args.seed, serve=not args.no_serve, quick=args.quick)
+            run(
+                stores,
+                scratch,
+                requests,
+                args.seed,
+                serve=not args.no_serve,
+                quick=args.quick,
+                threads=args.embed_threads,
+            )
         )
     except (BenchError, Deadline) as exc:
         signal.alarm(0)
@@ -257,11 +276,21 @@ def main() -> None:
 
 
 async def run(
-    stores: list[str], scratch: Path, requests: int, seed: int, *, serve: bool, quick: bool
+    stores: list[str],
+    scratch: Path,
+    requests: int,
+    seed: int,
+    *,
+    serve: bool,
+    quick: bool,
+    threads: int | None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    embedder = LocalEmbedder()
+    embedder = LocalEmbedder(threads=threads)
     await embedder.warm_up()
-    print(f"response cache benchmark: embedder {embedder.name}, stores {', '.join(stores)}")
+    print(
+        f"response cache benchmark: embedder {embedder.name} "
+        f"({threads or default_threads()} inference threads), stores {', '.join(stores)}"
+    )
     results = []
     for store in stores:
         result = await measure_store(store, scratch, embedder, requests, seed)

@@ -164,6 +164,9 @@ class Replay:
     lookup_s: list[float] = field(default_factory=list)
     semantic_lookup_s: list[float] = field(default_factory=list)
     semantic_cpu_s: list[float] = field(default_factory=list)  # this process's CPU, all threads
+    embed_s: list[float] = field(default_factory=list)  # parts of a semantic lookup: embedding,
+    search_s: list[float] = field(default_factory=list)  # the KNN search,
+    guard_s: list[float] = field(default_factory=list)  # the guard on the candidates
     wrong_examples: list[dict[str, str]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -183,6 +186,11 @@ class Replay:
             "lookup": ms(self.lookup_s),
             "semantic_lookup": ms(self.semantic_lookup_s),
             "semantic_lookup_cpu": ms(self.semantic_cpu_s),
+            "parts": {
+                "embed": ms(self.embed_s),
+                "search": ms(self.search_s),
+                "guard": ms(self.guard_s),
+            },
         }
 
 
@@ -214,9 +222,13 @@ async def replay(
         vector = None
         if entry is None:
             (vector,) = await embedder.embed([request.text])
+            embedded = time.perf_counter()
             found = await index.search(
                 vector, tags=tags, k=CANDIDATES, now=now, min_similarity=threshold
             )
+            searched = time.perf_counter()
+            result.embed_s.append(embedded - started)
+            result.search_s.append(searched - embedded)
             for match in found:
                 candidate = entries[match.id]
                 if compatible(request.text, candidate.text):
@@ -224,6 +236,7 @@ async def replay(
                     break
                 result.guard_refusals += 1
             elapsed = time.perf_counter() - started
+            result.guard_s.append(started + elapsed - searched)
             result.semantic_lookup_s.append(elapsed)
             result.semantic_cpu_s.append(time.process_time() - cpu_started)
             if entry is not None:
