@@ -2,7 +2,8 @@
 
 The set (``bench/data/cache_pairs.jsonl``) is what `make bench-cache` sweeps; these tests keep it
 well-formed, and check the promise the default stands on: at the default threshold, with the
-guard, the local embedder serves no "different" pair.
+guard, the local embedder serves no "different" pair. Also the benchmark's two other inputs: the
+seeded workload and the rule that picks the threshold.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import pytest
 from bench.cache_measure import (
     DIFFERENT_CATEGORIES,
     PAIRS,
+    SAFETY_MARGIN,
     SAME_CATEGORIES,
     Pair,
+    choose,
     load_pairs,
 )
+from bench.cache_workload import questions, workload
 
 from lockgate.cache.guard import compatible
 from lockgate.settings import CACHE_THRESHOLD
@@ -90,3 +94,25 @@ async def test_no_different_pair_is_served_at_the_default_threshold(
                 served.append((round(similarity, 3), p.a, p.b))
     assert served == []
     assert above >= 20
+
+
+def test_the_workload_is_deterministic_and_every_question_has_its_own_answer() -> None:
+    first = list(workload(requests=500, seed=3))
+    again = list(workload(requests=500, seed=3))
+    other = list(workload(requests=500, seed=4))
+    pool = questions(3)
+    assert first == again
+    assert first != other
+    assert len({q.answer for q in pool}) == len(pool) >= 200
+    assert 0.05 < sum(r.one_off for r in first) / len(first) < 0.3
+
+
+def test_the_chosen_threshold_is_the_margin_above_the_last_wrong_hit() -> None:
+    rows = [
+        {"threshold": 0.80, "wrong_hits_guarded": 2},
+        {"threshold": 0.81, "wrong_hits_guarded": 1},
+        {"threshold": 0.82, "wrong_hits_guarded": 0},
+        {"threshold": 0.83, "wrong_hits_guarded": 0},
+    ]
+    assert choose(rows) == (0.82, round(0.82 + SAFETY_MARGIN, 2))
+    assert choose([{"threshold": 0.99, "wrong_hits_guarded": 1}]) == (None, None)
