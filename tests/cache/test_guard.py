@@ -53,6 +53,12 @@ PARAPHRASES = [
     ("What is the capital of Australia?", "Which city is the capital of Australia?"),
     # negation on both sides
     ("Why doesn't my printer work?", "Why is my printer not working?"),
+    ("What does DNS stand for?", "What does the acronym DNS stand for?"),
+    ("reset password", "password reset"),
+    (
+        "How do I remove duplicates from an array in JavaScript?",
+        "How to remove duplicate values from a JavaScript array?",
+    ),
     ("I can't log in to my account", "I cannot log in to my account"),
     # another language, the same words
     ("Wie kündige ich mein Abo?", "wie kündige ich mein Abo"),
@@ -114,6 +120,11 @@ REFUSALS = [
     ("When does the store open?", "Where is the store?", "question"),
     ("Why is the sky blue?", "Is the sky blue?", "question"),
     ("How long is the Nile?", "How old is the Nile?", "question"),
+    ("Who did Brutus kill?", "Who killed Brutus?", "asks for"),
+    ("What does a rabbit eat?", "What eats a rabbit?", "asks for"),
+    ("Can a dog eat cat food?", "Can a cat eat dog food?", "swapped"),
+    ("Send 50 dollars to Maria", "Send 50 dollars from Maria", "roles"),
+    ("How many people live in Tokyo?", "How do people live in Tokyo?", "question"),
     (
         "How do I convert a list to a string in Python?",
         "How do I convert a string to a list in Python?",

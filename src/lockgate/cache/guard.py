@@ -37,7 +37,9 @@ case is read once for names and folded everywhere else. The rules, each a refusa
    be the same on both sides; actions with opposite poles (add/remove, enable/disable,
    upload/download, log in/log out/sign up, buy/sell, encrypt/decrypt, all/some, …) refuse when
    the two sides name different poles of the same axis.
-8. **Question kind**: "why", "how many", "how long", "how old", "how far", "how often" must be
+8. **Question kind**: who/what asking for the doer is not who/what asking for the one done to
+   ("who did Brutus kill" is not "who killed Brutus", "what does a rabbit eat" not "what eats a
+   rabbit"); "why", "how many", "how long", "how old", "how far", "how often" must be
    on both sides or neither; when both sides ask a kind (also when/where/who/how much), the
    kinds must agree.
 9. **Relations**: the object of "than", "from", "against", "by", "of", and (when the text
@@ -46,9 +48,10 @@ case is read once for names and folded everywhere else. The rules, each a refusa
    dollars to Maria" is not "send 50 dollars from Maria".
 10. **Two words traded places** and nothing else changed ("can a dog eat cat food" is not "can
     a cat eat dog food"; neighbours that trade places, "password reset", still pass).
-11. **One swapped word**: when the content words (not function words, lightly stemmed) of the two
-    texts differ by exactly one word on each side, and the two words are not listed synonyms,
-    that one word is the question ("reset my password" vs "change my password").
+11. **Swapped words**: when the content words (not function words, lightly stemmed) of the two
+    texts differ, beyond synonyms and relatives, by one or two words on each side, the replaced
+    words are the question ("reset my password" vs "change
+    my password", "change my email address" vs "change my phone number").
 
 Paraphrases still pass: other word order, other function words, politeness, punctuation, case,
 synonyms, added or dropped filler.
@@ -94,6 +97,8 @@ def differences(query: str, candidate: str) -> tuple[str, ...]:
     question = _questions(a, b)
     if question:
         reasons.append(question)
+    if a.asks_for and b.asks_for and a.asks_for != b.asks_for:
+        reasons.append(f"asks for: {a.asks_for}/{b.asks_for}")
     if a.negated != b.negated:
         reasons.append("negation")
     antonym = _antonym(a, b) or _antonym(b, a)
@@ -104,7 +109,7 @@ def differences(query: str, candidate: str) -> tuple[str, ...]:
         reasons.append(names)
     reasons.extend(_poles(a, b))
     reasons.extend(_relations(a, b))
-    for rule in (_transposed, _one_word_swap):
+    for rule in (_transposed, _swapped_words):
         found = rule(a, b)
         if found:
             reasons.append(found)
@@ -218,14 +223,16 @@ def _transposed(a: Features, b: Features) -> str | None:
     return None
 
 
-def _one_word_swap(a: Features, b: Features) -> str | None:
+def _swapped_words(a: Features, b: Features) -> str | None:
+    """A few content words replaced by unrelated ones, everything else kept: the replaced words
+    are the question ("email address" / "phone number"). A word with a synonym or a relative
+    on the other side is a paraphrase's change, not a swap."""
     only_a, only_b = a.content - b.content, b.content - a.content
-    if len(only_a) != 1 or len(only_b) != 1:
+    lone_a = sorted(x for x in only_a if not any(_related(x, y) for y in only_b))
+    lone_b = sorted(y for y in only_b if not any(_related(x, y) for x in only_a))
+    if not lone_a or not lone_b or max(len(lone_a), len(lone_b)) > lx.MAX_SWAPPED_WORDS:
         return None
-    (x,), (y,) = only_a, only_b
-    if _related(x, y):
-        return None
-    return f"swapped word: {x}/{y}"
+    return f"swapped word: {','.join(lone_a)}/{','.join(lone_b)}"
 
 
 def _related(x: str, y: str) -> bool:
@@ -237,8 +244,7 @@ def _related(x: str, y: str) -> bool:
         common += 1
     if common >= 5 or (common >= 4 and common == min(len(x), len(y))):
         return True
-    group = lx.SYNONYMS.get(x)
-    if group is not None and group == lx.SYNONYMS.get(y):
+    if lx.SYNONYMS.get(x, frozenset()) & lx.SYNONYMS.get(y, frozenset()):
         return True
     pole = lx.POLE_STEMS.get(x)
     return pole is not None and pole == lx.POLE_STEMS.get(y)

@@ -56,6 +56,7 @@ class Features:
     negated: bool
     poles: dict[str, frozenset[str]]
     questions: frozenset[str]
+    asks_for: str | None  # "subject" ("who killed X") or "object" ("who did X kill")
     relations: dict[str, frozenset[str]]
     converts: bool
     stems: frozenset[str]
@@ -98,11 +99,27 @@ def features(text: str) -> Features:
         negated=any(w in lx.NEGATIONS or w.endswith("n't") for w in words),
         poles=poles,
         questions=questions,
+        asks_for=_asks_for(words),
         relations=_relations(tokens),
         converts=any(w in lx.CONVERSION_VERBS for w in words) or "from" in words,
         stems=frozenset(stemmed),
         content=_content(words, stemmed),
     )
+
+
+def _asks_for(words: tuple[str, ...]) -> str | None:
+    """Whether the first who/what asks for the doer or for the one done to: "who did Brutus
+    kill" (object) against "who killed Brutus" (subject). None when the word after it is another
+    auxiliary or a noun we cannot tell from a verb ("what is", "which plan")."""
+    for i, word in enumerate(words[:-1]):
+        if word in ("who", "what", "whom"):
+            following = words[i + 1]
+            if following in ("do", "does", "did"):
+                return "object"
+            if following in lx.STOPWORDS or following in lx.DETERMINERS:
+                return None
+            return "subject"
+    return None
 
 
 def _content(words: tuple[str, ...], stemmed: tuple[str, ...]) -> frozenset[str]:

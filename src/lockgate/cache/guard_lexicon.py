@@ -266,7 +266,7 @@ POLES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "arith": {
                 "add": "plus sum +",
                 "sub": "minus subtract subtracted subtracting",
-                "mul": "times multiply multiplied multiplying product \u00d7 *",
+                "mul": "times multiply multiplied multiplying \u00d7 *",
                 "div": "divide divided dividing quotient \u00f7",
                 "pow": "power squared cubed exponent",
                 "root": "root sqrt",
@@ -427,6 +427,7 @@ DETERMINERS = frozenset(
 
 STOPWORDS = frozenset(
     _words("""a an the and or but if then else of in on at by for with about as into like through
+    to from using via within per many much
     over under again further once here there all any both each other such own same so than too
     very just also only i me my mine myself we us our ours you your yours he him his she her it
     its they them their what which who whom whose this that these those am is are was were be
@@ -497,6 +498,9 @@ LANGUAGE_WORDS = MappingProxyType(
     }
 )
 
+# rule 11 looks at substitutions of up to this many content words on each side
+MAX_SWAPPED_WORDS = 2
+
 # --- words that may replace each other in a paraphrase (rule 10 only) --------------------------
 
 _SYNONYM_GROUPS = """
@@ -515,6 +519,14 @@ internet web online
 website site webpage
 refund reimbursement
 cancel terminate
+subscription plan membership
+connect pair link
+available include included
+keep kept retain
+switch move migrate
+download copy
+pay accept
+forgot forget lost
 big large huge
 small little tiny
 quick fast rapid speedy
@@ -528,7 +540,7 @@ package parcel
 arrive come
 work function operate
 broken damaged faulty defective
-change modify alter edit update
+change modify alter edit update switch
 delete remove erase
 create generate produce
 write compose draft
@@ -557,13 +569,18 @@ tv television
 wifi wi-fi wireless
 laptop notebook
 """
-SYNONYMS = MappingProxyType(
-    {
-        stem(word): index
-        for index, line in enumerate(_SYNONYM_GROUPS.strip().splitlines())
-        for word in line.split()
-    }
-)
+
+
+def _synonyms(groups: str) -> MappingProxyType[str, frozenset[int]]:
+    """stem → the groups (line numbers) it belongs to; a word may sit in several."""
+    table: dict[str, set[int]] = {}
+    for index, line in enumerate(groups.strip().splitlines()):
+        for word in line.split():
+            table.setdefault(stem(word), set()).add(index)
+    return MappingProxyType({word: frozenset(ids) for word, ids in table.items()})
+
+
+SYNONYMS = _synonyms(_SYNONYM_GROUPS)
 # a word and another of the same pole ("delete", "remove") are synonyms too
 POLE_STEMS = MappingProxyType({stem(word): pole for word, pole in POLES.items()})
 STARTER_STEMS = frozenset(stem(word) for word in STARTERS)
