@@ -63,7 +63,8 @@ async def purge_own(
     """Remove your own cached answers (web chat and your API keys)."""
     cache = _cache(state)
     policy = cache.policy
-    keys = await KeyService(db, "", ()).list(user, everyone=False)
+    secret = state.config.settings.secret_key.get_secret_value()
+    keys = await KeyService(db, secret, list(state.config.file.models)).list(user, everyone=False)
     if key_id is not None:
         if all(key.id != key_id for key in keys):
             raise KeyNotFound()
