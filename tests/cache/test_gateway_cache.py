@@ -292,3 +292,21 @@ async def test_the_usage_report_shows_the_spend_saved(world: CacheWorld) -> None
     assert (cached_row["model"], cached_row["requests"]) == ("sim-chat", 2)
     assert Decimal(cached_row["saved_usd"]) == 2 * paid.cost_usd
     assert Decimal(cached_row["cost_usd"]) == 0
+
+
+async def test_a_global_scope_shares_answers_between_owners(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with AsyncExitStack() as stack:
+        world = await open_world(
+            stack, tmp_path, clock, monkeypatch, file=file_config({"scope": "global"})
+        )
+        alice = await world.tenant("alice@example.com")
+        bob = await world.tenant("bob@example.com")
+        original, _, _ = await complete(alice, ask())
+        text, _, head = await complete(bob, ask())
+        assert head["x-lockgate-cache"] == "hit"
+        assert text == original
+        _, events = await world.chat(bob.web)  # the web chat shares the same answers
+        assert events[-2][1]["cached"] is True
+        assert len(world.calls.prompts) == 1
