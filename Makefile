@@ -27,7 +27,7 @@ UV_COMPILE := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3
 
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: run dev test lint fmt bench cluster-demo migrate migration lock clean help
+.PHONY: run dev test lint fmt bench bench-cache cluster-demo migrate migration lock clean help
 
 help:
 	@echo "make run      - install and start Lockgate on http://$(HOST):$(PORT) (SQLite, simulated provider)"
@@ -38,6 +38,7 @@ help:
 	@echo "make lock     - update requirements/*.txt (hashed) after editing pyproject.toml;"
 	@echo "                make lock UPGRADE=1 moves every pin to the newest allowed version"
 	@echo "make bench    - benchmarks (prints figures, writes bench/results/*.json)"
+	@echo "make bench-cache - the response cache: threshold sweep, spend saved, lookup latency"
 	@echo "make cluster-demo - PostgreSQL, 2 Redis, 3 replicas behind HAProxy on 127.0.0.1 (Ctrl-C stops)"
 	@echo "make migration m='what changed' - write a new Alembic migration"
 
@@ -90,9 +91,8 @@ test: $(DEV_STAMP)
 	$(BIN)/pytest $(COV_ARGS) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory ui-test
 
-bench: $(DEV_STAMP) ui
-	bash scripts/ensure-test-deps.sh
-	@command -v wrk >/dev/null 2>&1 || { \
+# wrk drives the load; installed from Debian when missing and running as root.
+ENSURE_WRK = command -v wrk >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" -ne 0 ]; then \
 	    echo "bench: wrk is missing; install it as root: sudo apt-get update && sudo apt-get install -y wrk" >&2; \
 	    exit 1; \
@@ -101,6 +101,10 @@ bench: $(DEV_STAMP) ui
 	  apt-get -q -o DPkg::Lock::Timeout=120 update && \
 	  apt-get -q -o DPkg::Lock::Timeout=120 install -y --no-install-recommends wrk; \
 	}
+
+bench: $(DEV_STAMP) ui
+	bash scripts/ensure-test-deps.sh
+	@$(ENSURE_WRK)
 	$(BIN)/python -m bench.gate
 	$(BIN)/python -m bench.gateway $(BENCH_ARGS)  # BENCH_ARGS=--quick: about 2 minutes
 	$(BIN)/python -m bench.chat  # the web chat path under open-loop load (SQLite; --postgres)
@@ -112,6 +116,11 @@ DEMO_MINUTES ?= 120
 cluster-demo: $(DEV_STAMP) ui
 	bash scripts/ensure-test-deps.sh
 	$(BIN)/python -m bench.cluster_demo --minutes $(DEMO_MINUTES) $(DEMO_ARGS)
+
+bench-cache: $(DEV_STAMP)
+	bash scripts/ensure-test-deps.sh
+	@$(ENSURE_WRK)
+	$(BIN)/python -m bench.cache $(BENCH_CACHE_ARGS)  # BENCH_CACHE_ARGS=--quick: about 3 minutes
 
 lint: $(DEV_STAMP) $(FE_DEPS)
 	$(BIN)/ruff check src tests scripts bench

@@ -208,11 +208,17 @@ class Lockgate:
 
 
 def lockgate_env(
-    workers: int, workdir: Path, upstream: Upstream, redis_url: str | None, pg_dsn: str | None
+    workers: int,
+    workdir: Path,
+    upstream: Upstream,
+    redis_url: str | None,
+    pg_dsn: str | None,
+    extra_config: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """The environment and ``lockgate.yaml`` of one server: the fake upstream as provider
-    ``bench`` with model ``bench-model`` (priced), rate limits far above any load here."""
-    config = {
+    ``bench`` with model ``bench-model`` (priced), rate limits far above any load here, and
+    `extra_config`'s top-level sections (``cache``, …) on top."""
+    config: dict[str, Any] = {
         "providers": {
             "bench": {
                 "type": "openai",
@@ -237,6 +243,7 @@ def lockgate_env(
             }
         },
     }
+    config.update(extra_config or {})
     config_file = workdir / "lockgate.yaml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
     inherited = {
@@ -274,6 +281,7 @@ def start_lockgate(
     redis_url: str | None,
     pg_dsn: str | None,
     env: dict[str, str] | None = None,
+    extra_config: Mapping[str, Any] | None = None,
 ) -> Lockgate:
     """Migrate, then start ``lockgate serve`` (its own process group) and wait for readiness.
     ``env``: a complete environment of the caller's own (no fake upstream needed then)."""
@@ -281,7 +289,7 @@ def start_lockgate(
     if env is None:
         if upstream is None:
             raise BenchError("start_lockgate needs an upstream or a complete env")
-        env = lockgate_env(workers, workdir, upstream, redis_url, pg_dsn)
+        env = lockgate_env(workers, workdir, upstream, redis_url, pg_dsn, extra_config)
     migrated = subprocess.run(
         [sys.executable, "-m", "lockgate", "migrate"],
         env=env, cwd=workdir, capture_output=True, timeout=180, check=False,

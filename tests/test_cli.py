@@ -72,6 +72,20 @@ def test_several_workers_without_redis_are_refused(tmp_path: Path) -> None:
     assert "Redis" in result.stderr
 
 
+def test_several_workers_with_the_embedded_cache_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "lockgate.yaml").write_text("cache: {enabled: true}\n")
+    result = run(tmp_path, "serve", "--workers", "2", LOCKGATE_REDIS_URL="redis://127.0.0.1:1/0")
+    assert result.returncode == 2
+    assert "cache.store: redis" in result.stderr
+
+
+def test_cache_store_redis_without_its_url_is_a_configuration_error(tmp_path: Path) -> None:
+    (tmp_path / "lockgate.yaml").write_text("cache: {enabled: true, store: redis}\n")
+    result = run(tmp_path, "serve")
+    assert result.returncode == 2
+    assert "LOCKGATE_CACHE_REDIS_URL is not set" in result.stderr
+
+
 def test_migrate_then_user_create(tmp_path: Path) -> None:
     migrated = run(tmp_path, "migrate")
     assert migrated.returncode == 0, migrated.stderr

@@ -19,6 +19,7 @@ FORBIDDEN = {
     # The vector layer is a floor below the cache and the call path (calls/embedder.py is the
     # provider-backed embedder precisely so that vectors never imports calls).
     "vectors": {"calls", "cache", "chat", "gateway", "gate", "providers", "images", "documents"},
+    "cache": {"calls", "chat", "gateway", "images", "gate", "providers"},
 }
 
 

@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from lockgate import __version__
 from lockgate.auth.endpoints import router as auth_router
 from lockgate.auth.security import PasswordHashing
+from lockgate.cache.endpoints import router as cache_router
 from lockgate.chat.endpoints import router as chat_router
 from lockgate.clock import Clock, system_clock
 from lockgate.conversations.endpoints import router as conversations_router
@@ -100,6 +101,7 @@ def create_app(
     app.include_router(usage_router)
     app.include_router(images_router)
     app.include_router(keys_router)
+    app.include_router(cache_router)
     app.include_router(gateway_router)
     app.include_router(messages_router)
     app.include_router(responses_router)

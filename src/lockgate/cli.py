@@ -101,6 +101,15 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
+    cache = config.file.cache
+    if workers > 1 and cache.enabled and cache.store == "embedded":
+        typer.secho(
+            "Several workers need cache.store: redis (LOCKGATE_CACHE_REDIS_URL): the embedded "
+            "response cache belongs to one process.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
     if workers > 1 and settings.is_sqlite:
         typer.secho(
             "Several workers need PostgreSQL (LOCKGATE_DATABASE_URL=postgresql+asyncpg://…).",

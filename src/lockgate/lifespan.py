@@ -17,6 +17,8 @@ from typing import Any
 from lockgate import heap
 from lockgate.auth.login_limit import LoginLimiter
 from lockgate.auth.security import PasswordHashing
+from lockgate.cache.factory import build_cache
+from lockgate.calls.cached import cache_embedder
 from lockgate.chat.leases import LocalLeases, RedisLeases, ReplyJanitor, ReplyLeases
 from lockgate.chat.live import LiveReplies, MemoryLiveReplies
 from lockgate.chat.live_redis import RedisLiveReplies
@@ -114,6 +116,18 @@ async def build_state(
     usage_writer = UsageWriter(engine, interval=settings.usage_flush_seconds)
     usage_writer.start()
     stack.push_async_callback(usage_writer.aclose)
+    embedder = await cache_embedder(
+        config.file, stack, providers=providers, gate=gate, usage=usage_writer, clock=clock
+    )
+    cache = await build_cache(
+        config.file.cache,
+        stack,
+        data_dir=settings.data_dir,
+        redis_url=settings.cache_redis_url,
+        clock=clock,
+        metrics=metrics,
+        embedder=embedder,
+    )
 
     sessionmaker = create_sessionmaker(engine)
     leases: ReplyLeases = (
@@ -172,6 +186,7 @@ async def build_state(
         key_cache=key_cache,
         usage_writer=usage_writer,
         chat=chat,
+        cache=cache,
     )
 
 

@@ -115,8 +115,9 @@ class Settings(BaseSettings):
     reply_stream_expire_seconds: float = Field(default=300, gt=0, le=86_400)
     reply_stop_timeout_seconds: float = Field(default=5, gt=0, le=60)
     redis_url: str | None = None
-    # The response cache's own Redis (with the query engine; `redis-cache`, port 6380, in the
-    # deployment files), kept apart from the gate's so a full cache never evicts a budget.
+    # The response cache's own Redis (cache.store: redis, with the query engine; `redis-cache`,
+    # port 6380, in the deployment files), kept apart from the gate's so a full cache never
+    # evicts a budget (see lockgate.cache.factory).
     cache_redis_url: str | None = None
 
     host: str = "127.0.0.1"
@@ -222,6 +223,47 @@ class ResponsesConfig(BaseModel):
     max_history_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
 
 
+CACHE_THRESHOLD = 0.95
+"""Until `make bench-cache` measures the labelled pairs (bench/cache.py), 0.95: above every
+adversarial near-duplicate the salience guard does not already refuse in the issue's own
+measurement (all-MiniLM-L6-v2), and a semantic hit is still guarded by `cache.guard`."""
+
+
+class CacheConfig(BaseModel):
+    """The ``cache:`` section of lockgate.yaml (the response cache, `lockgate.cache`).
+
+    The names are fixed (operators and scripts rely on them)::
+
+        cache:
+          enabled: false         # opt-in: it keeps prompts and answers in a store of its own
+          semantic: true         # the semantic layer (only where the rest is identical)
+          threshold: 0.95        # cosine similarity of the last user messages for a hit
+          scope: owner           # owner (the key on /v1, the user in chat) | global
+          ttl_seconds: 86400
+          max_temperature: 0.5   # requests above it are neither looked up nor stored
+          store: embedded        # embedded (the data dir) | redis (LOCKGATE_CACHE_REDIS_URL)
+          embedding_model: local # local | the name of a configured embedding model
+
+    Why off by default: a cache changes what a repeated request returns (the same answer, not a
+    new sample) and keeps prompts and answers for ``ttl_seconds``; both are an operator's
+    decision. Every other default is what the operator gets by writing ``enabled: true``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = False
+    semantic: bool = True
+    threshold: float = Field(default=CACHE_THRESHOLD, ge=0.5, le=1.0)
+    # `team` is part of the documented vocabulary; it is refused until teams exist (see
+    # FileConfig._check_cache), rather than silently meaning something narrower or wider.
+    scope: Literal["owner", "team", "global"] = "owner"
+    ttl_seconds: int = Field(default=86_400, ge=1, le=365 * 86_400)
+    # None: no ceiling. A request without a temperature is cacheable (see cache.policy).
+    max_temperature: float | None = Field(default=0.5, ge=0, le=2)
+    store: Literal["embedded", "redis"] = "embedded"
+    embedding_model: str = Field(default="local", min_length=1, max_length=200)
+
+
 def _default_providers() -> dict[str, ProviderConfig]:
     return {"simulated": SimulatedProviderConfig(type="simulated")}
 
@@ -260,6 +302,7 @@ class FileConfig(BaseModel):
     chat: ChatConfig = Field(default_factory=ChatConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
     responses: ResponsesConfig = Field(default_factory=ResponsesConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
 
     @model_validator(mode="after")
     def _check_refs(self) -> FileConfig:
@@ -281,7 +324,23 @@ class FileConfig(BaseModel):
         for provider in [*self.gate.providers, *self.gate.budgets.providers]:
             if provider not in self.providers:
                 raise ValueError(f"gate: unknown provider {provider!r}")
+        self._check_cache()
         return self
+
+    def _check_cache(self) -> None:
+        cache = self.cache
+        if cache.scope == "team":
+            raise ValueError(
+                "cache.scope: 'team' needs teams, which this version does not have yet; "
+                "use 'owner' (the default) or 'global'"
+            )
+        name = cache.embedding_model
+        if name != "local" and (name not in self.models or self.models[name].kind != "embedding"):
+            embedding = ", ".join(n for n, m in self.models.items() if m.kind == "embedding")
+            raise ValueError(
+                f"cache.embedding_model: {name!r} is neither 'local' nor a configured embedding "
+                f"model (configured: {embedding or 'none'})"
+            )
 
     @property
     def chat_models(self) -> list[str]:
@@ -341,8 +400,11 @@ def load_config(*, env_file: Path | None = Path(".env"), **overrides: Any) -> Co
         settings = Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise ConfigError(_format_validation(exc, "environment")) from None
-    return Config(
-        settings=settings,
-        file=load_file_config(settings.config_file),
-        environ=dict(os.environ),
-    )
+    file = load_file_config(settings.config_file)
+    if file.cache.enabled and file.cache.store == "redis" and not settings.cache_redis_url:
+        raise ConfigError(
+            "cache.store is 'redis' but LOCKGATE_CACHE_REDIS_URL is not set: point it at the "
+            "dedicated cache Redis (with the query engine, e.g. redis:8), or use "
+            "cache.store: embedded"
+        )
+    return Config(settings=settings, file=file, environ=dict(os.environ))

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from lockgate.auth.login_limit import LoginLimiter
     from lockgate.auth.security import PasswordHashing
+    from lockgate.cache.service import ResponseCache
     from lockgate.chat.manager import ChatManager
     from lockgate.clock import Clock
     from lockgate.gate.client_id import IPNetwork
@@ -51,6 +52,7 @@ class AppState:
     key_cache: KeyCache
     usage_writer: UsageWriter
     chat: ChatManager
+    cache: ResponseCache | None = None  # None: cache.enabled is false
 
 
 def state_of(scope: Scope) -> AppState:

@@ -54,6 +54,8 @@ CONFIG: dict[str, Any] = {
         },
         "gauge_refresh_seconds": 1,
     },
+    # the same first message in every fresh conversation: cache hits, saved spend, lookups
+    "cache": {"enabled": True},
 }
 
 
@@ -89,7 +91,13 @@ class LockgateTraffic:
                 "/api/v1/auth/register", json={"email": "load@example.com", "password": PASSWORD}
             )
             client.headers["X-CSRF-Token"] = client.cookies["lockgate_csrf"]
-            contents = ["hello [[tokens:8]]", "x [[fail@openai:500]]", "y [[fail@openai:500]]"]
+            # "hello N" is new every time (paid: spend, budgets); "again" is a cache hit
+            contents = [
+                "hello {turn} [[tokens:8]]",
+                "x [[fail@openai:500]]",
+                "y [[fail@openai:500]]",
+                "again [[tokens:8]]",
+            ]
             # Bounded: at most ~10 minutes of traffic even if the fixture is never closed.
             for turn in range(20_000):
                 if self._stop.wait(0.05):
@@ -98,7 +106,10 @@ class LockgateTraffic:
                 cid = client.post("/api/v1/conversations", json={}).json()["id"]
                 client.post(
                     f"/api/v1/conversations/{cid}/messages",
-                    json={"content": contents[turn % len(contents)], "max_tokens": 16},
+                    json={
+                        "content": contents[turn % len(contents)].format(turn=turn),
+                        "max_tokens": 16,
+                    },
                 )
                 client.get("/api/v1/conversations")
                 client.get("/api/v1/nowhere")

@@ -173,6 +173,30 @@ def test_rate_limited_and_shed_count_by_label(metrics: Metrics) -> None:
     ) == (1.0, 2.0)
 
 
+def test_cache_lookups_start_at_zero_and_count_by_layer_and_result(metrics: Metrics) -> None:
+    series = [("exact", "hit"), ("exact", "miss"), ("semantic", "hit"), ("semantic", "miss"),
+              ("none", "bypass")]  # fmt: skip
+    assert [
+        value(metrics, "lockgate_cache_requests_total", layer=layer, result=result)
+        for layer, result in series
+    ] == [0.0] * 5
+    metrics.cache_request("semantic", "hit")
+    metrics.cache_saved(Decimal("0.25"))
+    metrics.cache_lookup(0.002)
+    assert (
+        value(metrics, "lockgate_cache_requests_total", layer="semantic", result="hit"),
+        value(metrics, "lockgate_cache_saved_usd_total"),
+        value(metrics, "lockgate_cache_lookup_seconds_count"),
+    ) == (1.0, 0.25, 1.0)
+
+
+def test_cache_labels_are_checked(metrics: Metrics) -> None:
+    with pytest.raises(ValueError, match="cache layer"):
+        metrics.cache_request("key:42", "hit")
+    with pytest.raises(ValueError, match="cache result"):
+        metrics.cache_request("exact", "maybe")
+
+
 def test_declare_provider_starts_shed_counters_at_zero(metrics: Metrics) -> None:
     metrics.declare_provider("anthropic")
     assert [

@@ -87,6 +87,11 @@ def exercise(metrics: Metrics, step: int) -> None:
         metrics.budget_settled(kind, Decimal("0.00125"))
         metrics.budget_warning(kind, 0.9 if step % 2 else 1.0)
     metrics.rate_limited("endpoint")
+    metrics.cache_request("exact", "hit" if step % 2 else "miss")
+    metrics.cache_request("semantic", "hit" if step % 3 else "miss")
+    metrics.cache_request("none", "bypass")
+    metrics.cache_saved(Decimal("0.0004"))
+    metrics.cache_lookup(0.001 + (step % 5) * 0.001)
     with metrics.http_in_flight():
         metrics.observe_http_request("GET", "/direct", 200, 0.01)
 

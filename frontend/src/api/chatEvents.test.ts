@@ -22,7 +22,11 @@ describe("parseChatEvent", () => {
     expect(parseChatEvent(ev("delta", { text: "hi" }))).toEqual({ event: "delta", data: { text: "hi" } });
     expect(parseChatEvent(ev("usage", { input_tokens: 3, output_tokens: 5, cost_usd: "0.0001", latency_ms: 12 }))).toEqual({
       event: "usage",
-      data: { input_tokens: 3, output_tokens: 5, cost_usd: "0.0001", cost_exact: null, first_token_ms: null, latency_ms: 12, provider: null, model: null },
+      data: { input_tokens: 3, output_tokens: 5, cost_usd: "0.0001", cost_exact: null, first_token_ms: null, latency_ms: 12, provider: null, model: null, cached: false, saved_usd: null },
+    });
+    expect(parseChatEvent(ev("usage", { cost_usd: "0", cached: true, saved_usd: "0.0042" }))).toMatchObject({
+      event: "usage",
+      data: { cost_usd: "0", cached: true, saved_usd: "0.0042" },
     });
     expect(parseChatEvent(ev("done", { status: "cancelled", final: null }))).toEqual({ event: "done", data: { status: "cancelled", final: null } });
     expect(parseChatEvent(ev("error", { code: "provider_timeout", message: "slow", status: "incomplete", final: null }))).toEqual({

@@ -57,6 +57,8 @@ const READERS: { [N in ChatEventName]: (data: Json) => ChatEventData<N> | null }
     latency_ms: num(d.latency_ms),
     provider: str(d.provider),
     model: str(d.model),
+    cached: bool(d.cached) ?? false,
+    saved_usd: str(d.saved_usd),
   }),
   done: (d) => ({ status: status(d.status, "complete"), final: message(d.final) }),
   error: (d) => ({

@@ -2,6 +2,26 @@
 // The test run fails when this file is stale: regenerate it after changing the API.
 
 export interface paths {
+    "/api/v1/admin/cache": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Purge Any
+         * @description Remove cached answers by scope and/or model (administrators); neither: everything.
+         */
+        delete: operations["purgeCache"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -128,6 +148,26 @@ export interface paths {
         post?: never;
         /** Revoke Session */
         delete: operations["revokeSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cache": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Purge Own
+         * @description Remove your own cached answers (web chat and your API keys).
+         */
+        delete: operations["purgeMyCache"];
         options?: never;
         head?: never;
         patch?: never;
@@ -738,6 +778,14 @@ export interface components {
             /** Spent Usd */
             spent_usd: string;
         };
+        /** CachePurged */
+        CachePurged: {
+            /**
+             * Removed
+             * @description Cached answers removed
+             */
+            removed: number;
+        };
         /** ChatCompletionRequest */
         ChatCompletionRequest: {
             /**
@@ -897,9 +945,15 @@ export interface components {
          * ChatUsageData
          * @description What the answering attempt used. A replay knows only what the row stored (the rest is
          *     null); ``cost_exact`` is false when the provider reported no usage and tokens were
-         *     estimated.
+         *     estimated. ``cached``: the reply came from the response cache (cost 0; ``saved_usd`` is
+         *     what the answer had cost when it was paid for).
          */
         ChatUsageData: {
+            /**
+             * Cached
+             * @default false
+             */
+            cached: boolean;
             /** Cost Exact */
             cost_exact: boolean | null;
             /** Cost Usd */
@@ -916,6 +970,8 @@ export interface components {
             output_tokens: number | null;
             /** Provider */
             provider: string | null;
+            /** Saved Usd */
+            saved_usd: string | null;
         };
         /** ChatUsageEvent */
         ChatUsageEvent: {
@@ -1344,6 +1400,12 @@ export interface components {
         };
         /** MessageOut */
         MessageOut: {
+            /**
+             * Cached
+             * @description Answered from the response cache: no provider was paid
+             * @default false
+             */
+            cached?: boolean;
             /** Content */
             content: string;
             /**
@@ -2116,6 +2178,11 @@ export interface components {
             end: string;
             /** Rows */
             rows: components["schemas"]["UsageRow"][];
+            /**
+             * Saved Usd
+             * @description Spend the response cache saved over the range
+             */
+            saved_usd: string;
             /** Scope */
             scope: string;
             /**
@@ -2149,6 +2216,11 @@ export interface components {
             provider: string;
             /** Requests */
             requests: number;
+            /**
+             * Saved Usd
+             * @description What the answers served from the cache had cost
+             */
+            saved_usd: string;
             /** User Email */
             user_email?: string | null;
             /** User Id */
@@ -2193,6 +2265,76 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    purgeCache: {
+        parameters: {
+            query?: {
+                /** @description Only the answers of this model */
+                model?: string | null;
+                /** @description user:<id>, key:<id> or global */
+                scope?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CachePurged"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CSRF check failed, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict (e.g. email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -2583,6 +2725,85 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    purgeMyCache: {
+        parameters: {
+            query?: {
+                /** @description Only the answers given to this key of yours */
+                key_id?: string | null;
+                /** @description Only the answers of this model */
+                model?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CachePurged"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CSRF check failed, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours: existence is never revealed) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict (e.g. email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4119,7 +4340,12 @@ export interface operations {
     createChatCompletion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description no-cache: do not answer from the response cache; no-store: do not store this answer */
+                "Cache-Control"?: string;
+                /** @description A stricter similarity for a semantic hit (a looser one is raised to the configured threshold) */
+                "x-lockgate-cache-threshold"?: number;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4132,6 +4358,10 @@ export interface operations {
             /** @description A chat.completion; with stream: true, chat.completion.chunk events */
             200: {
                 headers: {
+                    /** @description hit, miss or bypass (absent when the cache is off) */
+                    "x-lockgate-cache"?: "hit" | "miss" | "bypass";
+                    /** @description The cosine similarity of a semantic hit */
+                    "x-lockgate-cache-similarity"?: number;
                     [name: string]: unknown;
                 };
                 content: {

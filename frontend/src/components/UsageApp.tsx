@@ -62,6 +62,12 @@ export function UsageApp() {
           <p className="text-sm" data-testid="usage-total">
             <span className="text-muted">Total:</span> <strong>{formatUsd(report.total_cost_usd)}</strong>{" "}
             <span className="text-muted">over {report.total_requests} requests</span>
+            {Number(report.saved_usd) > 0 ? (
+              <>
+                {" "}
+                <span className="text-muted">· saved by the cache:</span> <strong data-testid="usage-saved">{formatUsd(report.saved_usd)}</strong>
+              </>
+            ) : null}
           </p>
         ) : null}
       </div>

@@ -18,7 +18,7 @@ describe("chatReducer: a sent message", () => {
     expect(s.streamingId).toBe(reply.id);
     s = apply(s, { event: "delta", data: { text: "Hel" } }, { event: "delta", data: { text: "lo" } });
     expect(s.messages.find((m) => m.id === reply.id)?.content).toBe("Hello");
-    s = apply(s, { event: "usage", data: { input_tokens: 3, output_tokens: 2, cost_usd: "0.00001", first_token_ms: 5, latency_ms: 40, cost_exact: null, provider: null, model: null } });
+    s = apply(s, { event: "usage", data: { input_tokens: 3, output_tokens: 2, cost_usd: "0.00001", first_token_ms: 5, latency_ms: 40, cost_exact: null, provider: null, model: null, cached: false, saved_usd: null } });
     expect(s.messages.find((m) => m.id === reply.id)).toMatchObject({ input_tokens: 3, output_tokens: 2, cost_usd: "0.00001" });
     s = apply(s, { event: "done", data: { status: "complete", final: { ...reply, content: "Hello", status: "complete" } } });
     expect(s.busy).toBe(false);

@@ -12,6 +12,7 @@ const row = (day: string, model: string, cost: string, requests = 1): UsageRow =
   output_tokens: 20,
   images: 0,
   cost_usd: cost,
+  saved_usd: "0",
 });
 
 describe("usage aggregation", () => {

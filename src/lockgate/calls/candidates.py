@@ -2,8 +2,8 @@
 
 Step 3 and 4 of the call path (see `lockgate.calls`): every paid call, streamed or one-shot,
 gets its candidates here and is admitted by `admit_first`; the refusal a client sees when none
-is admitted comes from `refusal`. A response cache slots in *before* `admit_first` (a hit never
-reserves anything).
+is admitted comes from `refusal`. The response cache is looked up *before* `admit_first` (a hit
+never reserves anything; see `lockgate.calls.cached`).
 
 ``gpt-4o-mini`` with ``fallbacks: [azure-4o-mini, local-llama]`` gives three candidates; each is a
 (model, provider) pair with its own price, limits and upstream name. A candidate the gate skips

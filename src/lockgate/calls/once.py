@@ -8,7 +8,8 @@ and are neither retried nor passed to a fallback (a retried image would be paid 
 The ticket is admitted for ``bound`` (the upper-bound cost: what a refusal is judged on), settled
 with the exact cost ``measure`` reports, and the breaker counts a failure by `is_unhealthy`. A
 refusal (budget spent, breaker open, overloaded) raises the client-facing error of `refusal`
-before anything is called or recorded. The cache step will slot in before `admit_one`.
+before anything is called or recorded. One-shot calls are not answered from the response cache
+(an image is asked for anew; embeddings are memoised by the vector layer, `CachedEmbedder`).
 """
 
 from __future__ import annotations

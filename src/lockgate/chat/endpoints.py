@@ -38,6 +38,7 @@ async def get_service(state: StateDep, db: SessionDep) -> ChatService:
         clock=state.clock,
         manager=state.chat,
         sessionmaker=state.sessionmaker,
+        cache=state.cache,
     )
 
 

@@ -58,7 +58,8 @@ class ChatDeltaData(BaseModel):
 class ChatUsageData(BaseModel):
     """What the answering attempt used. A replay knows only what the row stored (the rest is
     null); ``cost_exact`` is false when the provider reported no usage and tokens were
-    estimated."""
+    estimated. ``cached``: the reply came from the response cache (cost 0; ``saved_usd`` is
+    what the answer had cost when it was paid for)."""
 
     model_config = _SENT
 
@@ -70,6 +71,8 @@ class ChatUsageData(BaseModel):
     latency_ms: int | None
     provider: str | None = None
     model: str | None = None
+    cached: bool = False
+    saved_usd: Decimal | None = None
 
 
 class ChatFallbackData(BaseModel):
@@ -170,6 +173,7 @@ def replay(message: Message) -> Iterator[ChatEvent]:
             output_tokens=message.output_tokens,
             cost_usd=out.cost_usd,
             latency_ms=message.latency_ms,
+            cached=message.cached,
         )
         yield ChatUsageEvent(data=usage)
     if message.status == MessageStatus.STREAMING:

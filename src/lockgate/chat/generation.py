@@ -65,6 +65,8 @@ class GenerationSpec:
     first: Admitted
     gate: Gate
     retry: RetrySettings
+    # Called with the last attempt once the reply is saved complete (the response cache).
+    completed: Callable[[Attempt], Awaitable[object]] | None = None
 
 
 class Generation:
@@ -157,6 +159,14 @@ class Generation:
         else:
             self.publish(ChatDoneEvent(data=ChatDoneData(status=last.status, final=self.final)))
         self.finished = True
+        completed = self.spec.completed
+        if (
+            completed is not None
+            and last.error is None
+            and last.status == MessageStatus.COMPLETE
+            and self.final is not None
+        ):
+            await completed(last)
 
     def _first_token_ms(self, started: float) -> int | None:
         first = self._first_token_at

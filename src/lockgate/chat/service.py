@@ -16,6 +16,9 @@ from decimal import Decimal
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lockgate.cache.policy import REGENERATE, Controls
+from lockgate.cache.service import Lookup, ResponseCache
+from lockgate.calls.cached import hit_usage, paid_by, save_attempt
 from lockgate.calls.candidates import (
     Admitted,
     Candidate,
@@ -26,6 +29,10 @@ from lockgate.calls.candidates import (
     plans_for,
     refusal,
 )
+from lockgate.calls.once import Owner
+from lockgate.calls.runner import Attempt
+from lockgate.calls.usage import SessionUsage
+from lockgate.chat.cached import CachedReply, cache_request
 from lockgate.chat.events import ChatMessageData, ChatMessageEvent
 from lockgate.chat.generation import Generation, GenerationSpec
 from lockgate.chat.history import active_branch, recent_rows, to_chat_messages
@@ -92,8 +99,10 @@ class ChatService:
         clock: Clock,
         manager: ChatManager,
         sessionmaker: async_sessionmaker[AsyncSession],
+        cache: ResponseCache | None = None,
     ) -> None:
-        """``sessionmaker``: a title is written after the request, in a session of its own."""
+        """``sessionmaker``: a title is written after the request, in a session of its own;
+        ``cache``: the response cache (None: off)."""
         self.db = db
         self.file = file
         self.providers = providers
@@ -101,6 +110,7 @@ class ChatService:
         self.clock = clock
         self.manager = manager
         self.sessionmaker = sessionmaker
+        self.cache = cache
         self.conversations = ConversationRepository(db)
         self.messages = MessageRepository(db)
 
@@ -135,10 +145,12 @@ class ChatService:
             raise MessageNotFound()
         return message
 
-    async def send(self, user: User, conversation_id: uuid.UUID, body: SendMessageIn) -> Generation:
-        """Read (no write lock), admit through the gate, then write the user message and the
-        reply's placeholder in one short transaction: the write lock is never held across the
-        history read or the admission's awaits."""
+    async def send(
+        self, user: User, conversation_id: uuid.UUID, body: SendMessageIn
+    ) -> Generation | CachedReply:
+        """Read (no write lock), look up the response cache, admit through the gate, then write
+        the user message and the reply's placeholder in one short transaction: the write lock is
+        never held across the history read or the admission's awaits."""
         if not body.content.strip():
             raise EmptyMessage()
         self.manager.check_accepting()  # draining: refused before anything is saved
@@ -155,6 +167,11 @@ class ChatService:
             *to_chat_messages(active_branch(rows)),
             ChatMessage(role="user", content=body.content),
         ]
+        lookup = await self._lookup(
+            user, conversation, model.name, turns, max_tokens, body.temperature, Controls()
+        )
+        if lookup is not None and lookup.entry is not None:
+            return await self._replay(user, conversation, body.content, lookup)
         plans = plans_for(
             candidates,
             conversation.system_prompt,
@@ -189,7 +206,7 @@ class ChatService:
             raise
         if needs_title and self.file.chat.title_mode == "model":
             self._title_with_model(conversation, user, body.content)
-        return self._start(user, conversation, user_message, reply, plans, admitted)
+        return self._start(user, conversation, user_message, reply, plans, admitted, lookup)
 
     async def regenerate(self, user: User, message_id: uuid.UUID, body: RegenerateIn) -> Generation:
         self.manager.check_accepting()
@@ -215,12 +232,17 @@ class ChatService:
             through_seq=parent.seq,
         )
         await self.db.commit()  # ends the read
+        turns = to_chat_messages(active_branch(rows, up_to=parent))
         plans = plans_for(
             candidates,
             conversation.system_prompt,
-            to_chat_messages(active_branch(rows, up_to=parent)),
+            turns,
             max_tokens=max_tokens,
             temperature=body.temperature,
+        )
+        # Another answer was asked for: never looked up, but stored (it replaces the old one).
+        lookup = await self._lookup(
+            user, conversation, model.name, turns, max_tokens, body.temperature, REGENERATE
         )
         admitted = await self._admit(model.name, plans, user)
         try:
@@ -230,7 +252,86 @@ class ChatService:
             await self.db.rollback()
             await admitted.ticket.abandoned(Decimal(0))
             raise
-        return self._start(user, conversation, parent, reply, plans, admitted)
+        return self._start(user, conversation, parent, reply, plans, admitted, lookup)
+
+    async def _lookup(
+        self,
+        user: User,
+        conversation: Conversation,
+        model: str,
+        turns: list[ChatMessage],
+        max_tokens: int,
+        temperature: float | None,
+        controls: Controls,
+    ) -> Lookup | None:
+        """Step 2 of the call path, before admission (a hit reserves nothing)."""
+        if self.cache is None:
+            return None
+        request = cache_request(
+            self.cache.policy,
+            user,
+            model,
+            conversation.system_prompt,
+            turns,
+            max_tokens=max_tokens,
+            temperature=temperature,
+        )
+        with paid_by(self.cache, Owner(user.id)):  # a configured embedding model bills the user
+            return await self.cache.lookup(request, controls)
+
+    async def _replay(
+        self, user: User, conversation: Conversation, content: str, lookup: Lookup
+    ) -> CachedReply:
+        """A hit: the user message, the finished reply and the hit's usage row, in one commit."""
+        entry = lookup.entry
+        assert entry is not None
+        assert self.cache is not None
+        now = self.clock()
+        user_message = await self.messages.add(
+            Message(
+                conversation_id=conversation.id,
+                seq=await self.conversations.next_seq(conversation.id, now),
+                role=MessageRole.USER,
+                content=content,
+                status=MessageStatus.COMPLETE,
+                created_at=now,
+                updated_at=now,
+                finished_at=now,
+            )
+        )
+        if not conversation.title:
+            conversation.title = title_from(content)
+        reply = await self.messages.add(
+            Message(
+                conversation_id=conversation.id,
+                seq=await self.conversations.next_seq(conversation.id, now),
+                created_at=now,
+                updated_at=now,
+                finished_at=now,
+                parent_id=user_message.id,
+                role=MessageRole.ASSISTANT,
+                content=entry.text,
+                status=MessageStatus.COMPLETE,
+                model=entry.model,
+                provider=entry.provider,
+                input_tokens=entry.input_tokens,
+                output_tokens=entry.output_tokens,
+                cost_usd=Decimal(0),
+                latency_ms=0,
+                cached=True,
+            )
+        )
+        row = hit_usage(
+            self.cache,
+            lookup,
+            user_id=user.id,
+            created_at=now,
+            conversation_id=conversation.id,
+            message_id=reply.id,
+        )
+        SessionUsage(self.db).add(row)
+        await self.db.commit()
+        return CachedReply(conversation.title, user_message, reply, row["saved_usd"])
 
     async def _next_seq(self, conversation_id: uuid.UUID, now: datetime) -> int:
         """The next position; the conversation may have been deleted since it was read."""
@@ -290,7 +391,16 @@ class ChatService:
         reply: Message,
         plans: list[Plan | None],
         admitted: Admitted,
+        lookup: Lookup | None,
     ) -> Generation:
+        completed = None
+        cache = self.cache
+        if cache is not None and lookup is not None:
+
+            async def completed(last: Attempt) -> bool:
+                with paid_by(cache, Owner(user.id)):
+                    return await save_attempt(cache, lookup, last)
+
         spec = GenerationSpec(
             message_id=reply.id,
             conversation_id=conversation.id,
@@ -299,6 +409,7 @@ class ChatService:
             first=admitted,
             gate=self.gate,
             retry=self.file.gate.retry,
+            completed=completed,
         )
         return self.manager.start(
             spec,

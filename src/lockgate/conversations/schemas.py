@@ -67,6 +67,9 @@ class MessageOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    cached: bool = Field(
+        default=False, description="Answered from the response cache: no provider was paid"
+    )
 
 
 class MessagePage(BaseModel):

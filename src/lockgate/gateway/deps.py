@@ -28,4 +28,5 @@ async def gateway_service(request: Request) -> GatewayService:
             max_images=state.config.settings.max_images_per_request,
             max_bytes=state.config.settings.max_image_bytes,
         ),
+        cache=state.cache,
     )

@@ -12,6 +12,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from lockgate.cache.policy import SIMILARITY_HEADER, STATUS_HEADER, THRESHOLD_HEADER, Controls
 from lockgate.deps import StateDep
 from lockgate.gateway import wire
 from lockgate.gateway.auth import CurrentKey
@@ -45,25 +46,64 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
+# The response cache's controls and report (lockgate.cache.policy), declared in OpenAPI only:
+# a declared FastAPI parameter would take the route off the fast path (gateway/fastpath.py).
+CACHE_PARAMETERS = [
+    {
+        "name": "Cache-Control",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "no-cache: do not answer from the response cache; no-store: do not "
+        "store this answer",
+    },
+    {
+        "name": THRESHOLD_HEADER,
+        "in": "header",
+        "required": False,
+        "schema": {"type": "number", "minimum": 0, "maximum": 1},
+        "description": "A stricter similarity for a semantic hit (a looser one is raised to "
+        "the configured threshold)",
+    },
+]
+CACHE_HEADERS = {
+    STATUS_HEADER: {
+        "description": "hit, miss or bypass (absent when the cache is off)",
+        "schema": {"type": "string", "enum": ["hit", "miss", "bypass"]},
+    },
+    SIMILARITY_HEADER: {
+        "description": "The cosine similarity of a semantic hit",
+        "schema": {"type": "number"},
+    },
+}
+
+
 @router.post(
     "/chat/completions",
     operation_id="createChatCompletion",
-    openapi_extra=json_body(ChatCompletionRequest),
-    responses={**JSON_OR_EVENTS, **MODEL_ERRORS},
+    openapi_extra={**json_body(ChatCompletionRequest), "parameters": CACHE_PARAMETERS},
+    responses={200: {**JSON_OR_EVENTS[200], "headers": CACHE_HEADERS}, **MODEL_ERRORS},
 )
 async def chat_completions(request: Request) -> Response:
     """OpenAI's chat completions, streamed (``stream: true``) or not."""
     service = await gateway_service(request)
     raw = await request.body()
     call = wire.parse_chat(wire.parse_json(raw), len(raw), service.image_limits)
+    controls = Controls.from_headers(request.headers) if service.cache else Controls()
     if call.stream:
-        events = await service.stream(call)
+        events = await service.stream(call, controls)
         return StreamingResponse(
             events,
             media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            headers={
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+                **service.cache_headers,
+            },
         )
-    return _json(await service.complete(call))
+    response = _json(await service.complete(call, controls))
+    response.headers.update(service.cache_headers)
+    return response
 
 
 @router.post(

@@ -12,6 +12,9 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import Any
 
+from lockgate.cache.policy import Controls
+from lockgate.cache.service import Lookup, ResponseCache
+from lockgate.calls.cached import hit_usage, paid_by, save_attempt
 from lockgate.calls.candidates import (
     Admitted,
     Candidate,
@@ -30,7 +33,7 @@ from lockgate.errors import AppError, Forbidden, NotFound, ProviderFailed, RateL
 from lockgate.gate import Gate, Skip
 from lockgate.gate.headroom import HeadroomLimits, NoHeadroom
 from lockgate.gate.ratelimit import HttpRateLimiter
-from lockgate.gateway import wire
+from lockgate.gateway import cached, wire
 from lockgate.gateway.auth import KeyContext
 from lockgate.gateway.relay import Relay, passthrough_plan, reply_events, with_images
 from lockgate.models import UsageKind
@@ -89,9 +92,11 @@ class GatewayService:
         limiter: HttpRateLimiter,
         sleep: Sleep,
         image_limits: ImageLimits | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         """``limiter`` counts the key's own rpm; ``sleep`` waits between retries;
-        ``image_limits`` caps images in messages (the operator's settings)."""
+        ``image_limits`` caps images in messages (the operator's settings); ``cache`` is the
+        response cache (None: off)."""
         self.key = key
         self.file = file
         self.providers = providers
@@ -102,6 +107,9 @@ class GatewayService:
         self.limiter = limiter
         self.sleep = sleep
         self.image_limits = image_limits or ImageLimits()
+        self.cache = cache
+        self.cache_headers: dict[str, str] = {}  # x-lockgate-cache (and similarity)
+        self._lookup: Lookup | None = None
         self._stopped = False  # set when the streaming client went away
         self._replies: dict[int, dict[str, Any]] = {}  # passed-through answers by plan
 
@@ -116,9 +124,18 @@ class GatewayService:
 
     async def key_limits(self, tokens: int) -> None:
         """The key's own rpm (exact, shared) and tpm (60 s window, shared)."""
+        await self.key_rpm()
+        await self.key_tpm(tokens)
+
+    async def key_rpm(self) -> None:
+        """The key's requests per minute: every request counts, a cache hit too."""
         key = self.key.key
         if key.rpm:
             await self.limiter.check_custom("key_rpm", str(key.id), f"{key.rpm}/minute")
+
+    async def key_tpm(self, tokens: int) -> None:
+        """The key's tokens per minute: what is sent upstream (a cache hit sends nothing)."""
+        key = self.key.key
         if key.tpm:
             name = f"key:{key.id}"
             self.gate.headroom.limits[name] = HeadroomLimits(tpm=key.tpm)
@@ -203,12 +220,45 @@ class GatewayService:
             )
         return False
 
+    async def lookup(self, call: wire.ChatCall, controls: Controls) -> Lookup | None:
+        """Steps 1 and 2: the model must be allowed and the key's rpm counts (a hit is a
+        request); then the cache. A hit's usage row is queued here; it reserved nothing."""
+        config = self.model(call.model, "chat")
+        await self.key_rpm()
+        if self.cache is None:
+            return None
+        started = time.perf_counter()
+        max_tokens = min(call.max_tokens or config.max_output_tokens, config.max_output_tokens)
+        scope = self.cache.policy.scope(user_id=self.key.user_id, key_id=self.key.key_id)
+        with paid_by(self.cache, self.owner):  # a configured embedding model bills the key
+            found = await self.cache.lookup(cached.cache_request(scope, call, max_tokens), controls)
+        self._lookup = found
+        self.cache_headers = found.headers
+        if found.entry is not None:
+            self.usage.add(
+                hit_usage(
+                    self.cache,
+                    found,
+                    user_id=self.key.user_id,
+                    api_key_id=self.key.key_id,
+                    created_at=self.clock(),
+                    latency_ms=int((time.perf_counter() - started) * 1000),
+                )
+            )
+        return found
+
+    async def save(self, last: Attempt) -> None:
+        """Step 7's last part: a complete answer is offered to the cache."""
+        if self.cache is not None and self._lookup is not None:
+            with paid_by(self.cache, self.owner):
+                await save_attempt(self.cache, self._lookup, last)
+
     async def chat(self, call: wire.ChatCall, relay: Relay | None) -> CallRunner:
-        """Plan every candidate, apply the key's limits, admit one; return the runner."""
+        """Plan every candidate, apply the key's token limit, admit one; return the runner."""
         config = self.model(call.model, "chat")
         plans = self.plans(call, config)
         first = next(p for p in plans if p is not None)
-        await self.key_limits(first.tokens)
+        await self.key_tpm(first.tokens)
         admitted = await self.admit(call.model, plans)
 
         async def source(current: Plan) -> AsyncIterator[Event]:
@@ -270,7 +320,10 @@ class GatewayService:
                 )
             )
 
-    async def complete(self, call: wire.ChatCall) -> dict[str, Any]:
+    async def complete(self, call: wire.ChatCall, controls: Controls) -> dict[str, Any]:
+        found = await self.lookup(call, controls)
+        if found is not None and found.entry is not None:
+            return cached.completion(found, call.model)
         runner = await self.chat(call, None)
         try:
             last = await runner.run()
@@ -278,6 +331,7 @@ class GatewayService:
             self.record(runner)
         if last.error is not None:
             raise upstream_error(last.error)
+        await self.save(last)
         provider = last.plan.candidate.provider_name
         reply = self._replies.pop(id(last.plan), None)
         if reply is not None:
@@ -294,10 +348,13 @@ class GatewayService:
             provider,
         )
 
-    async def stream(self, call: wire.ChatCall) -> AsyncIterator[bytes]:
+    async def stream(self, call: wire.ChatCall, controls: Controls) -> AsyncIterator[bytes]:
         """Admission happens before the first byte, and so does every failure before the
         answer starts (retries and fallbacks included): those are plain HTTP errors, which the
         SDKs raise as their usual exceptions. Once a chunk is out, errors are in the stream."""
+        found = await self.lookup(call, controls)
+        if found is not None and found.entry is not None:
+            return cached.stream(found, call.model, call.include_usage)
         relay = Relay(call.model, call.include_usage)
         runner = await self.chat(call, relay)
 
@@ -349,6 +406,8 @@ class GatewayService:
                 if call.include_usage:
                     tokens_in, tokens_out, _, _ = last.cost()
                     yield relay.usage(Usage(tokens_in, tokens_out))
+            if last.error is None:  # complete: stored before [DONE], the client may leave at it
+                await self.save(last)
             yield wire.DONE
         finally:
             await self._abandon(task, runner)

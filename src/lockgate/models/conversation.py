@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lockgate.db.base import Base, IdMixin, TimestampMixin
@@ -80,3 +80,5 @@ class Message(IdMixin, TimestampMixin, Base):
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(String(1000))
     finished_at: Mapped[datetime | None]
+    # Answered from the response cache (nothing was paid for it); the UI shows a badge.
+    cached: Mapped[bool] = mapped_column(default=False, server_default=false())

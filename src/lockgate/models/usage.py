@@ -25,6 +25,7 @@ class UsageOutcome(enum.StrEnum):
     ERROR = "error"
     CANCELLED = "cancelled"
     INCOMPLETE = "incomplete"
+    CACHE_HIT = "cache_hit"  # answered from the response cache: cost 0, saved_usd what it saved
 
 
 class UsageRecord(IdMixin, Base):
@@ -60,6 +61,8 @@ class UsageRecord(IdMixin, Base):
     output_tokens: Mapped[int] = mapped_column(default=0)
     images: Mapped[int] = mapped_column(default=0)
     cost_usd: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    # A cache hit: what the answer it replayed had cost (nothing was paid for it this time).
+    saved_usd: Mapped[Decimal] = mapped_column(default=Decimal(0), server_default="0")
     # False when the provider reported no usage (e.g. a stream cut short) and we estimated.
     cost_exact: Mapped[bool] = mapped_column(default=True)
     latency_ms: Mapped[int] = mapped_column(default=0)

@@ -62,6 +62,9 @@ UNMATCHED_ROUTE = "<unmatched>"
 # Seconds. HTTP includes streamed replies (SSE), hence the long tail.
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 PROVIDER_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
+CACHE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+CACHE_LAYERS = ("exact", "semantic", "none")
+CACHE_RESULTS = ("hit", "miss", "bypass")
 TTFT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20)
 
 
@@ -205,6 +208,26 @@ class Metrics:
             "Budget windows crossing a warning threshold (0.9, 1).",
             ["scope_kind", "threshold"], registry=r,
         )  # fmt: skip
+        self._cache_requests = Counter(
+            "lockgate_cache_requests",
+            "Response cache lookups by layer (exact, semantic; none for a bypass) and result.",
+            ["layer", "result"], registry=r,
+        )  # fmt: skip
+        self._cache_saved = Counter(
+            "lockgate_cache_saved_usd",
+            "What the answers served from the response cache had cost, in USD.",
+            registry=r,
+        )  # fmt: skip
+        self._cache_lookup = Histogram(
+            "lockgate_cache_lookup_seconds",
+            "Time of one response cache lookup (both layers, the local embedding included).",
+            registry=r, buckets=CACHE_BUCKETS,
+        )  # fmt: skip
+        for layer, result in (
+            ("exact", "hit"), ("exact", "miss"), ("semantic", "hit"), ("semantic", "miss"),
+            ("none", "bypass"),
+        ):  # fmt: skip
+            self._cache_requests.labels(layer, result)
         for kind in SCOPE_KINDS:
             self._budget_spent.labels(kind)
             for result in RESERVATION_RESULTS:
@@ -333,6 +356,21 @@ class Metrics:
         for gauge, labels, value in updates:
             if value is not None:
                 gauge.labels(*labels).set(value)
+
+    # --- response cache ---------------------------------------------------------------------
+
+    def cache_request(self, layer: str, result: str) -> None:
+        """One layer's verdict on a request (see `lockgate.cache.service`)."""
+        _check(layer, CACHE_LAYERS, "cache layer")
+        _check(result, CACHE_RESULTS, "cache result")
+        self._child(self._cache_requests, layer, result).inc()
+
+    def cache_saved(self, amount_usd: Decimal) -> None:
+        """A hit: what its answer had cost (nothing was paid for it this time)."""
+        self._cache_saved.inc(float(max(amount_usd, Decimal(0))))
+
+    def cache_lookup(self, seconds: float) -> None:
+        self._cache_lookup.observe(seconds)
 
     # --- exposition ------------------------------------------------------------------------
 

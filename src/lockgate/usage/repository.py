@@ -54,11 +54,16 @@ class UsageRepository:
     async def costs(
         self, *, start: dt.datetime, end: dt.datetime, user_id: uuid.UUID | None
     ) -> Sequence[Row[Any]]:
-        """(day, model, provider[, user_id], cost) rows; costs are summed in Python as Decimal
-        because SQLite stores them as text (SUM would go through floating point)."""
+        """(day, model, provider[, user_id], cost, saved) rows; amounts are summed in Python as
+        Decimal because SQLite stores them as text (SUM would go through floating point)."""
         day = self._day().label("day")
         stmt = select(
-            day, UsageRecord.model, UsageRecord.provider, UsageRecord.user_id, UsageRecord.cost_usd
+            day,
+            UsageRecord.model,
+            UsageRecord.provider,
+            UsageRecord.user_id,
+            UsageRecord.cost_usd,
+            UsageRecord.saved_usd,
         ).where(UsageRecord.created_at >= start, UsageRecord.created_at < end)
         if user_id is not None:
             stmt = stmt.where(UsageRecord.user_id == user_id)

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class UsageRow(BaseModel):
@@ -20,6 +20,7 @@ class UsageRow(BaseModel):
     output_tokens: int
     images: int
     cost_usd: Decimal
+    saved_usd: Decimal = Field(description="What the answers served from the cache had cost")
 
 
 class UsageReport(BaseModel):
@@ -31,3 +32,4 @@ class UsageReport(BaseModel):
     rows: list[UsageRow]
     total_cost_usd: Decimal
     total_requests: int
+    saved_usd: Decimal = Field(description="Spend the response cache saved over the range")

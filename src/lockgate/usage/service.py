@@ -27,6 +27,7 @@ def usage_values(
     output_tokens: int = 0,
     images: int = 0,
     cost_usd: Decimal = Decimal(0),
+    saved_usd: Decimal = Decimal(0),
     cost_exact: bool = True,
     latency_ms: int = 0,
     conversation_id: uuid.UUID | None = None,
@@ -49,6 +50,7 @@ def usage_values(
         "output_tokens": output_tokens,
         "images": images,
         "cost_usd": cost_usd,
+        "saved_usd": saved_usd,
         "cost_exact": cost_exact,
         "latency_ms": latency_ms,
         "outcome": outcome,
@@ -67,9 +69,11 @@ async def usage_report(
     per_user = user_id is None
     rows = await repo.by_day(start=begin, end=stop, user_id=user_id)
     costs: dict[tuple[str, str, str, uuid.UUID | None], Decimal] = defaultdict(Decimal)
+    saved: dict[tuple[str, str, str, uuid.UUID | None], Decimal] = defaultdict(Decimal)
     for item in await repo.costs(start=begin, end=stop, user_id=user_id):
         key = (str(item.day), item.model, item.provider, item.user_id if per_user else None)
         costs[key] += item.cost_usd
+        saved[key] += item.saved_usd
     out: list[UsageRow] = []
     for row in rows:
         owner = row.user_id if per_user else None
@@ -85,6 +89,7 @@ async def usage_report(
                 output_tokens=row.output_tokens,
                 images=row.images,
                 cost_usd=costs[(str(row.day), row.model, row.provider, owner)],
+                saved_usd=saved[(str(row.day), row.model, row.provider, owner)],
             )
         )
     return UsageReport(
@@ -94,6 +99,7 @@ async def usage_report(
         rows=out,
         total_cost_usd=sum((r.cost_usd for r in out), Decimal(0)),
         total_requests=sum(r.requests for r in out),
+        saved_usd=sum((r.saved_usd for r in out), Decimal(0)),
     )
 
 

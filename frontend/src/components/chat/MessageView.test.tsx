@@ -44,3 +44,16 @@ describe("AssistantMessage: a fallback", () => {
     expect(screen.getByTestId("message-provider")).not.toHaveTextContent("fallback");
   });
 });
+
+describe("AssistantMessage: an answer from the response cache", () => {
+  it("carries a cached badge", () => {
+    show(message({ role: "assistant", status: "complete", content: "Paris.", provider: "beta", model: "backup", cached: true, cost_usd: "0" }), null);
+    expect(screen.getByTestId("message-cached")).toHaveTextContent("cached");
+    expect(screen.getByTitle("Answered from the response cache: no provider was paid for it")).toBeInTheDocument();
+  });
+
+  it("has none when a provider answered", () => {
+    show(message({ role: "assistant", status: "complete", content: "Paris.", provider: "beta", model: "backup" }), null);
+    expect(screen.queryByTestId("message-cached")).toBeNull();
+  });
+});

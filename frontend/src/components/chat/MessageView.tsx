@@ -88,6 +88,11 @@ function Meta({ message, model, fallback }: { message: Message; model: Model | n
           ) : null}
         </span>
       ) : null}
+      {message.cached ? (
+        <span className="rounded bg-accent-soft px-1.5 py-0.5 font-medium text-fg" data-testid="message-cached" title="Answered from the response cache: no provider was paid for it">
+          cached
+        </span>
+      ) : null}
       {parts.length ? <span data-testid="message-usage">{parts.join(" · ")}</span> : null}
     </div>
   );
