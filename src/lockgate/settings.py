@@ -223,10 +223,12 @@ class ResponsesConfig(BaseModel):
     max_history_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
 
 
-CACHE_THRESHOLD = 0.95
-"""Until `make bench-cache` measures the labelled pairs (bench/cache.py), 0.95: above every
-adversarial near-duplicate the salience guard does not already refuse in the issue's own
-measurement (all-MiniLM-L6-v2), and a semantic hit is still guarded by `cache.guard`."""
+CACHE_THRESHOLD = 0.84
+"""Chosen by `make bench-cache` (bench/cache.py) on the 363 labelled pairs in
+bench/data/cache_pairs.jsonl with all-MiniLM-L6-v2 and the salience guard (`cache.guard`): the
+lowest threshold at which no "different" pair gets past both is 0.79 on both stores; 0.84 adds a
+0.05 margin for questions the set does not hold. At 0.84, 75 % of the paraphrases hit and 0 of
+192 near-duplicates do; tests/cache/test_cache_pairs.py holds the guarantee."""
 
 
 class CacheConfig(BaseModel):
@@ -237,7 +239,7 @@ class CacheConfig(BaseModel):
         cache:
           enabled: false         # opt-in: it keeps prompts and answers in a store of its own
           semantic: true         # the semantic layer (only where the rest is identical)
-          threshold: 0.95        # cosine similarity of the last user messages for a hit
+          threshold: 0.84        # cosine similarity of the last user messages for a hit
           scope: owner           # owner (the key on /v1, the user in chat) | global
           ttl_seconds: 86400
           max_temperature: 0.5   # requests above it are neither looked up nor stored
