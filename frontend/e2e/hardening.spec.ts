@@ -125,7 +125,8 @@ test("a connection cut mid-answer reconnects and finishes; nothing is sent twice
     const response = await route.fetch();
     const body = await response.text();
     const events = body.split("\n\n").filter(Boolean);
-    const cut = events.filter((e) => e.startsWith("event: message") || e.startsWith("event: delta")).slice(0, 3);
+    // Each event may start with its `id:` line (the position a client resumes from).
+    const cut = events.filter((e) => /^event: (message|delta)$/m.test(e)).slice(0, 3);
     return route.fulfill({ response, body: `${cut.join("\n\n")}\n\n` });
   });
   await page.route("**/api/v1/messages/*/stream", (route) => {
