@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from typing import Any
 
+from lockgate.cache.keys import CacheRequest
 from lockgate.cache.policy import Controls
 from lockgate.cache.service import Lookup, ResponseCache
 from lockgate.calls.cached import hit_usage, paid_by, save_attempt
@@ -221,17 +222,26 @@ class GatewayService:
         return False
 
     async def lookup(self, call: wire.ChatCall, controls: Controls) -> Lookup | None:
-        """Steps 1 and 2: the model must be allowed and the key's rpm counts (a hit is a
-        request); then the cache. A hit's usage row is queued here; it reserved nothing."""
+        """Steps 1 and 2: the model must be allowed, then `look_up`."""
         config = self.model(call.model, "chat")
+        max_tokens = min(call.max_tokens or config.max_output_tokens, config.max_output_tokens)
+        return await self.look_up(
+            lambda scope: cached.cache_request(scope, call, max_tokens), controls
+        )
+
+    async def look_up(
+        self, shape: Callable[[str], CacheRequest], controls: Controls
+    ) -> Lookup | None:
+        """Step 2 for every wire format (`shape` makes the request's `CacheRequest` for the
+        owner's scope): the key's rpm counts (a hit is a request), then the cache. A hit's
+        usage row is queued here; it reserved nothing. The caller checked the model first."""
         await self.key_rpm()
         if self.cache is None:
             return None
         started = time.perf_counter()
-        max_tokens = min(call.max_tokens or config.max_output_tokens, config.max_output_tokens)
         scope = self.cache.policy.scope(user_id=self.key.user_id, key_id=self.key.key_id)
         with paid_by(self.cache, self.owner):  # a configured embedding model bills the key
-            found = await self.cache.lookup(cached.cache_request(scope, call, max_tokens), controls)
+            found = await self.cache.lookup(shape(scope), controls)
         self._lookup = found
         self.cache_headers = found.headers
         if found.entry is not None:
@@ -247,11 +257,11 @@ class GatewayService:
             )
         return found
 
-    async def save(self, last: Attempt) -> None:
-        """Step 7's last part: a complete answer is offered to the cache."""
+    async def save(self, last: Attempt, *, tool_calls: bool | None = None) -> None:
+        """Step 7's last part: a complete answer is offered to the cache (`save_attempt`)."""
         if self.cache is not None and self._lookup is not None:
             with paid_by(self.cache, self.owner):
-                await save_attempt(self.cache, self._lookup, last)
+                await save_attempt(self.cache, self._lookup, last, tool_calls=tool_calls)
 
     async def chat(self, call: wire.ChatCall, relay: Relay | None) -> CallRunner:
         """Plan every candidate, apply the key's token limit, admit one; return the runner."""
