@@ -54,6 +54,10 @@ def test_the_same_request_has_one_key_in_every_wire_format() -> None:
     stop = chat({"messages": [user("Hi")], "stop": ["."], "temperature": 0.2})
     asked = messages({"messages": [user("Hi")], "stop_sequences": ["."], "temperature": 0.2})
     assert asked.exact_key == stop.exact_key
+    # The semantic layer compares the same last message in the same context.
+    for request in (responses({"input": "Hi"}), messages({"messages": [user("Hi")]})):
+        assert request.prompt == "Hi"
+        assert request.context_tag == chat({"messages": [user("Hi")]}).context_tag
 
 
 def test_what_only_one_wire_format_carries_keeps_the_keys_apart() -> None:

@@ -151,9 +151,8 @@ def replay(lookup: Lookup, builder: ResponseBuilder, completed_at: int) -> dict[
     """A hit through `builder` (its events emitted when it has an `emit`); the final response."""
     entry = lookup.entry
     assert entry is not None
+    builder.shell["lockgate"] = about(lookup)  # on every snapshot: the events' and the stored
     for piece in pieces(entry.text):
         builder.text(piece)
     usage = Usage(entry.input_tokens, entry.output_tokens)
-    final = builder.finish(entry.finish_reason, usage, completed_at)
-    final["lockgate"] = about(lookup)
-    return final
+    return builder.finish(entry.finish_reason, usage, completed_at)
