@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from tests.fixtures.cluster import LoopbackCluster, cluster_config
+from tests.fixtures.cluster import CLUSTER_CACHE, LoopbackCluster, cluster_config
 
 DEMO_ENV = {
     "LOCKGATE_REPLY_LEASE_SECONDS": "6",
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--minutes", type=float, default=120, help="stop after this long (120)")
     args = parser.parse_args(argv)
-    config = cluster_config(providers=DEMO_PROVIDERS)
+    config = cluster_config(providers=DEMO_PROVIDERS, cache=CLUSTER_CACHE)
     workdir = Path(tempfile.mkdtemp(prefix="lockgate-cluster-demo-"))
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGHUP, _stop)

@@ -70,3 +70,18 @@ async def test_event_streams_are_declared_as_events(client: ApiClient) -> None:
     ]
     assert len(streams) == 6  # chat send, regenerate, re-attach; /v1 chat, responses, messages
     assert all(s["type"] == "object" and s["required"] == ["data"] for s in streams)
+
+
+async def test_the_cached_v1_calls_declare_the_cache_headers(client: ApiClient) -> None:
+    """The response cache's controls and report, on every /v1 call that uses the cache."""
+    cached = {
+        path: op
+        for path, op in await operations(client)
+        if path in ("/v1/chat/completions", "/v1/responses", "/v1/messages")
+    }
+    assert len(cached) == 3
+    for path, op in cached.items():
+        asked = {p["name"] for p in op.get("parameters", []) if p["in"] == "header"}
+        assert asked == {"Cache-Control", "x-lockgate-cache-threshold"}, path
+        told = set(op["responses"]["200"]["headers"])
+        assert told == {"x-lockgate-cache", "x-lockgate-cache-similarity"}, path

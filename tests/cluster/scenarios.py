@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.cluster.browser import Browser, Reply, wait_for
-from tests.fixtures.cluster import RELAXED_RATE_LIMITS, LoopbackCluster, cluster_config
+from tests.fixtures.cluster import (
+    CLUSTER_CACHE,
+    RELAXED_RATE_LIMITS,
+    LoopbackCluster,
+    cluster_config,
+)
 
 # Short lease, reap and grace settings keep the tests fast while exercising the same code paths
 # as the production defaults (20 s lease, 10 s reap, 20 s grace).
@@ -36,11 +41,13 @@ CLUSTER_ENV = {
 
 
 def cluster_test_config() -> dict[str, Any]:
+    """The replicas share the gate's Redis and the response cache (`CLUSTER_CACHE`)."""
     config = cluster_config(
         gate={
             "rate_limits": RELAXED_RATE_LIMITS,
             "budgets": {"users": {"daily_usd": USER_DAILY_USD}},
-        }
+        },
+        cache=CLUSTER_CACHE,
     )
     models = dict(config["models"])
     models["metered"] = {

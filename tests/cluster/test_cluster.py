@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from tests.cluster.browser import Browser
@@ -51,13 +52,43 @@ async def test_replies_stream_unbuffered_and_round_robin(healthy_cluster: Loopba
 
 
 def test_the_cache_redis_has_the_query_engine(healthy_cluster: LoopbackCluster) -> None:
-    """The response cache's vectors need FT.* (a plain Redis is refused at start-up)."""
+    """The response cache's vectors need FT.* (a plain Redis is refused at start-up); the
+    replicas created the one semantic index there themselves, and nothing in the gate's."""
     cache, gate = healthy_cluster.cache_redis, healthy_cluster.gate_redis
     assert cache is not None
     assert gate is not None
-    assert cache.execute("FT._LIST") == []
+    indexes = cache.execute("FT._LIST")
+    assert isinstance(indexes, list)
+    assert len(indexes) == 1
+    assert isinstance(indexes[0], bytes)
+    assert indexes[0].startswith(b"lockgate:cache:v")
     with pytest.raises(RedisReplyError):
         gate.execute("FT._LIST")
+
+
+async def test_an_answer_cached_through_one_replica_is_a_hit_through_another(
+    healthy_cluster: LoopbackCluster,
+) -> None:
+    """The cache Redis is shared: one key asks each replica directly (not the balancer)."""
+    async with Browser(healthy_cluster.url, "cached@example.com") as browser:
+        created = await browser.request("POST", "/api/v1/keys", json={"name": "cache"})
+        assert created.status_code == 201, created.text
+        key = created.json()["key"]
+    body = {
+        "model": "sim-small",
+        "max_tokens": 20,
+        "messages": [{"role": "user", "content": "Which replica answers? [[tokens:12]]"}],
+    }
+    seen: list[tuple[str, str]] = []  # (x-lockgate-cache, the answer) per replica, in turn
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as client:
+        for replica in healthy_cluster.replicas:
+            response = await client.post(f"{replica.url}/v1/chat/completions", json=body)
+            assert response.status_code == 200, response.text
+            text = response.json()["choices"][0]["message"]["content"]
+            seen.append((response.headers["x-lockgate-cache"], text))
+    assert [status for status, _ in seen] == ["miss"] + ["hit"] * (len(seen) - 1)
+    assert len({text for _, text in seen}) == 1
+    report("cache across replicas", replicas=len(seen), statuses="/".join(s for s, _ in seen))
 
 
 @pytest.mark.parametrize("prestop", [True, False], ids=["prestop-then-sigterm", "sigterm-only"])

@@ -4671,7 +4671,12 @@ export interface operations {
     createMessage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description no-cache: do not answer from the response cache; no-store: do not store this answer */
+                "Cache-Control"?: string;
+                /** @description A stricter similarity for a semantic hit (a looser one is raised to the configured threshold) */
+                "x-lockgate-cache-threshold"?: number;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4684,6 +4689,10 @@ export interface operations {
             /** @description A message; with stream: true, the Messages API's events */
             200: {
                 headers: {
+                    /** @description hit, miss or bypass (absent when the cache is off) */
+                    "x-lockgate-cache"?: "hit" | "miss" | "bypass";
+                    /** @description The cosine similarity of a semantic hit */
+                    "x-lockgate-cache-similarity"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4937,7 +4946,12 @@ export interface operations {
     createResponse: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description no-cache: do not answer from the response cache; no-store: do not store this answer */
+                "Cache-Control"?: string;
+                /** @description A stricter similarity for a semantic hit (a looser one is raised to the configured threshold) */
+                "x-lockgate-cache-threshold"?: number;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4950,6 +4964,10 @@ export interface operations {
             /** @description A response object; with stream: true, its typed events */
             200: {
                 headers: {
+                    /** @description hit, miss or bypass (absent when the cache is off) */
+                    "x-lockgate-cache"?: "hit" | "miss" | "bypass";
+                    /** @description The cosine similarity of a semantic hit */
+                    "x-lockgate-cache-similarity"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,6 +1,6 @@
 """What identifies an answer: one request shape for every caller, and the hashes made from it.
 
-Every caller that may be answered from the cache (the web chat, ``/v1/chat/completions``; later
+Every caller that may be answered from the cache (the web chat, ``/v1/chat/completions``,
 ``/v1/responses`` and ``/v1/messages``) builds one `CacheRequest`:
 
 - ``scope``    whose answers may be reused: ``user:<id>``, ``key:<id>`` or ``global``

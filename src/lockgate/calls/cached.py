@@ -67,13 +67,18 @@ def hit_usage(
     )
 
 
-async def save_attempt(cache: ResponseCache, lookup: Lookup, attempt: Attempt) -> bool:
-    """Offer the call's last attempt to the cache: only a complete success can be stored."""
+async def save_attempt(
+    cache: ResponseCache, lookup: Lookup, attempt: Attempt, *, tool_calls: bool | None = None
+) -> bool:
+    """Offer the call's last attempt to the cache: only a complete success can be stored.
+    `tool_calls`: whether the answer holds anything but text, when the caller knows better
+    than ``attempt.delivered`` (a relayed stream marks every attempt that began as delivered)."""
     if attempt.error is not None or attempt.status != MessageStatus.COMPLETE:
         return False
     tokens_in, tokens_out, amount, _ = attempt.cost()
     candidate = attempt.plan.candidate
-    answer = Answer(attempt.content, attempt.finish_reason, tool_calls=attempt.delivered)
+    not_text = attempt.delivered if tool_calls is None else tool_calls
+    answer = Answer(attempt.content, attempt.finish_reason, tool_calls=not_text)
     paid = Paid(candidate.provider_name, candidate.model, tokens_in, tokens_out, amount)
     return await cache.save(lookup, answer, paid)
 

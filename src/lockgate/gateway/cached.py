@@ -37,13 +37,14 @@ def cache_request(scope: str, call: wire.ChatCall, max_tokens: int) -> CacheRequ
     return CacheRequest.of(scope, call.model, call.raw_messages, params)
 
 
-def _about(lookup: Lookup) -> dict[str, Any]:
+def about(lookup: Lookup) -> dict[str, Any]:
+    """The ``lockgate`` field of a replayed answer: who gave it, that the cache served it."""
     entry = lookup.entry
     assert entry is not None
-    about: dict[str, Any] = {"hit": True, "layer": lookup.layer, "saved_usd": str(entry.cost_usd)}
+    info: dict[str, Any] = {"hit": True, "layer": lookup.layer, "saved_usd": str(entry.cost_usd)}
     if lookup.similarity is not None:
-        about["similarity"] = round(lookup.similarity, 4)
-    return {"provider": entry.provider, "cache": about}
+        info["similarity"] = round(lookup.similarity, 4)
+    return {"provider": entry.provider, "cache": info}
 
 
 def completion(lookup: Lookup, model: str) -> dict[str, Any]:
@@ -58,7 +59,7 @@ def completion(lookup: Lookup, model: str) -> dict[str, Any]:
         Usage(entry.input_tokens, entry.output_tokens),
         entry.provider,
     )
-    body["lockgate"] = _about(lookup)
+    body["lockgate"] = about(lookup)
     return body
 
 

@@ -16,7 +16,9 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from lockgate.cache.policy import Controls
 from lockgate.gateway.deps import gateway_service
+from lockgate.gateway.endpoints import CACHE_HEADERS, CACHE_PARAMETERS
 from lockgate.gateway.messages_schemas import CountTokensRequest, MessagesRequest, TokenCount
 from lockgate.gateway.messages_service import MessagesService
 from lockgate.gateway.messages_wire import parse_messages
@@ -44,7 +46,7 @@ MESSAGE_EVENTS = [
 @router.post(
     "/messages",
     operation_id="createMessage",
-    openapi_extra=json_body(MessagesRequest),
+    openapi_extra={**json_body(MessagesRequest), "parameters": CACHE_PARAMETERS},
     responses={
         200: {
             "description": "A message; with stream: true, the Messages API's events",
@@ -52,24 +54,33 @@ MESSAGE_EVENTS = [
                 "application/json": {"schema": {"type": "object"}},
                 **sse_response("", MESSAGE_EVENTS)[200]["content"],
             },
+            "headers": CACHE_HEADERS,
         },
         **MODEL_ERRORS,
     },
 )
 async def create_message(request: Request) -> Response:
     """Anthropic's Messages API, streamed (``stream: true``) or not."""
-    service = MessagesService(await gateway_service(request))
+    gateway = await gateway_service(request)
+    service = MessagesService(gateway)
     raw = await request.body()
     call = parse_messages(parse_json(raw), len(raw), service.image_limits)
+    controls = Controls.from_headers(request.headers) if gateway.cache else Controls()
     if call.stream:
-        events = await service.stream(call)
+        events = await service.stream(call, controls)
         return StreamingResponse(
             events,
             media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            headers={
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+                **gateway.cache_headers,
+            },
         )
-    reply = await service.complete(call)
-    return Response(orjson.dumps(reply), media_type="application/json")
+    reply = await service.complete(call, controls)
+    return Response(
+        orjson.dumps(reply), media_type="application/json", headers=gateway.cache_headers
+    )
 
 
 @router.post(

@@ -71,6 +71,7 @@ class MessageStream:
         self.started = False  # message_start is out
         self.stopped = False  # message_stop is out (an Anthropic upstream sent it)
         self.delivered = False  # content is out: the answer can no longer be replaced
+        self.text_only = True  # every content block so far is text (the cache stores only such)
         self._held: list[bytes] = []  # an Anthropic attempt's message_start and pings
         self._index = -1  # the newest content block
         self._open: str | None = None  # its type while it is open
@@ -117,6 +118,9 @@ class MessageStream:
                     self._queue.put_nowait(frame)
                 yield Delivered()  # frames are out: this attempt can no longer be replaced
             self._put(kind, data)
+            block = data.get("content_block") if kind == "content_block_start" else None
+            if isinstance(block, dict) and block.get("type") != "text":
+                self.text_only = False
             if kind in CONTENT_EVENTS:
                 yield self._passthrough_content(kind, data)
             elif kind == "message_delta":
@@ -169,6 +173,7 @@ class MessageStream:
         self._close_block()
         self._index += 1
         self._open = str(block["type"])
+        self.text_only = self.text_only and self._open == "text"
         self._put(
             "content_block_start",
             {"type": "content_block_start", "index": self._index, "content_block": block},

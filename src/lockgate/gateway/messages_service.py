@@ -23,11 +23,14 @@ from typing import Any
 
 import orjson
 
+from lockgate.cache.policy import Controls
+from lockgate.cache.service import Lookup
 from lockgate.calls.candidates import Candidate, Plan, candidates_for, plan
 from lockgate.calls.context import ContextTooLong
 from lockgate.calls.runner import Attempt, CallRunner, Event
 from lockgate.error_handlers import anthropic_error
 from lockgate.errors import AppError, BadRequest
+from lockgate.gateway import messages_cached
 from lockgate.gateway.messages_relay import MessageStream, message_events
 from lockgate.gateway.messages_wire import TOOL_PROMPT_TOKENS, MessagesCall, event
 from lockgate.gateway.params import InvalidRequest
@@ -140,7 +143,7 @@ class MessagesService:
         """Plan every candidate, apply the key's limits, admit one; return the runner."""
         plans = self.plans(call)
         first = next(p for p in plans if p is not None)
-        await self.gateway.key_limits(first.tokens)
+        await self.gateway.key_tpm(first.tokens)  # the rpm was counted by the lookup
         admitted = await self.gateway.admit(call.model, plans)
 
         async def source(current: Plan) -> AsyncIterator[Event]:
@@ -212,7 +215,18 @@ class MessagesService:
             body["stream_options"] = {"include_usage": True}
         return body
 
-    async def complete(self, call: MessagesCall) -> dict[str, Any]:
+    async def lookup(self, call: MessagesCall, controls: Controls) -> Lookup | None:
+        """The model must be allowed; then the key's rpm and the cache (`look_up`)."""
+        config = self.gateway.model(call.model, "chat")
+        max_tokens = min(call.max_tokens, config.max_output_tokens)
+        return await self.gateway.look_up(
+            lambda scope: messages_cached.cache_request(scope, call, max_tokens), controls
+        )
+
+    async def complete(self, call: MessagesCall, controls: Controls) -> dict[str, Any]:
+        found = await self.lookup(call, controls)
+        if found is not None and found.entry is not None:
+            return messages_cached.message(found, call.model)
         runner = await self.runner(call, None)
         try:
             last = await runner.run()
@@ -220,6 +234,7 @@ class MessagesService:
             self.gateway.record(runner)
         if last.error is not None:
             raise client_error(last.error)
+        await self.gateway.save(last)  # text blocks only: any other block is `Delivered`
         reply = self._replies.pop(id(last.plan), None)
         if reply is not None:
             reply["model"] = call.model
@@ -237,9 +252,12 @@ class MessagesService:
             "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
         }
 
-    async def stream(self, call: MessagesCall) -> AsyncIterator[bytes]:
+    async def stream(self, call: MessagesCall, controls: Controls) -> AsyncIterator[bytes]:
         """As `GatewayService.stream`: admission and every failure before the first event are
         plain HTTP errors (the SDK raises its usual exceptions); after it, an ``error`` event."""
+        found = await self.lookup(call, controls)
+        if found is not None and found.entry is not None:
+            return messages_cached.stream(found, call.model)
         relay = MessageStream(call.model)
         runner = await self.runner(call, relay)
 
@@ -288,7 +306,10 @@ class MessagesService:
                 yield event("error", body)
             else:
                 tokens_in, tokens_out, _, _ = last.cost()
-                yield relay.finish(stop_reason(last.finish_reason), Usage(tokens_in, tokens_out))
+                ending = relay.finish(stop_reason(last.finish_reason), Usage(tokens_in, tokens_out))
+                # Complete: offered to the cache before message_stop (the client may leave then).
+                await self.gateway.save(last, tool_calls=not relay.text_only)
+                yield ending
         finally:
             await self._abandon(task, runner)
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from typing import Any
 
+from lockgate.cache.keys import CacheRequest
 from lockgate.cache.policy import Controls
 from lockgate.cache.service import Lookup, ResponseCache
-from lockgate.calls.cached import hit_usage, paid_by, save_attempt
 from lockgate.calls.candidates import (
     Admitted,
     Candidate,
@@ -35,6 +35,7 @@ from lockgate.gate.headroom import HeadroomLimits, NoHeadroom
 from lockgate.gate.ratelimit import HttpRateLimiter
 from lockgate.gateway import cached, wire
 from lockgate.gateway.auth import KeyContext
+from lockgate.gateway.caching import CacheStep
 from lockgate.gateway.relay import Relay, passthrough_plan, reply_events, with_images
 from lockgate.models import UsageKind
 from lockgate.observability.metrics import Metrics
@@ -108,8 +109,7 @@ class GatewayService:
         self.sleep = sleep
         self.image_limits = image_limits or ImageLimits()
         self.cache = cache
-        self.cache_headers: dict[str, str] = {}  # x-lockgate-cache (and similarity)
-        self._lookup: Lookup | None = None
+        self.caching = CacheStep(cache, self.owner, usage=usage, clock=clock)
         self._stopped = False  # set when the streaming client went away
         self._replies: dict[int, dict[str, Any]] = {}  # passed-through answers by plan
 
@@ -221,37 +221,27 @@ class GatewayService:
         return False
 
     async def lookup(self, call: wire.ChatCall, controls: Controls) -> Lookup | None:
-        """Steps 1 and 2: the model must be allowed and the key's rpm counts (a hit is a
-        request); then the cache. A hit's usage row is queued here; it reserved nothing."""
+        """Steps 1 and 2: the model must be allowed, then `look_up`."""
         config = self.model(call.model, "chat")
-        await self.key_rpm()
-        if self.cache is None:
-            return None
-        started = time.perf_counter()
         max_tokens = min(call.max_tokens or config.max_output_tokens, config.max_output_tokens)
-        scope = self.cache.policy.scope(user_id=self.key.user_id, key_id=self.key.key_id)
-        with paid_by(self.cache, self.owner):  # a configured embedding model bills the key
-            found = await self.cache.lookup(cached.cache_request(scope, call, max_tokens), controls)
-        self._lookup = found
-        self.cache_headers = found.headers
-        if found.entry is not None:
-            self.usage.add(
-                hit_usage(
-                    self.cache,
-                    found,
-                    user_id=self.key.user_id,
-                    api_key_id=self.key.key_id,
-                    created_at=self.clock(),
-                    latency_ms=int((time.perf_counter() - started) * 1000),
-                )
-            )
-        return found
+        return await self.look_up(
+            lambda scope: cached.cache_request(scope, call, max_tokens), controls
+        )
 
-    async def save(self, last: Attempt) -> None:
-        """Step 7's last part: a complete answer is offered to the cache."""
-        if self.cache is not None and self._lookup is not None:
-            with paid_by(self.cache, self.owner):
-                await save_attempt(self.cache, self._lookup, last)
+    async def look_up(
+        self, shape: Callable[[str], CacheRequest], controls: Controls
+    ) -> Lookup | None:
+        """Step 2 for every wire format (gateway/caching.py): the key's rpm counts first (a
+        hit is a request). The caller checked the model."""
+        await self.key_rpm()
+        return await self.caching.look_up(shape, controls)
+
+    @property
+    def cache_headers(self) -> dict[str, str]:
+        return self.caching.headers
+
+    async def save(self, last: Attempt, *, tool_calls: bool | None = None) -> None:
+        await self.caching.save(last, tool_calls=tool_calls)
 
     async def chat(self, call: wire.ChatCall, relay: Relay | None) -> CallRunner:
         """Plan every candidate, apply the key's token limit, admit one; return the runner."""

@@ -13,11 +13,12 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from lockgate.cache.policy import Controls
 from lockgate.deps import StateDep
 from lockgate.gateway import wire
 from lockgate.gateway.auth import CurrentKey
 from lockgate.gateway.deps import gateway_service
-from lockgate.gateway.endpoints import MODEL_ERRORS
+from lockgate.gateway.endpoints import CACHE_HEADERS, CACHE_PARAMETERS, MODEL_ERRORS
 from lockgate.gateway.responses.request import parse_request
 from lockgate.gateway.responses.schemas import (
     ResponseCreateRequest,
@@ -55,8 +56,8 @@ def _json(body: Any) -> Response:
 @router.post(
     "/responses",
     operation_id="createResponse",
-    openapi_extra=json_body(ResponseCreateRequest),
-    responses={**RESPONSE_OR_EVENTS, **MODEL_ERRORS},
+    openapi_extra={**json_body(ResponseCreateRequest), "parameters": CACHE_PARAMETERS},
+    responses={200: {**RESPONSE_OR_EVENTS[200], "headers": CACHE_HEADERS}, **MODEL_ERRORS},
 )
 async def create_response(request: Request) -> Response:
     """OpenAI's Responses API, streamed (``stream: true``) or not."""
@@ -65,13 +66,21 @@ async def create_response(request: Request) -> Response:
     state = state_of(request.scope)
     store = ResponseStore(state.sessionmaker, state.config.file.responses, gateway.key.key_id)
     service = ResponsesService(gateway, store)
+    controls = Controls.from_headers(request.headers) if gateway.cache else Controls()
     if call.stream:
+        events = await service.stream(call, controls)
         return StreamingResponse(
-            await service.stream(call),
+            events,
             media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            headers={
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+                **gateway.cache_headers,
+            },
         )
-    return _json(await service.create(call))
+    response = _json(await service.create(call, controls))
+    response.headers.update(gateway.cache_headers)
+    return response
 
 
 def _store(key: CurrentKey, state: StateDep) -> ResponseStore:

@@ -13,8 +13,11 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any, cast
 
+from lockgate.cache.policy import Controls
+from lockgate.cache.service import Lookup
 from lockgate.calls.candidates import Plan
 from lockgate.calls.runner import Attempt, CallRunner, Event
+from lockgate.gateway.responses import cached
 from lockgate.gateway.responses.builder import ResponseBuilder, new_id, shell
 from lockgate.gateway.responses.plan import Planner
 from lockgate.gateway.responses.relay import (
@@ -33,6 +36,11 @@ from lockgate.providers.base import OpenAIWire, Usage
 from lockgate.providers.responses_wire import ResponsesWire
 
 
+async def _frames(frames: list[bytes]) -> AsyncIterator[bytes]:
+    for frame in frames:
+        yield frame
+
+
 class ResponsesService:
     def __init__(self, gateway: GatewayService, store: ResponseStore) -> None:
         self.gateway = gateway
@@ -44,16 +52,35 @@ class ResponsesService:
 
     # -- calling -----------------------------------------------------------------------------
 
-    async def _prepare(self, call: ResponsesCall) -> tuple[list[dict[str, Any]], ResponseBuilder]:
-        self.gateway.model(call.model, "chat")  # unknown or not allowed: before any lookup
+    async def _prepare(
+        self, call: ResponsesCall, controls: Controls
+    ) -> tuple[list[dict[str, Any]], ResponseBuilder, Lookup | None]:
+        """The resolved conversation, the answer's builder, and the cache's lookup (the key's
+        rpm counted there, hit or not)."""
+        config = self.gateway.model(call.model, "chat")  # unknown or not allowed: 4xx first
         now = self.gateway.clock()
         history: list[dict[str, Any]] = []
         if call.previous_response_id is not None:
             history = await self.store.history(call.previous_response_id, now)
         if call.store:
             self.store.check_size(call.items)
+        items = history + call.items
+        limit = config.max_output_tokens
+        max_tokens = min(call.max_output_tokens or limit, limit)
+        found = await self.gateway.look_up(
+            lambda scope: cached.cache_request(scope, call, items, max_tokens), controls
+        )
         rid = new_id("resp")
-        return history + call.items, ResponseBuilder(shell(call, rid, int(now.timestamp())), None)
+        builder = ResponseBuilder(shell(call, rid, int(now.timestamp())), None)
+        return items, builder, found
+
+    async def _replay(
+        self, call: ResponsesCall, found: Lookup, builder: ResponseBuilder
+    ) -> dict[str, Any]:
+        """A hit, answered and (``store: true``) stored like a live answer."""
+        final = cached.replay(found, builder, int(self.gateway.clock().timestamp()))
+        await self._save(call, final)
+        return final
 
     async def _runner(
         self, call: ResponsesCall, items: list[dict[str, Any]], builder: ResponseBuilder
@@ -61,7 +88,7 @@ class ResponsesService:
         gateway = self.gateway
         plans = self.planner.plans(call, items)
         first = next(p for p in plans if p is not None)
-        await gateway.key_limits(first.tokens)
+        await gateway.key_tpm(first.tokens)  # the rpm was counted by the lookup
         admitted = await gateway.admit(call.model, plans)
         rewrite = Rewrite(
             {
@@ -138,8 +165,10 @@ class ResponsesService:
         if call.store:
             await self.store.save(with_ids(call.items), final, self.gateway.clock())
 
-    async def create(self, call: ResponsesCall) -> dict[str, Any]:
-        items, builder = await self._prepare(call)
+    async def create(self, call: ResponsesCall, controls: Controls) -> dict[str, Any]:
+        items, builder, found = await self._prepare(call, controls)
+        if found is not None and found.entry is not None:
+            return await self._replay(call, found, builder)
         runner = await self._runner(call, items, builder)
         try:
             last = await runner.run()
@@ -148,13 +177,19 @@ class ResponsesService:
         if last.error is not None:
             raise upstream_error(last.error)
         final = self._final(last, builder)
+        await self.gateway.save(last, tool_calls=not cached.text_only(final))
         await self._save(call, final)
         return final
 
-    async def stream(self, call: ResponsesCall) -> AsyncIterator[bytes]:
+    async def stream(self, call: ResponsesCall, controls: Controls) -> AsyncIterator[bytes]:
         """As chat: every failure before the first event is an HTTP error; after it, the
         stream ends with ``response.failed``."""
-        items, builder = await self._prepare(call)
+        items, builder, found = await self._prepare(call, controls)
+        if found is not None and found.entry is not None:
+            frames: list[bytes] = []
+            builder.emit = frames.append
+            await self._replay(call, found, builder)  # stored before any event goes out
+            return _frames(frames)
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         builder.emit = queue.put_nowait
         runner = await self._runner(call, items, builder)
@@ -210,6 +245,8 @@ class ResponsesService:
                 final = builder.fail(error.code, error.message, Usage(tokens_in, tokens_out))
             else:
                 final = self._final(last, builder)
+                # complete: offered to the response cache (a text answer only is stored)
+                await self.gateway.save(last, tool_calls=not cached.text_only(final))
             # Stored before the final event goes out: a client may continue from it at once.
             await self._save(call, final)
             if self._passthrough is not None:

@@ -157,7 +157,7 @@ def chat_messages(instructions: str | None, items: list[dict[str, Any]]) -> list
     return messages
 
 
-def _tool(tool: dict[str, Any]) -> dict[str, Any]:
+def chat_tool(tool: dict[str, Any]) -> dict[str, Any]:
     function = {"name": tool["name"]}
     for key in ("description", "parameters", "strict"):
         if tool.get(key) is not None:
@@ -165,7 +165,7 @@ def _tool(tool: dict[str, Any]) -> dict[str, Any]:
     return {"type": "function", "function": function}
 
 
-def _response_format(fmt: dict[str, Any]) -> dict[str, Any]:
+def response_format(fmt: dict[str, Any]) -> dict[str, Any]:
     if fmt["type"] == "json_object":
         return {"type": "json_object"}
     schema = {"name": fmt["name"], "schema": fmt["schema"]}
@@ -179,7 +179,7 @@ def chat_body(call: ResponsesCall, items: list[dict[str, Any]], target: Target) 
     """The chat completions body (without model, output cap and stream: the caller's)."""
     body: dict[str, Any] = {"messages": chat_messages(call.instructions, items)}
     if call.tools:
-        body["tools"] = [_tool(tool) for tool in call.tools]
+        body["tools"] = [chat_tool(tool) for tool in call.tools]
         if call.tool_choice is not None:
             choice = call.tool_choice
             if isinstance(choice, dict):
@@ -192,7 +192,7 @@ def chat_body(call: ResponsesCall, items: list[dict[str, Any]], target: Target) 
     if call.top_p is not None:
         body["top_p"] = call.top_p
     if call.text_format is not None:
-        body["response_format"] = _response_format(call.text_format)
+        body["response_format"] = response_format(call.text_format)
     effort = (call.reasoning or {}).get("effort")
     if target == "chat" and effort is not None:
         body["reasoning_effort"] = effort
