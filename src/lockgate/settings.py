@@ -65,6 +65,8 @@ PRESTOP_SECONDS = 5.0
 FINAL_SAVE_SECONDS = 5.0
 REPLY_LEASE_SECONDS = 20.0
 REPLY_REAP_SECONDS = 10.0
+# Measured with bench/chat.py (one SQLite process, 2 cores): see the note at the setting.
+CHAT_MAX_SENDS_IN_FLIGHT = 32
 
 
 def shutdown_budget_seconds(grace: float) -> float:
@@ -114,6 +116,11 @@ class Settings(BaseSettings):
     reply_stream_max_events: int = Field(default=10_000, ge=16, le=1_000_000)
     reply_stream_expire_seconds: float = Field(default=300, gt=0, le=86_400)
     reply_stop_timeout_seconds: float = Field(default=5, gt=0, le=60)
+    # Chat sends and regenerates set up at once in one process (read, admitted, two rows
+    # written; the reply then runs without a slot). One more is refused at once with 503
+    # `overloaded` + Retry-After, before anything is saved (chat/admission.py): past capacity
+    # the server sheds instead of queueing every send into seconds. See CHAT_MAX_SENDS_IN_FLIGHT.
+    chat_max_sends_in_flight: int = Field(default=CHAT_MAX_SENDS_IN_FLIGHT, ge=1, le=100_000)
     redis_url: str | None = None
     # The response cache's own Redis (cache.store: redis, with the query engine; `redis-cache`,
     # port 6380, in the deployment files), kept apart from the gate's so a full cache never
