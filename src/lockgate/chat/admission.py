@@ -8,8 +8,12 @@ at lower load. So at most ``limit`` sends are set up at once in a process; one m
 with 503 ``overloaded`` and a ``Retry-After`` *before* anything is read, saved or reserved, so
 retrying it is safe and loses nothing (the browser keeps the text in the composer).
 
-A slot is held from the start of the send until its reply is started (or the send fails): the
-reply itself runs on without one, its saves go through the one writer of ``saves.py``.
+A slot is held from the request's arrival in the endpoint, *before* the sign-in check, until
+its reply is started (or the send fails); the reply itself runs on without one (its partial
+saves go through the one writer of ``saves.py``). Measured with ``bench/chat.py``: past capacity
+the sends queued for a pooled database connection and SQLite's write lock (a thread waiting in
+SQLite's busy handler), not in the event loop, whose lag stayed low while answers took seconds;
+so the bound is on the sends in that queue, and a lag threshold would not have shed them.
 """
 
 from __future__ import annotations

@@ -153,13 +153,7 @@ class ChatService:
         never held across the history read or the admission's awaits."""
         if not body.content.strip():
             raise EmptyMessage()
-        # Draining or past capacity: refused before anything is read, saved or reserved.
-        with self.manager.sending():
-            return await self._send(user, conversation_id, body)
-
-    async def _send(
-        self, user: User, conversation_id: uuid.UUID, body: SendMessageIn
-    ) -> Generation | CachedReply:
+        self.manager.check_accepting()  # draining: refused before anything is saved
         model = self.resolve_model(body.model)
         max_tokens = self.resolve_max_tokens(model, body.max_tokens)
         candidates = candidates_for(model.name, self.file, self.providers)
@@ -215,12 +209,7 @@ class ChatService:
         return self._start(user, conversation, user_message, reply, plans, admitted, lookup)
 
     async def regenerate(self, user: User, message_id: uuid.UUID, body: RegenerateIn) -> Generation:
-        with self.manager.sending():
-            return await self._regenerate(user, message_id, body)
-
-    async def _regenerate(
-        self, user: User, message_id: uuid.UUID, body: RegenerateIn
-    ) -> Generation:
+        self.manager.check_accepting()
         await reading(self.db)
         original = await self.owned_message(message_id, user)
         if original.role != MessageRole.ASSISTANT or original.parent_id is None:
