@@ -107,3 +107,18 @@ def test_the_admission_gives_its_slot_back_when_the_send_fails() -> None:
 def test_a_limit_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         SendAdmission(0)
+
+
+async def test_a_refused_or_failed_send_gives_its_slot_back(limited: Limited) -> None:
+    client, state = limited
+    missing = "00000000-0000-4000-8000-000000000000"
+    not_found = await client.post(
+        f"/api/v1/conversations/{missing}/messages", json={"content": "x"}
+    )
+    cid = await new_conversation(client)
+    empty = await client.post(f"/api/v1/conversations/{cid}/messages", json={"content": "  "})
+    await client.post("/api/v1/auth/logout")
+    signed_out = await client.post(f"/api/v1/conversations/{cid}/messages", json={"content": "x"})
+    assert (not_found.status_code, empty.status_code, signed_out.status_code) == (404, 422, 401)
+    assert sample(state, "lockgate_chat_sends_in_flight") == 0
+    assert sample(state, "lockgate_chat_sends_shed_total") == 0  # the one slot was free each time
