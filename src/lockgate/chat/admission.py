@@ -1,12 +1,12 @@
 """Per-process admission of chat sends: past capacity, refuse at once instead of queueing.
 
-Every send (and regenerate) reads the conversation, asks the gate, and writes its two rows. On
-SQLite those writes take one process-wide lock; past what the database and the event loop can
-do, the extra sends would wait in that queue (``busy_timeout``) and in the event loop, every
-one of them slower, until answers take seconds and fewer messages are answered per second than
-at lower load. So at most ``limit`` sends are set up at once in a process; one more is refused
-with 503 ``overloaded`` and a ``Retry-After`` *before* anything is read, saved or reserved, so
-retrying it is safe and loses nothing (the browser keeps the text in the composer).
+Every send (and regenerate) checks the session, reads the conversation, asks the gate, and
+writes its two rows. Past what the database can do, the extra sends wait for a pooled
+connection and, on SQLite, for the one write lock (``busy_timeout``), every one of them slower,
+until answers take seconds and fewer messages are answered per second than at lower load. So
+at most ``limit`` sends are set up at once in a process; one more is refused with 503
+``overloaded`` and a ``Retry-After`` *before* anything is read, saved or reserved, so retrying
+it is safe and loses nothing (the browser keeps the text in the composer).
 
 A slot is held from the request's arrival in the endpoint, *before* the sign-in check, until
 its reply is started (or the send fails); the reply itself runs on without one (its partial
