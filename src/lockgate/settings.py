@@ -68,7 +68,8 @@ REPLY_REAP_SECONDS = 10.0
 # Measured with bench/chat.py (one SQLite process, 2 shared cores, instant replies offered at
 # 150 msg/s): 8 answered 53 msg/s (p50 154 ms), 16 answered 64 msg/s (p50 354 ms), 32 no more
 # than 16 with twice the wait (65 msg/s at 100 offered, p50 771 ms). Above capacity more slots
-# only lengthen the queue for a database connection and SQLite's write lock.
+# only lengthen the queue for a database connection and SQLite's write lock. With PostgreSQL
+# (20 pooled connections) 16 held 99/98/94 msg/s answered at 100/150/200 offered, p99 < 0.6 s.
 CHAT_MAX_SENDS_IN_FLIGHT = 16
 
 

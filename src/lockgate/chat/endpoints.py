@@ -59,6 +59,7 @@ async def send_slot(state: StateDep) -> AsyncIterator[None]:
 
 # Draining or past capacity: refused (503) before anything is read, saved or reserved.
 SendSlot = Annotated[None, Depends(send_slot, scope="function")]
+
 # After CurrentUser in a signature, so the limit is keyed on the user, not the cookie.
 ChatLimit = Annotated[None, Depends(endpoint_limit("chat"))]
 
