@@ -19,6 +19,7 @@ from lockgate.auth.login_limit import LoginLimiter
 from lockgate.auth.security import PasswordHashing
 from lockgate.cache.factory import build_cache
 from lockgate.calls.cached import cache_embedder
+from lockgate.chat.admission import SendAdmission
 from lockgate.chat.leases import LocalLeases, RedisLeases, ReplyJanitor, ReplyLeases
 from lockgate.chat.live import LiveReplies, MemoryLiveReplies
 from lockgate.chat.live_redis import RedisLiveReplies
@@ -149,6 +150,7 @@ async def build_state(
         leases=leases,
         live=live,
         stop_timeout=settings.reply_stop_timeout_seconds,
+        admission=SendAdmission(settings.chat_max_sends_in_flight, metrics=metrics),
     )
     await chat.open()
     stack.push_async_callback(chat.aclose)  # after the drain: the cut replies' finals are written

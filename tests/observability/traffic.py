@@ -92,6 +92,9 @@ def exercise(metrics: Metrics, step: int) -> None:
     metrics.cache_request("none", "bypass")
     metrics.cache_saved(Decimal("0.0004"))
     metrics.cache_lookup(0.001 + (step % 5) * 0.001)
+    metrics.chat_sends_in_flight(1)
+    metrics.chat_send_shed()
+    metrics.chat_sends_in_flight(-1)
     with metrics.http_in_flight():
         metrics.observe_http_request("GET", "/direct", 200, 0.01)
 

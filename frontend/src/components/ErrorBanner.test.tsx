@@ -19,6 +19,17 @@ describe("ErrorBanner", () => {
     expect(screen.getByTestId("retry-after")).toHaveTextContent("You can try again now.");
   });
 
+  it("tells a send shed by a busy server to try again in the Retry-After", () => {
+    vi.useFakeTimers();
+    const body = { error: { code: "overloaded", message: "This server is busy; nothing was saved. Send the message again in a moment." } };
+    render(<ErrorBanner error={fromResponse(jsonResponse(503, body, { "Retry-After": "1" }), body)} />);
+    expect(screen.getByRole("alert")).toHaveTextContent(
+      "Lockgate is overloaded. This server is busy; nothing was saved. Send the message again in a moment. Try again in 1 s.",
+    );
+    act(() => vi.advanceTimersByTime(1000));
+    expect(screen.getByTestId("retry-after")).toHaveTextContent("You can try again now.");
+  });
+
   it("says when a spent budget resets", () => {
     render(<ErrorBanner error={{ ...base, kind: "budget", code: "budget_exceeded", resetsAt: "2030-01-01T00:00:00Z" }} />);
     expect(screen.getByRole("alert")).toHaveTextContent(/Budget exhausted\..*It resets/);

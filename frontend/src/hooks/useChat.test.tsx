@@ -101,6 +101,26 @@ describe("useChat", () => {
     expect(result.current.state.busy).toBe(false);
   });
 
+  it("a send shed by a busy server (503 overloaded) is handed back with the time to retry", async () => {
+    stubFetch({
+      [`POST /api/v1/conversations/${CID}/messages`]: () =>
+        jsonResponse(
+          503,
+          { error: { code: "overloaded", message: "This server is busy; nothing was saved. Send the message again in a moment." } },
+          { "Retry-After": "1" },
+        ),
+    });
+    const { result } = renderHook(() => useChat(null));
+    let refusal: Awaited<ReturnType<typeof result.current.send>> = null;
+    await act(async () => {
+      refusal = await result.current.send(CID, "hi", null);
+    });
+    // Returned to the caller, which puts the text back in the composer: nothing is lost.
+    expect(refusal).toMatchObject({ kind: "overloaded", code: "overloaded", status: 503, retryAfter: 1 });
+    expect(result.current.state.error).toMatchObject({ kind: "overloaded", retryAfter: 1 });
+    expect(result.current.state.busy).toBe(false);
+  });
+
   it("stop asks the server to stop the reply being streamed", async () => {
     const user = message({ role: "user", content: "long" });
     const reply = message({ role: "assistant", parent_id: user.id, status: "streaming" });

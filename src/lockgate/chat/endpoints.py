@@ -43,6 +43,23 @@ async def get_service(state: StateDep, db: SessionDep) -> ChatService:
 
 
 ServiceDep = Annotated[ChatService, Depends(get_service)]
+
+
+async def send_slot(state: StateDep) -> AsyncIterator[None]:
+    """A send's place among those this process is setting up (``chat/admission.py``).
+
+    First in the signature: taken before the sign-in check and everything else that waits for
+    a database connection, since that wait is where sends queued into seconds past capacity
+    (measured with ``bench/chat.py``). ``scope="function"``: given back when the endpoint
+    returns, i.e. once the reply is started; the stream itself holds none.
+    """
+    with state.chat.sending():
+        yield
+
+
+# Draining or past capacity: refused (503) before anything is read, saved or reserved.
+SendSlot = Annotated[None, Depends(send_slot, scope="function")]
+
 # After CurrentUser in a signature, so the limit is keyed on the user, not the cookie.
 ChatLimit = Annotated[None, Depends(endpoint_limit("chat"))]
 
@@ -58,6 +75,7 @@ def _stream(events: AsyncIterator[bytes]) -> StreamingResponse:
     responses={**SSE_RESPONSE, **error_responses(401, 403, 404, 422, 429, 503)},
 )
 async def send_message(
+    _slot: SendSlot,
     conversation_id: uuid.UUID,
     body: SendMessageIn,
     user: CurrentUser,
@@ -149,6 +167,7 @@ async def stop_message(
     responses={**SSE_RESPONSE, **error_responses(401, 403, 404, 409, 422, 429, 503)},
 )
 async def regenerate_message(
+    _slot: SendSlot,
     message_id: uuid.UUID,
     user: CurrentUser,
     service: ServiceDep,

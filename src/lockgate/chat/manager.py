@@ -10,14 +10,16 @@ replies of a process that died without any shutdown at all.
 Events go through the ``LiveReplies`` store (``live.py``), so with Redis a reply generated here
 can be re-attached (``attach``) and stopped (``stop_anywhere``) from any replica. Once draining
 (SIGTERM), no new reply starts: ``check_accepting`` answers 503 ``draining`` with a
-``Retry-After``, so the browser or the load balancer retries on another replica.
+``Retry-After``, so the browser or the load balancer retries on another replica. Past capacity,
+``sending`` sheds a send with 503 ``overloaded`` instead of queueing it (``admission.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lockgate.chat.admission import SendAdmission
 from lockgate.chat.events import ChatErrorData, ChatErrorEvent, ChatMessageEvent, encode, replay
 from lockgate.chat.generation import Generation, GenerationSpec
 from lockgate.chat.leases import INTERRUPTED, LocalLeases, ReplyLeases
@@ -60,7 +63,9 @@ class ChatManager:
         leases: ReplyLeases | None = None,
         live: LiveReplies | None = None,
         stop_timeout: float = 5.0,
+        admission: SendAdmission | None = None,
     ) -> None:
+        """``admission``: the bound on sends set up at once (None: unbounded, for tests)."""
         self._sessionmaker = sessionmaker
         self.leases: ReplyLeases = leases or LocalLeases()
         self.live: LiveReplies = live or MemoryLiveReplies()
@@ -72,6 +77,7 @@ class ChatManager:
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._draining: asyncio.Task[None] | None = None
         self.saves = PartialSaves(sessionmaker, clock)
+        self.admission = admission
 
     async def open(self) -> None:
         """Start listening for other replicas' stops (lifespan, before the first request)."""
@@ -90,6 +96,17 @@ class ChatManager:
         """Refuse a new reply once draining, before anything is saved or reserved."""
         if self._draining is not None:
             raise Draining()
+
+    @contextmanager
+    def sending(self) -> Iterator[None]:
+        """Around a send's setup, until its reply starts: refused (503 ``draining`` or
+        ``overloaded``, with Retry-After) before anything is read, saved or reserved."""
+        self.check_accepting()
+        if self.admission is None:
+            yield
+            return
+        with self.admission.slot():
+            yield
 
     def start(self, spec: GenerationSpec, first_event: ChatMessageEvent) -> Generation:
         generation = Generation(

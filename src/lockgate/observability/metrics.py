@@ -223,6 +223,17 @@ class Metrics:
             "Time of one response cache lookup (both layers, the local embedding included).",
             registry=r, buckets=CACHE_BUCKETS,
         )  # fmt: skip
+        self._chat_in_flight = Gauge(
+            "lockgate_chat_sends_in_flight",
+            "Chat sends and regenerates being set up (read, admitted, saved) before their reply "
+            "starts; at the limit (LOCKGATE_CHAT_MAX_SENDS_IN_FLIGHT) the next one is shed.",
+            registry=r, multiprocess_mode="livesum",
+        )  # fmt: skip
+        self._chat_shed = Counter(
+            "lockgate_chat_sends_shed",
+            "Chat sends and regenerates refused with 503 overloaded before anything was saved.",
+            registry=r,
+        )  # fmt: skip
         for layer, result in (
             ("exact", "hit"), ("exact", "miss"), ("semantic", "hit"), ("semantic", "miss"),
             ("none", "bypass"),
@@ -371,6 +382,15 @@ class Metrics:
 
     def cache_lookup(self, seconds: float) -> None:
         self._cache_lookup.observe(seconds)
+
+    # --- chat admission ----------------------------------------------------------------------
+
+    def chat_sends_in_flight(self, delta: int) -> None:
+        """A send took (+1) or gave back (-1) its slot (see `lockgate.chat.admission`)."""
+        self._chat_in_flight.inc(delta)
+
+    def chat_send_shed(self) -> None:
+        self._chat_shed.inc()
 
     # --- exposition ------------------------------------------------------------------------
 
