@@ -14,7 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from lockgate.cache.policy import SIMILARITY_HEADER, STATUS_HEADER, THRESHOLD_HEADER, Controls
 from lockgate.deps import StateDep
-from lockgate.gateway import wire
+from lockgate.gateway import oneshot, wire
 from lockgate.gateway.auth import CurrentKey
 from lockgate.gateway.deps import gateway_service
 from lockgate.gateway.schemas import (
@@ -114,7 +114,7 @@ async def chat_completions(request: Request) -> Response:
 )
 async def embeddings(request: Request) -> Response:
     service = await gateway_service(request)
-    return _json(await service.embed(wire.parse_json(await request.body())))
+    return _json(await oneshot.embed(service, wire.parse_json(await request.body())))
 
 
 @router.post(
@@ -125,7 +125,7 @@ async def embeddings(request: Request) -> Response:
 )
 async def images(request: Request) -> Response:
     service = await gateway_service(request)
-    return _json(await service.images(wire.parse_json(await request.body())))
+    return _json(await oneshot.images(service, wire.parse_json(await request.body())))
 
 
 @router.get("/models", operation_id="listGatewayModels")

@@ -30,7 +30,7 @@ from lockgate.calls.context import ContextTooLong
 from lockgate.calls.runner import Attempt, CallRunner, Event
 from lockgate.error_handlers import anthropic_error
 from lockgate.errors import AppError, BadRequest
-from lockgate.gateway import messages_cached
+from lockgate.gateway import messages_cached, streaming
 from lockgate.gateway.messages_relay import MessageStream, message_events
 from lockgate.gateway.messages_wire import TOOL_PROMPT_TOKENS, MessagesCall, event
 from lockgate.gateway.params import InvalidRequest
@@ -176,19 +176,7 @@ class MessagesService:
                 yield answered
 
         gateway = self.gateway
-        return CallRunner(
-            gateway.gate,
-            plans,
-            admitted,
-            user_id=gateway.key.user_id,
-            retry=gateway.file.gate.retry,
-            sleep=gateway.sleep,
-            on_delta=lambda _attempt, _text: None,
-            stopped=lambda: self._stopped,
-            extra_limits=gateway.key.key.budget_limits,
-            metrics=gateway.metrics,
-            source=source,
-        )
+        return gateway.runner(plans, admitted, source, stopped=lambda: self._stopped)
 
     @staticmethod
     def anthropic_body(call: MessagesCall, current: Plan) -> dict[str, Any]:
@@ -261,18 +249,9 @@ class MessagesService:
         relay = MessageStream(call.model)
         runner = await self.runner(call, relay)
 
-        async def drive() -> Attempt:
-            try:
-                return await runner.run()
-            finally:
-                relay.close()
-
-        task = asyncio.create_task(drive())
-        try:
-            first = await relay.get()
-        except BaseException:
-            await self._abandon(task, runner)
-            raise
+        task, first = await streaming.start(
+            runner, relay.get, relay.close, lambda task: self._abandon(task, runner)
+        )
         if first is None:  # ended before anything was sent
             last = await task
             if last.error is not None:
@@ -281,11 +260,10 @@ class MessagesService:
         return self._relay(runner, relay, task, first)
 
     async def _abandon(self, task: asyncio.Task[Attempt], runner: CallRunner) -> None:
-        if not task.done():  # the client went away: stop paying for tokens nobody reads
-            self._stopped = True
-            task.cancel()
-            await asyncio.wait({task})
-        self.gateway.record(runner)
+        await streaming.abandon(task, self._stop, lambda: self.gateway.record(runner))
+
+    def _stop(self) -> None:
+        self._stopped = True  # the client went away: stop paying for tokens nobody reads
 
     async def _relay(
         self,

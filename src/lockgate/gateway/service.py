@@ -6,8 +6,6 @@ budgets and limits on top of the user's and the provider's). Usage rows go to th
 from __future__ import annotations
 
 import asyncio
-import base64
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from typing import Any
@@ -20,39 +18,30 @@ from lockgate.calls.candidates import (
     Candidate,
     Plan,
     admit_first,
-    as_candidate,
     candidates_for,
     plan,
     refusal,
 )
 from lockgate.calls.context import ContextTooLong
-from lockgate.calls.once import Bound, Owner, Spend, call_once
-from lockgate.calls.runner import Attempt, CallRunner, Event, attempt_usage
+from lockgate.calls.once import Owner
+from lockgate.calls.runner import Attempt, CallRunner, Event, Source, attempt_usage
 from lockgate.clock import Clock
 from lockgate.errors import AppError, Forbidden, NotFound, ProviderFailed, RateLimited
 from lockgate.gate import Gate, Skip
 from lockgate.gate.headroom import HeadroomLimits, NoHeadroom
 from lockgate.gate.ratelimit import HttpRateLimiter
-from lockgate.gateway import cached, wire
+from lockgate.gateway import cached, streaming, wire
 from lockgate.gateway.auth import KeyContext
 from lockgate.gateway.caching import CacheStep
 from lockgate.gateway.relay import Relay, passthrough_plan, reply_events, with_images
-from lockgate.models import UsageKind
 from lockgate.observability.metrics import Metrics
 from lockgate.providers.base import (
-    ChatMessage,
-    EmbeddingResult,
-    GeneratedImage,
-    ImageRequest,
-    Provider,
     Usage,
     openai_wire,
 )
 from lockgate.providers.config import ModelConfig
 from lockgate.providers.errors import ProviderError, ProviderRateLimited
-from lockgate.providers.pricing import cost, image_cost
 from lockgate.providers.registry import ProviderRegistry, Sleep
-from lockgate.providers.tokenizer import prompt_tokens_upper_bound
 from lockgate.settings import FileConfig
 from lockgate.usage.writer import UsageWriter
 from lockgate.vision.errors import ImagesNotSupported
@@ -270,6 +259,18 @@ class GatewayService:
                 for answered in reply_events(reply):
                     yield answered
 
+        return self.runner(plans, admitted, source, stopped=lambda: self._stopped)
+
+    def runner(
+        self,
+        plans: Sequence[Plan | None],
+        admitted: Admitted,
+        source: Source,
+        *,
+        stopped: Callable[[], bool],
+    ) -> CallRunner:
+        """The call path's runner for this key, whatever the wire format: its user, its budget
+        limits on fallbacks, the retry settings, metrics; ``source`` speaks to the provider."""
         return CallRunner(
             self.gate,
             plans,
@@ -278,7 +279,7 @@ class GatewayService:
             retry=self.file.gate.retry,
             sleep=self.sleep,
             on_delta=lambda _attempt, _text: None,
-            stopped=lambda: self._stopped,
+            stopped=stopped,
             extra_limits=self.key.key.budget_limits,
             metrics=self.metrics,
             source=source,
@@ -348,18 +349,9 @@ class GatewayService:
         relay = Relay(call.model, call.include_usage)
         runner = await self.chat(call, relay)
 
-        async def drive() -> Attempt:
-            try:
-                return await runner.run()
-            finally:
-                relay.close()
-
-        task = asyncio.create_task(drive())
-        try:
-            first = await relay.get()
-        except BaseException:
-            await self._abandon(task, runner)
-            raise
+        task, first = await streaming.start(
+            runner, relay.get, relay.close, lambda task: self._abandon(task, runner)
+        )
         if first is None:  # ended before anything was sent
             last = await task
             if last.error is not None:
@@ -369,11 +361,10 @@ class GatewayService:
         return self._relay(call, runner, relay, task, first)
 
     async def _abandon(self, task: asyncio.Task[Attempt], runner: CallRunner) -> None:
-        if not task.done():  # the client went away: stop paying for tokens nobody reads
-            self._stopped = True
-            task.cancel()
-            await asyncio.wait({task})
-        self.record(runner)
+        await streaming.abandon(task, self._stop, lambda: self.record(runner))
+
+    def _stop(self) -> None:
+        self._stopped = True  # the client went away: stop paying for tokens nobody reads
 
     async def _relay(
         self,
@@ -401,89 +392,3 @@ class GatewayService:
             yield wire.DONE
         finally:
             await self._abandon(task, runner)
-
-    async def embed(self, body: dict[str, Any]) -> dict[str, Any]:
-        name, inputs = wire.parse_embeddings(body)
-        chosen = as_candidate(name, self.model(name, "embedding"), self.providers)
-        bound_tokens = prompt_tokens_upper_bound([ChatMessage("user", i) for i in inputs])
-        await self.key_limits(bound_tokens)
-
-        async def invoke(provider: Provider) -> EmbeddingResult:
-            return await provider.embed(chosen.upstream, inputs)
-
-        def measure(done: EmbeddingResult | None) -> Spend:
-            if done is None:
-                return Spend()
-            return Spend(cost(chosen.price, done.usage), input_tokens=done.usage.input_tokens)
-
-        try:
-            result = await call_once(
-                self.gate,
-                chosen,
-                self.owner,
-                Bound(cost(chosen.price, Usage(bound_tokens, 0)), bound_tokens),
-                invoke,
-                measure,
-                kind=UsageKind.EMBEDDING,
-                usage=self.usage,
-                clock=self.clock,
-                operation="embeddings",
-            )
-        except ProviderError as exc:
-            raise upstream_error(exc) from None
-        return {
-            "object": "list",
-            "data": [
-                {"object": "embedding", "index": i, "embedding": vector}
-                for i, vector in enumerate(result.vectors)
-            ],
-            "model": name,
-            "usage": {
-                "prompt_tokens": result.usage.input_tokens,
-                "total_tokens": result.usage.input_tokens,
-            },
-        }
-
-    async def images(self, body: dict[str, Any]) -> dict[str, Any]:
-        asked = wire.parse_images(body)
-        name = asked.model or next(
-            (n for n, m in self.file.models.items() if m.kind == "image"), None
-        )
-        if name is None:
-            raise ModelNotFound("No image model is configured.")
-        config = self.model(name, "image")
-        prompt, n = asked.prompt, asked.n
-        size = asked.size or config.image_sizes[0]
-        if size not in config.image_sizes:
-            raise wire.InvalidRequest(
-                f"size must be one of {', '.join(config.image_sizes)}.", "size"
-            )
-        chosen = as_candidate(name, config, self.providers)
-        await self.key_limits(0)
-        request = ImageRequest(model=chosen.upstream, prompt=prompt, size=size, n=n)
-
-        async def invoke(provider: Provider) -> list[GeneratedImage]:
-            return await provider.generate_images(request)
-
-        def measure(done: list[GeneratedImage] | None) -> Spend:
-            count = len(done or ())
-            return Spend(image_cost(chosen.price, count), images=count)
-
-        try:
-            images = await call_once(
-                self.gate,
-                chosen,
-                self.owner,
-                Bound(image_cost(chosen.price, n)),
-                invoke,
-                measure,
-                kind=UsageKind.IMAGE,
-                usage=self.usage,
-                clock=self.clock,
-            )
-        except ProviderError as exc:
-            raise upstream_error(exc) from None
-        return {
-            "created": int(time.time()),
-            "data": [{"b64_json": base64.b64encode(i.data).decode()} for i in images],
-        }

@@ -17,6 +17,7 @@ from lockgate.cache.policy import Controls
 from lockgate.cache.service import Lookup
 from lockgate.calls.candidates import Plan
 from lockgate.calls.runner import Attempt, CallRunner, Event
+from lockgate.gateway import streaming
 from lockgate.gateway.responses import cached
 from lockgate.gateway.responses.builder import ResponseBuilder, new_id, shell
 from lockgate.gateway.responses.plan import Planner
@@ -135,19 +136,7 @@ class ResponsesService:
                     for event in answered:
                         yield event
 
-        return CallRunner(
-            gateway.gate,
-            plans,
-            admitted,
-            user_id=gateway.key.user_id,
-            retry=gateway.file.gate.retry,
-            sleep=gateway.sleep,
-            on_delta=lambda _attempt, _text: None,
-            stopped=lambda: self._stopped,
-            extra_limits=gateway.key.key.budget_limits,
-            metrics=gateway.metrics,
-            source=source,
-        )
+        return gateway.runner(plans, admitted, source, stopped=lambda: self._stopped)
 
     def _final(self, last: Attempt, builder: ResponseBuilder) -> dict[str, Any]:
         reply = self._replies.pop(id(last.plan), None)
@@ -194,18 +183,12 @@ class ResponsesService:
         builder.emit = queue.put_nowait
         runner = await self._runner(call, items, builder)
 
-        async def drive() -> Attempt:
-            try:
-                return await runner.run()
-            finally:
-                queue.put_nowait(None)
-
-        task = asyncio.create_task(drive())
-        try:
-            first = await queue.get()
-        except BaseException:
-            await self._abandon(task, runner)
-            raise
+        task, first = await streaming.start(
+            runner,
+            queue.get,
+            lambda: queue.put_nowait(None),
+            lambda task: self._abandon(task, runner),
+        )
         if first is None:
             last = await task
             if last.error is not None:
@@ -214,11 +197,10 @@ class ResponsesService:
         return self._relay(call, runner, builder, queue, task, first)
 
     async def _abandon(self, task: asyncio.Task[Attempt], runner: CallRunner) -> None:
-        if not task.done():  # the client went away: stop paying for tokens nobody reads
-            self._stopped = True
-            task.cancel()
-            await asyncio.wait({task})
-        self.gateway.record(runner)
+        await streaming.abandon(task, self._stop, lambda: self.gateway.record(runner))
+
+    def _stop(self) -> None:
+        self._stopped = True  # the client went away: stop paying for tokens nobody reads
 
     async def _relay(
         self,
