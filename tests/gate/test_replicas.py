@@ -77,6 +77,8 @@ def replicas(
         "LOCKGATE_MIGRATE_ON_START": "false",
         # Revocations must reach other replicas over Redis, not by a cached key expiring.
         "LOCKGATE_KEY_CACHE_SECONDS": "3600",
+        # Budgets under concurrency are the subject here, not shedding (test_chat_admission.py).
+        "LOCKGATE_CHAT_MAX_SENDS_IN_FLIGHT": "1000",
     }
     migrate = subprocess.run(
         [sys.executable, "-m", "lockgate", "migrate"],
