@@ -20,7 +20,6 @@ from tests.fixtures.gateway_world import (
     WEATHER,
     account,
     base64_block,
-    claude,
     client,
     close_clients,
     hi,
@@ -29,13 +28,12 @@ from tests.fixtures.gateway_world import (
     png,
     sdk,
     server,
-    upstream,
     url_block,
 )
 from tests.fixtures.serve import LockgateServer
 
 pytestmark = pytest.mark.slow
-__all__ = ["account", "claude", "client", "close_clients", "server", "upstream"]  # fixtures
+__all__ = ["account", "client", "close_clients", "server"]  # fixtures
 
 
 # -- answers -------------------------------------------------------------------------------------

@@ -45,18 +45,6 @@ WEATHER: FunctionToolParam = {
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def claude() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, upstream: FakeOpenAI, claude: FakeAnthropic
 ) -> Iterator[LockgateServer]:

@@ -21,7 +21,6 @@ from tests.fixtures.gateway_world import (
     Recorder,
     account,
     base64_block,
-    claude,
     client,
     close_clients,
     hi,
@@ -30,14 +29,13 @@ from tests.fixtures.gateway_world import (
     png,
     sdk,
     server,
-    upstream,
     url_block,
 )
 from tests.fixtures.ports import LOOPBACK
 from tests.fixtures.serve import LockgateServer
 
 pytestmark = pytest.mark.slow
-__all__ = ["account", "claude", "client", "close_clients", "server", "upstream"]  # fixtures
+__all__ = ["account", "client", "close_clients", "server"]  # fixtures
 
 
 def test_images_pass_through_to_an_anthropic_upstream(
