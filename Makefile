@@ -86,7 +86,14 @@ migration: $(DEV_STAMP)
 	@test -n "$(m)" || (echo "usage: make migration m='what changed'"; exit 2)
 	$(BIN)/python scripts/new_migration.py "$(m)"
 
-test: $(DEV_STAMP)
+# The OpenID Connect provider the OIDC tests sign in against (tests/oidc: oidc-provider, MIT),
+# installed exactly as locked; npm's own retries and timeouts bound it.
+OIDC_DEPS := tests/oidc/node_modules/.lockgate-installed
+$(OIDC_DEPS): tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+	sha256sum tests/oidc/package-lock.json | cut -d' ' -f1 >$@
+
+test: $(DEV_STAMP) $(OIDC_DEPS)
 	bash scripts/ensure-test-deps.sh
 	$(BIN)/pytest $(COV_ARGS) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory ui-test

@@ -8,11 +8,13 @@ Example::
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from lockgate import __version__
 from lockgate.auth.endpoints import router as auth_router
+from lockgate.auth.oidc.endpoints import router as oidc_router
 from lockgate.auth.security import PasswordHashing
 from lockgate.cache.endpoints import router as cache_router
 from lockgate.chat.endpoints import router as chat_router
@@ -63,6 +65,7 @@ def create_app(
     tracing: Tracing | None = None,
     metrics: Metrics | None = None,
     settle_heap: bool = False,
+    oidc_transport: httpx.AsyncBaseTransport | None = None,
 ) -> LockgateApp:
     """Build the app. Tests inject the clock, cheap hashing, tracing, metrics, retry sleep;
     a serving worker settles its heap once started (`lockgate.heap`)."""
@@ -84,6 +87,7 @@ def create_app(
             provider_sleep=provider_sleep,
             tracing=tracing,
             settle_heap=settle_heap,
+            oidc_transport=oidc_transport,
         ),
         docs_url="/api/docs",
         redoc_url=None,
@@ -96,6 +100,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(providers_health_router)
     app.include_router(auth_router)
+    app.include_router(oidc_router)
     app.include_router(conversations_router)
     app.include_router(chat_router)
     app.include_router(usage_router)

@@ -14,8 +14,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import httpx
+
 from lockgate import heap
 from lockgate.auth.login_limit import LoginLimiter
+from lockgate.auth.oidc.provider import build_oidc
 from lockgate.auth.security import PasswordHashing
 from lockgate.cache.factory import build_cache
 from lockgate.calls.cached import cache_embedder
@@ -73,9 +76,13 @@ async def build_state(
     metrics: Metrics,
     passwords: PasswordHashing | None = None,
     provider_sleep: Sleep | None = None,
+    oidc_transport: httpx.AsyncBaseTransport | None = None,
 ) -> AppState:
     """Every long-lived object, each one's teardown pushed on ``stack`` right after it exists."""
     settings = config.settings
+    oidc = build_oidc(config, clock=clock, transport=oidc_transport)  # refuses an incomplete one
+    if oidc is not None:
+        stack.push_async_callback(oidc.aclose)
     engine = create_engine(settings.resolved_database_url)
     stack.push_async_callback(engine.dispose)
     redis = create_redis(settings.redis_url) if settings.redis_url else None
@@ -189,6 +196,7 @@ async def build_state(
         usage_writer=usage_writer,
         chat=chat,
         cache=cache,
+        oidc=oidc,
     )
 
 
@@ -201,6 +209,7 @@ def lifespan_for(
     provider_sleep: Sleep | None = None,
     tracing: Tracing | None = None,
     settle_heap: bool = False,
+    oidc_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Callable[[Any], AbstractAsyncContextManager[dict[str, object]]]:
     """The app's lifespan: the State for requests, and the server protocol's shutdown hook."""
     settings = config.settings
@@ -215,6 +224,7 @@ def lifespan_for(
                 metrics=metrics,
                 passwords=passwords,
                 provider_sleep=provider_sleep,
+                oidc_transport=oidc_transport,
             )
             await stack.enter_async_context(
                 running(

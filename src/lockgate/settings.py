@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lockgate.gate.config import GateConfig
+from lockgate.oidc_settings import SECRET_ENV as OIDC_SECRET_ENV
+from lockgate.oidc_settings import OIDCConfig
 from lockgate.providers.config import (
     ModelConfig,
     ProviderConfig,
@@ -142,6 +144,8 @@ class Settings(BaseSettings):
     session_absolute_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     login_limit_per_account: str = "5/minute;30/hour"
     login_limit_per_ip: str = "30/minute"
+    # OpenID Connect (the `oidc:` section of lockgate.yaml): the client secret, environment only.
+    oidc_client_secret: SecretStr | None = None
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Images in messages (every endpoint): at most this many per request, and at most this many
@@ -317,6 +321,7 @@ class FileConfig(BaseModel):
     gate: GateConfig = Field(default_factory=GateConfig)
     responses: ResponsesConfig = Field(default_factory=ResponsesConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
+    oidc: OIDCConfig | None = None  # OpenID Connect sign-in (lockgate.oidc_settings)
 
     @model_validator(mode="after")
     def _check_refs(self) -> FileConfig:
@@ -405,6 +410,17 @@ def load_file_config(path: Path) -> FileConfig:
         raise ConfigError(_format_validation(exc, str(path))) from None
 
 
+def check_oidc_secret(file: FileConfig, settings: Settings) -> None:
+    """An ``oidc:`` section without its client secret cannot sign anyone in: refuse to start."""
+    if file.oidc is not None and (
+        settings.oidc_client_secret is None or not settings.oidc_client_secret.get_secret_value()
+    ):
+        raise ConfigError(
+            f"oidc is configured in lockgate.yaml but {OIDC_SECRET_ENV} is not set: put the "
+            "client secret the provider issued for this client in the environment"
+        )
+
+
 def load_config(*, env_file: Path | None = Path(".env"), **overrides: Any) -> Config:
     """Load environment settings and ``lockgate.yaml``; raise :class:`ConfigError` if unusable.
 
@@ -421,4 +437,5 @@ def load_config(*, env_file: Path | None = Path(".env"), **overrides: Any) -> Co
             "dedicated cache Redis (with the query engine, e.g. redis:8), or use "
             "cache.store: embedded"
         )
+    check_oidc_secret(file, settings)
     return Config(settings=settings, file=file, environ=dict(os.environ))

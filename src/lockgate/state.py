@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from lockgate.auth.login_limit import LoginLimiter
+    from lockgate.auth.oidc.provider import OIDCProvider
     from lockgate.auth.security import PasswordHashing
     from lockgate.cache.service import ResponseCache
     from lockgate.chat.manager import ChatManager
@@ -53,6 +54,7 @@ class AppState:
     usage_writer: UsageWriter
     chat: ChatManager
     cache: ResponseCache | None = None  # None: cache.enabled is false
+    oidc: OIDCProvider | None = None  # None: no `oidc:` section (password sign-in only)
 
 
 def state_of(scope: Scope) -> AppState:

@@ -60,6 +60,11 @@ COMMON_PASSWORDS = frozenset(
 )
 
 
+UNUSABLE_PASSWORD = "!"
+"""The ``password_hash`` of an account made by single sign-on: no password can match it (it is
+no argon2 hash), and checking one takes as long as for any other account."""
+
+
 class PasswordHashing:
     """argon2id with configurable cost (lower it only in tests)."""
 
@@ -74,14 +79,16 @@ class PasswordHashing:
         return await anyio.to_thread.run_sync(self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
+        usable = password_hash if password_hash and password_hash != UNUSABLE_PASSWORD else None
+
         def check() -> bool:
             try:
-                return self._hasher.verify(password_hash or self._dummy, password)
+                return self._hasher.verify(usable or self._dummy, password)
             except (VerificationError, InvalidHashError):
                 return False
 
         ok = await anyio.to_thread.run_sync(check)
-        return ok and password_hash is not None
+        return ok and usable is not None
 
 
 def password_problem(password: str, email: str, min_length: int) -> str | None:
