@@ -143,7 +143,7 @@ async def world(idp: OIDCProviderServer, database_url: str, tmp_path: Path) -> A
 def error_of(response: httpx.Response) -> str:
     assert response.status_code == 303, response.text
     location = urlsplit(response.headers["location"])
-    assert location.path == "/login", response.headers["location"]
+    assert location.path == "/login/", response.headers["location"]
     return parse_qs(location.query)["oidc_error"][0]
 
 

@@ -6,6 +6,7 @@ import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
 import { nextFromLocation } from "@/api/navigation";
 import { ErrorBanner } from "./ErrorBanner";
+import { SsoSignIn } from "./SsoSignIn";
 
 export function AuthForm({ mode }: { mode: "login" | "register" }) {
   const id = useId();
@@ -108,6 +109,7 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
             {busy ? (login ? "Signing in…" : "Creating account…") : login ? "Sign in" : "Create account"}
           </button>
         </form>
+        {login ? <SsoSignIn /> : null}
         <p className="mt-6 text-sm text-muted">
           {login ? (
             <>

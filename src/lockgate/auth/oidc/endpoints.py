@@ -39,7 +39,7 @@ from lockgate.state import AppState
 
 router = APIRouter(prefix="/api/v1/auth/oidc", tags=["auth"])
 AuthLimit = Annotated[None, Depends(endpoint_limit("auth", by="ip"))]
-LOGIN_PAGE = "/login"
+LOGIN_PAGE = "/login/"
 log = get_logger("lockgate.auth.oidc")
 # Query values are bounded by hand: a bad callback must reach the sign-in page, not a 422.
 MAX_PARAM = 4096
