@@ -19,8 +19,10 @@ fi
 
 tmp=$(mktemp -d -t lockgate-e2e.XXXXXX)
 pid=""
+idp_pid=""
 cleanup() {
   status=$?
+  if [ -n "$idp_pid" ]; then kill -TERM "$idp_pid" 2>/dev/null || true; fi
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -110,6 +112,42 @@ gate:
 YAML
 
 port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+
+# A real OpenID Connect provider (tests/oidc: oidc-provider) on a free loopback port, for the
+# single sign-on journey (e2e/oidc.spec.ts); the server below is configured to use it.
+[ -d tests/oidc/node_modules/oidc-provider ] \
+  || (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
+oidc_secret="e2e-oidc-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+cat >"$tmp/idp.json" <<JSON
+{"port": 0, "keysFile": "$tmp/idp-keys.json",
+ "clients": [{"client_id": "lockgate", "client_secret": "$oidc_secret",
+              "redirect_uris": ["http://127.0.0.1:$port/api/v1/auth/oidc/callback"],
+              "response_types": ["code"], "grant_types": ["authorization_code"]}],
+ "accounts": {
+   "sso-admin": {"email": "sso-admin@example.com", "email_verified": true,
+                 "groups": ["staff", "lockgate-admins"]},
+   "outsider": {"email": "outsider@elsewhere.test", "email_verified": true, "groups": []}}}
+JSON
+node tests/oidc/provider.mjs "$tmp/idp.json" >"$tmp/idp.out" 2>"$tmp/idp.log" &
+idp_pid=$!
+for _ in $(seq 1 100); do # up to ~20 s
+  if ! kill -0 "$idp_pid" 2>/dev/null; then cat "$tmp/idp.log" >&2; echo "e2e: the OIDC provider exited" >&2; exit 1; fi
+  grep -q '"ready":true' "$tmp/idp.out" 2>/dev/null && break
+  sleep 0.2
+done
+issuer=$(.venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["issuer"])' "$tmp/idp.out")
+cat >>"$tmp/lockgate.yaml" <<YAML
+oidc:
+  issuer: $issuer
+  client_id: lockgate
+  display_name: Test IdP
+  scopes: [openid, email, profile, groups]
+  allowed_domains: [example.com]
+  role_claim: groups
+  admin_values: [lockgate-admins]
+YAML
+export LOCKGATE_OIDC_CLIENT_SECRET="$oidc_secret"
+export E2E_OIDC_ISSUER="$issuer"
 export LOCKGATE_DATA_DIR="$tmp/data"
 export LOCKGATE_CONFIG_FILE="$tmp/lockgate.yaml"
 export LOCKGATE_SECRET_KEY="e2e-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
