@@ -360,3 +360,54 @@ async def test_next_is_kept_on_this_site(world: World) -> None:
         callback = await submit(browser, page, login)
         landed = await browser.get(callback)
     assert landed.headers["location"] == "/"
+
+
+async def test_without_a_role_claim_the_first_account_is_the_admin(
+    idp: OIDCProviderServer, tmp_path: Path
+) -> None:
+    url = await migrated_sqlite_url(tmp_path)
+    async for w in world_for(idp, url, tmp_path, role_claim=None, admin_values=()):
+        roles = []
+        for account in ("alice", "bob"):
+            async with w.browser() as browser:
+                await browser.get(await reach_callback(browser, account))
+                roles.append((await browser.get("/api/v1/auth/me")).json()["is_admin"])
+        assert roles == [True, False]
+
+
+async def test_without_just_in_time_accounts_a_stranger_is_refused(
+    idp: OIDCProviderServer, tmp_path: Path
+) -> None:
+    url = await migrated_sqlite_url(tmp_path)
+    async for w in world_for(idp, url, tmp_path, create_users=False):
+        async with w.browser() as browser:
+            landed = await browser.get(await reach_callback(browser, "alice"))
+        assert error_of(landed) == "oidc_no_account"
+        assert await w.users() == []
+
+
+async def test_a_disabled_account_cannot_sign_in_by_sso(world: World) -> None:
+    async with world.browser() as browser:
+        await browser.get(await reach_callback(browser, "alice"))
+    async with world.state.sessionmaker() as db:
+        user = await db.scalar(select(User).where(User.email == "alice@example.com"))
+        assert user is not None
+        user.is_active = False
+        await db.commit()
+    async with world.browser() as browser:
+        landed = await browser.get(await reach_callback(browser, "alice"))
+    assert error_of(landed) == "oidc_account_disabled"
+
+
+def test_provider_fixture_listens_on_loopback_and_cleans_up() -> None:
+    server = OIDCProviderServer(clients=[], accounts={}).start()
+    workdir = server.workdir
+    try:
+        assert server.issuer == f"http://127.0.0.1:{server.port}"
+        discovery = httpx.get(f"{server.issuer}/.well-known/openid-configuration", timeout=5)
+        assert discovery.json()["issuer"] == server.issuer
+    finally:
+        server.stop()
+    assert not workdir.exists()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.issuer}/.well-known/openid-configuration", timeout=5)
