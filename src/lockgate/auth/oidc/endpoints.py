@@ -9,6 +9,7 @@ a new server-side session in the httpOnly cookie, the CSRF cookie beside it.
 from __future__ import annotations
 
 import contextlib
+import hmac
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -142,7 +143,11 @@ def _check_callback(
     pending: PendingSignIn, state_param: str | None, error: str | None, code: str | None
 ) -> str:
     """The authorization code, once the callback is known to answer this browser's sign-in."""
-    if not state_param or len(state_param) > MAX_PARAM or state_param != pending.state:
+    if (
+        not state_param
+        or len(state_param) > MAX_PARAM
+        or not hmac.compare_digest(state_param.encode(), pending.state.encode())
+    ):
         raise FlowInvalid(
             "This sign-in answer does not belong to the sign-in started here. Start again.",
             code="oidc_state_mismatch",
