@@ -53,6 +53,7 @@ const en = {
     copyLast: "Copy the last answer",
     help: "Show this help",
     promptMenu: "Insert a saved prompt (in an empty message box)",
+    or: "or",
     copiedLast: "Last answer copied.",
     nothingToCopy: "There is no answer to copy yet.",
     copyFailed: "The answer could not be copied.",
@@ -76,9 +77,6 @@ const en = {
     menuManage: "Manage prompts",
     menuHint: "↑ ↓ to choose, Enter to insert, Esc to close",
     listLabel: "Your prompts",
-  },
-  pwa: {
-    offline: "You are offline. Lockgate needs the server to answer; what you type is kept.",
   },
 };
 
