@@ -20,7 +20,7 @@ E2E_ARGS ?=
 # Everything the static export is built from (tests and e2e excluded).
 FE_SOURCES := $(shell find $(FE)/src $(FE)/public -type f ! -name '*.test.ts' ! -name '*.test.tsx' 2>/dev/null) \
 	$(FE)/package.json $(FE)/package-lock.json $(FE)/next.config.ts $(FE)/postcss.config.mjs \
-	$(FE)/tsconfig.json $(FE)/scripts/externalize-scripts.mjs $(FE)/scripts/compress.mjs
+	$(FE)/tsconfig.json $(FE)/scripts/externalize-scripts.mjs $(FE)/scripts/build-sw.mjs $(FE)/scripts/compress.mjs
 # The API client is checked again whenever the backend's Python changes.
 FE_BACKEND := $(shell find src/lockgate -name '*.py' -not -path '*/web/*' 2>/dev/null)
 

@@ -43,6 +43,7 @@ echo "build-ui: next build"
 rm -rf "$fe/out"
 (cd "$fe" && npx --no-install next build)
 node "$fe/scripts/externalize-scripts.mjs" "$fe/out"
+node "$fe/scripts/build-sw.mjs" "$fe/out"
 node "$fe/scripts/compress.mjs" "$fe/out"
 
 # Swap the new build in whole, so a running server never serves half of one and half of another.

@@ -128,3 +128,16 @@ async def test_html_revalidates_and_small_files_are_sent_as_they_are(tmp_path: P
         assert css.text == "body{}"
         assert "content-encoding" not in css.headers
         assert "vary" not in css.headers
+
+
+async def test_the_pwa_manifest_and_service_worker_have_their_types(tmp_path: Path) -> None:
+    app = ui_app(tmp_path)
+    (tmp_path / "manifest.webmanifest").write_text('{"name": "Lockgate"}')
+    (tmp_path / "sw.js").write_text("self.addEventListener('fetch', () => {});")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        manifest = await c.get("/manifest.webmanifest")
+        assert manifest.headers["content-type"].startswith("application/manifest+json")
+        worker = await c.get("/sw.js")
+        assert worker.headers["content-type"].startswith("text/javascript")
+        # The worker revalidates, so a new build's worker is picked up at once.
+        assert worker.headers["cache-control"] == "no-cache"

@@ -46,6 +46,7 @@ from lockgate.observability.sentry import init_sentry
 from lockgate.observability.tracing import Tracing, configure_tracing
 from lockgate.observability.wiring import install
 from lockgate.openapi import install_openapi
+from lockgate.prompts.endpoints import router as prompts_router
 from lockgate.providers.registry import Sleep
 from lockgate.settings import Config, load_config
 from lockgate.state import http_limiter_of
@@ -106,6 +107,7 @@ def create_app(
     app.include_router(usage_router)
     app.include_router(images_router)
     app.include_router(keys_router)
+    app.include_router(prompts_router)
     app.include_router(cache_router)
     app.include_router(gateway_router)
     app.include_router(messages_router)

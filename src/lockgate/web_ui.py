@@ -34,6 +34,8 @@ API_PREFIXES = ("/api/", "/v1/", "/health/", "/metrics")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 ENCODINGS = (("br", ".br"), ("gzip", ".gz"))  # preference order
+# Types the platform's table may lack (the PWA manifest; the service worker must be JavaScript).
+MEDIA_TYPES = {".webmanifest": "application/manifest+json", ".js": "text/javascript"}
 
 
 class UIMount(Mount):
@@ -128,6 +130,9 @@ class UIFiles(StaticFiles):
 
     @staticmethod
     def _media_type(path: str) -> str:
+        known = MEDIA_TYPES.get(os.path.splitext(path)[1].lower())
+        if known:
+            return known
         guessed, _ = mimetypes.guess_type(path)
         return guessed or "application/octet-stream"
 

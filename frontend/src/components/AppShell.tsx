@@ -5,10 +5,12 @@ import { usePathname } from "next/navigation";
 import { useState, type ReactNode } from "react";
 import { api } from "@/api/client";
 import { MeProvider, useMe } from "@/hooks/useMe";
+import { ThemeToggle } from "./ThemeToggle";
 
 const NAV = [
   { href: "/", label: "Chat" },
   { href: "/images/", label: "Images" },
+  { href: "/prompts/", label: "Prompts" },
   { href: "/usage/", label: "Usage" },
   { href: "/providers/", label: "Providers" },
   { href: "/settings/", label: "Settings" },
@@ -75,6 +77,7 @@ function Header({ actions }: { actions?: ReactNode }) {
         <span className="hidden max-w-48 truncate text-sm text-muted md:inline" title={me.email}>
           {me.email}
         </span>
+        <ThemeToggle />
         <SignOut />
       </div>
     </header>

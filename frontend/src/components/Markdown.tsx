@@ -1,17 +1,26 @@
 "use client";
 
-import { memo, useRef, type ComponentPropsWithoutRef, type ReactNode } from "react";
+import { memo, useMemo, type ComponentPropsWithoutRef, type ReactNode } from "react";
 import ReactMarkdown, { type Components } from "react-markdown";
 import rehypeHighlight from "rehype-highlight";
 import rehypeSanitize, { defaultSchema } from "rehype-sanitize";
 import remarkGfm from "remark-gfm";
-import { CopyButton } from "./CopyButton";
+import remarkMath from "remark-math";
+import { normalizeMath } from "@/lib/mathSyntax";
+import { msg } from "@/lib/messages";
+import { CodeBlock } from "./markdown/CodeBlock";
+import { Diagram } from "./markdown/Diagram";
+import { MathView } from "./markdown/MathView";
 
 /**
  * Assistant answers as GitHub-flavoured markdown. Raw HTML in the text is never interpreted: it
  * is shown as the literal text it is (remarkHtmlAsText). The tree is then sanitised after parsing
  * (rehype-sanitize, GitHub's schema), unsafe URLs such as `javascript:` are dropped, and only
  * then is code highlighted (its classes come from us, not from the message).
+ *
+ * Math (`$$…$$`, `\(…\)`, …; see lib/mathSyntax.ts) is drawn by KaTeX and ```mermaid blocks by
+ * Mermaid, each loaded on first use and each treating the answer as hostile (see
+ * markdown/katexRender.ts and markdown/mermaidRender.ts).
  */
 
 interface MdNode {
@@ -43,7 +52,12 @@ const schema = {
   ...defaultSchema,
   attributes: {
     ...defaultSchema.attributes,
-    code: [...(defaultSchema.attributes?.code ?? []), ["className", /^language-[\w-]+$/]],
+    // remark-math marks math as <code class="language-math math-inline|math-display">.
+    // (Replacing the default's className rule: the sanitiser reads only the first one it finds.)
+    code: [
+      ...(defaultSchema.attributes?.code ?? []).filter((a) => (Array.isArray(a) ? a[0] : a) !== "className"),
+      ["className", /^language-[\w-]+$/, "math-inline", "math-display"],
+    ],
   },
 };
 
@@ -110,7 +124,7 @@ export function rehypeLabelTasks() {
         const box = child.children?.find((c) => c.tagName === "input" && c.properties?.type === "checkbox");
         if (box) {
           const label = textOf(child).replace(/\s+/g, " ").trim();
-          box.properties = { ...box.properties, ariaLabel: label ? `Task: ${label}` : "Task", disabled: true };
+          box.properties = { ...box.properties, ariaLabel: msg.tasks.label(label), disabled: true };
         }
       }
       walk(child);
@@ -119,30 +133,42 @@ export function rehypeLabelTasks() {
   return (tree: HastNode) => walk(tree);
 }
 
-function languageOf(node: unknown): string | null {
-  const first = (node as { children?: { properties?: { className?: unknown } }[] } | undefined)?.children?.[0];
-  const classes = first?.properties?.className;
-  if (!Array.isArray(classes)) return null;
-  for (const c of classes) {
-    if (typeof c === "string" && c.startsWith("language-")) return c.slice("language-".length);
-  }
-  return null;
+interface CodeChild {
+  properties?: { className?: unknown };
+  children?: { type: string; value?: string }[];
 }
 
-function CodeBlock({ node, children }: ComponentPropsWithoutRef<"pre"> & { node?: unknown }) {
-  const ref = useRef<HTMLPreElement>(null);
+function classesOf(node: unknown): string[] {
+  const first = (node as { children?: CodeChild[] } | undefined)?.children?.[0];
+  const classes = first?.properties?.className;
+  return Array.isArray(classes) ? classes.filter((c): c is string => typeof c === "string") : [];
+}
+
+function languageOf(node: unknown): string | null {
+  const lang = classesOf(node).find((c) => c.startsWith("language-"));
+  return lang ? lang.slice("language-".length) : null;
+}
+
+/** The raw text of a block's <code> (before any highlighting, which math and diagrams skip). */
+function codeTextOf(node: unknown): string {
+  const first = (node as { children?: CodeChild[] } | undefined)?.children?.[0];
+  return (first?.children ?? []).map((c) => (c.type === "text" ? (c.value ?? "") : "")).join("").replace(/\n$/, "");
+}
+
+function Pre({ node, children }: ComponentPropsWithoutRef<"pre"> & { node?: unknown }) {
   const language = languageOf(node);
-  return (
-    <div className="not-prose overflow-hidden rounded-lg border border-line bg-code">
-      <div className="flex items-center justify-between border-b border-line px-3 py-1">
-        <span className="font-mono text-xs text-muted">{language ?? "code"}</span>
-        <CopyButton getText={() => ref.current?.textContent ?? ""} label="Copy code" />
-      </div>
-      <pre ref={ref} tabIndex={0} className="overflow-x-auto p-3 font-mono text-[0.85rem] leading-relaxed">
-        {children}
-      </pre>
-    </div>
-  );
+  if (language === "math" && classesOf(node).includes("math-display")) return <MathView tex={codeTextOf(node)} display />;
+  if (language === "mermaid") return <Diagram code={codeTextOf(node)} />;
+  return <CodeBlock language={language}>{children}</CodeBlock>;
+}
+
+function Code({ node, className, children }: ComponentPropsWithoutRef<"code"> & { node?: unknown }) {
+  const classes = (className ?? "").split(/\s+/);
+  if (classes.includes("math-inline")) {
+    const tex = ((node as CodeChild | undefined)?.children ?? []).map((c) => c.value ?? "").join("");
+    return <MathView tex={tex} display={false} />;
+  }
+  return <code className={className}>{children}</code>;
 }
 
 function Link({ href, children }: { href?: string | undefined; children?: ReactNode }) {
@@ -178,7 +204,8 @@ function TaskBox(props: ComponentPropsWithoutRef<"input"> & { node?: unknown }) 
 }
 
 const components: Components = {
-  pre: CodeBlock,
+  pre: Pre,
+  code: Code,
   a: ({ href, children }) => <Link href={href}>{children}</Link>,
   input: TaskBox,
   // Remote images would leak the reader's address (and the CSP blocks them anyway): show a link.
@@ -195,15 +222,19 @@ const components: Components = {
   ),
 };
 
+// `$…$` is read by normalizeMath (Pandoc's rule), not by remark-math, so prices stay text.
+const remarkMathOptions = { singleDollarTextMath: false };
+
 export const Markdown = memo(function Markdown({ text, className = "" }: { text: string; className?: string }) {
+  const source = useMemo(() => normalizeMath(text), [text]);
   return (
     <div className={`prose-chat ${className}`}>
       <ReactMarkdown
-        remarkPlugins={[remarkGfm, remarkHtmlAsText]}
-        rehypePlugins={[[rehypeSanitize, schema], rehypeLabelTasks, [rehypeHighlight, { detect: false }]]}
+        remarkPlugins={[remarkGfm, [remarkMath, remarkMathOptions], remarkHtmlAsText]}
+        rehypePlugins={[[rehypeSanitize, schema], rehypeLabelTasks, [rehypeHighlight, { detect: false, plainText: ["math", "mermaid"] }]]}
         components={components}
       >
-        {text}
+        {source}
       </ReactMarkdown>
     </div>
   );

@@ -5,6 +5,7 @@ from lockgate.models.api_key import ApiKey
 from lockgate.models.conversation import Conversation, Message, MessageRole, MessageStatus
 from lockgate.models.image import Image
 from lockgate.models.oidc_identity import OidcIdentity
+from lockgate.models.prompt import Prompt
 from lockgate.models.stored_response import StoredResponse
 from lockgate.models.usage import UsageKind, UsageOutcome, UsageRecord
 from lockgate.models.user import Invite, User, UserSession
@@ -19,6 +20,7 @@ __all__ = [
     "MessageRole",
     "MessageStatus",
     "OidcIdentity",
+    "Prompt",
     "StoredResponse",
     "UsageKind",
     "UsageOutcome",

@@ -7,16 +7,21 @@ import { type AppError, fromResponse, networkError } from "@/api/errors";
 import { SEND_UNKNOWN, useChat } from "@/hooks/useChat";
 import { useConversations } from "@/hooks/useConversations";
 import { useModels } from "@/hooks/useModels";
+import { slashQuery, usePrompts } from "@/hooks/usePrompts";
 import { type Connection, toTurns } from "@/lib/chatState";
 import { formatUsd } from "@/lib/format";
 import { lengthState } from "@/lib/limits";
+import { msg } from "@/lib/messages";
 import { AppShell } from "../AppShell";
 import { ErrorBanner } from "../ErrorBanner";
 import { Composer } from "./Composer";
 import { AssistantMessage, UserBubble } from "./MessageView";
 import { ModelPicker } from "./ModelPicker";
+import { PromptMenu, usePromptMenu } from "./PromptMenu";
+import { ShortcutHelp } from "./ShortcutHelp";
 import { Sidebar } from "./Sidebar";
 import { SystemPromptEditor } from "./SystemPrompt";
+import { useChatShortcuts } from "./useChatShortcuts";
 
 const NEAR_BOTTOM_PX = 120;
 
@@ -99,19 +104,6 @@ export function ChatApp() {
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   }, [state.messages, state.pending]);
 
-  // Esc stops the answer wherever the focus is.
-  useEffect(() => {
-    if (!state.busy) return;
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape" && !e.defaultPrevented) {
-        e.preventDefault();
-        stop();
-      }
-    };
-    document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
-  }, [state.busy, stop]);
-
   const open = useCallback(
     (id: string) => {
       setSidebarOpen(false);
@@ -128,6 +120,31 @@ export function ChatApp() {
     router.push("/");
     composer.current?.focus();
   }, [router]);
+
+  // The prompt library is fetched the first time `/` is typed in an empty composer.
+  const slash = slashQuery(draft);
+  const [promptsWanted, setPromptsWanted] = useState(false);
+  useEffect(() => {
+    if (slash !== null) setPromptsWanted(true);
+  }, [slash]);
+  const prompts = usePrompts(promptsWanted);
+  const promptMenu = usePromptMenu(slash, prompts.items, (prompt) => {
+    setDraft(prompt.content);
+    composer.current?.focus();
+  });
+
+  // Esc stops the answer wherever the focus is; the rest are in lib/shortcuts.ts.
+  const shortcuts = useChatShortcuts({
+    newChat: startNew,
+    stop: state.busy ? stop : undefined,
+    focusComposer: () => composer.current?.focus(),
+    search: () => {
+      setSidebarOpen(true);
+      // Shown first on a phone (the sidebar opens), then focused.
+      requestAnimationFrame(() => document.querySelector<HTMLInputElement>("#conversation-sidebar input[type=search]")?.focus());
+    },
+    lastAnswer: lastTurn?.shown?.content || null,
+  });
 
   /**
    * A new conversation is created for its first message but stays invisible (no sidebar entry,
@@ -251,6 +268,15 @@ export function ChatApp() {
             >
               System prompt{systemPrompt ? " •" : ""}
             </button>
+            <button
+              type="button"
+              onClick={shortcuts.openHelp}
+              aria-label={msg.shortcuts.open}
+              title={msg.shortcuts.open}
+              className="rounded-md border border-line px-2 py-1 text-sm hover:bg-surface-2"
+            >
+              ?
+            </button>
           </div>
           {promptOpen ? (
             <SystemPromptEditor value={systemPrompt} onSave={savePrompt} onClose={() => setPromptOpen(false)} />
@@ -319,7 +345,27 @@ export function ChatApp() {
                 Press Esc to stop.
               </p>
             ) : null}
+            {shortcuts.notice ? (
+              <p className="text-xs text-muted" role="status" data-testid="shortcut-notice">
+                {shortcuts.notice}
+              </p>
+            ) : null}
+            {promptMenu.open ? (
+              <PromptMenu
+                listId={promptMenu.control.listId}
+                matches={promptMenu.matches}
+                active={promptMenu.active}
+                loading={prompts.loading}
+                hasAny={prompts.items.length > 0}
+                onPick={(prompt) => {
+                  setDraft(prompt.content);
+                  composer.current?.focus();
+                }}
+                onHover={promptMenu.setActive}
+              />
+            ) : null}
             <Composer
+              menu={promptMenu.open ? promptMenu.control : null}
               ref={composer}
               value={draft}
               onChange={setDraft}
@@ -330,6 +376,7 @@ export function ChatApp() {
           </div>
         </main>
       </div>
+      {shortcuts.helpOpen ? <ShortcutHelp onClose={shortcuts.closeHelp} /> : null}
     </AppShell>
   );
 }

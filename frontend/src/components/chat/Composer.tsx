@@ -2,6 +2,7 @@
 
 import { forwardRef, useId, type KeyboardEvent } from "react";
 import { lengthMessage, lengthState, MESSAGE_MAX_CHARS } from "@/lib/limits";
+import type { PromptMenuControl } from "./PromptMenu";
 
 /** Enter sends, Shift+Enter makes a new line, Esc stops the answer being written. */
 export function composerKeyAction(event: Pick<KeyboardEvent, "key" | "shiftKey" | "nativeEvent">): "send" | "stop" | null {
@@ -21,8 +22,10 @@ export const Composer = forwardRef<
     busy: boolean;
     disabled?: boolean;
     maxChars?: number;
+    /** The `/` prompt menu, when open: it sees keys first and is announced as this box's list. */
+    menu?: PromptMenuControl | null;
   }
->(function Composer({ value, onChange, onSend, onStop, busy, disabled = false, maxChars = MESSAGE_MAX_CHARS }, ref) {
+>(function Composer({ value, onChange, onSend, onStop, busy, disabled = false, maxChars = MESSAGE_MAX_CHARS, menu = null }, ref) {
   const id = useId();
   const length = lengthState(value, maxChars);
   const canSend = !busy && !disabled && !length.over && value.trim() !== "";
@@ -46,8 +49,12 @@ export const Composer = forwardRef<
         placeholder="Message Lockgate…"
         aria-describedby={length.near ? `${id}-hint ${id}-count` : `${id}-hint`}
         aria-invalid={length.over || undefined}
+        aria-autocomplete={menu ? "list" : undefined}
+        aria-controls={menu ? menu.listId : undefined}
+        aria-activedescendant={menu?.activeId}
         onChange={(e) => onChange(e.target.value)}
         onKeyDown={(e) => {
+          if (menu?.onKeyDown(e)) return;
           const action = composerKeyAction(e);
           if (action === "send") {
             e.preventDefault();

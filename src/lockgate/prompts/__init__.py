@@ -1,0 +1,1 @@
+"""The prompt library: each user's saved prompts (list, create, update, delete)."""
