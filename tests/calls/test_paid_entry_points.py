@@ -1,9 +1,8 @@
 """Every entry point that can spend money goes through the one call path, on both gate stores.
 
-For each of chat send, regenerate, edit, a model-written title, web images, ``/v1`` chat (streamed and
-not), ``/v1/messages`` (streamed and not), ``/v1`` responses (streamed and not), ``/v1``
-embeddings and ``/v1`` images, against the
-memory gate and the Redis gate:
+For each of chat send, regenerate, edit, a model-written title, web images, ``/v1`` chat
+(streamed and not), ``/v1/messages`` (streamed and not), ``/v1`` responses (streamed and not),
+``/v1`` embeddings and ``/v1`` images, against the memory gate and the Redis gate:
 
 - a call is admitted (budget reserved) before the provider is called, and settled after it;
 - the exact cost settled is the cost in the usage ledger, one row per provider attempt;
