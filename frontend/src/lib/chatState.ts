@@ -54,7 +54,6 @@ export type ChatAction =
   | { type: "older"; messages: Message[]; olderCursor: string | null }
   | { type: "synced"; messages: Message[]; olderCursor: string | null }
   | { type: "send"; content: string; now: string }
-  | { type: "regenerate" }
   /** Edit (with `content`: the new version, shown pending) or regenerate at message `at`. */
   | { type: "fork"; at: string; content?: string; now?: string }
   | { type: "switched"; messages: Message[]; olderCursor: string | null }
@@ -194,8 +193,6 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     }
     case "send":
       return { ...state, busy: true, error: null, pending: { content: action.content, createdAt: action.now }, connection: { state: "ok" } };
-    case "regenerate":
-      return { ...state, busy: true, error: null, connection: { state: "ok" } };
     case "attach":
       // A re-attach while reconnecting stays "reconnecting" until the stream answers.
       return { ...state, busy: true, error: null };
