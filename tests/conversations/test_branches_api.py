@@ -135,6 +135,19 @@ async def test_switch_goes_to_the_newest_leaf_under_the_message_and_is_kept(
     assert contents(back["messages"]["items"]) == ["uno", "answer"]
 
 
+async def test_switching_does_not_move_the_conversation_up_the_list(
+    user_client: ApiClient, clock: FakeClock
+) -> None:
+    cid = await new_conversation(user_client)
+    first, _ = ids(await send(user_client, cid, "one"))
+    await edit(user_client, first, "uno")
+    before = (await user_client.get(f"/api/v1/conversations/{cid}")).json()["updated_at"]
+    clock.advance(seconds=3600)
+    switched = await switch(user_client, cid, first)
+    assert switched["updated_at"] == before
+    assert (await user_client.get(f"/api/v1/conversations/{cid}")).json()["updated_at"] == before
+
+
 async def test_send_after_a_given_parent_continues_that_branch(user_client: ApiClient) -> None:
     cid = await new_conversation(user_client)
     _, first_reply = ids(await send(user_client, cid, "one"))

@@ -160,7 +160,8 @@ class ChatService:
             parent = await self.tree.leaf(conversation)
         else:
             parent = await self._in_conversation(conversation, body.parent_id)
-            if parent.id != conversation.current_message_id:
+            current = await self.tree.leaf(conversation)
+            if current is None or parent.id != current.id:
                 await ensure_idle(self.tree, conversation.id)  # a switch, in effect
         return await self._send_under(user, conversation, parent, body)
 
@@ -386,7 +387,7 @@ class ChatService:
             message_id=reply.id,
         )
         SessionUsage(self.db).add(row)
-        conversation.current_message_id = reply.id
+        await self.tree.set_leaf(conversation, reply.id)
         siblings = await self.tree.siblings(conversation.id, [user_message, reply])
         await self.db.commit()
         return CachedReply(conversation.title, user_message, reply, row["saved_usd"], siblings)
@@ -423,7 +424,7 @@ class ChatService:
                 provider=candidate.provider_name,
             )
         )
-        conversation.current_message_id = reply.id  # a new reply is where the person now is
+        await self.tree.set_leaf(conversation, reply.id)  # where the person now is
         return reply
 
     def _title_with_model(self, conversation: Conversation, user: User, content: str) -> None:

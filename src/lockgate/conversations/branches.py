@@ -76,5 +76,5 @@ async def select_branch(
     if leaf is None:
         raise MessageNotFound()
     await ensure_idle(tree, conversation.id)
-    conversation.current_message_id = leaf.id
+    await tree.set_leaf(conversation, leaf.id)
     return leaf

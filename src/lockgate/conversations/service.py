@@ -91,7 +91,6 @@ class ConversationService:
         and the next send. Not a change of content: ``updated_at`` stays."""
         conversation = await self.get(conversation_id, user_id)
         await select_branch(self.tree, conversation, message_id)
-        await self.db.flush()
         return await self._detail(conversation, limit=limit)
 
     async def _detail(self, conversation: Conversation, *, limit: int) -> ConversationDetail:

@@ -19,8 +19,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lockgate.models import Conversation, Message, MessageStatus
 
@@ -49,6 +50,16 @@ class MessageTree:
             .order_by(Message.seq.desc())
             .limit(1)
         )
+
+    async def set_leaf(self, conversation: Conversation, message_id: uuid.UUID) -> None:
+        """Make ``message_id`` the current leaf. Not an edit of the conversation: its
+        ``updated_at`` (the sidebar's order) is left as it is, which an ORM flush would bump."""
+        await self.session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation.id)
+            .values(current_message_id=message_id, updated_at=Conversation.updated_at)
+        )
+        set_committed_value(conversation, "current_message_id", message_id)
 
     async def path(
         self, conversation_id: uuid.UUID, start_id: uuid.UUID, *, limit: int
