@@ -68,7 +68,8 @@ async def test_event_streams_are_declared_as_events(client: ApiClient) -> None:
         for response in op["responses"].values()
         if "text/event-stream" in response.get("content", {})
     ]
-    assert len(streams) == 6  # chat send, regenerate, re-attach; /v1 chat, responses, messages
+    # chat send, regenerate, edit, re-attach; /v1 chat, responses, messages
+    assert len(streams) == 7
     assert all(s["type"] == "object" and s["required"] == ["data"] for s in streams)
 
 

@@ -1,9 +1,8 @@
 """Every entry point that can spend money goes through the one call path, on both gate stores.
 
-For each of chat send, regenerate, a model-written title, web images, ``/v1`` chat (streamed and
-not), ``/v1/messages`` (streamed and not), ``/v1`` responses (streamed and not), ``/v1``
-embeddings and ``/v1`` images, against the
-memory gate and the Redis gate:
+For each of chat send, regenerate, edit, a model-written title, web images, ``/v1`` chat
+(streamed and not), ``/v1/messages`` (streamed and not), ``/v1`` responses (streamed and not),
+``/v1`` embeddings and ``/v1`` images, against the memory gate and the Redis gate:
 
 - a call is admitted (budget reserved) before the provider is called, and settled after it;
 - the exact cost settled is the cost in the usage ledger, one row per provider attempt;
@@ -201,6 +200,21 @@ async def regenerate(world: World) -> str | None:
     return web_code(response)
 
 
+async def edit(world: World) -> str | None:
+    if "question" not in world.kept:  # a message to edit, answered by another provider, once
+        cid = await new_conversation(world)
+        first = await world.web.post(
+            f"/api/v1/conversations/{cid}/messages",
+            json={"content": "hello", "model": "base-chat", "max_tokens": 20},
+        )
+        world.kept["question"] = parse_sse(first.text)[0][1]["user_message"]["id"]
+    response = await world.web.post(
+        f"/api/v1/messages/{world.kept['question']}/edit",
+        json={"content": "hello again", "model": "target-chat", "max_tokens": 20},
+    )
+    return web_code(response)
+
+
 async def title(world: World) -> str | None:
     cid = await new_conversation(world)
     response = await world.web.post(
@@ -306,6 +320,7 @@ async def v1_images(world: World) -> str | None:
 ENTRY_POINTS: dict[str, Call] = {
     "chat_send": chat_send,
     "regenerate": regenerate,
+    "edit": edit,
     "title": title,
     "web_images": web_images,
     "v1_chat": v1_chat,

@@ -129,7 +129,12 @@ def test_regenerate_adds_a_sibling(client: httpx.Client) -> None:
         second = list(sse_events(response))[-1][1]["final"]
     assert second["parent_id"] == first["parent_id"]
     items = client.get(f"/api/v1/conversations/{cid}").json()["messages"]["items"]
-    assert [m["role"] for m in items] == ["user", "assistant", "assistant"]
+    # The current branch shows the new answer; the first one is its sibling, kept.
+    assert [(m["role"], m["id"]) for m in items] == [
+        ("user", first["parent_id"]),
+        ("assistant", second["id"]),
+    ]
+    assert items[1]["sibling_ids"] == [first["id"], second["id"]]
 
 
 def test_failure_mid_stream_saves_partial_text_as_incomplete(client: httpx.Client) -> None:

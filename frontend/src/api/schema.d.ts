@@ -263,7 +263,8 @@ export interface paths {
         };
         /**
          * Get Conversation
-         * @description A conversation with its latest ``limit`` messages (older ones via /messages).
+         * @description A conversation with the latest ``limit`` messages of its current branch (older ones via
+         *     /messages), each with its sibling ids for a branch switcher.
          */
         get: operations["getConversation"];
         put?: never;
@@ -286,6 +287,28 @@ export interface paths {
         patch: operations["updateConversation"];
         trace?: never;
     };
+    "/api/v1/conversations/{conversation_id}/branch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Switch Branch
+         * @description Show another branch: the one through ``message_id`` (an edit or an answer the switcher
+         *     offers), down to the newest message under it. Refused (409 ``reply_in_progress``) while an
+         *     answer in this conversation is being written.
+         */
+        put: operations["switchBranch"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations/{conversation_id}/messages": {
         parameters: {
             query?: never;
@@ -293,7 +316,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Messages */
+        /**
+         * List Messages
+         * @description The current branch, a page at a time (``next_cursor``: the older messages).
+         */
         get: operations["listMessages"];
         put?: never;
         /**
@@ -428,6 +454,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/messages/{message_id}/edit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Edit Message
+         * @description Edit one of your messages and send it again: the new version is a sibling of the old one
+         *     (kept, reachable with the branch switcher), answered as a send is, on a new branch that
+         *     becomes the current one. 422 ``not_editable`` for an answer; 409 ``reply_in_progress``
+         *     while an answer in the conversation is being written.
+         */
+        post: operations["editMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/messages/{message_id}/regenerate": {
         parameters: {
             query?: never;
@@ -439,7 +488,9 @@ export interface paths {
         put?: never;
         /**
          * Regenerate Message
-         * @description A new sibling answer to the same user message (the old one is kept).
+         * @description A new sibling answer to the same user message (the old one is kept), on any answer of
+         *     any branch; the history is that answer's branch. The new answer becomes the current branch.
+         *     409 ``reply_in_progress`` while another answer in the conversation is being written.
          */
         post: operations["regenerateMessage"];
         delete?: never;
@@ -860,6 +911,18 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * BranchSelect
+         * @description Show the branch through ``message_id`` (a switcher's sibling): it ends at the newest
+         *     message under it, the leaf last worked on there.
+         */
+        BranchSelect: {
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+        };
         /** BudgetOut */
         BudgetOut: {
             /** Limit Usd */
@@ -1182,6 +1245,20 @@ export interface components {
             tools?: components["schemas"]["ToolParam"][] | null;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * EditMessageIn
+         * @description A new version of a user message: a sibling of it, answered on a branch of its own.
+         */
+        EditMessageIn: {
+            /** Content */
+            content: string;
+            /** Max Tokens */
+            max_tokens?: number | null;
+            /** Model */
+            model?: string | null;
+            /** Temperature */
+            temperature?: number | null;
         };
         /** EmbeddingRequest */
         EmbeddingRequest: {
@@ -1548,6 +1625,11 @@ export interface components {
             role: components["schemas"]["MessageRole"];
             /** Seq */
             seq: number;
+            /**
+             * Sibling Ids
+             * @description The messages sharing this one's parent (edits of a user message, answers to it), itself included, oldest first: a switcher shows 'position of count'. Given with every message of a branch and of a reply's first event; empty elsewhere.
+             */
+            sibling_ids?: string[];
             status: components["schemas"]["MessageStatus"];
             /**
              * Updated At
@@ -1557,7 +1639,7 @@ export interface components {
         };
         /**
          * MessagePage
-         * @description Messages oldest first; ``next_cursor`` fetches the page of older ones.
+         * @description The current branch's messages, oldest first; ``next_cursor`` fetches the older ones.
          */
         MessagePage: {
             /** Items */
@@ -2169,6 +2251,11 @@ export interface components {
             max_tokens?: number | null;
             /** Model */
             model?: string | null;
+            /**
+             * Parent Id
+             * @description The message this one follows: the last message of the branch the sender sees. Omitted: the conversation's current branch. Another branch than the current one is refused (409 reply_in_progress) while an answer is being written.
+             */
+            parent_id?: string | null;
             /** Temperature */
             temperature?: number | null;
         };
@@ -3466,6 +3553,106 @@ export interface operations {
             };
         };
     };
+    switchBranch: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BranchSelect"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDetail"];
+                };
+            };
+            /** @description Malformed request (e.g. malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CSRF check failed, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours: existence is never revealed) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict (e.g. email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     listMessages: {
         parameters: {
             query?: {
@@ -3589,6 +3776,15 @@ export interface operations {
             };
             /** @description Not found (or not yours: existence is never revealed) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict (e.g. email_taken) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4187,6 +4383,113 @@ export interface operations {
             };
             /** @description Rate limited (see Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    editMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditMessageIn"];
+            };
+        };
+        responses: {
+            /** @description Server-Sent Events: message, then fallback and delta, usage, and done or error */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ChatMessageEvent"] | components["schemas"]["ChatFallbackEvent"] | components["schemas"]["ChatDeltaEvent"] | components["schemas"]["ChatUsageEvent"] | components["schemas"]["ChatDoneEvent"] | components["schemas"]["ChatErrorEvent"];
+                };
+            };
+            /** @description Malformed request (e.g. malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CSRF check failed, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours: existence is never revealed) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict (e.g. email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Temporarily unavailable (see Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -344,12 +344,15 @@ export function useChat(conversationId: string | null, callbacks: ChatCallbacks 
   const send = useCallback(
     async (id: string, content: string, model: string | null): Promise<AppError | null> => {
       loadedFor.current = id;
-      const known = new Set(stateRef.current.messages.map((m) => m.id));
+      const shown = stateRef.current.messages;
+      const known = new Set(shown.map((m) => m.id));
+      // After the last message shown: the branch on screen, even if another tab switched.
+      const parent = shown[shown.length - 1]?.id;
       dispatch({ type: "send", content, now: new Date().toISOString() });
       const result = await run((signal) =>
         api().POST("/api/v1/conversations/{conversation_id}/messages", {
           params: { path: { conversation_id: id } },
-          body: { content, model },
+          body: parent ? { content, model, parent_id: parent } : { content, model },
           parseAs: "stream",
           signal,
         }),
@@ -364,7 +367,8 @@ export function useChat(conversationId: string | null, callbacks: ChatCallbacks 
     async (messageId: string): Promise<AppError | null> => {
       const id = loadedFor.current;
       const known = new Set(stateRef.current.messages.map((m) => m.id));
-      dispatch({ type: "regenerate" });
+      const parent = stateRef.current.messages.find((m) => m.id === messageId)?.parent_id ?? null;
+      dispatch({ type: "fork", at: messageId });
       const result = await run((signal) =>
         api().POST("/api/v1/messages/{message_id}/regenerate", {
           params: { path: { message_id: messageId } },
@@ -374,12 +378,59 @@ export function useChat(conversationId: string | null, callbacks: ChatCallbacks 
         }),
       );
       if (result !== "unknown") return result;
-      const parent = stateRef.current.messages.find((m) => m.id === messageId)?.parent_id ?? null;
       if (!id) return null;
       return settleUnanswered(id, known, (m) => m.role === "assistant" && m.parent_id === parent);
     },
     [run, settleUnanswered],
   );
+
+  /**
+   * Send a new version of user message `messageId`: a new branch from there (the old one is
+   * kept). Resolves to the refusal when the server did not take it (the caller keeps the text).
+   */
+  const edit = useCallback(
+    async (messageId: string, content: string, model: string | null): Promise<AppError | null> => {
+      const id = loadedFor.current;
+      const known = new Set(stateRef.current.messages.map((m) => m.id));
+      dispatch({ type: "fork", at: messageId, content, now: new Date().toISOString() });
+      const result = await run((signal) =>
+        api().POST("/api/v1/messages/{message_id}/edit", {
+          params: { path: { message_id: messageId } },
+          body: { content, model },
+          parseAs: "stream",
+          signal,
+        }),
+      );
+      if (result !== "unknown") return result;
+      if (!id) return null;
+      return settleUnanswered(id, known, (m) => m.role === "user" && m.content === content);
+    },
+    [run, settleUnanswered],
+  );
+
+  /** Show the branch through `messageId` (a sibling offered by ‹ n/m ›); the server keeps it. */
+  const switchTo = useCallback(async (messageId: string): Promise<AppError | null> => {
+    const id = loadedFor.current;
+    if (!id) return null;
+    try {
+      const { data, error, response } = await api().PUT("/api/v1/conversations/{conversation_id}/branch", {
+        params: { path: { conversation_id: id } },
+        body: { message_id: messageId },
+      });
+      if (loadedFor.current !== id) return null;
+      if (!data) {
+        const failure = fromResponse(response, error);
+        dispatch({ type: "failed", error: failure });
+        return failure;
+      }
+      dispatch({ type: "switched", messages: data.messages.items, olderCursor: data.messages.next_cursor });
+      return null;
+    } catch (e) {
+      const failure = networkError(e);
+      dispatch({ type: "failed", error: failure });
+      return failure;
+    }
+  }, []);
 
   const stop = useCallback(() => {
     const id = streamingId.current;
@@ -415,13 +466,14 @@ export function useChat(conversationId: string | null, callbacks: ChatCallbacks 
     conversation,
     setConversation,
     send,
+    edit,
     regenerate,
+    switchTo,
     stop,
     loadOlder,
     reload,
     retry,
     dismissError: () => dispatch({ type: "dismiss" }),
-    select: (parentId: string, messageId: string) => dispatch({ type: "select", parentId, messageId }),
     /** The caller created the conversation for the next send: do not reload it from the URL. */
     adopt: (created: Conversation) => {
       loadedFor.current = created.id;

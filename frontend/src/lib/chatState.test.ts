@@ -75,19 +75,20 @@ describe("chatReducer: a sent message", () => {
 });
 
 describe("toTurns", () => {
-  it("pairs each user message with its newest reply and lets another be selected", () => {
-    const u = message({ role: "user" });
-    const a1 = message({ role: "assistant", parent_id: u.id });
-    const a2 = message({ role: "assistant", parent_id: u.id });
-    const [turn] = toTurns([u, a1, a2], {});
-    expect(turn?.shown?.id).toBe(a2.id);
-    expect(turn?.replies).toHaveLength(2);
-    expect(toTurns([u, a1, a2], { [u.id]: a1.id })[0]?.shown?.id).toBe(a1.id);
+  it("pairs each user message of the branch with the answer that follows it", () => {
+    const u1 = message({ role: "user" });
+    const a1 = message({ role: "assistant", parent_id: u1.id });
+    const u2 = message({ role: "user", parent_id: a1.id });
+    const turns = toTurns([u1, a1, u2]);
+    expect(turns.map((t) => [t.user?.id, t.shown?.id ?? null])).toEqual([
+      [u1.id, a1.id],
+      [u2.id, null],
+    ]);
   });
 
   it("shows a reply whose question is on an older page on its own", () => {
     const a = message({ role: "assistant", parent_id: "elsewhere" });
-    expect(toTurns([a], {})).toEqual([{ user: null, replies: [a], shown: a }]);
+    expect(toTurns([a])).toEqual([{ user: null, shown: a }]);
   });
 });
 

@@ -1,6 +1,12 @@
 /**
  * The message list of one conversation as a pure reducer: loaded pages, an optimistic user
- * message, and the events of one live stream (send, regenerate or re-attach).
+ * message, and the events of one live stream (send, edit, regenerate or re-attach).
+ *
+ * `messages` is the conversation's current branch, oldest first: the server's path from the
+ * branch's last message up to the first. Editing a message or regenerating an answer forks
+ * there (`fork`: the view is cut at that message until the new one arrives, and put back if the
+ * server refuses); switching branch replaces the list with the server's new branch
+ * (`switched`). Each message carries `sibling_ids` (itself included) for the ‹ n/m › switcher.
  */
 import type { ChatEvent, ChatFallback } from "@/api/chatEvents";
 import { type AppError, fromStreamError } from "@/api/errors";
@@ -31,8 +37,8 @@ export interface ChatState {
   pending: PendingUser | null;
   /** A refusal of the request itself (429, 503, ...), shown above the composer. */
   error: AppError | null;
-  /** Which reply is shown for a user message that has several (regenerated) ones. */
-  selected: Record<string, string>;
+  /** The branch as it was before a `fork`, put back if the server refuses the edit/regenerate. */
+  restore: Message[] | null;
   maxCostUsd: string | null;
   connection: Connection;
   /**
@@ -48,14 +54,15 @@ export type ChatAction =
   | { type: "older"; messages: Message[]; olderCursor: string | null }
   | { type: "synced"; messages: Message[]; olderCursor: string | null }
   | { type: "send"; content: string; now: string }
-  | { type: "regenerate" }
+  /** Edit (with `content`: the new version, shown pending) or regenerate at message `at`. */
+  | { type: "fork"; at: string; content?: string; now?: string }
+  | { type: "switched"; messages: Message[]; olderCursor: string | null }
   | { type: "attach" }
   | { type: "event"; event: ChatEvent }
   | { type: "failed"; error: AppError }
   | { type: "reconnecting"; attempt: number; messageId: string | null }
   | { type: "lost"; messageId: string | null }
   | { type: "settled" }
-  | { type: "select"; parentId: string; messageId: string }
   | { type: "dismiss" };
 
 export const initialChat: ChatState = {
@@ -65,16 +72,28 @@ export const initialChat: ChatState = {
   busy: false,
   pending: null,
   error: null,
-  selected: {},
+  restore: null,
   maxCostUsd: null,
   connection: { state: "ok" },
   fallbacks: {},
 };
 
+/** A message's new state; sibling ids only some payloads carry (a stream's final row has none) are kept. */
+function merged(old: Message | undefined, message: Message): Message {
+  if (!old || (message.sibling_ids && message.sibling_ids.length > 0)) return message;
+  return { ...message, sibling_ids: old.sibling_ids ?? [] };
+}
+
 function upsert(messages: Message[], message: Message): Message[] {
   const index = messages.findIndex((m) => m.id === message.id);
-  const next = index < 0 ? [...messages, message] : messages.map((m, i) => (i === index ? message : m));
+  const next = index < 0 ? [...messages, message] : messages.map((m, i) => (i === index ? merged(m, message) : m));
   return next.sort((a, b) => a.seq - b.seq);
+}
+
+/** The branch up to (not including) message `at`: what stays shown while it is forked. */
+function cutAt(messages: Message[], at: string): Message[] {
+  const index = messages.findIndex((m) => m.id === at);
+  return index < 0 ? messages : messages.slice(0, index);
 }
 
 function patch(messages: Message[], id: string | null, change: (m: Message) => Message): Message[] {
@@ -98,13 +117,10 @@ function onEvent(state: ChatState, { event, data }: ChatEvent): ChatState {
       // Deltas replay the reply from its start (live and re-attached streams alike).
       const assistant = { ...data.assistant_message, content: "" };
       messages = upsert(messages, assistant);
-      const selected = assistant.parent_id
-        ? { ...state.selected, [assistant.parent_id]: assistant.id }
-        : state.selected;
       return {
         ...state,
         messages,
-        selected,
+        restore: null, // the server took it: the fork is real
         pending: null,
         streamingId: assistant.id,
         maxCostUsd: data.max_cost_usd ?? state.maxCostUsd,
@@ -153,9 +169,11 @@ function onEvent(state: ChatState, { event, data }: ChatEvent): ChatState {
             error_message: data.final.error_message ?? data.message,
           })
         : patch(state.messages, state.streamingId, fallback);
-      // Before any reply row exists, the failure belongs to the request: show it as a banner.
+      // Before any reply row exists, the failure belongs to the request: show it as a banner
+      // (and a refused edit or regenerate puts the branch back as it was).
       const error = state.streamingId ? state.error : fromStreamError(data);
-      return { ...state, messages, streamingId: null, busy: false, error, pending: null, connection: { state: "ok" } };
+      const shown = !state.streamingId && !data.final && state.restore ? state.restore : messages;
+      return { ...state, messages: shown, streamingId: null, busy: false, error, pending: null, restore: null, connection: { state: "ok" } };
     }
   }
 }
@@ -167,7 +185,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case "loaded":
       return { ...initialChat, messages: [...action.messages].sort((a, b) => a.seq - b.seq), olderCursor: action.olderCursor };
     case "synced":
-      return { ...state, messages: [...action.messages].sort((a, b) => a.seq - b.seq), olderCursor: action.olderCursor };
+      return { ...state, messages: [...action.messages].sort((a, b) => a.seq - b.seq), olderCursor: action.olderCursor, restore: null };
     case "older": {
       const known = new Set(state.messages.map((m) => m.id));
       const older = action.messages.filter((m) => !known.has(m.id));
@@ -175,26 +193,45 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     }
     case "send":
       return { ...state, busy: true, error: null, pending: { content: action.content, createdAt: action.now }, connection: { state: "ok" } };
-    case "regenerate":
-      return { ...state, busy: true, error: null, connection: { state: "ok" } };
     case "attach":
       // A re-attach while reconnecting stays "reconnecting" until the stream answers.
       return { ...state, busy: true, error: null };
     case "event":
       return onEvent(state, action.event);
     case "failed":
-      return { ...state, busy: false, streamingId: null, pending: null, error: action.error, connection: { state: "ok" } };
+      return {
+        ...state,
+        messages: state.restore ?? state.messages, // a refused edit/regenerate: the branch as it was
+        restore: null,
+        busy: false,
+        streamingId: null,
+        pending: null,
+        error: action.error,
+        connection: { state: "ok" },
+      };
+    case "fork": {
+      const pending = action.content === undefined ? null : { content: action.content, createdAt: action.now ?? "" };
+      return {
+        ...state,
+        messages: cutAt(state.messages, action.at),
+        restore: state.restore ?? state.messages,
+        busy: true,
+        error: null,
+        pending,
+        connection: { state: "ok" },
+      };
+    }
+    case "switched":
+      return { ...state, messages: [...action.messages].sort((a, b) => a.seq - b.seq), olderCursor: action.olderCursor, error: null, fallbacks: {} };
     case "reconnecting":
       // Cut off mid-answer: the reply keeps running server-side and keeps its text here; the
       // hook re-attaches. Still busy, so nothing new is sent meanwhile.
       return { ...state, busy: true, connection: { state: "reconnecting", attempt: action.attempt, messageId: action.messageId } };
     case "settled":
       // Nothing left to follow (what the server saved is already final).
-      return { ...state, busy: false, streamingId: null, pending: null, connection: { state: "ok" } };
+      return { ...state, busy: false, streamingId: null, pending: null, restore: null, connection: { state: "ok" } };
     case "lost":
       return { ...state, busy: false, streamingId: null, pending: null, connection: { state: "lost", messageId: action.messageId } };
-    case "select":
-      return { ...state, selected: { ...state.selected, [action.parentId]: action.messageId } };
     case "dismiss":
       return { ...state, error: null };
   }
@@ -202,32 +239,33 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 
 export interface Turn {
   user: Message | null;
-  replies: Message[];
+  /** The answer to `user` on this branch (none yet, or its question is on an older page). */
   shown: Message | null;
 }
 
-/** Messages as turns: each user message with its replies (siblings), showing the selected or newest. */
-export function toTurns(messages: Message[], selected: Record<string, string>): Turn[] {
-  const replies = new Map<string, Message[]>();
-  for (const m of messages) {
-    if (m.role === "assistant" && m.parent_id) {
-      const list = replies.get(m.parent_id) ?? [];
-      list.push(m);
-      replies.set(m.parent_id, list);
-    }
-  }
+/** The branch as turns: each user message with the answer that follows it. */
+export function toTurns(messages: Message[]): Turn[] {
   const turns: Turn[] = [];
   for (const m of messages) {
-    if (m.role === "user") {
-      const list = replies.get(m.id) ?? [];
-      const chosen = selected[m.id];
-      const shown = list.find((r) => r.id === chosen) ?? list[list.length - 1] ?? null;
-      turns.push({ user: m, replies: list, shown });
-    } else if (m.role === "assistant" && (!m.parent_id || !messages.some((u) => u.id === m.parent_id))) {
-      turns.push({ user: null, replies: [m], shown: m });
+    const last = turns[turns.length - 1];
+    if (m.role === "user") turns.push({ user: m, shown: null });
+    else if (m.role === "assistant") {
+      if (last && last.user && !last.shown && m.parent_id === last.user.id) last.shown = m;
+      else turns.push({ user: null, shown: m });
     }
   }
   return turns;
+}
+
+/** Where a message sits among its siblings (edits of a user message, answers to it). */
+export interface Siblings {
+  ids: string[];
+  index: number;
+}
+
+export function siblingsOf(message: Message): Siblings {
+  const ids = message.sibling_ids && message.sibling_ids.length > 0 ? message.sibling_ids : [message.id];
+  return { ids, index: Math.max(0, ids.indexOf(message.id)) };
 }
 
 /** The reply to re-attach to after a reload: the last assistant message still streaming. */

@@ -9,7 +9,8 @@ replays the saved row like any finished reply.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
 
 from lockgate.cache.keys import CacheRequest
@@ -64,14 +65,19 @@ class CachedReply:
         user_message: Message,
         reply: Message,
         saved_usd: Decimal,
+        siblings: Mapping[uuid.UUID, list[uuid.UUID]] | None = None,
     ) -> None:
+        """``siblings``: the ids sharing each message's parent, for the first event."""
         self.message_id = reply.id
         final = MessageOut.model_validate(reply)
+        ids = siblings or {}
         first = ChatMessageData(
             conversation_id=str(reply.conversation_id),
             conversation_title=conversation_title,
-            user_message=MessageOut.model_validate(user_message),
-            assistant_message=final,
+            user_message=MessageOut.model_validate(user_message).model_copy(
+                update={"sibling_ids": ids.get(user_message.id, [])}
+            ),
+            assistant_message=final.model_copy(update={"sibling_ids": ids.get(reply.id, [])}),
             max_cost_usd=Decimal(0),
         )
         usage = ChatUsageData(

@@ -1,4 +1,4 @@
-"""HTTP only: chat messages (SSE), stop, re-attach, regenerate, and the model list."""
+"""HTTP only: chat messages (SSE), stop, re-attach, regenerate, edit, and the model list."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from fastapi.responses import StreamingResponse
 from lockgate.auth.deps import CurrentUser
 from lockgate.chat.events import SSE_HEADERS, ChatEvent, encode, replay
 from lockgate.chat.replylog import Cursor
-from lockgate.chat.schemas import ModelList, ModelOut, PriceOut, RegenerateIn, SendMessageIn
+from lockgate.chat.schemas import (
+    EditMessageIn,
+    ModelList,
+    ModelOut,
+    PriceOut,
+    RegenerateIn,
+    SendMessageIn,
+)
 from lockgate.chat.service import ChatService
 from lockgate.conversations.schemas import MessageOut
 from lockgate.deps import SessionDep, StateDep
@@ -72,7 +79,7 @@ def _stream(events: AsyncIterator[bytes]) -> StreamingResponse:
     "/conversations/{conversation_id}/messages",
     operation_id="sendMessage",
     response_class=StreamingResponse,
-    responses={**SSE_RESPONSE, **error_responses(401, 403, 404, 422, 429, 503)},
+    responses={**SSE_RESPONSE, **error_responses(401, 403, 404, 409, 422, 429, 503)},
 )
 async def send_message(
     _slot: SendSlot,
@@ -174,8 +181,32 @@ async def regenerate_message(
     _limit: ChatLimit,
     body: RegenerateIn | None = None,
 ) -> StreamingResponse:
-    """A new sibling answer to the same user message (the old one is kept)."""
+    """A new sibling answer to the same user message (the old one is kept), on any answer of
+    any branch; the history is that answer's branch. The new answer becomes the current branch.
+    409 ``reply_in_progress`` while another answer in the conversation is being written."""
     generation = await service.regenerate(user, message_id, body or RegenerateIn())
+    return _stream(generation.listen())
+
+
+@router.post(
+    "/messages/{message_id}/edit",
+    operation_id="editMessage",
+    response_class=StreamingResponse,
+    responses={**SSE_RESPONSE, **error_responses(401, 403, 404, 409, 422, 429, 503)},
+)
+async def edit_message(
+    _slot: SendSlot,
+    message_id: uuid.UUID,
+    body: EditMessageIn,
+    user: CurrentUser,
+    service: ServiceDep,
+    _limit: ChatLimit,
+) -> StreamingResponse:
+    """Edit one of your messages and send it again: the new version is a sibling of the old one
+    (kept, reachable with the branch switcher), answered as a send is, on a new branch that
+    becomes the current one. 422 ``not_editable`` for an answer; 409 ``reply_in_progress``
+    while an answer in the conversation is being written."""
+    generation = await service.edit(user, message_id, body)
     return _stream(generation.listen())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Literal
 
@@ -10,13 +11,26 @@ from pydantic import BaseModel, ConfigDict, Field
 from lockgate.inputs import StrictInt, StrictNumber
 
 
-class SendMessageIn(BaseModel):
+class EditMessageIn(BaseModel):
+    """A new version of a user message: a sibling of it, answered on a branch of its own."""
+
     model_config = ConfigDict(extra="forbid")
 
     content: str = Field(min_length=1, max_length=100_000)
     model: str | None = Field(default=None, max_length=200)
     max_tokens: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
     temperature: StrictNumber | None = Field(default=None, ge=0, le=2)
+
+
+class SendMessageIn(EditMessageIn):
+    parent_id: uuid.UUID | None = Field(
+        default=None,
+        description=(
+            "The message this one follows: the last message of the branch the sender sees. "
+            "Omitted: the conversation's current branch. Another branch than the current one "
+            "is refused (409 reply_in_progress) while an answer is being written."
+        ),
+    )
 
 
 class RegenerateIn(BaseModel):

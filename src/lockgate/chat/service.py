@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -35,16 +35,18 @@ from lockgate.calls.usage import SessionUsage
 from lockgate.chat.cached import CachedReply, cache_request
 from lockgate.chat.events import ChatMessageData, ChatMessageEvent
 from lockgate.chat.generation import Generation, GenerationSpec
-from lockgate.chat.history import active_branch, recent_rows, to_chat_messages
+from lockgate.chat.history import branch_rows, to_chat_messages, usable
 from lockgate.chat.manager import ChatManager
-from lockgate.chat.schemas import RegenerateIn, SendMessageIn
+from lockgate.chat.schemas import EditMessageIn, RegenerateIn, SendMessageIn
 from lockgate.chat.titles import title_with_model
 from lockgate.clock import Clock
+from lockgate.conversations.branches import MessageNotFound, ensure_idle
 from lockgate.conversations.repository import ConversationRepository, MessageRepository
 from lockgate.conversations.schemas import MessageOut
 from lockgate.conversations.service import ConversationNotFound
+from lockgate.conversations.tree import MessageTree
 from lockgate.db.engine import reading
-from lockgate.errors import Conflict, NotFound, UnknownModel, Unprocessable
+from lockgate.errors import Conflict, UnknownModel, Unprocessable
 from lockgate.gate import Gate, Skip
 from lockgate.models import Conversation, Message, MessageRole, MessageStatus, User
 from lockgate.providers.base import ChatMessage
@@ -64,8 +66,9 @@ class EmptyMessage(Unprocessable):
     message = "The message is empty."
 
 
-class MessageNotFound(NotFound):
-    message = "Message not found."
+class NotEditable(Unprocessable):
+    code = "not_editable"
+    message = "Only your own messages can be edited; regenerate an answer instead."
 
 
 class StillStreaming(Conflict):
@@ -113,6 +116,7 @@ class ChatService:
         self.cache = cache
         self.conversations = ConversationRepository(db)
         self.messages = MessageRepository(db)
+        self.tree = MessageTree(db)
 
     def resolve_model(self, requested: str | None) -> ResolvedModel:
         file = self.file
@@ -148,30 +152,74 @@ class ChatService:
     async def send(
         self, user: User, conversation_id: uuid.UUID, body: SendMessageIn
     ) -> Generation | CachedReply:
-        """Read (no write lock), look up the response cache, admit through the gate, then write
-        the user message and the reply's placeholder in one short transaction: the write lock is
-        never held across the history read or the admission's awaits."""
+        """A message after the current branch's last one (or after ``body.parent_id``)."""
+        self._check_sendable(body)
+        await reading(self.db)
+        conversation = await self._owned_conversation(conversation_id, user)
+        if body.parent_id is None:
+            parent = await self.tree.leaf(conversation)
+        else:
+            parent = await self._in_conversation(conversation, body.parent_id)
+            current = await self.tree.leaf(conversation)
+            if current is None or parent.id != current.id:
+                await ensure_idle(self.tree, conversation.id)  # a switch, in effect
+        return await self._send_under(user, conversation, parent, body)
+
+    async def edit(
+        self, user: User, message_id: uuid.UUID, body: EditMessageIn
+    ) -> Generation | CachedReply:
+        """A new version of a user message: its sibling, answered on a new branch (the old
+        branch is kept and can be switched back to)."""
+        self._check_sendable(body)
+        await reading(self.db)
+        original = await self.owned_message(message_id, user)
+        if original.role != MessageRole.USER:
+            raise NotEditable()
+        conversation = await self._owned_conversation(original.conversation_id, user)
+        await ensure_idle(self.tree, conversation.id)
+        parent = None
+        if original.parent_id is not None:
+            parent = await self._in_conversation(conversation, original.parent_id)
+        return await self._send_under(user, conversation, parent, body)
+
+    def _check_sendable(self, body: EditMessageIn) -> None:
         if not body.content.strip():
             raise EmptyMessage()
         self.manager.check_accepting()  # draining: refused before anything is saved
+
+    async def _in_conversation(self, conversation: Conversation, message_id: uuid.UUID) -> Message:
+        message = await self.tree.get(conversation.id, message_id)
+        if message is None:
+            raise MessageNotFound()
+        return message
+
+    async def _send_under(
+        self,
+        user: User,
+        conversation: Conversation,
+        parent: Message | None,
+        body: EditMessageIn,
+    ) -> Generation | CachedReply:
+        """Read (no write lock), look up the response cache, admit through the gate, then write
+        the user message and the reply's placeholder in one short transaction: the write lock is
+        never held across the history read or the admission's awaits. Called inside the read
+        that found ``conversation`` and ``parent``."""
         model = self.resolve_model(body.model)
         max_tokens = self.resolve_max_tokens(model, body.max_tokens)
         candidates = candidates_for(model.name, self.file, self.providers)
-        await reading(self.db)
-        conversation = await self._owned_conversation(conversation_id, user)
-        rows = await recent_rows(
-            self.messages, conversation.id, budget_tokens=_largest_window(candidates)
+        rows = await branch_rows(
+            self.tree,
+            conversation.id,
+            parent.id if parent is not None else None,
+            budget_tokens=_largest_window(candidates),
         )
         await self.db.commit()  # ends the read
-        turns = [
-            *to_chat_messages(active_branch(rows)),
-            ChatMessage(role="user", content=body.content),
-        ]
+        turns = [*to_chat_messages(usable(rows)), ChatMessage(role="user", content=body.content)]
         lookup = await self._lookup(
             user, conversation, model.name, turns, max_tokens, body.temperature, Controls()
         )
         if lookup is not None and lookup.entry is not None:
-            return await self._replay(user, conversation, body.content, lookup)
+            return await self._replay(user, conversation, parent, body.content, lookup)
         plans = plans_for(
             candidates,
             conversation.system_prompt,
@@ -187,6 +235,7 @@ class ChatService:
                 Message(
                     conversation_id=conversation.id,
                     seq=await self._next_seq(conversation.id, now),
+                    parent_id=parent.id if parent is not None else None,
                     role=MessageRole.USER,
                     content=body.content,
                     status=MessageStatus.COMPLETE,
@@ -199,6 +248,7 @@ class ChatService:
             if needs_title:
                 conversation.title = title_from(body.content)
             reply = await self._placeholder(conversation, user_message, admitted, now)
+            siblings = await self.tree.siblings(conversation.id, [user_message, reply])
             await self.db.commit()
         except BaseException:
             await self.db.rollback()
@@ -206,7 +256,9 @@ class ChatService:
             raise
         if needs_title and self.file.chat.title_mode == "model":
             self._title_with_model(conversation, user, body.content)
-        return self._start(user, conversation, user_message, reply, plans, admitted, lookup)
+        return self._start(
+            user, conversation, user_message, reply, plans, admitted, lookup, siblings
+        )
 
     async def regenerate(self, user: User, message_id: uuid.UUID, body: RegenerateIn) -> Generation:
         self.manager.check_accepting()
@@ -219,20 +271,18 @@ class ChatService:
         if original.status == MessageStatus.STREAMING or self.manager.get(original.id):
             raise StillStreaming()  # generating here or on another replica
         conversation = await self._owned_conversation(original.conversation_id, user)
+        await ensure_idle(self.tree, conversation.id)  # another answer of it is being written
         model = self.resolve_model(body.model or original.model)
         max_tokens = self.resolve_max_tokens(model, body.max_tokens)
         candidates = candidates_for(model.name, self.file, self.providers)
         parent = await self.db.get(Message, original.parent_id)
         if parent is None or parent.conversation_id != conversation.id:
             raise MessageNotFound()
-        rows = await recent_rows(
-            self.messages,
-            conversation.id,
-            budget_tokens=_largest_window(candidates),
-            through_seq=parent.seq,
+        rows = await branch_rows(
+            self.tree, conversation.id, parent.id, budget_tokens=_largest_window(candidates)
         )
         await self.db.commit()  # ends the read
-        turns = to_chat_messages(active_branch(rows, up_to=parent))
+        turns = to_chat_messages(usable(rows))
         plans = plans_for(
             candidates,
             conversation.system_prompt,
@@ -247,12 +297,13 @@ class ChatService:
         admitted = await self._admit(model.name, plans, user)
         try:
             reply = await self._placeholder(conversation, parent, admitted, self.clock())
+            siblings = await self.tree.siblings(conversation.id, [parent, reply])
             await self.db.commit()
         except BaseException:
             await self.db.rollback()
             await admitted.ticket.abandoned(Decimal(0))
             raise
-        return self._start(user, conversation, parent, reply, plans, admitted, lookup)
+        return self._start(user, conversation, parent, reply, plans, admitted, lookup, siblings)
 
     async def _lookup(
         self,
@@ -280,7 +331,12 @@ class ChatService:
             return await self.cache.lookup(request, controls)
 
     async def _replay(
-        self, user: User, conversation: Conversation, content: str, lookup: Lookup
+        self,
+        user: User,
+        conversation: Conversation,
+        parent: Message | None,
+        content: str,
+        lookup: Lookup,
     ) -> CachedReply:
         """A hit: the user message, the finished reply and the hit's usage row, in one commit."""
         entry = lookup.entry
@@ -290,7 +346,8 @@ class ChatService:
         user_message = await self.messages.add(
             Message(
                 conversation_id=conversation.id,
-                seq=await self.conversations.next_seq(conversation.id, now),
+                seq=await self._next_seq(conversation.id, now),
+                parent_id=parent.id if parent is not None else None,
                 role=MessageRole.USER,
                 content=content,
                 status=MessageStatus.COMPLETE,
@@ -330,8 +387,10 @@ class ChatService:
             message_id=reply.id,
         )
         SessionUsage(self.db).add(row)
+        await self.tree.set_leaf(conversation, reply.id)
+        siblings = await self.tree.siblings(conversation.id, [user_message, reply])
         await self.db.commit()
-        return CachedReply(conversation.title, user_message, reply, row["saved_usd"])
+        return CachedReply(conversation.title, user_message, reply, row["saved_usd"], siblings)
 
     async def _next_seq(self, conversation_id: uuid.UUID, now: datetime) -> int:
         """The next position; the conversation may have been deleted since it was read."""
@@ -351,7 +410,7 @@ class ChatService:
         self, conversation: Conversation, parent: Message, admitted: Admitted, now: datetime
     ) -> Message:
         candidate = admitted.plan.candidate
-        return await self.messages.add(
+        reply = await self.messages.add(
             Message(
                 conversation_id=conversation.id,
                 seq=await self._next_seq(conversation.id, now),
@@ -365,6 +424,8 @@ class ChatService:
                 provider=candidate.provider_name,
             )
         )
+        await self.tree.set_leaf(conversation, reply.id)  # where the person now is
+        return reply
 
     def _title_with_model(self, conversation: Conversation, user: User, content: str) -> None:
         chat = self.file.chat
@@ -392,6 +453,7 @@ class ChatService:
         plans: list[Plan | None],
         admitted: Admitted,
         lookup: Lookup | None,
+        siblings: Mapping[uuid.UUID, list[uuid.UUID]],
     ) -> Generation:
         completed = None
         cache = self.cache
@@ -417,12 +479,18 @@ class ChatService:
                 data=ChatMessageData(
                     conversation_id=str(conversation.id),
                     conversation_title=conversation.title,
-                    user_message=MessageOut.model_validate(user_message),
-                    assistant_message=MessageOut.model_validate(reply),
+                    user_message=_out(user_message, siblings),
+                    assistant_message=_out(reply, siblings),
                     max_cost_usd=admitted.plan.upper_bound,
                 )
             ),
         )
+
+
+def _out(message: Message, siblings: Mapping[uuid.UUID, list[uuid.UUID]]) -> MessageOut:
+    return MessageOut.model_validate(message).model_copy(
+        update={"sibling_ids": siblings.get(message.id, [])}
+    )
 
 
 def _largest_window(candidates: Sequence[Candidate]) -> int:

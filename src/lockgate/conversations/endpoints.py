@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from lockgate.auth.deps import CurrentUser
 from lockgate.conversations.schemas import (
+    BranchSelect,
     ConversationCreate,
     ConversationDetail,
     ConversationOut,
@@ -70,7 +71,8 @@ async def list_conversations(
 async def get_conversation(
     conversation_id: uuid.UUID, user: CurrentUser, service: ServiceDep, limit: Limit = 100
 ) -> ConversationDetail:
-    """A conversation with its latest ``limit`` messages (older ones via /messages)."""
+    """A conversation with the latest ``limit`` messages of its current branch (older ones via
+    /messages), each with its sibling ids for a branch switcher."""
     return await service.detail(conversation_id, user.id, limit=limit)
 
 
@@ -86,8 +88,30 @@ async def list_messages(
     limit: Limit = 100,
     cursor: str | None = None,
 ) -> MessagePage:
+    """The current branch, a page at a time (``next_cursor``: the older messages)."""
     conversation = await service.get(conversation_id, user.id)
-    return await service.message_page(conversation.id, limit=limit, cursor=cursor)
+    return await service.message_page(conversation, limit=limit, cursor=cursor)
+
+
+@router.put(
+    "/{conversation_id}/branch",
+    operation_id="switchBranch",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def switch_branch(
+    conversation_id: uuid.UUID,
+    body: BranchSelect,
+    user: CurrentUser,
+    service: ServiceDep,
+    _limit: ConversationsLimit,
+    limit: Limit = 100,
+) -> ConversationDetail:
+    """Show another branch: the one through ``message_id`` (an edit or an answer the switcher
+    offers), down to the newest message under it. Refused (409 ``reply_in_progress``) while an
+    answer in this conversation is being written."""
+    detail = await service.switch_branch(conversation_id, user.id, body.message_id, limit=limit)
+    await service.db.commit()
+    return detail
 
 
 @router.patch(

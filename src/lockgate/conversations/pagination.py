@@ -8,15 +8,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from lockgate.errors import BadRequest
-from lockgate.inputs import StrictInt
-
-Seq = Annotated[StrictInt, Field(ge=0, le=2**31 - 1)]
-"""A message's position in its conversation (an INTEGER column)."""
 
 
 class InvalidCursor(BadRequest):

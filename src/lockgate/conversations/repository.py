@@ -82,25 +82,6 @@ class MessageRepository:
         await self.session.flush()
         return message
 
-    async def page(
-        self, conversation_id: uuid.UUID, *, limit: int, before_seq: int | None
-    ) -> Sequence[Message]:
-        """The newest ``limit`` messages before ``before_seq``, returned oldest first."""
-        stmt = select(Message).where(Message.conversation_id == conversation_id)
-        if before_seq is not None:
-            stmt = stmt.where(Message.seq < before_seq)
-        rows = (await self.session.scalars(stmt.order_by(Message.seq.desc()).limit(limit))).all()
-        return list(reversed(rows))
-
-    async def newest_before(
-        self, conversation_id: uuid.UUID, before_seq: int | None, limit: int
-    ) -> Sequence[Message]:
-        """Up to ``limit`` messages before position ``before_seq`` (None: the end), newest first."""
-        stmt = select(Message).where(Message.conversation_id == conversation_id)
-        if before_seq is not None:
-            stmt = stmt.where(Message.seq < before_seq)
-        return (await self.session.scalars(stmt.order_by(Message.seq.desc()).limit(limit))).all()
-
     async def all_for(self, conversation_id: uuid.UUID) -> Sequence[Message]:
         stmt = select(Message).where(Message.conversation_id == conversation_id)
         return (await self.session.scalars(stmt.order_by(Message.seq))).all()

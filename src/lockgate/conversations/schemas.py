@@ -70,10 +70,18 @@ class MessageOut(BaseModel):
     cached: bool = Field(
         default=False, description="Answered from the response cache: no provider was paid"
     )
+    sibling_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        description=(
+            "The messages sharing this one's parent (edits of a user message, answers to it), "
+            "itself included, oldest first: a switcher shows 'position of count'. Given with "
+            "every message of a branch and of a reply's first event; empty elsewhere."
+        ),
+    )
 
 
 class MessagePage(BaseModel):
-    """Messages oldest first; ``next_cursor`` fetches the page of older ones."""
+    """The current branch's messages, oldest first; ``next_cursor`` fetches the older ones."""
 
     items: list[MessageOut]
     next_cursor: str | None
@@ -81,3 +89,12 @@ class MessagePage(BaseModel):
 
 class ConversationDetail(ConversationOut):
     messages: MessagePage
+
+
+class BranchSelect(BaseModel):
+    """Show the branch through ``message_id`` (a switcher's sibling): it ends at the newest
+    message under it, the leaf last worked on there."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: uuid.UUID

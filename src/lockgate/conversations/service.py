@@ -7,7 +7,8 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.clock import Clock
-from lockgate.conversations.pagination import Seq, decode_cursor, encode_cursor
+from lockgate.conversations.branches import branch_page, select_branch
+from lockgate.conversations.pagination import decode_cursor, encode_cursor
 from lockgate.conversations.repository import ConversationRepository, MessageRepository
 from lockgate.conversations.schemas import (
     ConversationCreate,
@@ -15,9 +16,9 @@ from lockgate.conversations.schemas import (
     ConversationOut,
     ConversationPage,
     ConversationUpdate,
-    MessageOut,
     MessagePage,
 )
+from lockgate.conversations.tree import MessageTree
 from lockgate.errors import NotFound
 from lockgate.inputs import Instant
 from lockgate.models import Conversation
@@ -33,6 +34,7 @@ class ConversationService:
         self.clock = clock
         self.conversations = ConversationRepository(db)
         self.messages = MessageRepository(db)
+        self.tree = MessageTree(db)
 
     async def get(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> Conversation:
         conversation = await self.conversations.get_owned(conversation_id, user_id)
@@ -71,24 +73,28 @@ class ConversationService:
         )
 
     async def message_page(
-        self, conversation_id: uuid.UUID, *, limit: int, cursor: str | None
+        self, conversation: Conversation, *, limit: int, cursor: str | None
     ) -> MessagePage:
-        before = None
-        if cursor:
-            before = decode_cursor(cursor, s=Seq)["s"]
-        rows = await self.messages.page(conversation_id, limit=limit + 1, before_seq=before)
-        more = len(rows) > limit
-        items = rows[1:] if more else rows
-        return MessagePage(
-            items=[MessageOut.model_validate(m) for m in items],
-            next_cursor=encode_cursor(s=items[0].seq) if more and items else None,
-        )
+        """A page of the current branch (the path from its leaf up), oldest first."""
+        return await branch_page(self.tree, conversation, limit=limit, cursor=cursor)
 
     async def detail(
         self, conversation_id: uuid.UUID, user_id: uuid.UUID, *, limit: int
     ) -> ConversationDetail:
         conversation = await self.get(conversation_id, user_id)
-        page = await self.message_page(conversation.id, limit=limit, cursor=None)
+        return await self._detail(conversation, limit=limit)
+
+    async def switch_branch(
+        self, conversation_id: uuid.UUID, user_id: uuid.UUID, message_id: uuid.UUID, *, limit: int
+    ) -> ConversationDetail:
+        """Show the branch through ``message_id``; the conversation keeps it for the next read
+        and the next send. Not a change of content: ``updated_at`` stays."""
+        conversation = await self.get(conversation_id, user_id)
+        await select_branch(self.tree, conversation, message_id)
+        return await self._detail(conversation, limit=limit)
+
+    async def _detail(self, conversation: Conversation, *, limit: int) -> ConversationDetail:
+        page = await self.message_page(conversation, limit=limit, cursor=None)
         base = ConversationOut.model_validate(conversation)
         return ConversationDetail(**base.model_dump(), messages=page)
 

@@ -49,6 +49,12 @@ class Conversation(IdMixin, TimestampMixin, Base):
     # Highest message seq handed out; bumped with UPDATE … RETURNING so concurrent writers on
     # PostgreSQL serialise on the row instead of racing on max(seq).
     last_seq: Mapped[int] = mapped_column(default=0)
+    # The leaf of the branch shown and sent from (edits and regenerations fork the message tree).
+    # No foreign key on purpose: conversations ↔ messages would be a cycle, and rebuilding
+    # `conversations` on SQLite (batch ALTER) with foreign keys on would cascade-delete every
+    # message. The app only stores ids of its own messages here and reads a stale one as "none"
+    # (the newest message then), see `lockgate.conversations.tree`.
+    current_message_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
 
 
 class Message(IdMixin, TimestampMixin, Base):
@@ -62,7 +68,8 @@ class Message(IdMixin, TimestampMixin, Base):
     )
     # Monotonic order within the conversation (timestamps can tie).
     seq: Mapped[int]
-    # The user message an assistant reply answers; regenerated replies are siblings.
+    # The message this one follows: a reply's user message, a user message's previous reply
+    # (None for the first). Edits and regenerations are siblings: a tree, one row per message.
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("messages.id", ondelete="CASCADE"), index=True
     )

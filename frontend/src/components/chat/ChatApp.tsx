@@ -16,6 +16,7 @@ import { AppShell } from "../AppShell";
 import { ErrorBanner } from "../ErrorBanner";
 import { Composer } from "./Composer";
 import { AssistantMessage, UserBubble } from "./MessageView";
+import { UserMessage } from "./UserMessage";
 import { ModelPicker } from "./ModelPicker";
 import { PromptMenu, usePromptMenu } from "./PromptMenu";
 import { ShortcutHelp } from "./ShortcutHelp";
@@ -88,6 +89,8 @@ export function ChatApp() {
   const [promptOpen, setPromptOpen] = useState(false);
   const [newPrompt, setNewPrompt] = useState("");
   const [pageError, setPageError] = useState<AppError | null>(null);
+  /** The user message being edited in place, and the editor's text. */
+  const [editing, setEditing] = useState<{ id: string; text: string } | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
   const stick = useRef(true);
@@ -95,8 +98,11 @@ export function ChatApp() {
   const listed = conversations.items.find((c) => c.id === conversationId) ?? null;
   const title = listed?.title ?? chat.conversation?.title ?? (conversationId ? "" : "New chat");
   const systemPrompt = conversationId ? (chat.conversation?.system_prompt ?? "") : newPrompt;
-  const turns = useMemo(() => toTurns(state.messages, state.selected), [state.messages, state.selected]);
-  const lastTurn = turns[turns.length - 1];
+  const turns = useMemo(() => toTurns(state.messages), [state.messages]);
+  const idle = !state.busy;
+
+  // Another conversation: no editor left open from the last one.
+  useEffect(() => setEditing(null), [conversationId]);
 
   // Follow the answer while it streams, unless the reader scrolled up.
   useEffect(() => {
@@ -195,6 +201,19 @@ export function ChatApp() {
     } catch {
       // offline: an empty conversation is left on the server, but it was never shown
     }
+  }
+
+  /** Send the edited text as a new version; if it is refused, the editor opens again with it. */
+  async function saveEdit() {
+    if (!editing || state.busy) return;
+    const { id, text } = editing;
+    const content = text.trim();
+    if (!content || lengthState(content).over) return;
+    setPageError(null);
+    setEditing(null);
+    stick.current = true;
+    const failure = await chat.edit(id, content, models.selected);
+    if (failure) setEditing((current) => current ?? { id, text });
   }
 
   async function savePrompt(prompt: string): Promise<AppError | null> {
@@ -298,7 +317,18 @@ export function ChatApp() {
               {turns.length === 0 && !state.pending && !conversationId ? <Welcome /> : null}
               {turns.map((turn, i) => (
                 <div key={turn.user?.id ?? turn.shown?.id ?? i} className="space-y-3">
-                  {turn.user ? <UserBubble content={turn.user.content} /> : null}
+                  {turn.user ? (
+                    <UserMessage
+                      message={turn.user}
+                      idle={idle}
+                      draft={editing?.id === turn.user.id ? editing.text : null}
+                      onEdit={() => turn.user && setEditing({ id: turn.user.id, text: turn.user.content })}
+                      onDraft={(text) => setEditing((current) => (current ? { ...current, text } : current))}
+                      onCancel={() => setEditing(null)}
+                      onSave={() => void saveEdit()}
+                      onSwitch={(id) => void chat.switchTo(id)}
+                    />
+                  ) : null}
                   {turn.shown ? (
                     <AssistantMessage
                       turn={turn}
@@ -306,12 +336,12 @@ export function ChatApp() {
                       connection={connectionOf(state.connection, turn.shown.id)}
                       fallback={state.fallbacks[turn.shown.id] ?? null}
                       model={models.byId(turn.shown.model)}
-                      canRegenerate={!state.busy && turn === lastTurn}
+                      canRegenerate={idle}
                       onRegenerate={(id) => {
                         stick.current = true;
                         void chat.regenerate(id);
                       }}
-                      onSelect={chat.select}
+                      onSwitch={(id) => void chat.switchTo(id)}
                     />
                   ) : null}
                 </div>

@@ -9,13 +9,13 @@ const fallback: ChatFallback = { from_provider: "alpha", from_model: "main", to_
 function show(reply = message({ role: "assistant", status: "complete", content: "Hi", provider: "beta", model: "backup" }), note: ChatFallback | null = fallback) {
   render(
     <AssistantMessage
-      turn={{ user: null, replies: [reply], shown: reply }}
+      turn={{ user: null, shown: reply }}
       streaming={false}
       fallback={note}
       model={null}
       canRegenerate={false}
       onRegenerate={() => {}}
-      onSelect={() => {}}
+      onSwitch={() => {}}
     />,
   );
 }

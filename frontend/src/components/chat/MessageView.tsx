@@ -6,6 +6,7 @@ import { formatCost, formatMs, formatTokens, humanizeText } from "@/lib/format";
 import type { Turn } from "@/lib/chatState";
 import { CopyButton } from "../CopyButton";
 import { Markdown } from "../Markdown";
+import { BranchSwitcher } from "./BranchSwitcher";
 
 function UserBubble({ content, pending = false }: { content: string; pending?: boolean }) {
   return (
@@ -106,7 +107,7 @@ export function AssistantMessage({
   model,
   canRegenerate,
   onRegenerate,
-  onSelect,
+  onSwitch,
 }: {
   turn: Turn;
   streaming: boolean;
@@ -115,13 +116,13 @@ export function AssistantMessage({
   /** This reply's stream announced a fallback candidate. */
   fallback?: ChatFallback | null;
   model: Model | null;
+  /** Nothing else is being written: this answer can be regenerated and branches switched. */
   canRegenerate: boolean;
   onRegenerate: (id: string) => void;
-  onSelect: (parentId: string, messageId: string) => void;
+  onSwitch: (messageId: string) => void;
 }) {
   const message = turn.shown;
   if (!message) return null;
-  const index = turn.replies.findIndex((r) => r.id === message.id);
   const live = (streaming || message.status === "streaming") && connection !== "lost";
   return (
     <article className="group" aria-label="Answer" data-testid="assistant-message" data-status={message.status} data-message-id={message.id}>
@@ -143,37 +144,7 @@ export function AssistantMessage({
       ) : null}
       {!live ? <Meta message={message} model={model} fallback={fallback} /> : null}
       <div className="mt-1 flex flex-wrap items-center gap-1 text-xs">
-        {turn.replies.length > 1 && message.parent_id ? (
-          <div className="flex items-center gap-1" role="group" aria-label="Answers">
-            <button
-              type="button"
-              className="rounded px-1.5 py-0.5 text-muted hover:bg-surface-2 disabled:opacity-40"
-              disabled={index <= 0}
-              onClick={() => {
-                const prev = turn.replies[index - 1];
-                if (prev && message.parent_id) onSelect(message.parent_id, prev.id);
-              }}
-              aria-label="Previous answer"
-            >
-              ‹
-            </button>
-            <span className="text-muted" data-testid="answer-index">
-              {index + 1} / {turn.replies.length}
-            </span>
-            <button
-              type="button"
-              className="rounded px-1.5 py-0.5 text-muted hover:bg-surface-2 disabled:opacity-40"
-              disabled={index >= turn.replies.length - 1}
-              onClick={() => {
-                const next = turn.replies[index + 1];
-                if (next && message.parent_id) onSelect(message.parent_id, next.id);
-              }}
-              aria-label="Next answer"
-            >
-              ›
-            </button>
-          </div>
-        ) : null}
+        <BranchSwitcher message={message} kind="answer" disabled={!canRegenerate} onSwitch={onSwitch} />
         {!live && message.content ? <CopyButton getText={() => message.content} label="Copy answer" /> : null}
         {!live && canRegenerate && message.parent_id ? (
           <button
