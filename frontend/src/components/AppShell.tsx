@@ -10,6 +10,7 @@ const NAV = [
   { href: "/", label: "Chat" },
   { href: "/images/", label: "Images" },
   { href: "/usage/", label: "Usage" },
+  { href: "/keys/", label: "API keys" },
   { href: "/providers/", label: "Providers" },
   { href: "/settings/", label: "Settings" },
 ] as const;
