@@ -2,7 +2,7 @@
 
 import type { ReactNode } from "react";
 import type { ApiKey } from "@/api/types";
-import { formatDateTime, formatRelative, formatTokens, formatUsd, formatWhen } from "@/lib/format";
+import { formatDateTime, formatIn, formatRelative, formatTokens, formatUsd } from "@/lib/format";
 
 const BADGE: Record<ApiKey["status"], string> = {
   active: "bg-ok-soft text-ok",
@@ -22,7 +22,7 @@ function Fact({ label, children, testId }: { label: string; children: ReactNode;
 }
 
 /** "$0.0012 of $5.00 (resets …) · $4.9988 left", or only the spend when there is no budget. */
-function Budget({ spent, limit, left, resets }: { spent: string; limit: string | null; left: string | null; resets: string }) {
+function Budget({ spent, limit, left, resets, now }: { spent: string; limit: string | null; left: string | null; resets: string; now: number }) {
   if (limit === null || left === null) return <>{formatUsd(spent)}</>;
   const over = Number(left) <= 0;
   return (
@@ -30,10 +30,12 @@ function Budget({ spent, limit, left, resets }: { spent: string; limit: string |
       {formatUsd(spent)} <span className="text-muted">of {formatUsd(limit)}</span>
       <br />
       <span className={over ? "font-medium text-danger" : "text-muted"}>{over ? "Budget used up" : `${formatUsd(left)} left`}</span>
-      <span className="text-muted" title={`Resets ${formatDateTime(resets)}`}>
-        {" "}
-        · resets {formatWhen(resets).replace(/^.*\((.*)\)$/, "$1")}
-      </span>
+      {Date.parse(resets) > now ? (
+        <span className="text-muted" title={`Resets ${formatDateTime(resets)}`}>
+          {" "}
+          · resets {formatIn(resets, now)}
+        </span>
+      ) : null}
     </>
   );
 }
@@ -68,10 +70,10 @@ export function KeyList({ keys, onRevoke, now = Date.now() }: { keys: ApiKey[]; 
             </Fact>
             <Fact label="Models">{k.allowed_models ? k.allowed_models.join(", ") : "All"}</Fact>
             <Fact label="Spent today" testId="key-spend-today">
-              <Budget spent={k.spend.today_usd} limit={k.daily_budget_usd} left={k.spend.daily_remaining_usd} resets={k.spend.day_resets_at} />
+              <Budget spent={k.spend.today_usd} limit={k.daily_budget_usd} left={k.spend.daily_remaining_usd} resets={k.spend.day_resets_at} now={now} />
             </Fact>
             <Fact label="Spent this month" testId="key-spend-month">
-              <Budget spent={k.spend.month_usd} limit={k.monthly_budget_usd} left={k.spend.monthly_remaining_usd} resets={k.spend.month_resets_at} />
+              <Budget spent={k.spend.month_usd} limit={k.monthly_budget_usd} left={k.spend.monthly_remaining_usd} resets={k.spend.month_resets_at} now={now} />
             </Fact>
             <Fact label="Rate limits">
               {k.rpm || k.tpm ? [k.rpm ? `${formatTokens(k.rpm)} requests/min` : "", k.tpm ? `${formatTokens(k.tpm)} tokens/min` : ""].filter(Boolean).join(", ") : "Default"}

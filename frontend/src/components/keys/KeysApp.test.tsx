@@ -60,8 +60,10 @@ function stubServer(): Server {
         const body = (await request.json()) as Record<string, unknown>;
         server.posted.push(body);
         if (body.name === "taken") return jsonResponse(422, { error: { code: "unknown_model", message: "Unknown models in allowed_models: x." } });
-        const { spend: _s, status: _st, ...rest } = key({ id: "k-new", name: String(body.name), prefix: SECRET.slice(0, 10), daily_budget_usd: null, rpm: null, allowed_models: null });
-        return jsonResponse(201, { ...rest, created_at: "2030-01-02T10:00:00Z", key: SECRET });
+        const row = key({ id: "k-new", name: String(body.name), prefix: SECRET.slice(0, 10), daily_budget_usd: null, rpm: null, allowed_models: null, created_at: "2030-01-02T10:00:00Z" });
+        server.keys = [row, ...server.keys];
+        const { spend: _s, status: _st, ...rest } = row;
+        return jsonResponse(201, { ...rest, key: SECRET });
       }
       const revoke = /^DELETE \/api\/v1\/keys\/(.+)$/.exec(route);
       if (revoke?.[1]) {

@@ -85,7 +85,13 @@ export function KeysApp() {
         <h2 id={`${id}-create`} className="mb-3 text-lg font-semibold">
           Create a key
         </h2>
-        <CreateKeyForm models={models} onCreated={(key) => dispatch({ type: "created", key, now: new Date().toISOString() })} />
+        <CreateKeyForm
+          models={models}
+          onCreated={(key) => {
+            dispatch({ type: "created", key, now: new Date().toISOString() });
+            void load(); // the server's view of the new row: its budget periods and resets
+          }}
+        />
       </section>
       <section aria-labelledby={`${id}-list`}>
         <div className="mb-3 flex items-center gap-3">
