@@ -3,8 +3,8 @@
 The periods are the gate's budget windows (`gate.budgets.timezone`): "today" on the keys page is
 the same day the key's daily budget counts, so *remaining* is what the gate will still let the
 key spend (less whatever is in flight at this moment). Every key of the list is summed in one
-aggregate query over the usage ledger (one index range scan: the owner's rows since the start
-of the month), never a query per key.
+aggregate query over the usage ledger, answered from its ``(api_key_id, created_at, cost_usd)``
+index alone (migration 0011), never a query per key.
 """
 
 from __future__ import annotations
@@ -95,32 +95,35 @@ async def spend_by_key(
 ) -> dict[uuid.UUID, Spend]:
     """``key id -> Spend`` for every key with usage this month (the user's, or everyone's).
 
-    A key's rows always carry its owner's id, so the owner's filter uses the ledger's
-    ``(user_id, created_at)`` index; everyone's uses ``created_at``.
+    Read from the ledger's ``(api_key_id, created_at, cost_usd)`` index alone, in key order.
+    (Grouping by key *and* "today or not" would convert each amount once, but costs a sort:
+    measured slower than the two conditional sums on SQLite.)
     """
     dialect = db.get_bind().dialect.name
     cost = UsageRecord.cost_usd
-    today_from = UsageRecord.created_at >= periods.day_start
-    today_until = UsageRecord.created_at < periods.day_end
+    today = and_(
+        UsageRecord.created_at >= periods.day_start, UsageRecord.created_at < periods.day_end
+    )
+    if user_id is None:
+        keys = UsageRecord.api_key_id.is_not(None)
+    else:
+        keys = UsageRecord.api_key_id.in_(select(ApiKey.id).where(ApiKey.user_id == user_id))
     stmt = (
         select(
             UsageRecord.api_key_id,
-            money_sum(dialect, cost, and_(today_from, today_until)).label("today"),
+            money_sum(dialect, cost, today).label("today"),
             money_sum(dialect, cost).label("month"),
         )
         .where(
+            keys,
             UsageRecord.created_at >= periods.month_start,
             UsageRecord.created_at < periods.month_end,
-            UsageRecord.api_key_id.is_not(None),
         )
         .group_by(UsageRecord.api_key_id)
     )
-    if user_id is not None:
-        stmt = stmt.where(UsageRecord.user_id == user_id)
-    rows = (await db.execute(stmt)).all()
     return {
         row.api_key_id: Spend(as_usd(dialect, row.today), as_usd(dialect, row.month))
-        for row in rows
+        for row in (await db.execute(stmt)).all()
     }
 
 
