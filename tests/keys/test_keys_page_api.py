@@ -15,7 +15,7 @@ from typing import Any
 import httpx2
 import openai
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from lockgate.clock import FakeClock
 from lockgate.keys import service as key_service
@@ -326,3 +326,32 @@ def test_periods_are_the_budget_time_zones_day_and_month(
     assert (utc, periods.month_start.strftime("%Y-%m-%dT%H:%M")) == (day, month)
     assert periods.day_end > datetime.fromisoformat(now) >= periods.day_start
     assert periods.month_end > periods.day_end - timedelta(seconds=1)
+
+
+async def test_the_list_costs_the_same_queries_for_one_key_or_many(
+    web: ApiClient, sdk_for: Any, state_of_world: AppState
+) -> None:
+    """Spend comes from one aggregate over the ledger, never a query per key."""
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    async def count_list() -> int:
+        await web.get("/api/v1/keys")  # warm: session touch and cache loads are not counted
+        statements.clear()
+        event.listen(state_of_world.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            assert (await web.get("/api/v1/keys")).status_code == 200
+        finally:
+            event.remove(state_of_world.engine.sync_engine, "before_cursor_execute", record)
+        return len(statements)
+
+    first = await create(web)
+    await ask(sdk_for(first["key"]))
+    one = await count_list()
+    for index in range(5):
+        key = await create(web, name=f"more {index}")
+        await ask(sdk_for(key["key"]))
+    assert await count_list() == one
+    assert sum("usage_records" in s for s in statements) == 1
