@@ -77,7 +77,7 @@ class KeyService:
         daily, monthly = body.daily_budget_usd, body.monthly_budget_usd
         if daily is not None and monthly is not None and daily > monthly:
             raise Unprocessable(
-                f"The daily budget (${daily}) is larger than the monthly budget (${monthly}).",
+                f"The daily budget (${daily:f}) is larger than the monthly budget (${monthly:f}).",
                 code="daily_budget_above_monthly",
             )
         return allowed
