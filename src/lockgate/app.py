@@ -51,6 +51,7 @@ from lockgate.providers.registry import Sleep
 from lockgate.settings import Config, load_config
 from lockgate.state import http_limiter_of
 from lockgate.usage.endpoints import router as usage_router
+from lockgate.usage.export_endpoints import router as usage_export_router
 from lockgate.web_ui import ui_available, ui_mount
 
 # The endpoints that take images inline: their bodies may be larger (max_vision_body_bytes).
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(conversations_router)
     app.include_router(chat_router)
     app.include_router(usage_router)
+    app.include_router(usage_export_router)
     app.include_router(images_router)
     app.include_router(keys_router)
     app.include_router(prompts_router)

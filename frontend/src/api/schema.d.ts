@@ -419,13 +419,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Keys */
+        /**
+         * List Keys
+         * @description Your keys (admins, ``scope=all``: everyone's), newest first, with last use and spend
+         *     today and this month (the gate's budget periods) and what their budgets have left.
+         */
         get: operations["listKeys"];
         put?: never;
         /**
          * Create Key
          * @description A new ``lg-…`` key with optional budgets, rpm/tpm, allowed models and expiry. The secret
-         *     is returned this once.
+         *     is returned this once. 422: ``unknown_model``, ``no_allowed_models``, ``expiry_in_past``,
+         *     ``daily_budget_above_monthly``; 409 ``too_many_keys``.
          */
         post: operations["createKey"];
         delete?: never;
@@ -441,7 +446,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get Key
+         * @description One key (yours; admins: anyone's) with its spend; never its secret.
+         */
+        get: operations["getKey"];
         put?: never;
         post?: never;
         /**
@@ -613,9 +622,31 @@ export interface paths {
         };
         /**
          * Get Usage
-         * @description Spend by day and model: your own, or everyone's (admins, ``scope=all``).
+         * @description Spend by day and model, by API key, and what the cache saved: your own, or everyone's
+         *     (admins, ``scope=all``).
          */
         get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/usage/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Usage
+         * @description Every call of the period, oldest first: time, kind, model, provider, outcome, the key,
+         *     tokens, cost, what the cache saved. Streamed, so a year of usage never sits in memory.
+         */
+        get: operations["exportUsage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1456,7 +1487,10 @@ export interface components {
         };
         /** KeyCreate */
         KeyCreate: {
-            /** Allowed Models */
+            /**
+             * Allowed Models
+             * @description The models this key may call (omit for every model; never empty)
+             */
             allowed_models?: string[] | null;
             /** Daily Budget Usd */
             daily_budget_usd?: (number | string) | null;
@@ -1514,6 +1548,53 @@ export interface components {
              */
             user_id: string;
         };
+        /**
+         * KeyDetail
+         * @description A key as the keys page shows it: never its secret; its status and spend.
+         */
+        KeyDetail: {
+            /** Allowed Models */
+            allowed_models: string[] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Daily Budget Usd */
+            daily_budget_usd: string | null;
+            /** Expires At */
+            expires_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Monthly Budget Usd */
+            monthly_budget_usd: string | null;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** Rpm */
+            rpm: number | null;
+            spend: components["schemas"]["KeySpendOut"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+            /** Tpm */
+            tpm: number | null;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
         /** KeyOut */
         KeyOut: {
             /** Allowed Models */
@@ -1551,6 +1632,38 @@ export interface components {
              * Format: uuid
              */
             user_id: string;
+        };
+        /**
+         * KeySpendOut
+         * @description Spend in the gate's current budget day and month (its time zone), from the usage ledger.
+         */
+        KeySpendOut: {
+            /**
+             * Daily Remaining Usd
+             * @description None: the key has no daily budget
+             */
+            daily_remaining_usd: string | null;
+            /**
+             * Day Resets At
+             * Format: date-time
+             */
+            day_resets_at: string;
+            /**
+             * Month Resets At
+             * Format: date-time
+             */
+            month_resets_at: string;
+            /** Month Usd */
+            month_usd: string;
+            /**
+             * Monthly Remaining Usd
+             * @description None: the key has no monthly budget
+             */
+            monthly_remaining_usd: string | null;
+            /** Timezone */
+            timezone: string;
+            /** Today Usd */
+            today_usd: string;
         };
         /**
          * LastErrorOut
@@ -2416,16 +2529,58 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** UsageKeyRow */
+        UsageKeyRow: {
+            /** Cache Hits */
+            cache_hits: number;
+            /** Cost Usd */
+            cost_usd: string;
+            /** Input Tokens */
+            input_tokens: number;
+            /**
+             * Key Id
+             * @description None: the web app's own calls (chat, images)
+             */
+            key_id: string | null;
+            /** Name */
+            name: string | null;
+            /** Output Tokens */
+            output_tokens: number;
+            /** Prefix */
+            prefix: string | null;
+            /** Requests */
+            requests: number;
+            /** Revoked */
+            revoked: boolean;
+            /** Saved Usd */
+            saved_usd: string;
+            /**
+             * User Email
+             * @description The key's owner (scope=all)
+             */
+            user_email?: string | null;
+        };
         /**
          * UsageReport
          * @description Spend by UTC day and model over ``[start, end]`` (inclusive).
          */
         UsageReport: {
             /**
+             * Cache Hits
+             * @description Requests answered from the response cache
+             * @default 0
+             */
+            cache_hits?: number;
+            /**
              * End
              * Format: date
              */
             end: string;
+            /**
+             * Keys
+             * @description Spend per API key (key_id None: the web app)
+             */
+            keys?: components["schemas"]["UsageKeyRow"][];
             /** Rows */
             rows: components["schemas"]["UsageRow"][];
             /**
@@ -2447,6 +2602,12 @@ export interface components {
         };
         /** UsageRow */
         UsageRow: {
+            /**
+             * Cache Hits
+             * @description Requests answered from the response cache
+             * @default 0
+             */
+            cache_hits?: number;
             /** Cost Usd */
             cost_usd: string;
             /**
@@ -4206,7 +4367,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["KeyOut"][];
+                    "application/json": components["schemas"]["KeyDetail"][];
                 };
             };
             /** @description Not signed in, or the session expired or was revoked */
@@ -4296,6 +4457,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Conflict (e.g. email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Request body too large */
             413: {
                 headers: {
@@ -4306,6 +4476,64 @@ export interface operations {
                 };
             };
             /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyDetail"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours: existence is never revealed) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5071,6 +5299,69 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UsageReport"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CSRF check failed, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    exportUsage: {
+        parameters: {
+            query?: {
+                /** @description Last UTC day, YYYY-MM-DD (default: today) */
+                end?: string | null;
+                /** @description 'all' is for admins */
+                scope?: string;
+                /** @description First UTC day, YYYY-MM-DD (default: 29 days before end) */
+                start?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One line per provider call (RFC 4180 CSV, UTF-8) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             /** @description Not signed in, or the session expired or was revoked */

@@ -14,3 +14,7 @@ export type Session = S["SessionOut"];
 export type ErrorBody = S["ErrorBody"];
 export type ProviderHealth = S["ProviderHealth"];
 export type BudgetStatus = S["BudgetOut"];
+export type ApiKey = S["KeyDetail"];
+export type ApiKeyCreated = S["KeyCreated"];
+export type ApiKeyCreate = S["KeyCreate"];
+export type UsageKeyRow = S["UsageKeyRow"];

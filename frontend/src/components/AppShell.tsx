@@ -12,6 +12,7 @@ const NAV = [
   { href: "/images/", label: "Images" },
   { href: "/prompts/", label: "Prompts" },
   { href: "/usage/", label: "Usage" },
+  { href: "/keys/", label: "API keys" },
   { href: "/providers/", label: "Providers" },
   { href: "/settings/", label: "Settings" },
 ] as const;

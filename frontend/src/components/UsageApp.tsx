@@ -5,29 +5,31 @@ import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
 import type { UsageReport } from "@/api/types";
 import { formatTokens, formatUsd } from "@/lib/format";
-import { aggregate } from "@/lib/usage";
+import { PRESETS, type PeriodChoice, aggregate, exportHref, periodOf } from "@/lib/usage";
 import { AppShell, PageTitle } from "./AppShell";
 import { ErrorBanner } from "./ErrorBanner";
 import { UsageChart } from "./UsageChart";
+import { UsageByDay } from "./usage/UsageByDay";
+import { UsageByKey } from "./usage/UsageByKey";
 
-const RANGES = [7, 30, 90] as const;
-
-function isoDay(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}
+const INPUT = "rounded-md border border-field bg-bg px-2 py-1 text-sm";
 
 export function UsageApp() {
   const id = useId();
-  const [range, setRange] = useState<(typeof RANGES)[number]>(30);
+  const [choice, setChoice] = useState<PeriodChoice>(30);
+  const [custom, setCustom] = useState({ start: "", end: "" });
   const [report, setReport] = useState<UsageReport | null>(null);
   const [error, setError] = useState<AppError | null>(null);
+  const period = periodOf(choice, custom);
+  const range = "error" in period ? null : period;
+  const start = range?.start;
+  const end = range?.end;
 
   useEffect(() => {
+    if (!start || !end) return;
     let live = true;
-    const end = new Date();
-    const start = new Date(end.getTime() - (range - 1) * 86400_000);
     api()
-      .GET("/api/v1/usage", { params: { query: { start: isoDay(start), end: isoDay(end), scope: "own" } } })
+      .GET("/api/v1/usage", { params: { query: { start, end, scope: "own" } } })
       .then(({ data, error: err, response }) => {
         if (!live) return;
         if (data) {
@@ -39,46 +41,83 @@ export function UsageApp() {
     return () => {
       live = false;
     };
-  }, [range]);
+  }, [start, end]);
 
   const agg = report ? aggregate(report.rows, report.start, report.end) : null;
+  const hits = report?.cache_hits ?? 0;
   return (
     <AppShell>
-      <PageTitle sub="What your chats and images cost, by UTC day and model.">Usage</PageTitle>
-      <div className="mb-4 flex flex-wrap items-center gap-4">
-        <div className="flex items-center gap-2">
+      <PageTitle sub="What your chats, images and API keys cost, by UTC day, model and key.">Usage</PageTitle>
+      <div className="mb-4 flex flex-wrap items-end gap-4">
+        <div className="flex flex-wrap items-center gap-2">
           <label htmlFor={id} className="text-sm font-medium">
             Period
           </label>
-          <select id={id} value={range} onChange={(e) => setRange(Number(e.target.value) as (typeof RANGES)[number])} className="rounded-md border border-field bg-bg px-2 py-1 text-sm">
-            {RANGES.map((r) => (
+          <select
+            id={id}
+            value={choice}
+            onChange={(e) => {
+              const value = e.target.value === "custom" ? "custom" : (Number(e.target.value) as PeriodChoice);
+              if (value === "custom" && range) setCustom({ start: range.start, end: range.end });
+              setChoice(value);
+            }}
+            className={INPUT}
+          >
+            {PRESETS.map((r) => (
               <option key={r} value={r}>
                 Last {r} days
               </option>
             ))}
+            <option value="custom">Custom…</option>
           </select>
+          {choice === "custom" ? (
+            <>
+              <label htmlFor={`${id}-start`} className="text-sm">
+                From
+              </label>
+              <input id={`${id}-start`} type="date" value={custom.start} onChange={(e) => setCustom((c) => ({ ...c, start: e.target.value }))} className={INPUT} />
+              <label htmlFor={`${id}-end`} className="text-sm">
+                to
+              </label>
+              <input id={`${id}-end`} type="date" value={custom.end} onChange={(e) => setCustom((c) => ({ ...c, end: e.target.value }))} className={INPUT} />
+            </>
+          ) : null}
         </div>
-        {report ? (
-          <p className="text-sm" data-testid="usage-total">
-            <span className="text-muted">Total:</span> <strong>{formatUsd(report.total_cost_usd)}</strong>{" "}
-            <span className="text-muted">over {report.total_requests} requests</span>
-            {Number(report.saved_usd) > 0 ? (
-              <>
-                {" "}
-                <span className="text-muted">· saved by the cache:</span> <strong data-testid="usage-saved">{formatUsd(report.saved_usd)}</strong>
-              </>
-            ) : null}
-          </p>
+        {range ? (
+          <a href={exportHref(range)} download className="rounded-md border border-line px-3 py-1 text-sm hover:bg-surface-2" data-testid="usage-export">
+            Export CSV
+          </a>
         ) : null}
       </div>
+      {"error" in period ? (
+        <p role="alert" className="mb-4 text-sm text-danger">
+          {period.error}
+        </p>
+      ) : null}
+      {report ? (
+        <p className="mb-4 text-sm" data-testid="usage-total">
+          <span className="text-muted">Total:</span> <strong>{formatUsd(report.total_cost_usd)}</strong>{" "}
+          <span className="text-muted">over {formatTokens(report.total_requests)} requests</span>
+          {hits > 0 || Number(report.saved_usd) > 0 ? (
+            <>
+              {" "}
+              <span className="text-muted">· saved by the cache:</span> <strong data-testid="usage-saved">{formatUsd(report.saved_usd)}</strong>{" "}
+              <span className="text-muted">
+                ({formatTokens(hits)} {hits === 1 ? "answer" : "answers"} served from the cache)
+              </span>
+            </>
+          ) : null}
+        </p>
+      ) : null}
       {error ? <ErrorBanner error={error} /> : null}
-      {agg ? (
+      {agg && report ? (
         <>
           <section aria-labelledby={`${id}-chart`} className="rounded-xl border border-line bg-surface p-4">
             <h2 id={`${id}-chart`} className="mb-2 font-semibold">
               Spend per day
             </h2>
             <UsageChart days={agg.days} models={agg.models.map((m) => m.model)} />
+            <UsageByDay days={agg.days} />
           </section>
           <section aria-labelledby={`${id}-models`} className="mt-6">
             <h2 id={`${id}-models`} className="mb-2 font-semibold">
@@ -88,7 +127,7 @@ export function UsageApp() {
               <p className="text-muted">No usage in this period yet.</p>
             ) : (
               <div className="overflow-x-auto" tabIndex={0} role="region" aria-label="Spend by model">
-                <table className="w-full min-w-[520px] text-left text-sm">
+                <table className="w-full min-w-[620px] text-left text-sm">
                   <thead className="border-b border-line text-muted">
                     <tr>
                       <th scope="col" className="py-2 pr-3 font-medium">Model</th>
@@ -96,6 +135,7 @@ export function UsageApp() {
                       <th scope="col" className="py-2 pr-3 text-right font-medium">Requests</th>
                       <th scope="col" className="py-2 pr-3 text-right font-medium">Tokens in / out</th>
                       <th scope="col" className="py-2 pr-3 text-right font-medium">Images</th>
+                      <th scope="col" className="py-2 pr-3 text-right font-medium">Saved by cache</th>
                       <th scope="col" className="py-2 text-right font-medium">Cost</th>
                     </tr>
                   </thead>
@@ -104,11 +144,12 @@ export function UsageApp() {
                       <tr key={m.model} className="border-b border-line">
                         <th scope="row" className="py-2 pr-3 font-medium">{m.model}</th>
                         <td className="py-2 pr-3">{m.provider}</td>
-                        <td className="py-2 pr-3 text-right">{m.requests}</td>
+                        <td className="py-2 pr-3 text-right">{formatTokens(m.requests)}</td>
                         <td className="py-2 pr-3 text-right">
                           {formatTokens(m.inputTokens)} / {formatTokens(m.outputTokens)}
                         </td>
-                        <td className="py-2 pr-3 text-right">{m.images}</td>
+                        <td className="py-2 pr-3 text-right">{formatTokens(m.images)}</td>
+                        <td className="py-2 pr-3 text-right">{m.cacheHits > 0 ? `${formatUsd(m.saved)} (${formatTokens(m.cacheHits)})` : "—"}</td>
                         <td className="py-2 text-right">{formatUsd(m.cost)}</td>
                       </tr>
                     ))}
@@ -117,8 +158,14 @@ export function UsageApp() {
               </div>
             )}
           </section>
+          <section aria-labelledby={`${id}-keys`} className="mt-6">
+            <h2 id={`${id}-keys`} className="mb-2 font-semibold">
+              By key
+            </h2>
+            <UsageByKey rows={report.keys ?? []} />
+          </section>
         </>
-      ) : !error ? (
+      ) : !error && range ? (
         <p className="text-muted" role="status">
           Loading…
         </p>

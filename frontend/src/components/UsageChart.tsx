@@ -38,7 +38,7 @@ export function UsageChart({ days, models }: { days: DaySpend[]; models: string[
         viewBox={`0 0 ${W} ${H}`}
         role="img"
         aria-label={`Spend per day over ${days.length} days, ${formatUsd(total)} in total`}
-        className="h-auto w-full min-w-[320px] text-muted"
+        className="h-auto w-full min-w-[280px] text-muted"
       >
         {ticks.map((t) => (
           <g key={t}>

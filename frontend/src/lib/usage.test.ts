@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { UsageRow } from "@/api/types";
 import { tickLabel } from "@/components/UsageChart";
-import { aggregate, daysBetween, niceMax } from "./usage";
+import { aggregate, daysBetween, exportHref, niceMax, periodOf } from "./usage";
 
 const row = (day: string, model: string, cost: string, requests = 1): UsageRow => ({
   day,
@@ -54,5 +54,32 @@ describe("chart axis labels", () => {
     expect(tickLabel(1e-7)).toBe("$0.0000001");
     expect(tickLabel(2.5)).toBe("$2.5");
     expect(tickLabel(10)).toBe("$10");
+  });
+});
+
+describe("the period of a report", () => {
+  const today = new Date("2030-03-10T08:00:00Z");
+
+  it("the last N days end today", () => {
+    expect(periodOf(7, { start: "", end: "" }, today)).toEqual({ start: "2030-03-04", end: "2030-03-10" });
+  });
+
+  it("a custom range is checked as the server checks it", () => {
+    expect(periodOf("custom", { start: "2030-01-01", end: "2030-01-31" }, today)).toEqual({ start: "2030-01-01", end: "2030-01-31" });
+    expect(periodOf("custom", { start: "2030-02-01", end: "2030-01-31" }, today)).toHaveProperty("error");
+    expect(periodOf("custom", { start: "2028-01-01", end: "2030-01-31" }, today)).toHaveProperty("error");
+    expect(periodOf("custom", { start: "", end: "2030-01-31" }, today)).toHaveProperty("error");
+  });
+
+  it("the export link carries the period", () => {
+    expect(exportHref({ start: "2030-01-01", end: "2030-01-31" })).toBe("/api/v1/usage/export?start=2030-01-01&end=2030-01-31&scope=own");
+  });
+
+  it("cache hits and savings add up per model", () => {
+    const rows = [
+      { ...row("2025-01-01", "a", "0.5"), cache_hits: 2, saved_usd: "0.25" },
+      { ...row("2025-01-02", "a", "0"), cache_hits: 1, saved_usd: "0.5" },
+    ];
+    expect(aggregate(rows, "2025-01-01", "2025-01-02").models[0]).toMatchObject({ cacheHits: 3, saved: 0.75 });
   });
 });

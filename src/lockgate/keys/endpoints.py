@@ -1,8 +1,10 @@
-"""HTTP only: /api/v1/keys — create (secret shown once), list, revoke."""
+"""HTTP only: /api/v1/keys — create (secret shown once), list and read (with spend), revoke."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -11,9 +13,12 @@ from lockgate.auth.deps import CurrentUser
 from lockgate.deps import SessionDep, StateDep
 from lockgate.errors import Forbidden
 from lockgate.keys.cache import announce_revocation
-from lockgate.keys.schemas import KeyCreate, KeyCreated, KeyOut
-from lockgate.keys.service import KeyService
+from lockgate.keys.schemas import KeyCreate, KeyCreated, KeyDetail, KeyOut, KeySpendOut
+from lockgate.keys.service import KeyService, key_status
+from lockgate.keys.spend import Periods, spend_by_key, spend_for
+from lockgate.models import ApiKey
 from lockgate.openapi import error_responses
+from lockgate.state import AppState
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
 
@@ -27,17 +32,35 @@ async def get_service(db: SessionDep, state: StateDep) -> KeyService:
 ServiceDep = Annotated[KeyService, Depends(get_service)]
 
 
+async def details(
+    service: KeyService, state: AppState, keys: Sequence[ApiKey], *, owner: uuid.UUID | None
+) -> list[KeyDetail]:
+    """The keys with their status and spend: one aggregate query over the ledger for them all."""
+    now: datetime = state.clock()
+    periods = Periods.at(now, state.config.file.gate.budgets.timezone)
+    spends = spend_for(keys, await spend_by_key(service.db, periods, user_id=owner), periods)
+    return [
+        KeyDetail(
+            **KeyOut.model_validate(key).model_dump(),
+            status=key_status(key, now),
+            spend=KeySpendOut.model_validate(spends[key.id]),
+        )
+        for key in keys
+    ]
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     operation_id="createKey",
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(401, 403, 409, 422),
 )
 async def create_key(
     body: KeyCreate, user: CurrentUser, service: ServiceDep, state: StateDep
 ) -> KeyCreated:
     """A new ``lg-…`` key with optional budgets, rpm/tpm, allowed models and expiry. The secret
-    is returned this once."""
+    is returned this once. 422: ``unknown_model``, ``no_allowed_models``, ``expiry_in_past``,
+    ``daily_budget_above_monthly``; 409 ``too_many_keys``."""
     key, secret = await service.create(user, body, state.clock())
     await service.db.commit()
     return KeyCreated(**KeyOut.model_validate(key).model_dump(), key=secret)
@@ -47,11 +70,27 @@ async def create_key(
 async def list_keys(
     user: CurrentUser,
     service: ServiceDep,
+    state: StateDep,
     scope: Annotated[str, Query(pattern="^(own|all)$", description="'all' is for admins")] = "own",
-) -> list[KeyOut]:
+) -> list[KeyDetail]:
+    """Your keys (admins, ``scope=all``: everyone's), newest first, with last use and spend
+    today and this month (the gate's budget periods) and what their budgets have left."""
     if scope == "all" and not user.is_admin:
         raise Forbidden("Only administrators can see every key.")
-    return [KeyOut.model_validate(k) for k in await service.list(user, everyone=scope == "all")]
+    await state.usage_writer.flush()  # read your writes: /v1 rows and stamps come in batches
+    everyone = scope == "all"
+    keys = await service.list(user, everyone=everyone)
+    return await details(service, state, keys, owner=None if everyone else user.id)
+
+
+@router.get("/{key_id}", operation_id="getKey", responses=error_responses(401, 404))
+async def get_key(
+    key_id: uuid.UUID, user: CurrentUser, service: ServiceDep, state: StateDep
+) -> KeyDetail:
+    """One key (yours; admins: anyone's) with its spend; never its secret."""
+    await state.usage_writer.flush()  # before the first read: SQLite's snapshot starts there
+    key = await service.get(user, key_id)
+    return (await details(service, state, [key], owner=key.user_id))[0]
 
 
 @router.delete(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from lockgate.inputs import Instant, StrictInt, Usd
 
 KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ModelId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+KeyStatus = Literal["active", "expired", "revoked"]
 
 
 class KeyCreate(BaseModel):
@@ -22,7 +24,11 @@ class KeyCreate(BaseModel):
     monthly_budget_usd: Usd | None = None
     rpm: StrictInt | None = Field(default=None, ge=1, le=1_000_000)
     tpm: StrictInt | None = Field(default=None, ge=1, le=1_000_000_000)
-    allowed_models: list[str] | None = Field(default=None, max_length=100)
+    allowed_models: list[ModelId] | None = Field(
+        default=None,
+        max_length=100,
+        description="The models this key may call (omit for every model; never empty)",
+    )
     expires_at: Instant | None = None
 
 
@@ -48,3 +54,24 @@ class KeyCreated(KeyOut):
     """The only time the secret is shown: store it now."""
 
     key: str
+
+
+class KeySpendOut(BaseModel):
+    """Spend in the gate's current budget day and month (its time zone), from the usage ledger."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    today_usd: Decimal
+    month_usd: Decimal
+    daily_remaining_usd: Decimal | None = Field(description="None: the key has no daily budget")
+    monthly_remaining_usd: Decimal | None = Field(description="None: the key has no monthly budget")
+    day_resets_at: datetime
+    month_resets_at: datetime
+    timezone: str
+
+
+class KeyDetail(KeyOut):
+    """A key as the keys page shows it: never its secret; its status and spend."""
+
+    status: KeyStatus
+    spend: KeySpendOut

@@ -33,6 +33,9 @@ class UsageRecord(IdMixin, Base):
     __table_args__ = (
         Index("ix_usage_records_user_time", "user_id", "created_at"),
         Index("ix_usage_records_time", "created_at"),
+        # A key's spend over a period from the index alone (the keys page); also every lookup
+        # by key, which is why there is no index on api_key_id by itself.
+        Index("ix_usage_records_key_spend", "api_key_id", "created_at", "cost_usd"),
     )
 
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -43,7 +46,7 @@ class UsageRecord(IdMixin, Base):
         ForeignKey("messages.id", ondelete="SET NULL")
     )
     api_key_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("api_keys.id", ondelete="SET NULL"), index=True
+        ForeignKey("api_keys.id", ondelete="SET NULL")
     )
     kind: Mapped[UsageKind] = mapped_column(
         Enum(

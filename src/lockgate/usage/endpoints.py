@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from lockgate.auth.deps import CurrentUser
 from lockgate.deps import SessionDep, StateDep
-from lockgate.errors import Forbidden, Unprocessable
+from lockgate.errors import Forbidden
 from lockgate.inputs import Day
 from lockgate.openapi import error_responses
+from lockgate.usage.period import resolve_period
 from lockgate.usage.schemas import UsageReport
 from lockgate.usage.service import usage_report
 
 router = APIRouter(prefix="/api/v1/usage", tags=["usage"])
-MAX_RANGE_DAYS = 366
 
 
 @router.get("", operation_id="getUsage", responses=error_responses(401, 403, 422))
@@ -32,14 +31,9 @@ async def get_usage(
     ] = None,
     scope: Annotated[str, Query(pattern="^(own|all)$", description="'all' is for admins")] = "own",
 ) -> UsageReport:
-    """Spend by day and model: your own, or everyone's (admins, ``scope=all``)."""
-    today = state.clock().date()
-    end = end or today
-    start = start or end - dt.timedelta(days=29)
-    if start > end:
-        raise Unprocessable("start must be on or before end.")
-    if (end - start).days >= MAX_RANGE_DAYS:
-        raise Unprocessable(f"The range may span at most {MAX_RANGE_DAYS} days.")
+    """Spend by day and model, by API key, and what the cache saved: your own, or everyone's
+    (admins, ``scope=all``)."""
+    start, end = resolve_period(start, end, state.clock().date())
     if scope == "all" and not user.is_admin:
         raise Forbidden("Only administrators can see everyone's usage.")
     await state.usage_writer.flush()  # read your writes: /v1 rows are written in batches

@@ -11,6 +11,7 @@ from sqlalchemy import Date, Row, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.models import UsageRecord, User
+from lockgate.usage.by_key import cache_hit_count
 
 
 class UsageRepository:
@@ -39,6 +40,7 @@ class UsageRepository:
             func.coalesce(func.sum(UsageRecord.input_tokens), 0).label("input_tokens"),
             func.coalesce(func.sum(UsageRecord.output_tokens), 0).label("output_tokens"),
             func.coalesce(func.sum(UsageRecord.images), 0).label("images"),
+            cache_hit_count().label("cache_hits"),
         ]
         group: list[Any] = [day, UsageRecord.model, UsageRecord.provider]
         stmt = select(*columns).where(UsageRecord.created_at >= start, UsageRecord.created_at < end)

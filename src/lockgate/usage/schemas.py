@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from lockgate.usage.by_key import UsageKeyRow
+
 
 class UsageRow(BaseModel):
     day: dt.date
@@ -19,6 +21,7 @@ class UsageRow(BaseModel):
     input_tokens: int
     output_tokens: int
     images: int
+    cache_hits: int = Field(default=0, description="Requests answered from the response cache")
     cost_usd: Decimal
     saved_usd: Decimal = Field(description="What the answers served from the cache had cost")
 
@@ -33,3 +36,7 @@ class UsageReport(BaseModel):
     total_cost_usd: Decimal
     total_requests: int
     saved_usd: Decimal = Field(description="Spend the response cache saved over the range")
+    cache_hits: int = Field(default=0, description="Requests answered from the response cache")
+    keys: list[UsageKeyRow] = Field(
+        default_factory=list, description="Spend per API key (key_id None: the web app)"
+    )

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.models import UsageKind, UsageOutcome
+from lockgate.usage.by_key import usage_by_key
 from lockgate.usage.repository import UsageRepository
 from lockgate.usage.schemas import UsageReport, UsageRow
 
@@ -88,6 +89,7 @@ async def usage_report(
                 input_tokens=row.input_tokens,
                 output_tokens=row.output_tokens,
                 images=row.images,
+                cache_hits=row.cache_hits,
                 cost_usd=costs[(str(row.day), row.model, row.provider, owner)],
                 saved_usd=saved[(str(row.day), row.model, row.provider, owner)],
             )
@@ -100,6 +102,8 @@ async def usage_report(
         total_cost_usd=sum((r.cost_usd for r in out), Decimal(0)),
         total_requests=sum(r.requests for r in out),
         saved_usd=sum((r.saved_usd for r in out), Decimal(0)),
+        cache_hits=sum(r.cache_hits for r in out),
+        keys=await usage_by_key(db, start=begin, end=stop, user_id=user_id),
     )
 
 
