@@ -47,6 +47,8 @@ from lockgate.openapi import install_openapi
 from lockgate.providers.registry import Sleep
 from lockgate.settings import Config, load_config
 from lockgate.state import http_limiter_of
+from lockgate.teams.endpoints import router as teams_router
+from lockgate.teams.limits_endpoints import router as limits_router
 from lockgate.usage.endpoints import router as usage_router
 from lockgate.web_ui import ui_available, ui_mount
 
@@ -101,6 +103,8 @@ def create_app(
     app.include_router(usage_router)
     app.include_router(images_router)
     app.include_router(keys_router)
+    app.include_router(teams_router)
+    app.include_router(limits_router)
     app.include_router(cache_router)
     app.include_router(gateway_router)
     app.include_router(messages_router)

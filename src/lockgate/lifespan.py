@@ -38,6 +38,7 @@ from lockgate.providers.registry import ProviderRegistry, Sleep
 from lockgate.server_protocol import SHUTDOWN_HOOK
 from lockgate.settings import Config
 from lockgate.state import STATE_KEY, AppState
+from lockgate.teams.sync import LimitsSync
 from lockgate.usage.writer import UsageWriter
 
 
@@ -131,6 +132,9 @@ async def build_state(
     )
 
     sessionmaker = create_sessionmaker(engine)
+    limits = LimitsSync(gate.book, sessionmaker, redis, interval=settings.limits_reconcile_seconds)
+    await limits.start()
+    stack.push_async_callback(limits.aclose)
     leases: ReplyLeases = (
         RedisLeases(redis, ttl=settings.reply_lease_seconds) if redis is not None else LocalLeases()
     )
@@ -189,6 +193,7 @@ async def build_state(
         usage_writer=usage_writer,
         chat=chat,
         cache=cache,
+        limits=limits,
     )
 
 

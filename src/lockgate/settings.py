@@ -157,6 +157,9 @@ class Settings(BaseSettings):
     # /v1 keys are cached per process this long; a revocation reaches every replica at once
     # over Redis pub/sub, so the TTL only bounds staleness if such a message is lost.
     key_cache_seconds: float = Field(default=10, ge=0)
+    # Run-time budgets, limits and teams reach every replica over Redis pub/sub at once; each
+    # process also re-reads them this often, so a lost announcement heals by itself.
+    limits_reconcile_seconds: float = Field(default=30, gt=0, le=3600)
     # /v1 usage rows are written in batches this often (0.1 s; see usage/writer.py).
     usage_flush_seconds: float = Field(default=0.1, gt=0, le=10)
     cors_origins: list[str] = Field(default_factory=list)

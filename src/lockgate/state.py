@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from lockgate.observability.metrics import Metrics
     from lockgate.providers.registry import ProviderRegistry
     from lockgate.settings import Config
+    from lockgate.teams.sync import LimitsSync
     from lockgate.usage.writer import UsageWriter
 
 STATE_KEY = "lockgate"
@@ -53,6 +54,7 @@ class AppState:
     usage_writer: UsageWriter
     chat: ChatManager
     cache: ResponseCache | None = None  # None: cache.enabled is false
+    limits: LimitsSync | None = None  # run-time budgets, limits and teams (None: YAML only)
 
 
 def state_of(scope: Scope) -> AppState:

@@ -47,6 +47,8 @@ from lockgate.usage.writer import UsageWriter
 from lockgate.vision.errors import ImagesNotSupported
 from lockgate.vision.inputs import ImageLimits
 
+_WHOSE = {"key": "This API key's", "team": "Your team's", "user": "Your"}
+
 
 class ModelNotFound(NotFound):
     code = "model_not_found"
@@ -116,23 +118,45 @@ class GatewayService:
         await self.key_rpm()
         await self.key_tpm(tokens)
 
-    async def key_rpm(self) -> None:
-        """The key's requests per minute: every request counts, a cache hit too."""
+    def caller_ceilings(self) -> list[tuple[str, str, int | None, int | None]]:
+        """``(kind, id, rpm, tpm)`` of the key, the team it pays into and its user (run-time
+        limits, read fresh on every request so a change applies at once)."""
         key = self.key.key
-        if key.rpm:
-            await self.limiter.check_custom("key_rpm", str(key.id), f"{key.rpm}/minute")
+        ceilings: list[tuple[str, str, int | None, int | None]] = [
+            ("key", str(key.id), key.rpm, key.tpm)
+        ]
+        team = self.gate.team_of(key.user_id, key.id)
+        if team is not None:
+            limits = self.gate.book.current.team(team)
+            ceilings.append(("team", str(team), limits.rpm, limits.tpm))
+        user = self.gate.book.current.user(key.user_id)
+        ceilings.append(("user", str(key.user_id), user.rpm, user.tpm))
+        return ceilings
+
+    async def key_rpm(self) -> None:
+        """The requests per minute of the key, its team and its user, all or nothing: every
+        request counts, a cache hit too."""
+        hits = [
+            (f"{kind}_rpm", ident, f"{rpm}/minute")
+            for kind, ident, rpm, _ in self.caller_ceilings()
+            if rpm
+        ]
+        if hits:
+            await self.limiter.check_customs(hits)
 
     async def key_tpm(self, tokens: int) -> None:
-        """The key's tokens per minute: what is sent upstream (a cache hit sends nothing)."""
-        key = self.key.key
-        if key.tpm:
-            name = f"key:{key.id}"
-            self.gate.headroom.limits[name] = HeadroomLimits(tpm=key.tpm)
+        """The tokens per minute of the key, its team and its user: what is sent upstream (a
+        cache hit sends nothing)."""
+        for kind, ident, _, tpm in self.caller_ceilings():
+            if not tpm:
+                continue
+            name = f"{kind}:{ident}"
+            self.gate.headroom.limits[name] = HeadroomLimits(tpm=tpm)
             try:
                 await self.gate.headroom.acquire(name, tokens)
             except NoHeadroom as exc:
                 raise RateLimited(
-                    f"This API key's token limit ({key.tpm}/minute) is used up.",
+                    f"{_WHOSE[kind]} token limit ({tpm}/minute) is used up.",
                     retry_after=exc.retry_after,
                 ) from None
 
@@ -150,6 +174,7 @@ class GatewayService:
             user_id=self.key.user_id,
             skips=skips,
             extra_limits=self.key.key.budget_limits,
+            key_id=self.key.key_id,
         )
         if admitted is None:
             raise refusal(model, skips, self.gate)
@@ -283,6 +308,7 @@ class GatewayService:
             extra_limits=self.key.key.budget_limits,
             metrics=self.metrics,
             source=source,
+            key_id=self.key.key_id,
         )
 
     def upstream_body(self, call: wire.ChatCall, current: Plan) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from lockgate.models.api_key import ApiKey
 from lockgate.models.conversation import Conversation, Message, MessageRole, MessageStatus
 from lockgate.models.image import Image
 from lockgate.models.stored_response import StoredResponse
+from lockgate.models.team import ProviderLimits, Team, TeamMember, TeamRole, UserLimits
 from lockgate.models.usage import UsageKind, UsageOutcome, UsageRecord
 from lockgate.models.user import Invite, User, UserSession
 
@@ -17,10 +18,15 @@ __all__ = [
     "Message",
     "MessageRole",
     "MessageStatus",
+    "ProviderLimits",
     "StoredResponse",
+    "Team",
+    "TeamMember",
+    "TeamRole",
     "UsageKind",
     "UsageOutcome",
     "UsageRecord",
     "User",
+    "UserLimits",
     "UserSession",
 ]
