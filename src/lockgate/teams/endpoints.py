@@ -17,7 +17,7 @@ from lockgate.keys.cache import announce_revocation
 from lockgate.models import Team, TeamMember
 from lockgate.openapi import error_responses
 from lockgate.state import AppState
-from lockgate.teams.limits import as_limits, spend
+from lockgate.teams.limits import as_limits, money, spend
 from lockgate.teams.schemas import (
     Limits,
     LimitsIn,
@@ -206,8 +206,8 @@ async def list_team_keys(team_id: uuid.UUID, service: ServiceDep) -> list[TeamKe
             name=key.name,
             prefix=key.prefix,
             team_id=key.team_id,
-            daily_budget_usd=key.daily_budget_usd,
-            monthly_budget_usd=key.monthly_budget_usd,
+            daily_budget_usd=money(key.daily_budget_usd),
+            monthly_budget_usd=money(key.monthly_budget_usd),
             rpm=key.rpm,
             tpm=key.tpm,
             revoked_at=key.revoked_at,

@@ -67,11 +67,20 @@ def check_order(limits: LimitsIn) -> None:
 def limits_dict(row: _HasLimits) -> dict[str, Any]:
     """A row's limits as the audit log keeps them (money as text: exact)."""
     return {
-        "daily_usd": None if row.daily_budget_usd is None else str(row.daily_budget_usd),
-        "monthly_usd": None if row.monthly_budget_usd is None else str(row.monthly_budget_usd),
+        "daily_usd": _text(money(row.daily_budget_usd)),
+        "monthly_usd": _text(money(row.monthly_budget_usd)),
         "rpm": row.rpm,
         "tpm": row.tpm,
     }
+
+
+def money(value: Decimal | None) -> Decimal | None:
+    """``3.00000000`` (as stored) → ``3``: the amount as a person writes it, exactly."""
+    return None if value is None else Decimal(format(value.normalize(), "f"))
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def assign(row: _HasLimits, limits: LimitsIn) -> None:
@@ -84,14 +93,14 @@ def as_limits(limits: ScopeLimits | _HasLimits | None) -> Limits | None:
         return None
     if isinstance(limits, ScopeLimits):
         return Limits(
-            daily_usd=limits.daily_usd,
-            monthly_usd=limits.monthly_usd,
+            daily_usd=money(limits.daily_usd),
+            monthly_usd=money(limits.monthly_usd),
             rpm=limits.rpm,
             tpm=limits.tpm,
         )
     return Limits(
-        daily_usd=limits.daily_budget_usd,
-        monthly_usd=limits.monthly_budget_usd,
+        daily_usd=money(limits.daily_budget_usd),
+        monthly_usd=money(limits.monthly_budget_usd),
         rpm=limits.rpm,
         tpm=limits.tpm,
     )
@@ -106,9 +115,9 @@ async def spend(gate: Gate, limits: Sequence[BudgetLimit]) -> list[Spend] | None
             out.append(
                 Spend(
                     period=limit.period,
-                    limit_usd=status.limit_usd,
-                    spent_usd=status.spent_usd,
-                    reserved_usd=status.reserved_usd,
+                    limit_usd=money(status.limit_usd) or Decimal(0),
+                    spent_usd=money(status.spent_usd) or Decimal(0),
+                    reserved_usd=money(status.reserved_usd) or Decimal(0),
                     resets_at=status.resets_at,
                 )
             )
