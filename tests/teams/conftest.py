@@ -65,7 +65,7 @@ async def org(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncItera
         browsers = {}
         ids = {}
         for name in ("alice", "bob", "carol", "dave", "erin"):
-            client = await stack.enter_async_context(api_client(app))  # type: ignore[arg-type]
+            client = await stack.enter_async_context(api_client(app))
             ids[name] = (await client.register(f"{name}@example.com"))["user"]["id"]
             browsers[name] = client
         alice = browsers["alice"]
