@@ -52,8 +52,8 @@ async def two_replicas(
     async with AsyncExitStack() as stack:
         app_a, state_a = await stack.enter_async_context(running_app(config, clock))
         app_b, state_b = await stack.enter_async_context(running_app(config, clock))
-        a = await stack.enter_async_context(api_client(app_a))  # type: ignore[arg-type]
-        b = await stack.enter_async_context(api_client(app_b))  # type: ignore[arg-type]
+        a = await stack.enter_async_context(api_client(app_a))
+        b = await stack.enter_async_context(api_client(app_b))
         await a.register("admin@example.com")
         b.cookies.update(a.cookies)  # one browser, sent to either replica by the balancer
         for state in (state_a, state_b):
