@@ -11,6 +11,7 @@ const NAV = [
   { href: "/images/", label: "Images" },
   { href: "/usage/", label: "Usage" },
   { href: "/providers/", label: "Providers" },
+  { href: "/teams/", label: "Teams" },
   { href: "/settings/", label: "Settings" },
 ] as const;
 
