@@ -129,6 +129,7 @@ async def build_state(
         clock=clock,
         metrics=metrics,
         embedder=embedder,
+        team_of=gate.team_of,
     )
 
     sessionmaker = create_sessionmaker(engine)

@@ -271,8 +271,8 @@ class CacheConfig(BaseModel):
     enabled: bool = False
     semantic: bool = True
     threshold: float = Field(default=CACHE_THRESHOLD, ge=0.5, le=1.0)
-    # `team` is part of the documented vocabulary; it is refused until teams exist (see
-    # FileConfig._check_cache), rather than silently meaning something narrower or wider.
+    # owner: a key's or a user's own answers; team: shared by a team's members and keys (a
+    # caller in no team keeps to its own); global: everyone's (see cache.policy).
     scope: Literal["owner", "team", "global"] = "owner"
     ttl_seconds: int = Field(default=86_400, ge=1, le=365 * 86_400)
     # None: no ceiling. A request without a temperature is cacheable (see cache.policy).
@@ -346,11 +346,6 @@ class FileConfig(BaseModel):
 
     def _check_cache(self) -> None:
         cache = self.cache
-        if cache.scope == "team":
-            raise ValueError(
-                "cache.scope: 'team' needs teams, which this version does not have yet; "
-                "use 'owner' (the default) or 'global'"
-            )
         name = cache.embedding_model
         if name != "local" and (name not in self.models or self.models[name].kind != "embedding"):
             embedding = ", ".join(n for n, m in self.models.items() if m.kind == "embedding")
