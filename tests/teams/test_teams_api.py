@@ -335,3 +335,28 @@ async def test_a_team_rpm_set_in_the_api_limits_its_members_keys(org: Org) -> No
     bob = (await org.bob.post("/api/v1/keys", json={"name": "b"})).json()["key"]
     assert (await chat(org.carol, carol)).status_code == 200
     assert (await chat(org.bob, bob)).status_code == 429  # the team's one request is used
+
+
+async def web_chat(client: ApiClient) -> httpx.Response:
+    created = await client.post("/api/v1/conversations", json={})
+    assert created.status_code == 201, created.text
+    return await client.post(
+        f"/api/v1/conversations/{created.json()['id']}/messages",
+        json={"content": "hi", "max_tokens": 5},
+    )
+
+
+async def test_a_team_rpm_limits_its_members_web_chat_too(org: Org) -> None:
+    await org.alice.put(f"/api/v1/teams/{team_a(org)}/limits", json={"rpm": 1})
+    assert (await web_chat(org.carol)).status_code == 200
+    refused = await web_chat(org.bob)
+    assert refused.status_code == 429
+    assert refused.json()["error"]["message"].startswith("Your team's request limit (1/minute)")
+    assert (await web_chat(org.dave)).status_code == 200  # another team
+
+
+async def test_a_users_own_tpm_set_in_the_api_limits_their_calls(org: Org) -> None:
+    await org.alice.put(f"/api/v1/limits/users/{org.ids['erin']}", json={"tpm": 1})
+    refused = await web_chat(org.erin)
+    assert refused.status_code == 429
+    assert "Your token limit (1/minute)" in refused.json()["error"]["message"]

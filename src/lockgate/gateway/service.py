@@ -27,7 +27,7 @@ from lockgate.calls.once import Owner
 from lockgate.calls.runner import Attempt, CallRunner, Event, Source, attempt_usage
 from lockgate.clock import Clock
 from lockgate.errors import AppError, Forbidden, NotFound, ProviderFailed, RateLimited
-from lockgate.gate import Gate, Skip
+from lockgate.gate import Gate, Skip, acquire_caller_limits
 from lockgate.gate.headroom import HeadroomLimits, NoHeadroom
 from lockgate.gate.ratelimit import HttpRateLimiter
 from lockgate.gateway import cached, streaming, wire
@@ -46,8 +46,6 @@ from lockgate.settings import FileConfig
 from lockgate.usage.writer import UsageWriter
 from lockgate.vision.errors import ImagesNotSupported
 from lockgate.vision.inputs import ImageLimits
-
-_WHOSE = {"key": "This API key's", "team": "Your team's", "user": "Your"}
 
 
 class ModelNotFound(NotFound):
@@ -118,47 +116,27 @@ class GatewayService:
         await self.key_rpm()
         await self.key_tpm(tokens)
 
-    def caller_ceilings(self) -> list[tuple[str, str, int | None, int | None]]:
-        """``(kind, id, rpm, tpm)`` of the key, the team it pays into and its user (run-time
-        limits, read fresh on every request so a change applies at once)."""
-        key = self.key.key
-        ceilings: list[tuple[str, str, int | None, int | None]] = [
-            ("key", str(key.id), key.rpm, key.tpm)
-        ]
-        team = self.gate.team_of(key.user_id, key.id)
-        if team is not None:
-            limits = self.gate.book.current.team(team)
-            ceilings.append(("team", str(team), limits.rpm, limits.tpm))
-        user = self.gate.book.current.user(key.user_id)
-        ceilings.append(("user", str(key.user_id), user.rpm, user.tpm))
-        return ceilings
-
     async def key_rpm(self) -> None:
-        """The requests per minute of the key, its team and its user, all or nothing: every
-        request counts, a cache hit too."""
-        hits = [
-            (f"{kind}_rpm", ident, f"{rpm}/minute")
-            for kind, ident, rpm, _ in self.caller_ceilings()
-            if rpm
-        ]
-        if hits:
-            await self.limiter.check_customs(hits)
+        """The key's requests per minute: every request counts, a cache hit too."""
+        key = self.key.key
+        if key.rpm:
+            await self.limiter.check_custom("key_rpm", str(key.id), f"{key.rpm}/minute")
 
     async def key_tpm(self, tokens: int) -> None:
-        """The tokens per minute of the key, its team and its user: what is sent upstream (a
-        cache hit sends nothing)."""
-        for kind, ident, _, tpm in self.caller_ceilings():
-            if not tpm:
-                continue
-            name = f"{kind}:{ident}"
-            self.gate.headroom.limits[name] = HeadroomLimits(tpm=tpm)
+        """The key's tokens per minute, then its team's and its user's rpm/tpm (run-time
+        limits): what is sent upstream (a cache hit sends nothing)."""
+        key = self.key.key
+        if key.tpm:
+            name = f"key:{key.id}"
+            self.gate.headroom.limits[name] = HeadroomLimits(tpm=key.tpm)
             try:
                 await self.gate.headroom.acquire(name, tokens)
             except NoHeadroom as exc:
                 raise RateLimited(
-                    f"{_WHOSE[kind]} token limit ({tpm}/minute) is used up.",
+                    f"This API key's token limit ({key.tpm}/minute) is used up.",
                     retry_after=exc.retry_after,
                 ) from None
+        await acquire_caller_limits(self.gate, key.user_id, key.id, tokens)
 
     @property
     def owner(self) -> Owner:

@@ -19,9 +19,8 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.errors import NotFound, Unprocessable
-from lockgate.gate import Gate
+from lockgate.gate import Gate, RuntimeLimits, ScopeLimits
 from lockgate.gate.budget import BudgetLimit, BudgetUnavailable
-from lockgate.gate.runtime import RuntimeLimits, ScopeLimits
 from lockgate.models import ApiKey, ProviderLimits, User, UserLimits
 from lockgate.teams.audit import record_change
 from lockgate.teams.schemas import Limits, LimitsIn, ScopeLimitsOut, Spend

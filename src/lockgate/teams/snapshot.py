@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lockgate.gate.runtime import RuntimeLimits, ScopeLimits
+from lockgate.gate import RuntimeLimits, ScopeLimits
 from lockgate.models import ApiKey, ProviderLimits, Team, TeamMember, UserLimits
 
 

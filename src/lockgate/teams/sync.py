@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.db.engine import reading
-from lockgate.gate.runtime import LimitsBook
+from lockgate.gate import LimitsBook
 from lockgate.observability.logging import get_logger
 from lockgate.tasks import cancel_requested
 from lockgate.teams.snapshot import load_runtime_limits

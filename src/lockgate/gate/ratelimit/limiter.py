@@ -162,17 +162,6 @@ class HttpRateLimiter:
             rule = self._custom.put((scope, limit), RateLimitRule.parse(scope, limit))
         return await self._enforce(rule.targets(f"{self.group}/{scope}", key))
 
-    async def check_customs(self, hits: Sequence[tuple[str, str, str]]) -> RateLimitHeaders | None:
-        """:meth:`check_custom` for several ``(scope, key, limit)`` at once, all or nothing (a
-        key's, its team's and its user's rpm: a refusal by one counts against none)."""
-        targets: list[Target] = []
-        for scope, key, limit in hits:
-            rule = self._custom.get((scope, limit))
-            if rule is None:
-                rule = self._custom.put((scope, limit), RateLimitRule.parse(scope, limit))
-            targets += rule.targets(f"{self.group}/{scope}", key)
-        return await self._enforce(targets)
-
     async def check_scopes(self, hits: Sequence[tuple[str, str]]) -> RateLimitHeaders | None:
         """Count one hit against several scopes at once, all or nothing: ``[(scope, key)]``
         (the sign-in limits: the account's and the IP's, `lockgate.auth.login_limit`)."""
