@@ -360,3 +360,13 @@ async def test_a_users_own_tpm_set_in_the_api_limits_their_calls(org: Org) -> No
     refused = await web_chat(org.erin)
     assert refused.status_code == 429
     assert "Your token limit (1/minute)" in refused.json()["error"]["message"]
+
+
+async def test_a_key_budget_lowered_by_its_team_admin_refuses_its_next_call(org: Org) -> None:
+    created = (await org.carol.post("/api/v1/keys", json={"name": "carol's"})).json()
+    assert (await chat(org.carol, created["key"])).status_code == 200  # cached by the gateway now
+    lowered = await org.bob.put(f"/api/v1/limits/keys/{created['id']}", json={"daily_usd": "0"})
+    assert lowered.json()["effective"]["daily_usd"] == "0"
+    refused = await chat(org.carol, created["key"])
+    assert refused.status_code == 429
+    assert "This API key's daily budget" in refused.json()["error"]["message"]

@@ -2706,7 +2706,7 @@ export interface operations {
             query?: {
                 /** @description Only the answers of this model */
                 model?: string | null;
-                /** @description user:<id>, key:<id> or global */
+                /** @description user:<id>, key:<id>, team:<id> or global */
                 scope?: string | null;
             };
             header?: never;
