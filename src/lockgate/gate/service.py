@@ -48,10 +48,11 @@ from lockgate.gate.budget import (
 )
 from lockgate.gate.config import GateConfig
 from lockgate.gate.errors import BudgetExhausted, BudgetStoreUnavailable
-from lockgate.gate.headroom import Headroom, HeadroomLimits, HeadroomUnavailable, NoHeadroom
+from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
 from lockgate.gate.last_errors import LastError, LastErrors
+from lockgate.gate.overrides import HeadroomOverrides, provider_limits, user_limits
 from lockgate.gate.overrun import Overrun
-from lockgate.gate.runtime import LimitsBook, RuntimeLimits, ScopeLimits
+from lockgate.gate.runtime import LimitsBook, RuntimeLimits
 from lockgate.gate.store import Call, GateStore, Held, Parts, StepwiseStore
 from lockgate.gate.store_redis import RedisGateStore
 from lockgate.humanize import moment, usd
@@ -181,53 +182,15 @@ class Gate:
         self._limits: BoundedLRU[_LimitsKey, list[BudgetLimit]] = BoundedLRU()
         self.store: GateStore = select_store(Parts(budgets, breaker, headroom, backpressure, clock))
         """Where admit and settle happen: one Redis script each, or the parts one by one."""
-        self._headroom_defaults: dict[str, HeadroomLimits | None] = {}
+        self._headroom = HeadroomOverrides(headroom.limits)
         self.book = book or LimitsBook()
         self.book.subscribe(self._apply)
 
     def _apply(self, runtime: RuntimeLimits) -> None:
         """New run-time limits: forget the budget limits built from the old ones and give each
-        overridden provider its rpm/tpm (a provider no longer overridden gets its own back)."""
+        overridden provider its rpm/tpm."""
         self._limits = BoundedLRU()
-        ceilings = self.headroom.limits
-        for name in set(self._headroom_defaults) | set(runtime.providers):
-            override = runtime.providers.get(name)
-            if name not in self._headroom_defaults:
-                self._headroom_defaults[name] = ceilings.get(name)
-            default = self._headroom_defaults[name]
-            if override is None:
-                del self._headroom_defaults[name]
-                if default is None:
-                    ceilings.pop(name, None)
-                else:
-                    ceilings[name] = default
-                continue
-            base = default or HeadroomLimits()
-            ceilings[name] = HeadroomLimits(
-                rpm=override.rpm if override.rpm is not None else base.rpm,
-                tpm=override.tpm if override.tpm is not None else base.tpm,
-            )
-
-    def provider_limits(self, name: str, runtime: RuntimeLimits | None = None) -> ScopeLimits:
-        """A provider's effective budgets and rpm/tpm: its run-time override over the YAML."""
-        runtime = runtime or self.book.current
-        spec = self.config.budgets.providers.get(name)
-        gate = self.config.provider(name)
-        default = ScopeLimits(
-            daily_usd=spec.daily_usd if spec else None,
-            monthly_usd=spec.monthly_usd if spec else None,
-            rpm=gate.rpm,
-            tpm=gate.tpm,
-        )
-        override = runtime.providers.get(name)
-        return override.over(default) if override is not None else default
-
-    def user_limits(self, user_id: uuid.UUID, runtime: RuntimeLimits | None = None) -> ScopeLimits:
-        """A user's effective budgets and rpm/tpm: their run-time override over the YAML."""
-        runtime = runtime or self.book.current
-        users = self.config.budgets.users
-        default = ScopeLimits(daily_usd=users.daily_usd, monthly_usd=users.monthly_usd)
-        return runtime.user(user_id).over(default)
+        self._headroom.apply(runtime)
 
     @property
     def redis_gate(self) -> RedisGateStore | None:
@@ -269,14 +232,16 @@ class Gate:
     def _build_limits(
         self, provider: str, user_id: uuid.UUID | None, key_id: uuid.UUID | None
     ) -> list[BudgetLimit]:
-        runtime = self.book.current
-        tz = self.config.budgets.timezone
-        limits = self.provider_limits(provider, runtime).budget_limits(f"provider:{provider}", tz)
+        runtime, config = self.book.current, self.config
+        tz = config.budgets.timezone
+        limits = provider_limits(config, runtime, provider).budget_limits(
+            f"provider:{provider}", tz
+        )
         team = runtime.team_of(user_id, key_id)
         if team is not None:
             limits += runtime.team(team).budget_limits(f"team:{team}", tz)
         if user_id is not None:
-            limits += self.user_limits(user_id, runtime).budget_limits(f"user:{user_id}", tz)
+            limits += user_limits(config, runtime, user_id).budget_limits(f"user:{user_id}", tz)
         return limits
 
     def team_of(

@@ -19,8 +19,9 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.errors import NotFound, Unprocessable
-from lockgate.gate import Gate, RuntimeLimits, ScopeLimits
+from lockgate.gate import Gate, ScopeLimits
 from lockgate.gate.budget import BudgetLimit, BudgetUnavailable
+from lockgate.gate.overrides import provider_default, user_default
 from lockgate.models import ApiKey, ProviderLimits, User, UserLimits
 from lockgate.teams.audit import record_change
 from lockgate.teams.schemas import Limits, LimitsIn, ScopeLimitsOut, Spend
@@ -142,7 +143,7 @@ class LimitsService:
         if name not in self.providers:
             raise UnknownProvider(f"No provider named {name!r} is configured.")
         override = await self.db.get(ProviderLimits, name)
-        default = self.gate.provider_limits(name, RuntimeLimits())
+        default = provider_default(self.gate.config, name)
         effective = (
             ScopeLimits(
                 override.daily_budget_usd, override.monthly_budget_usd, override.rpm, override.tpm
@@ -182,8 +183,7 @@ class LimitsService:
         if await self.db.get(User, user_id) is None:
             raise LimitsUserNotFound()
         override = await self.db.get(UserLimits, user_id)
-        users = self.gate.config.budgets.users
-        default = ScopeLimits(daily_usd=users.daily_usd, monthly_usd=users.monthly_usd)
+        default = user_default(self.gate.config)
         effective = (
             ScopeLimits(
                 override.daily_budget_usd, override.monthly_budget_usd, override.rpm, override.tpm
