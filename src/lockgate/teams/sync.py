@@ -25,7 +25,7 @@ from lockgate.observability.logging import get_logger
 from lockgate.tasks import cancel_requested
 from lockgate.teams.snapshot import load_runtime_limits
 
-CHANNEL = "lockgate:limits:changed"
+CHANNEL = "lockgate:runtime-limits:changed"
 log = get_logger("lockgate.teams.sync")
 
 Sleep = Callable[[float], Awaitable[None]]
