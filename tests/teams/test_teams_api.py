@@ -370,3 +370,12 @@ async def test_a_key_budget_lowered_by_its_team_admin_refuses_its_next_call(org:
     refused = await chat(org.carol, created["key"])
     assert refused.status_code == 429
     assert "This API key's daily budget" in refused.json()["error"]["message"]
+
+
+async def test_a_deleted_teams_budget_no_longer_holds_its_members(org: Org) -> None:
+    secret = (await org.carol.post("/api/v1/keys", json={"name": "c"})).json()["key"]
+    await org.alice.put(f"/api/v1/teams/{team_a(org)}/limits", json={"daily_usd": "0"})
+    assert (await chat(org.carol, secret)).status_code == 429
+    assert (await org.alice.delete(f"/api/v1/teams/{team_a(org)}")).status_code == 204
+    assert org.state.gate.team_of(uuid.UUID(org.ids["carol"])) is None
+    assert (await chat(org.carol, secret)).status_code == 200
