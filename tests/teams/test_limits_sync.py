@@ -68,9 +68,9 @@ async def test_a_team_budget_set_on_one_replica_applies_on_another_within_a_seco
     a, b = two_replicas
     created = await a.client.post("/api/v1/teams", json={"name": "Ops"})
     team = uuid.UUID(created.json()["id"])
-    started = time.monotonic()
     response = await a.client.put(f"/api/v1/teams/{team}/limits", json={"daily_usd": "7"})
     assert response.status_code == 200
+    started = time.monotonic()  # committed: from here on it must apply everywhere
     assert a.state.gate.book.current.team(team).daily_usd == Decimal("7")  # here: at once
     await until(lambda: b.state.gate.book.current.team(team).daily_usd == Decimal("7"), 1.0)
     assert time.monotonic() - started < 1.0
