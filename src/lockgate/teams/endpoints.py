@@ -49,13 +49,14 @@ async def announce(state: AppState) -> None:
         await state.limits.changed()
 
 
-async def team_out(service: TeamService, team: Team, members: int) -> TeamOut:
+def team_out(team: Team, members: int, mine: TeamMember | None) -> TeamOut:
+    """``mine``: the caller's membership (their role, if it is in this team)."""
     return TeamOut(
         id=team.id,
         name=team.name,
         limits=as_limits(team) or Limits(),
         member_count=members,
-        your_role=await service.own_role(team.id),
+        your_role=mine.role if mine is not None and mine.team_id == team.id else None,
         created_at=team.created_at,
     )
 
@@ -66,7 +67,7 @@ async def detail(service: TeamService, state: AppState, team_id: uuid.UUID) -> T
     limits = scope_limits(team).budget_limits(
         f"team:{team.id}", state.config.file.gate.budgets.timezone
     )
-    base = await team_out(service, team, len(members))
+    base = team_out(team, len(members), await service.repo.membership(service.actor.id))
     return TeamDetail(
         **base.model_dump(),
         members=[member_out(member, email) for member, email in members],
@@ -83,7 +84,8 @@ def member_out(member: TeamMember, email: str) -> MemberOut:
 @router.get("", operation_id="listTeams", responses=error_responses(401))
 async def list_teams(service: ServiceDep) -> list[TeamOut]:
     """Every team (admins), your own team (its admins), or none."""
-    return [await team_out(service, team, count) for team, count in await service.visible()]
+    mine = await service.repo.membership(service.actor.id)
+    return [team_out(team, count, mine) for team, count in await service.visible()]
 
 
 @router.post(

@@ -101,10 +101,6 @@ class TeamService:
             raise TeamNotFound()
         return team
 
-    async def own_role(self, team_id: uuid.UUID) -> TeamRole | None:
-        mine = await self.repo.membership(self.actor.id)
-        return mine.role if mine is not None and mine.team_id == team_id else None
-
     # -- teams ---------------------------------------------------------------------------
 
     async def visible(self) -> Sequence[tuple[Team, int]]:
