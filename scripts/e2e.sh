@@ -156,6 +156,10 @@ export LOCKGATE_LOGIN_LIMIT_PER_IP="1000/minute"
 export LOCKGATE_LOGIN_LIMIT_PER_ACCOUNT="100/minute"
 export LOCKGATE_SHUTDOWN_GRACE_SECONDS=1
 mkdir -p "$LOCKGATE_DATA_DIR"
+# An administrator for the specs that need one (which spec registers the first account, an
+# admin too, is not fixed). Its password is the specs' PASSWORD (e2e/fixtures.ts).
+export E2E_ADMIN_EMAIL="admin@e2e.example.com"
+.venv/bin/lockgate user create --email "$E2E_ADMIN_EMAIL" --admin --password "Lighthouse-keeper-2025!" >/dev/null
 
 .venv/bin/lockgate serve --host 127.0.0.1 --port "$port" >"$tmp/server.log" 2>&1 &
 pid=$!

@@ -50,6 +50,8 @@ from lockgate.prompts.endpoints import router as prompts_router
 from lockgate.providers.registry import Sleep
 from lockgate.settings import Config, load_config
 from lockgate.state import http_limiter_of
+from lockgate.teams.endpoints import router as teams_router
+from lockgate.teams.limits_endpoints import router as limits_router
 from lockgate.usage.endpoints import router as usage_router
 from lockgate.usage.export_endpoints import router as usage_export_router
 from lockgate.web_ui import ui_available, ui_mount
@@ -110,6 +112,8 @@ def create_app(
     app.include_router(images_router)
     app.include_router(keys_router)
     app.include_router(prompts_router)
+    app.include_router(teams_router)
+    app.include_router(limits_router)
     app.include_router(cache_router)
     app.include_router(gateway_router)
     app.include_router(messages_router)

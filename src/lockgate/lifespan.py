@@ -41,6 +41,7 @@ from lockgate.providers.registry import ProviderRegistry, Sleep
 from lockgate.server_protocol import SHUTDOWN_HOOK
 from lockgate.settings import Config
 from lockgate.state import STATE_KEY, AppState
+from lockgate.teams.sync import LimitsSync
 from lockgate.usage.writer import UsageWriter
 
 
@@ -135,9 +136,13 @@ async def build_state(
         clock=clock,
         metrics=metrics,
         embedder=embedder,
+        team_of=gate.team_of,
     )
 
     sessionmaker = create_sessionmaker(engine)
+    limits = LimitsSync(gate.book, sessionmaker, redis, interval=settings.limits_reconcile_seconds)
+    await limits.start()
+    stack.push_async_callback(limits.aclose)
     leases: ReplyLeases = (
         RedisLeases(redis, ttl=settings.reply_lease_seconds) if redis is not None else LocalLeases()
     )
@@ -197,6 +202,7 @@ async def build_state(
         chat=chat,
         cache=cache,
         oidc=oidc,
+        limits=limits,
     )
 
 

@@ -161,6 +161,9 @@ class Settings(BaseSettings):
     # /v1 keys are cached per process this long; a revocation reaches every replica at once
     # over Redis pub/sub, so the TTL only bounds staleness if such a message is lost.
     key_cache_seconds: float = Field(default=10, ge=0)
+    # Run-time budgets, limits and teams reach every replica over Redis pub/sub at once; each
+    # process also re-reads them this often, so a lost announcement heals by itself.
+    limits_reconcile_seconds: float = Field(default=30, gt=0, le=3600)
     # /v1 usage rows are written in batches this often (0.1 s; see usage/writer.py).
     usage_flush_seconds: float = Field(default=0.1, gt=0, le=10)
     cors_origins: list[str] = Field(default_factory=list)
@@ -272,8 +275,8 @@ class CacheConfig(BaseModel):
     enabled: bool = False
     semantic: bool = True
     threshold: float = Field(default=CACHE_THRESHOLD, ge=0.5, le=1.0)
-    # `team` is part of the documented vocabulary; it is refused until teams exist (see
-    # FileConfig._check_cache), rather than silently meaning something narrower or wider.
+    # owner: a key's or a user's own answers; team: shared by a team's members and keys (a
+    # caller in no team keeps to its own); global: everyone's (see cache.policy).
     scope: Literal["owner", "team", "global"] = "owner"
     ttl_seconds: int = Field(default=86_400, ge=1, le=365 * 86_400)
     # None: no ceiling. A request without a temperature is cacheable (see cache.policy).
@@ -348,11 +351,6 @@ class FileConfig(BaseModel):
 
     def _check_cache(self) -> None:
         cache = self.cache
-        if cache.scope == "team":
-            raise ValueError(
-                "cache.scope: 'team' needs teams, which this version does not have yet; "
-                "use 'owner' (the default) or 'global'"
-            )
         name = cache.embedding_model
         if name != "local" and (name not in self.models or self.models[name].kind != "embedding"):
             embedding = ", ".join(n for n, m in self.models.items() if m.kind == "embedding")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from lockgate.observability.metrics import Metrics
     from lockgate.providers.registry import ProviderRegistry
     from lockgate.settings import Config
+    from lockgate.teams.sync import LimitsSync
     from lockgate.usage.writer import UsageWriter
 
 STATE_KEY = "lockgate"
@@ -55,6 +56,7 @@ class AppState:
     chat: ChatManager
     cache: ResponseCache | None = None  # None: cache.enabled is false
     oidc: OIDCProvider | None = None  # None: no `oidc:` section (password sign-in only)
+    limits: LimitsSync | None = None  # run-time budgets, limits and teams (None: YAML only)
 
 
 def state_of(scope: Scope) -> AppState:

@@ -53,7 +53,6 @@ def test_no_url_is_a_configuration_error(tmp_path: Path, monkeypatch: pytest.Mon
 @pytest.mark.parametrize(
     ("cache", "message"),
     [
-        ({"scope": "team"}, "needs teams"),
         ({"embedding_model": "sim-chat"}, "neither 'local' nor a configured embedding model"),
         ({"threshold": 1.5}, "less than or equal to 1"),
         ({"store": "memcached"}, "'embedded' or 'redis'"),

@@ -14,6 +14,7 @@ const NAV = [
   { href: "/usage/", label: "Usage" },
   { href: "/keys/", label: "API keys" },
   { href: "/providers/", label: "Providers" },
+  { href: "/teams/", label: "Teams" },
   { href: "/settings/", label: "Settings" },
 ] as const;
 

@@ -72,7 +72,9 @@ async def purge_own(
     else:
         scopes = [policy.scope(user_id=user.id)]
         scopes += [policy.scope(user_id=user.id, key_id=key.id) for key in keys]
-    if "global" in scopes:  # a shared cache is an administrator's to purge
+    # A shared cache (everyone's, a team's) is an administrator's to purge.
+    scopes = [scope for scope in scopes if scope != "global" and not scope.startswith("team:")]
+    if not scopes:
         return CachePurged(removed=0)
     if model is None:
         return CachePurged(removed=await cache.purge_scopes(scopes))
@@ -90,7 +92,7 @@ async def purge_any(
     state: StateDep,
     scope: Annotated[
         str | None,
-        Query(pattern=SCOPE_PATTERN, description="user:<id>, key:<id> or global"),
+        Query(pattern=SCOPE_PATTERN, description="user:<id>, key:<id>, team:<id> or global"),
     ] = None,
     model: ModelFilter = None,
 ) -> CachePurged:

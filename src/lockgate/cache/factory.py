@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from lockgate.cache.guard import compatible
-from lockgate.cache.policy import CachePolicy
+from lockgate.cache.policy import CachePolicy, TeamOf
 from lockgate.cache.semantic import SemanticLayer
 from lockgate.cache.service import ResponseCache
 from lockgate.cache.store.base import EntryStore
@@ -120,9 +120,11 @@ async def build_cache(
     clock: Clock,
     metrics: Metrics,
     embedder: Embedder | None = None,
+    team_of: TeamOf | None = None,
 ) -> ResponseCache | None:
     """The cache, its teardown on ``stack``; None when ``cache.enabled`` is false.
-    ``embedder`` is required with ``semantic: true``."""
+    ``embedder`` is required with ``semantic: true``; ``team_of`` (the gate's) with
+    ``scope: team``."""
     if not cache.enabled:
         return None
     store: EntryStore
@@ -141,4 +143,5 @@ async def build_cache(
         index = await open_index(embedder, data_dir=data_dir, redis=redis, clock=clock)
         stack.push_async_callback(index.close)
         semantic = SemanticLayer(embedder, index, compatible)
-    return ResponseCache(CachePolicy(cache), store, semantic, clock=clock, metrics=metrics)
+    policy = CachePolicy(cache) if team_of is None else CachePolicy(cache, team_of)
+    return ResponseCache(policy, store, semantic, clock=clock, metrics=metrics)

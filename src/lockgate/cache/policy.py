@@ -2,8 +2,9 @@
 
 **Scope.** ``owner`` (the default): a hit only comes from the same API key on ``/v1`` and the
 same user in the web chat. ``global``: every caller shares answers (an operator's explicit
-choice, e.g. a public FAQ bot). ``team`` is refused at start-up until teams exist. The scope is
-part of every key and tag, so two scopes can never see each other's entries.
+choice, e.g. a public FAQ bot). ``team``: the members of a team (and the keys that pay into it)
+share answers; a caller in no team keeps to its own, as with ``owner``. The scope is part of
+every key and tag, so two scopes (two teams) can never see each other's entries.
 
 **Not looked up, not stored** (``x-lockgate-cache: bypass``):
 
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -92,14 +93,28 @@ class Answer:
     tool_calls: bool = False
 
 
+TeamOf = Callable[[uuid.UUID | None, uuid.UUID | None], uuid.UUID | None]
+"""``(user_id, key_id) → team_id``: the team a caller pays into (the gate's, kept current)."""
+
+
+def _no_team(_user: uuid.UUID | None, _key: uuid.UUID | None) -> uuid.UUID | None:
+    return None
+
+
 class CachePolicy:
-    def __init__(self, config: CacheConfig) -> None:
+    def __init__(self, config: CacheConfig, team_of: TeamOf = _no_team) -> None:
         self.config = config
+        self.team_of = team_of
 
     def scope(self, *, user_id: uuid.UUID | None, key_id: uuid.UUID | None = None) -> str:
-        """The scope string of a caller: its key on ``/v1``, its user in the web chat."""
+        """The scope string of a caller: its team (``scope: team``), else its key on ``/v1``,
+        its user in the web chat."""
         if self.config.scope == "global":
             return "global"
+        if self.config.scope == "team":
+            team = self.team_of(user_id, key_id)
+            if team is not None:
+                return f"team:{team}"
         if key_id is not None:
             return f"key:{key_id}"
         if user_id is not None:

@@ -145,8 +145,10 @@ async def admit_first(
     user_id: uuid.UUID | None,
     skips: list[Skip],
     extra_limits: Sequence[BudgetLimit] = (),
+    key_id: uuid.UUID | None = None,
 ) -> Admitted | None:
-    """The first plan from ``start`` that the gate admits (``None`` plans are passed over)."""
+    """The first plan from ``start`` that the gate admits (``None`` plans are passed over);
+    ``key_id`` is the API key calling (its team may differ from its owner's)."""
     for index in range(start, len(plans)):
         current = plans[index]
         if current is None:
@@ -161,6 +163,7 @@ async def admit_first(
                 breaker=current.candidate.breaker_name,
                 model=current.candidate.model,
                 max_tokens=current.request.max_tokens,
+                key_id=key_id,
             )
         except Skip as skip:
             skips.append(skip)

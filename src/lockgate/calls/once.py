@@ -73,6 +73,7 @@ async def admit_one(gate: Gate, candidate: Candidate, owner: Owner, bound: Bound
             extra_limits=owner.limits,
             breaker=candidate.breaker_name,
             model=candidate.model,
+            key_id=owner.api_key_id,
         )
     except Skip as skip:
         raise refusal(candidate.model, [skip], gate) from None

@@ -163,6 +163,7 @@ class CallRunner:
         metrics: Metrics | None = None,
         source: Source = provider_source,
         jitter: Jitter | None = None,
+        key_id: uuid.UUID | None = None,
     ) -> None:
         self.gate = gate
         self.source = source
@@ -175,6 +176,7 @@ class CallRunner:
         self.on_fallback = on_fallback
         self.stopped = stopped
         self.extra_limits = extra_limits
+        self.key_id = key_id
         self.metrics = metrics
         self.attempts: list[Attempt] = []
         self.first_token_at: float | None = None
@@ -226,6 +228,7 @@ class CallRunner:
                 user_id=self.user_id,
                 skips=skips,
                 extra_limits=self.extra_limits,
+                key_id=self.key_id,
             )
         except AppError as exc:  # e.g. the caller's own budget is now spent
             log.info("fallback_refused", code=exc.code)

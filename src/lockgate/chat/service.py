@@ -47,7 +47,7 @@ from lockgate.conversations.service import ConversationNotFound
 from lockgate.conversations.tree import MessageTree
 from lockgate.db.engine import reading
 from lockgate.errors import Conflict, UnknownModel, Unprocessable
-from lockgate.gate import Gate, Skip
+from lockgate.gate import Gate, Skip, acquire_caller_limits
 from lockgate.models import Conversation, Message, MessageRole, MessageStatus, User
 from lockgate.providers.base import ChatMessage
 from lockgate.providers.config import ModelConfig
@@ -400,6 +400,9 @@ class ChatService:
             raise ConversationNotFound() from None
 
     async def _admit(self, model: str, plans: list[Plan | None], user: User) -> Admitted:
+        first = next((p for p in plans if p is not None), None)
+        if first is not None:  # the team's and the user's own rpm/tpm, before any budget
+            await acquire_caller_limits(self.gate, user.id, None, first.tokens)
         skips: list[Skip] = []
         admitted = await admit_first(self.gate, plans, start=0, user_id=user.id, skips=skips)
         if admitted is None:

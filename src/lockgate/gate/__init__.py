@@ -41,6 +41,7 @@ from lockgate.gate.budget import (
     to_units,
 )
 from lockgate.gate.budget.redis import RedisBudgetBackend
+from lockgate.gate.caller import acquire_caller_limits
 from lockgate.gate.client_id import IPNetwork, client_ip, client_key, parse_ip, parse_networks
 from lockgate.gate.config import GateConfig, RetrySettings
 from lockgate.gate.errors import BudgetExhausted, GateOverloaded, ProvidersUnavailable
@@ -62,6 +63,7 @@ from lockgate.gate.ratelimit import (
     RateLimitUnavailable,
     open_storage,
 )
+from lockgate.gate.runtime import LimitsBook, RuntimeLimits, ScopeLimits
 from lockgate.gate.service import Gate, Skip, Ticket, best_refusal
 from lockgate.gate.store import GateStore, StepwiseStore
 from lockgate.gate.store_redis import RedisGateStore
@@ -112,6 +114,7 @@ __all__ = [
     "KeyBy",
     "LaneConfig",
     "LaneSnapshot",
+    "LimitsBook",
     "MemoryBackpressure",
     "MemoryBreaker",
     "MemoryBudgetBackend",
@@ -130,6 +133,8 @@ __all__ = [
     "RedisGateStore",
     "RedisHeadroom",
     "RetrySettings",
+    "RuntimeLimits",
+    "ScopeLimits",
     "Skip",
     "Sleep",
     "StepwiseStore",
@@ -137,6 +142,7 @@ __all__ = [
     "Ticket",
     "TransitionListener",
     "Window",
+    "acquire_caller_limits",
     "best_refusal",
     "blob",
     "build_gate",

@@ -5,8 +5,8 @@ least committal first:
 
 1. the **circuit breaker** (open → skip; probes limited when half-open),
 2. **provider headroom** (our rpm/tpm and what the upstream last said),
-3. the **budgets** — provider, user daily and monthly — reserving the call's upper-bound cost in
-   one atomic step (fail closed: an unreachable store refuses the call),
+3. the **budgets** — provider, team, user and key, daily and monthly — reserving the call's
+   upper-bound cost in one atomic step (fail closed: an unreachable store refuses the call),
 4. **backpressure** (a concurrency slot, or a bounded wait; full → shed at once).
 
 A refusal specific to the candidate (open breaker, no headroom, provider budget spent, queue full)
@@ -50,7 +50,9 @@ from lockgate.gate.config import GateConfig
 from lockgate.gate.errors import BudgetExhausted, BudgetStoreUnavailable
 from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
 from lockgate.gate.last_errors import LastError, LastErrors
+from lockgate.gate.overrides import HeadroomOverrides, provider_limits, user_limits
 from lockgate.gate.overrun import Overrun
+from lockgate.gate.runtime import LimitsBook, RuntimeLimits
 from lockgate.gate.store import Call, GateStore, Held, Parts, StepwiseStore
 from lockgate.gate.store_redis import RedisGateStore
 from lockgate.humanize import moment, usd
@@ -164,7 +166,10 @@ class Gate:
         clock: Clock,
         on_skip: Callable[[Skip], Awaitable[None] | None] | None = None,
         metrics: Metrics | None = None,
+        book: LimitsBook | None = None,
     ) -> None:
+        """``book`` holds the budgets and limits set at run time and the teams (an empty one
+        by default: the YAML alone)."""
         self.config = config
         self.budgets = budgets
         self.breaker = breaker
@@ -174,9 +179,18 @@ class Gate:
         self._on_skip = on_skip
         self.metrics = metrics
         self._last_errors = LastErrors(clock)
-        self._limits: BoundedLRU[tuple[str, uuid.UUID | None], list[BudgetLimit]] = BoundedLRU()
+        self._limits: BoundedLRU[_LimitsKey, list[BudgetLimit]] = BoundedLRU()
         self.store: GateStore = select_store(Parts(budgets, breaker, headroom, backpressure, clock))
         """Where admit and settle happen: one Redis script each, or the parts one by one."""
+        self._headroom = HeadroomOverrides(headroom.limits)
+        self.book = book or LimitsBook()
+        self.book.subscribe(self._apply)
+
+    def _apply(self, runtime: RuntimeLimits) -> None:
+        """New run-time limits: forget the budget limits built from the old ones and give each
+        overridden provider its rpm/tpm."""
+        self._limits = BoundedLRU()
+        self._headroom.apply(runtime)
 
     @property
     def redis_gate(self) -> RedisGateStore | None:
@@ -203,37 +217,38 @@ class Gate:
         await self.backpressure.aclose()
         await self.headroom.aclose()
 
-    def budget_limits(self, provider: str, user_id: uuid.UUID | None) -> list[BudgetLimit]:
-        """The budgets a call to ``provider`` for ``user_id`` must fit in (cached: immutable)."""
-        key = (provider, user_id)
+    def budget_limits(
+        self, provider: str, user_id: uuid.UUID | None, key_id: uuid.UUID | None = None
+    ) -> list[BudgetLimit]:
+        """The budgets a call to ``provider`` for ``user_id`` (through the API key ``key_id``)
+        must fit in: the provider's, the caller's team's and the user's (cached until the
+        run-time limits change)."""
+        key = (provider, user_id, key_id)
         cached = self._limits.get(key)
         if cached is None:
-            cached = self._limits.put(key, self._build_limits(provider, user_id))
+            cached = self._limits.put(key, self._build_limits(provider, user_id, key_id))
         return cached
 
-    def _build_limits(self, provider: str, user_id: uuid.UUID | None) -> list[BudgetLimit]:
-        budgets = self.config.budgets
-        tz = budgets.timezone
-        limits: list[BudgetLimit] = []
-        spec = budgets.providers.get(provider)
-        if spec is not None:
-            if spec.daily_usd is not None:
-                limits.append(
-                    BudgetLimit(f"provider:{provider}:daily", spec.daily_usd, "daily", tz)
-                )
-            if spec.monthly_usd is not None:
-                limits.append(
-                    BudgetLimit(f"provider:{provider}:monthly", spec.monthly_usd, "monthly", tz)
-                )
+    def _build_limits(
+        self, provider: str, user_id: uuid.UUID | None, key_id: uuid.UUID | None
+    ) -> list[BudgetLimit]:
+        runtime, config = self.book.current, self.config
+        tz = config.budgets.timezone
+        limits = provider_limits(config, runtime, provider).budget_limits(
+            f"provider:{provider}", tz
+        )
+        team = runtime.team_of(user_id, key_id)
+        if team is not None:
+            limits += runtime.team(team).budget_limits(f"team:{team}", tz)
         if user_id is not None:
-            users = budgets.users
-            if users.daily_usd is not None:
-                limits.append(BudgetLimit(f"user:{user_id}:daily", users.daily_usd, "daily", tz))
-            if users.monthly_usd is not None:
-                limits.append(
-                    BudgetLimit(f"user:{user_id}:monthly", users.monthly_usd, "monthly", tz)
-                )
+            limits += user_limits(config, runtime, user_id).budget_limits(f"user:{user_id}", tz)
         return limits
+
+    def team_of(
+        self, user_id: uuid.UUID | None, key_id: uuid.UUID | None = None
+    ) -> uuid.UUID | None:
+        """The team a call by ``user_id`` (through ``key_id``) pays into, if any."""
+        return self.book.current.team_of(user_id, key_id)
 
     async def admit(
         self,
@@ -246,14 +261,16 @@ class Gate:
         breaker: str | None = None,
         model: str = "",
         max_tokens: int | None = None,
+        key_id: uuid.UUID | None = None,
     ) -> Ticket:
         """Admit one call to ``provider`` or raise :class:`Skip` / a client-facing AppError.
 
         ``breaker`` names a finer circuit (``provider:model``); by default the provider's.
         ``model`` and ``max_tokens`` (the output limit sent upstream) let the settle flag an
-        upstream that reports more than was reserved (`lockgate.gate.overrun`).
+        upstream that reports more than was reserved (`lockgate.gate.overrun`). ``key_id``: the
+        API key calling, whose own team (if it has one) pays instead of its owner's.
         """
-        limits = self._all_limits(provider, user_id, extra_limits)
+        limits = self._all_limits(provider, user_id, key_id, extra_limits)
         call = Call(
             provider,
             breaker or provider,
@@ -286,9 +303,13 @@ class Gate:
         return ticket
 
     def _all_limits(
-        self, provider: str, user_id: uuid.UUID | None, extra_limits: Sequence[BudgetLimit]
+        self,
+        provider: str,
+        user_id: uuid.UUID | None,
+        key_id: uuid.UUID | None,
+        extra_limits: Sequence[BudgetLimit],
     ) -> list[BudgetLimit]:
-        own = self.budget_limits(provider, user_id)
+        own = self.budget_limits(provider, user_id, key_id)
         return [*own, *extra_limits] if extra_limits else own
 
     def _nothing_held(self, upper_bound: Decimal) -> Reservation:
@@ -313,7 +334,7 @@ class Gate:
                 Skip(provider, "budget_exceeded", retry, detail=exc.scope, budget_error=exc)
             )
         period = "daily" if exc.scope.endswith(":daily") else "monthly"
-        whose = "This API key's" if exc.scope.startswith("key:") else "Your"
+        whose = _WHOSE.get(exc.scope.partition(":")[0], "Your")
         in_flight = f", {usd(exc.reserved_usd)} in flight" if exc.reserved_usd > 0 else ""
         return BudgetExhausted(
             f"{whose} {period} budget of {usd(exc.limit_usd)} is spent "
@@ -356,10 +377,14 @@ class Gate:
             log.warning("headroom_unavailable", provider=provider, error=str(exc))
 
 
+_LimitsKey = tuple[str, uuid.UUID | None, uuid.UUID | None]
+_WHOSE = {"key": "This API key's", "team": "Your team's"}
+
+
 def scope_kind(scope: str) -> ScopeKind:
     """``provider:openai:daily`` → ``provider`` (metrics label: never the id itself)."""
     kind = scope.partition(":")[0]
-    return cast("ScopeKind", kind if kind in ("provider", "user", "key") else "user")
+    return cast("ScopeKind", kind if kind in ("provider", "team", "user", "key") else "user")
 
 
 def scope_kinds(limits: Iterable[BudgetLimit]) -> list[ScopeKind]:

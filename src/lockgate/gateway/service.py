@@ -27,7 +27,7 @@ from lockgate.calls.once import Owner
 from lockgate.calls.runner import Attempt, CallRunner, Event, Source, attempt_usage
 from lockgate.clock import Clock
 from lockgate.errors import AppError, Forbidden, NotFound, ProviderFailed, RateLimited
-from lockgate.gate import Gate, Skip
+from lockgate.gate import Gate, Skip, acquire_caller_limits
 from lockgate.gate.headroom import HeadroomLimits, NoHeadroom
 from lockgate.gate.ratelimit import HttpRateLimiter
 from lockgate.gateway import cached, streaming, wire
@@ -123,7 +123,8 @@ class GatewayService:
             await self.limiter.check_custom("key_rpm", str(key.id), f"{key.rpm}/minute")
 
     async def key_tpm(self, tokens: int) -> None:
-        """The key's tokens per minute: what is sent upstream (a cache hit sends nothing)."""
+        """The key's tokens per minute, then its team's and its user's rpm/tpm (run-time
+        limits): what is sent upstream (a cache hit sends nothing)."""
         key = self.key.key
         if key.tpm:
             name = f"key:{key.id}"
@@ -135,6 +136,7 @@ class GatewayService:
                     f"This API key's token limit ({key.tpm}/minute) is used up.",
                     retry_after=exc.retry_after,
                 ) from None
+        await acquire_caller_limits(self.gate, key.user_id, key.id, tokens)
 
     @property
     def owner(self) -> Owner:
@@ -150,6 +152,7 @@ class GatewayService:
             user_id=self.key.user_id,
             skips=skips,
             extra_limits=self.key.key.budget_limits,
+            key_id=self.key.key_id,
         )
         if admitted is None:
             raise refusal(model, skips, self.gate)
@@ -283,6 +286,7 @@ class GatewayService:
             extra_limits=self.key.key.budget_limits,
             metrics=self.metrics,
             source=source,
+            key_id=self.key.key_id,
         )
 
     def upstream_body(self, call: wire.ChatCall, current: Plan) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from lockgate.models.image import Image
 from lockgate.models.oidc_identity import OidcIdentity
 from lockgate.models.prompt import Prompt
 from lockgate.models.stored_response import StoredResponse
+from lockgate.models.team import ProviderLimits, Team, TeamMember, TeamRole, UserLimits
 from lockgate.models.usage import UsageKind, UsageOutcome, UsageRecord
 from lockgate.models.user import Invite, User, UserSession
 
@@ -21,10 +22,15 @@ __all__ = [
     "MessageStatus",
     "OidcIdentity",
     "Prompt",
+    "ProviderLimits",
     "StoredResponse",
+    "Team",
+    "TeamMember",
+    "TeamRole",
     "UsageKind",
     "UsageOutcome",
     "UsageRecord",
     "User",
+    "UserLimits",
     "UserSession",
 ]

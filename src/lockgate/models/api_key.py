@@ -27,6 +27,10 @@ class ApiKey(IdMixin, Base):
     rpm: Mapped[int | None]
     tpm: Mapped[int | None]
     allowed_models: Mapped[list[str] | None] = mapped_column(JSON)
+    team_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), index=True, default=None
+    )
+    """The team this key pays into; ``None``: its owner's team (if any)."""
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]

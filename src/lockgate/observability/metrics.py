@@ -48,11 +48,11 @@ from prometheus_client import (
     values,
 )
 
-ScopeKind: TypeAlias = Literal["provider", "user", "key"]
+ScopeKind: TypeAlias = Literal["provider", "team", "user", "key"]
 ReservationResult: TypeAlias = Literal["reserved", "rejected", "unavailable"]
 BreakerStateName: TypeAlias = Literal["closed", "half_open", "open"]
 
-SCOPE_KINDS: tuple[ScopeKind, ...] = ("provider", "user", "key")
+SCOPE_KINDS: tuple[ScopeKind, ...] = ("provider", "team", "user", "key")
 RESERVATION_RESULTS: tuple[ReservationResult, ...] = ("reserved", "rejected", "unavailable")
 BREAKER_GAUGE: dict[str, int] = {"closed": 0, "half_open": 1, "open": 2}
 SHED_REASONS = ("queue_full", "wait_timeout")

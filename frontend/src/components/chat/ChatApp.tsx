@@ -99,6 +99,7 @@ export function ChatApp() {
   const title = listed?.title ?? chat.conversation?.title ?? (conversationId ? "" : "New chat");
   const systemPrompt = conversationId ? (chat.conversation?.system_prompt ?? "") : newPrompt;
   const turns = useMemo(() => toTurns(state.messages), [state.messages]);
+  const lastTurn = turns[turns.length - 1];
   const idle = !state.busy;
 
   // Another conversation: no editor left open from the last one.
