@@ -123,10 +123,14 @@ class ChatService:
             raise UnknownModel(f"Unknown chat model {requested!r}. Available: {available}.")
         return ResolvedModel(name, model)
 
-    def resolve_max_tokens(self, model: ResolvedModel, requested: int | None) -> int:
+    def resolve_max_tokens(
+        self, model: ResolvedModel, requested: int | None, saved: int | None = None
+    ) -> int:
+        """``requested`` (the body's) must fit the model; ``saved`` (the conversation's, checked
+        when it was set, perhaps for another model) is capped to it."""
         limit = model.config.max_output_tokens
         if requested is None:
-            return min(self.file.chat.default_max_tokens, limit)
+            return min(saved or self.file.chat.default_max_tokens, limit)
         if requested > limit:
             raise MaxTokensTooLarge(
                 f"max_tokens {requested} is more than {model.name} allows ({limit})."
@@ -154,11 +158,13 @@ class ChatService:
         if not body.content.strip():
             raise EmptyMessage()
         self.manager.check_accepting()  # draining: refused before anything is saved
-        model = self.resolve_model(body.model)
-        max_tokens = self.resolve_max_tokens(model, body.max_tokens)
-        candidates = candidates_for(model.name, self.file, self.providers)
         await reading(self.db)
         conversation = await self._owned_conversation(conversation_id, user)
+        # The body's parameters win; those it leaves out are the conversation's.
+        model = self.resolve_model(body.model or conversation.model)
+        max_tokens = self.resolve_max_tokens(model, body.max_tokens, conversation.max_tokens)
+        temperature = _first(body.temperature, conversation.temperature)
+        candidates = candidates_for(model.name, self.file, self.providers)
         rows = await recent_rows(
             self.messages, conversation.id, budget_tokens=_largest_window(candidates)
         )
@@ -168,7 +174,7 @@ class ChatService:
             ChatMessage(role="user", content=body.content),
         ]
         lookup = await self._lookup(
-            user, conversation, model.name, turns, max_tokens, body.temperature, Controls()
+            user, conversation, model.name, turns, max_tokens, temperature, Controls()
         )
         if lookup is not None and lookup.entry is not None:
             return await self._replay(user, conversation, body.content, lookup)
@@ -177,7 +183,7 @@ class ChatService:
             conversation.system_prompt,
             turns,
             max_tokens=max_tokens,
-            temperature=body.temperature,
+            temperature=temperature,
         )
         # Admission before anything is saved: a refusal (budget, overload) loses nothing.
         admitted = await self._admit(model.name, plans, user)
@@ -219,8 +225,9 @@ class ChatService:
         if original.status == MessageStatus.STREAMING or self.manager.get(original.id):
             raise StillStreaming()  # generating here or on another replica
         conversation = await self._owned_conversation(original.conversation_id, user)
-        model = self.resolve_model(body.model or original.model)
-        max_tokens = self.resolve_max_tokens(model, body.max_tokens)
+        model = self.resolve_model(body.model or conversation.model or original.model)
+        max_tokens = self.resolve_max_tokens(model, body.max_tokens, conversation.max_tokens)
+        temperature = _first(body.temperature, conversation.temperature)
         candidates = candidates_for(model.name, self.file, self.providers)
         parent = await self.db.get(Message, original.parent_id)
         if parent is None or parent.conversation_id != conversation.id:
@@ -238,11 +245,11 @@ class ChatService:
             conversation.system_prompt,
             turns,
             max_tokens=max_tokens,
-            temperature=body.temperature,
+            temperature=temperature,
         )
         # Another answer was asked for: never looked up, but stored (it replaces the old one).
         lookup = await self._lookup(
-            user, conversation, model.name, turns, max_tokens, body.temperature, REGENERATE
+            user, conversation, model.name, turns, max_tokens, temperature, REGENERATE
         )
         admitted = await self._admit(model.name, plans, user)
         try:
@@ -423,6 +430,10 @@ class ChatService:
                 )
             ),
         )
+
+
+def _first(given: float | None, saved: float | None) -> float | None:
+    return given if given is not None else saved
 
 
 def _largest_window(candidates: Sequence[Candidate]) -> int:

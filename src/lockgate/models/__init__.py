@@ -3,7 +3,9 @@
 from lockgate.db.base import Base
 from lockgate.models.api_key import ApiKey
 from lockgate.models.conversation import Conversation, Message, MessageRole, MessageStatus
+from lockgate.models.folder import Folder
 from lockgate.models.image import Image
+from lockgate.models.preset import Preset
 from lockgate.models.stored_response import StoredResponse
 from lockgate.models.usage import UsageKind, UsageOutcome, UsageRecord
 from lockgate.models.user import Invite, User, UserSession
@@ -12,11 +14,13 @@ __all__ = [
     "ApiKey",
     "Base",
     "Conversation",
+    "Folder",
     "Image",
     "Invite",
     "Message",
     "MessageRole",
     "MessageStatus",
+    "Preset",
     "StoredResponse",
     "UsageKind",
     "UsageOutcome",
