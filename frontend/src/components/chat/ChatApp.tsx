@@ -4,10 +4,15 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
+import type { components } from "@/api/schema";
+import type { Conversation } from "@/api/types";
 import { SEND_UNKNOWN, useChat } from "@/hooks/useChat";
 import { useConversations } from "@/hooks/useConversations";
+import { useFolders } from "@/hooks/useFolders";
 import { useModels } from "@/hooks/useModels";
+import { usePresets } from "@/hooks/usePresets";
 import { type Connection, toTurns } from "@/lib/chatState";
+import { DEFAULTS, type ParameterValues, applyPreset, summary, switchModel } from "@/lib/parameters";
 import { formatUsd } from "@/lib/format";
 import { lengthState } from "@/lib/limits";
 import { AppShell } from "../AppShell";
@@ -15,6 +20,7 @@ import { ErrorBanner } from "../ErrorBanner";
 import { Composer } from "./Composer";
 import { AssistantMessage, UserBubble } from "./MessageView";
 import { ModelPicker } from "./ModelPicker";
+import { ParametersPanel } from "./ParametersPanel";
 import { Sidebar } from "./Sidebar";
 import { SystemPromptEditor } from "./SystemPrompt";
 
@@ -68,12 +74,18 @@ export function ChatApp() {
   const router = useRouter();
   const conversationId = params.get("c");
   const conversations = useConversations(params.get("q") ?? "");
-  const { touch } = conversations;
+  const { touch, replace } = conversations;
+  const folders = useFolders();
+  const presets = usePresets();
   const models = useModels("chat");
+  // The conversation made for a first message, so it appears in the sidebar as it was made.
+  const created = useRef<Conversation | null>(null);
   const chat = useChat(conversationId, {
     // The server accepted a message: only now does a new conversation appear (sidebar, URL).
     onConversation: (id, title) => {
-      touch(title ? { id, title } : { id });
+      const made = created.current?.id === id ? created.current : null;
+      touch({ ...made, id, ...(title ? { title } : {}) });
+      if (made) void folders.refresh();
       if (id !== conversationId) router.replace(`/?c=${encodeURIComponent(id)}`);
     },
   });
@@ -81,7 +93,10 @@ export function ChatApp() {
   const [draft, setDraft] = useState("");
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [promptOpen, setPromptOpen] = useState(false);
+  const [paramsOpen, setParamsOpen] = useState(false);
   const [newPrompt, setNewPrompt] = useState("");
+  // A new chat's parameters until its conversation is made (the model is the picker's).
+  const [newParams, setNewParams] = useState<ParameterValues>(DEFAULTS);
   const [pageError, setPageError] = useState<AppError | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
@@ -90,6 +105,13 @@ export function ChatApp() {
   const listed = conversations.items.find((c) => c.id === conversationId) ?? null;
   const title = listed?.title ?? chat.conversation?.title ?? (conversationId ? "" : "New chat");
   const systemPrompt = conversationId ? (chat.conversation?.system_prompt ?? "") : newPrompt;
+  const current = conversationId ? chat.conversation : null;
+  // The model a send uses: the conversation's, else the picker's (a preference kept per browser).
+  const shownModel = current?.model ?? models.selected;
+  const parameters: ParameterValues = current
+    ? { model: shownModel, temperature: current.temperature ?? null, max_tokens: current.max_tokens ?? null, system_prompt: current.system_prompt }
+    : { ...newParams, model: models.selected, system_prompt: newPrompt };
+  const parametersNote = summary(parameters);
   const turns = useMemo(() => toTurns(state.messages, state.selected), [state.messages, state.selected]);
   const lastTurn = turns[turns.length - 1];
 
@@ -125,6 +147,7 @@ export function ChatApp() {
     setSidebarOpen(false);
     setPageError(null);
     setNewPrompt("");
+    setNewParams(DEFAULTS);
     router.push("/");
     composer.current?.focus();
   }, [router]);
@@ -144,8 +167,16 @@ export function ChatApp() {
     const fresh = !id;
     if (!id) {
       try {
+        const view = conversations.view;
         const { data, error, response } = await api().POST("/api/v1/conversations", {
-          body: { system_prompt: newPrompt },
+          body: {
+            system_prompt: newPrompt,
+            model: models.selected,
+            temperature: newParams.temperature,
+            max_tokens: newParams.max_tokens,
+            // Started while a folder is shown: it goes in that folder.
+            folder_id: view.kind === "folder" ? view.id : null,
+          },
         });
         if (!data) {
           setPageError(fromResponse(response, error));
@@ -153,6 +184,7 @@ export function ChatApp() {
           return;
         }
         id = data.id;
+        created.current = data;
         chat.adopt(data);
       } catch (e) {
         setPageError(networkError(e));
@@ -160,7 +192,7 @@ export function ChatApp() {
         return;
       }
     }
-    const failure = await chat.send(id, content, models.selected);
+    const failure = await chat.send(id, content, fresh ? models.selected : shownModel);
     if (!failure) return;
     // Refused (or not known to be saved): nothing the user wrote is lost.
     setDraft((current) => current || content);
@@ -177,6 +209,64 @@ export function ChatApp() {
       await api().DELETE("/api/v1/conversations/{conversation_id}", { params: { path: { conversation_id: id } } });
     } catch {
       // offline: an empty conversation is left on the server, but it was never shown
+    }
+  }
+
+  /** PATCH the open conversation; the chat page and the sidebar get the server's copy. */
+  async function patchConversation(body: components["schemas"]["ConversationUpdate"]): Promise<AppError | null> {
+    if (!conversationId) return null;
+    try {
+      const { data, error, response } = await api().PATCH("/api/v1/conversations/{conversation_id}", {
+        params: { path: { conversation_id: conversationId } },
+        body,
+      });
+      if (!data) return fromResponse(response, error);
+      chat.setConversation(data);
+      replace(data);
+      return null;
+    } catch (e) {
+      return networkError(e);
+    }
+  }
+
+  async function saveParameters(values: Omit<ParameterValues, "system_prompt">): Promise<AppError | null> {
+    if (values.model) models.setSelected(values.model);
+    if (!conversationId) {
+      setNewParams((p) => ({ ...p, temperature: values.temperature, max_tokens: values.max_tokens }));
+      return null;
+    }
+    return patchConversation(values);
+  }
+
+  async function pickModel(id: string) {
+    models.setSelected(id);
+    const model = models.byId(id);
+    if (!conversationId || !model) return;
+    const failure = await patchConversation(switchModel(parameters, model));
+    if (failure) setPageError(failure);
+  }
+
+  async function applyChosenPreset(presetId: string): Promise<AppError | null> {
+    const preset = presets.items.find((p) => p.id === presetId);
+    if (!conversationId) {
+      if (!preset) return null;
+      const next = applyPreset(parameters, preset);
+      if (next.model) models.setSelected(next.model);
+      setNewParams(next);
+      setNewPrompt(next.system_prompt);
+      return null;
+    }
+    try {
+      const { data, error, response } = await api().POST("/api/v1/conversations/{conversation_id}/preset", {
+        params: { path: { conversation_id: conversationId } },
+        body: { preset_id: presetId },
+      });
+      if (!data) return fromResponse(response, error);
+      chat.setConversation(data);
+      replace(data);
+      return null;
+    } catch (e) {
+      return networkError(e);
     }
   }
 
@@ -221,6 +311,7 @@ export function ChatApp() {
         >
           <Sidebar
             conversations={conversations}
+            folders={folders}
             activeId={conversationId}
             onOpen={open}
             onNew={startNew}
@@ -242,7 +333,16 @@ export function ChatApp() {
             <h1 className="mr-auto min-w-0 truncate font-semibold" data-testid="chat-title">
               {title}
             </h1>
-            <ModelPicker models={models.models} value={models.selected} onChange={models.setSelected} />
+            <ModelPicker models={models.models} value={shownModel} onChange={(id) => void pickModel(id)} />
+            <button
+              type="button"
+              aria-expanded={paramsOpen}
+              onClick={() => setParamsOpen((v) => !v)}
+              title={parametersNote || "Model, temperature, max output tokens, presets"}
+              className="rounded-md border border-line px-2 py-1 text-sm hover:bg-surface-2"
+            >
+              Parameters{parametersNote ? " •" : ""}
+            </button>
             <button
               type="button"
               aria-expanded={promptOpen}
@@ -252,6 +352,16 @@ export function ChatApp() {
               System prompt{systemPrompt ? " •" : ""}
             </button>
           </div>
+          {paramsOpen ? (
+            <ParametersPanel
+              values={parameters}
+              models={models.models}
+              presets={presets}
+              onSave={saveParameters}
+              onApply={applyChosenPreset}
+              onClose={() => setParamsOpen(false)}
+            />
+          ) : null}
           {promptOpen ? (
             <SystemPromptEditor value={systemPrompt} onSave={savePrompt} onClose={() => setPromptOpen(false)} />
           ) : null}
