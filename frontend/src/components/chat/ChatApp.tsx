@@ -4,15 +4,15 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
-import type { components } from "@/api/schema";
 import type { Conversation } from "@/api/types";
 import { SEND_UNKNOWN, useChat } from "@/hooks/useChat";
 import { useConversations } from "@/hooks/useConversations";
 import { useFolders } from "@/hooks/useFolders";
 import { useModels } from "@/hooks/useModels";
+import { useChatParameters } from "@/hooks/useChatParameters";
 import { usePresets } from "@/hooks/usePresets";
 import { type Connection, toTurns } from "@/lib/chatState";
-import { DEFAULTS, type ParameterValues, applyPreset, summary, switchModel } from "@/lib/parameters";
+import { summary } from "@/lib/parameters";
 import { formatUsd } from "@/lib/format";
 import { lengthState } from "@/lib/limits";
 import { AppShell } from "../AppShell";
@@ -95,8 +95,6 @@ export function ChatApp() {
   const [promptOpen, setPromptOpen] = useState(false);
   const [paramsOpen, setParamsOpen] = useState(false);
   const [newPrompt, setNewPrompt] = useState("");
-  // A new chat's parameters until its conversation is made (the model is the picker's).
-  const [newParams, setNewParams] = useState<ParameterValues>(DEFAULTS);
   const [pageError, setPageError] = useState<AppError | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
@@ -105,12 +103,17 @@ export function ChatApp() {
   const listed = conversations.items.find((c) => c.id === conversationId) ?? null;
   const title = listed?.title ?? chat.conversation?.title ?? (conversationId ? "" : "New chat");
   const systemPrompt = conversationId ? (chat.conversation?.system_prompt ?? "") : newPrompt;
-  const current = conversationId ? chat.conversation : null;
-  // The model a send uses: the conversation's, else the picker's (a preference kept per browser).
-  const shownModel = current?.model ?? models.selected;
-  const parameters: ParameterValues = current
-    ? { model: shownModel, temperature: current.temperature ?? null, max_tokens: current.max_tokens ?? null, system_prompt: current.system_prompt }
-    : { ...newParams, model: models.selected, system_prompt: newPrompt };
+  const chatParameters = useChatParameters({
+    conversationId,
+    conversation: chat.conversation,
+    setConversation: chat.setConversation,
+    replace,
+    models,
+    presets,
+    newPrompt,
+    setNewPrompt,
+  });
+  const { parameters, shownModel, newParams } = chatParameters;
   const parametersNote = summary(parameters);
   const turns = useMemo(() => toTurns(state.messages, state.selected), [state.messages, state.selected]);
   const lastTurn = turns[turns.length - 1];
@@ -147,7 +150,7 @@ export function ChatApp() {
     setSidebarOpen(false);
     setPageError(null);
     setNewPrompt("");
-    setNewParams(DEFAULTS);
+    chatParameters.resetNew();
     router.push("/");
     composer.current?.focus();
   }, [router]);
@@ -209,64 +212,6 @@ export function ChatApp() {
       await api().DELETE("/api/v1/conversations/{conversation_id}", { params: { path: { conversation_id: id } } });
     } catch {
       // offline: an empty conversation is left on the server, but it was never shown
-    }
-  }
-
-  /** PATCH the open conversation; the chat page and the sidebar get the server's copy. */
-  async function patchConversation(body: components["schemas"]["ConversationUpdate"]): Promise<AppError | null> {
-    if (!conversationId) return null;
-    try {
-      const { data, error, response } = await api().PATCH("/api/v1/conversations/{conversation_id}", {
-        params: { path: { conversation_id: conversationId } },
-        body,
-      });
-      if (!data) return fromResponse(response, error);
-      chat.setConversation(data);
-      replace(data);
-      return null;
-    } catch (e) {
-      return networkError(e);
-    }
-  }
-
-  async function saveParameters(values: Omit<ParameterValues, "system_prompt">): Promise<AppError | null> {
-    if (values.model) models.setSelected(values.model);
-    if (!conversationId) {
-      setNewParams((p) => ({ ...p, temperature: values.temperature, max_tokens: values.max_tokens }));
-      return null;
-    }
-    return patchConversation(values);
-  }
-
-  async function pickModel(id: string) {
-    models.setSelected(id);
-    const model = models.byId(id);
-    if (!conversationId || !model) return;
-    const failure = await patchConversation(switchModel(parameters, model));
-    if (failure) setPageError(failure);
-  }
-
-  async function applyChosenPreset(presetId: string): Promise<AppError | null> {
-    const preset = presets.items.find((p) => p.id === presetId);
-    if (!conversationId) {
-      if (!preset) return null;
-      const next = applyPreset(parameters, preset);
-      if (next.model) models.setSelected(next.model);
-      setNewParams(next);
-      setNewPrompt(next.system_prompt);
-      return null;
-    }
-    try {
-      const { data, error, response } = await api().POST("/api/v1/conversations/{conversation_id}/preset", {
-        params: { path: { conversation_id: conversationId } },
-        body: { preset_id: presetId },
-      });
-      if (!data) return fromResponse(response, error);
-      chat.setConversation(data);
-      replace(data);
-      return null;
-    } catch (e) {
-      return networkError(e);
     }
   }
 
@@ -333,7 +278,7 @@ export function ChatApp() {
             <h1 className="mr-auto min-w-0 truncate font-semibold" data-testid="chat-title">
               {title}
             </h1>
-            <ModelPicker models={models.models} value={shownModel} onChange={(id) => void pickModel(id)} />
+            <ModelPicker models={models.models} value={shownModel} onChange={(id) => void chatParameters.pickModel(id).then((failure) => failure && setPageError(failure))} />
             <button
               type="button"
               aria-expanded={paramsOpen}
@@ -357,8 +302,8 @@ export function ChatApp() {
               values={parameters}
               models={models.models}
               presets={presets}
-              onSave={saveParameters}
-              onApply={applyChosenPreset}
+              onSave={chatParameters.save}
+              onApply={chatParameters.applyPreset}
               onClose={() => setParamsOpen(false)}
             />
           ) : null}

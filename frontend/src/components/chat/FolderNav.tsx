@@ -75,19 +75,20 @@ function NameForm({
 }
 
 function ViewButton({ label, count, current, onClick }: { label: string; count?: number; current: boolean; onClick: () => void }) {
+  const chats = count === 1 ? "1 chat" : `${count} chats`;
   return (
     <button
       type="button"
       onClick={onClick}
       aria-current={current ? "true" : undefined}
+      aria-label={count !== undefined ? `${label}, ${chats}` : undefined}
       title={label}
       className="flex min-w-0 flex-1 items-center gap-2 px-2 py-1 text-left text-sm"
     >
       <span className="min-w-0 flex-1 truncate">{label}</span>
       {count !== undefined ? (
-        <span className="shrink-0 text-xs text-muted">
-          <span aria-hidden="true">{count}</span>
-          <span className="sr-only">, {count === 1 ? "1 chat" : `${count} chats`}</span>
+        <span className="shrink-0 text-xs text-muted" aria-hidden="true">
+          {count}
         </span>
       ) : null}
     </button>

@@ -63,6 +63,15 @@ function RenameForm({ conversation, onDone, rename }: { conversation: Conversati
   );
 }
 
+/** A pushpin drawn inline (an emoji pin is a missing glyph on systems without an emoji font). */
+function PinIcon() {
+  return (
+    <svg aria-hidden="true" viewBox="0 0 16 16" width="12" height="12" fill="currentColor">
+      <path d="M10.5 1.5a.75.75 0 0 1 1.06 0l2.94 2.94a.75.75 0 0 1 0 1.06l-1.1 1.1a.75.75 0 0 1-.6.22l-1.2-.12-2.3 2.3.32 2.57a.75.75 0 0 1-.21.62l-.9.9a.75.75 0 0 1-1.06 0L5.1 10.72 2.28 13.53a.75.75 0 1 1-1.06-1.06L4.03 9.66 1.66 7.29a.75.75 0 0 1 0-1.06l.9-.9a.75.75 0 0 1 .62-.21l2.57.32 2.3-2.3-.12-1.2a.75.75 0 0 1 .22-.6l1.1-1.1Z" />
+    </svg>
+  );
+}
+
 /** "Move to folder": the user's folders (and "No folder") in a select, Move/Cancel. */
 function MoveForm({ conversation, folders, move, onDone }: { conversation: Conversation; folders: Folder[]; move: (folderId: string | null) => Promise<AppError | null>; onDone: () => void }) {
   const [target, setTarget] = useState(conversation.folder_id ?? "");
@@ -171,8 +180,8 @@ function Row({
         >
           <span className="flex items-center gap-1 text-sm">
             {conversation.pinned ? (
-              <span className="shrink-0 text-xs" data-testid="pinned">
-                <span aria-hidden="true">📌</span>
+              <span className="shrink-0 text-muted" data-testid="pinned">
+                <PinIcon />
                 <span className="sr-only">Pinned: </span>
               </span>
             ) : null}
