@@ -100,13 +100,13 @@ function FolderRow({ folder, current, folders, onOpen, onDeleted }: { folder: Fo
   const [error, setError] = useState<AppError | null>(null);
   if (mode === "rename") {
     return (
-      <li>
+      <div>
         <NameForm label="New folder name" action="Save" initial={folder.name} submit={(name) => folders.rename(folder.id, name)} onDone={() => setMode("view")} />
-      </li>
+      </div>
     );
   }
   return (
-    <li className={`rounded-md ${current ? "bg-accent-soft" : "hover:bg-surface-2"}`}>
+    <div className={`rounded-md ${current ? "bg-accent-soft" : "hover:bg-surface-2"}`}>
       <div className="flex items-center">
         <ViewButton label={folder.name} count={folder.conversation_count} current={current} onClick={onOpen} />
         {mode === "view" ? (
@@ -141,7 +141,7 @@ function FolderRow({ folder, current, folders, onOpen, onDeleted }: { folder: Fo
         </div>
       ) : null}
       {error ? <ErrorBanner error={error} onDismiss={() => setError(null)} /> : null}
-    </li>
+    </div>
   );
 }
 
@@ -161,10 +161,11 @@ export function FolderNav({ folders, view, setView }: { folders: Folders; view: 
           + New folder
         </button>
       </div>
-      <ul className="max-h-48 space-y-0.5 overflow-y-auto">
-        <li className={item(isCurrent({ kind: "all" }))}>
+      {/* Not a list: the conversations below are the sidebar's one list. */}
+      <div className="max-h-48 space-y-0.5 overflow-y-auto">
+        <div className={item(isCurrent({ kind: "all" }))}>
           <ViewButton label="All chats" current={isCurrent({ kind: "all" })} onClick={() => setView({ kind: "all" })} />
-        </li>
+        </div>
         {folders.items.map((f) => (
           <FolderRow
             key={f.id}
@@ -178,7 +179,7 @@ export function FolderNav({ folders, view, setView }: { folders: Folders; view: 
           />
         ))}
         {adding ? (
-          <li>
+          <div>
             <NameForm
               label="Folder name"
               action="Create"
@@ -189,12 +190,12 @@ export function FolderNav({ folders, view, setView }: { folders: Folders; view: 
               }}
               onDone={() => setAdding(false)}
             />
-          </li>
+          </div>
         ) : null}
-        <li className={item(isCurrent({ kind: "archived" }))}>
+        <div className={item(isCurrent({ kind: "archived" }))}>
           <ViewButton label="Archived" current={isCurrent({ kind: "archived" })} onClick={() => setView({ kind: "archived" })} />
-        </li>
-      </ul>
+        </div>
+      </div>
       {folders.error ? <ErrorBanner error={folders.error} /> : null}
     </section>
   );
