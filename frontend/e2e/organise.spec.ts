@@ -71,7 +71,8 @@ test("organise: create a folder, move, pin, archive and restore, set parameters 
     await screenshot(page, "organise-archived");
     await rowAction(page, "Recipe for bread [[tokens:6]]", "Restore");
     await expect(titles(page)).toHaveCount(0);
-    await sidebar(page).getByRole("button", { name: "All chats" }).click();
+    await page.getByRole("button", { name: "+ New chat" }).click(); // a new chat leaves the archive
+    await expect(sidebar(page).getByTestId("list-heading")).toHaveText("All chats");
     await expect(titles(page)).toHaveText([/^Notes about tides/, /^Recipe for bread/]);
   });
 

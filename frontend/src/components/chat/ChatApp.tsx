@@ -151,9 +151,11 @@ export function ChatApp() {
     setPageError(null);
     setNewPrompt("");
     chatParameters.resetNew();
+    // A new chat is not archived: leave the archive so it shows up once it is made.
+    if (conversations.view.kind === "archived") conversations.setView({ kind: "all" });
     router.push("/");
     composer.current?.focus();
-  }, [router]);
+  }, [router, conversations.view.kind, conversations.setView]);
 
   /**
    * A new conversation is created for its first message but stays invisible (no sidebar entry,
