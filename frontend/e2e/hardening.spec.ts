@@ -172,7 +172,7 @@ test.describe("phone (375 px)", () => {
     await page.keyboard.press("Enter");
     await expect(sidebar.getByRole("menuitem", { name: "Rename" })).toBeFocused();
     await expectAccessible(page, "conversation menu open (375 px)");
-    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("End"); // Delete is the last item (after Pin and Archive)
     await page.keyboard.press("Enter");
     await expect(sidebar.getByRole("group", { name: "Confirm delete" })).toBeVisible();
     await sidebar.getByRole("group", { name: "Confirm delete" }).getByRole("button", { name: "Delete" }).click();

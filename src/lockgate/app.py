@@ -21,6 +21,7 @@ from lockgate.chat.endpoints import router as chat_router
 from lockgate.clock import Clock, system_clock
 from lockgate.conversations.endpoints import router as conversations_router
 from lockgate.error_handlers import install_error_handlers
+from lockgate.folders.endpoints import router as folders_router
 from lockgate.gateway.endpoints import router as gateway_router
 from lockgate.gateway.fastpath import LockgateApp, gateway_routes
 from lockgate.gateway.messages_endpoints import router as messages_router
@@ -46,6 +47,7 @@ from lockgate.observability.sentry import init_sentry
 from lockgate.observability.tracing import Tracing, configure_tracing
 from lockgate.observability.wiring import install
 from lockgate.openapi import install_openapi
+from lockgate.presets.endpoints import router as presets_router
 from lockgate.prompts.endpoints import router as prompts_router
 from lockgate.providers.registry import Sleep
 from lockgate.settings import Config, load_config
@@ -106,6 +108,8 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(oidc_router)
     app.include_router(conversations_router)
+    app.include_router(folders_router)
+    app.include_router(presets_router)
     app.include_router(chat_router)
     app.include_router(usage_router)
     app.include_router(usage_export_router)

@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { Conversation } from "@/api/types";
 import type { Conversations } from "@/hooks/useConversations";
+import type { Folders } from "@/hooks/useFolders";
 import { Sidebar } from "./chat/Sidebar";
 
 const TITLE = "A rather long conversation title about lighthouses";
@@ -21,11 +22,24 @@ function conversations(): Conversations {
     rename: vi.fn(async () => null),
     remove: vi.fn(async () => null),
     touch: vi.fn(),
+    view: { kind: "all" },
+    setView: vi.fn(),
+    update: vi.fn(async () => null),
+    replace: vi.fn(),
   };
 }
 
+const folders: Folders = {
+  items: [],
+  error: null,
+  refresh: vi.fn(async () => undefined),
+  create: vi.fn(async () => ({ id: "f1", name: "f", conversation_count: 0, created_at: "", updated_at: "" })),
+  rename: vi.fn(async () => null),
+  remove: vi.fn(async () => null),
+};
+
 function setup() {
-  render(<Sidebar conversations={conversations()} activeId={null} onOpen={vi.fn()} onNew={vi.fn()} onDeleted={vi.fn()} />);
+  render(<Sidebar conversations={conversations()} folders={folders} activeId={null} onOpen={vi.fn()} onNew={vi.fn()} onDeleted={vi.fn()} />);
   return screen.getByRole("button", { name: `Actions for “${TITLE}”` });
 }
 
@@ -43,7 +57,7 @@ describe("Sidebar: rename and delete behind a menu", () => {
     expect(button).toHaveAttribute("aria-expanded", "true");
     expect(screen.getByRole("menu")).toBeInTheDocument();
     expect(screen.getByRole("menuitem", { name: "Rename" })).toHaveFocus();
-    await userEvent.keyboard("{ArrowDown}");
+    await userEvent.keyboard("{End}");
     expect(screen.getByRole("menuitem", { name: "Delete" })).toHaveFocus();
     await userEvent.keyboard("{ArrowDown}");
     expect(screen.getByRole("menuitem", { name: "Rename" })).toHaveFocus();

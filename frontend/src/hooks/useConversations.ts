@@ -1,9 +1,13 @@
 "use client";
 
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
+import type { components } from "@/api/schema";
 import type { Conversation } from "@/api/types";
+import { ALL, type View, initialList, listReducer } from "@/lib/conversationList";
+
+export type ConversationPatch = components["schemas"]["ConversationUpdate"];
 
 export interface Conversations {
   items: Conversation[];
@@ -11,78 +15,90 @@ export interface Conversations {
   error: AppError | null;
   query: string;
   setQuery: (q: string) => void;
+  /** All chats, one folder, or the archive. */
+  view: View;
+  setView: (view: View) => void;
   hasMore: boolean;
   loadMore: () => Promise<void>;
   refresh: () => Promise<void>;
   rename: (id: string, title: string) => Promise<AppError | null>;
+  /** Pin, move to a folder, archive or restore, set parameters: PATCH, then re-placed locally. */
+  update: (id: string, patch: ConversationPatch) => Promise<AppError | null>;
   remove: (id: string) => Promise<AppError | null>;
   /** A conversation got new activity (or was created): move it to the top. */
   touch: (conversation: Pick<Conversation, "id"> & Partial<Conversation>) => void;
+  /** The server's copy of a conversation changed elsewhere (e.g. a preset was applied). */
+  replace: (conversation: Conversation) => void;
 }
 
 const SEARCH_DELAY_MS = 250;
 
+function viewQuery(view: View): { folder_id?: string; archived?: boolean } {
+  if (view.kind === "folder") return { folder_id: view.id };
+  if (view.kind === "archived") return { archived: true };
+  return {};
+}
+
 export function useConversations(initialQuery = ""): Conversations {
-  const [items, setItems] = useState<Conversation[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
+  const [state, dispatch] = useReducer(listReducer, initialList);
   const [error, setError] = useState<AppError | null>(null);
   const [query, setQuery] = useState(initialQuery);
   const [debounced, setDebounced] = useState(initialQuery.trim());
   const generation = useRef(0);
+  const { view, cursor } = state;
 
   useEffect(() => {
     const t = setTimeout(() => setDebounced(query.trim()), SEARCH_DELAY_MS);
     return () => clearTimeout(t);
   }, [query]);
 
-  const fetchPage = useCallback(async (q: string, after: string | null, append: boolean) => {
+  const fetchPage = useCallback(async (q: string, shown: View, after: string | null, append: boolean) => {
     const mine = ++generation.current;
-    setLoading(true);
+    dispatch({ type: "fetching", generation: mine });
     try {
       const { data, error: err, response } = await api().GET("/api/v1/conversations", {
-        params: { query: { q: q || undefined, cursor: after ?? undefined, limit: 50 } },
+        params: { query: { q: q || undefined, cursor: after ?? undefined, limit: 50, ...viewQuery(shown) } },
       });
-      if (mine !== generation.current) return;
       if (data) {
-        setItems((prev) => (append ? [...prev, ...data.items.filter((c) => !prev.some((p) => p.id === c.id))] : data.items));
-        setCursor(data.next_cursor);
-        setError(null);
+        dispatch({ type: "page", generation: mine, items: data.items, cursor: data.next_cursor, append });
+        if (mine === generation.current) setError(null);
       } else {
-        setError(fromResponse(response, err));
+        dispatch({ type: "failed", generation: mine });
+        if (mine === generation.current) setError(fromResponse(response, err));
       }
     } catch (e) {
+      dispatch({ type: "failed", generation: mine });
       if (mine === generation.current) setError(networkError(e));
-    } finally {
-      if (mine === generation.current) setLoading(false);
     }
   }, []);
 
   useEffect(() => {
-    void fetchPage(debounced, null, false);
-  }, [debounced, fetchPage]);
+    void fetchPage(debounced, view, null, false);
+  }, [debounced, view, fetchPage]);
 
-  const refresh = useCallback(() => fetchPage(debounced, null, false), [debounced, fetchPage]);
+  const refresh = useCallback(() => fetchPage(debounced, view, null, false), [debounced, view, fetchPage]);
   const loadMore = useCallback(
     async () => {
-      if (cursor) await fetchPage(debounced, cursor, true);
+      if (cursor) await fetchPage(debounced, view, cursor, true);
     },
-    [cursor, debounced, fetchPage],
+    [cursor, debounced, view, fetchPage],
   );
 
-  const rename = useCallback(async (id: string, title: string) => {
+  const update = useCallback(async (id: string, patch: ConversationPatch) => {
     try {
       const { data, error: err, response } = await api().PATCH("/api/v1/conversations/{conversation_id}", {
         params: { path: { conversation_id: id } },
-        body: { title },
+        body: patch,
       });
       if (!data) return fromResponse(response, err);
-      setItems((prev) => prev.map((c) => (c.id === id ? data : c)));
+      dispatch({ type: "updated", conversation: data });
       return null;
     } catch (e) {
       return networkError(e);
     }
   }, []);
+
+  const rename = useCallback((id: string, title: string) => update(id, { title }), [update]);
 
   const remove = useCallback(async (id: string) => {
     try {
@@ -90,7 +106,7 @@ export function useConversations(initialQuery = ""): Conversations {
         params: { path: { conversation_id: id } },
       });
       if (!response.ok) return fromResponse(response, err);
-      setItems((prev) => prev.filter((c) => c.id !== id));
+      dispatch({ type: "removed", id });
       return null;
     } catch (e) {
       return networkError(e);
@@ -98,20 +114,30 @@ export function useConversations(initialQuery = ""): Conversations {
   }, []);
 
   const touch = useCallback((conversation: Pick<Conversation, "id"> & Partial<Conversation>) => {
-    setItems((prev) => {
-      const existing = prev.find((c) => c.id === conversation.id);
-      const now = new Date().toISOString();
-      const merged: Conversation = {
-        title: "New chat",
-        system_prompt: "",
-        created_at: now,
-        ...existing,
-        ...conversation,
-        updated_at: now,
-      } as Conversation;
-      return [merged, ...prev.filter((c) => c.id !== conversation.id)];
-    });
+    dispatch({ type: "touched", conversation, now: new Date().toISOString() });
   }, []);
 
-  return { items, loading, error, query, setQuery, hasMore: cursor !== null, loadMore, refresh, rename, remove, touch };
+  const replace = useCallback((conversation: Conversation) => dispatch({ type: "updated", conversation }), []);
+
+  const setView = useCallback((next: View) => dispatch({ type: "view", view: next }), []);
+
+  return {
+    items: state.items,
+    loading: state.loading,
+    error,
+    query,
+    setQuery,
+    view,
+    setView,
+    hasMore: cursor !== null,
+    loadMore,
+    refresh,
+    rename,
+    update,
+    remove,
+    touch,
+    replace,
+  };
 }
+
+export { ALL };

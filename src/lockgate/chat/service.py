@@ -127,10 +127,14 @@ class ChatService:
             raise UnknownModel(f"Unknown chat model {requested!r}. Available: {available}.")
         return ResolvedModel(name, model)
 
-    def resolve_max_tokens(self, model: ResolvedModel, requested: int | None) -> int:
+    def resolve_max_tokens(
+        self, model: ResolvedModel, requested: int | None, saved: int | None = None
+    ) -> int:
+        """``requested`` (the body's) must fit the model; ``saved`` (the conversation's, checked
+        when it was set, perhaps for another model) is capped to it."""
         limit = model.config.max_output_tokens
         if requested is None:
-            return min(self.file.chat.default_max_tokens, limit)
+            return min(saved or self.file.chat.default_max_tokens, limit)
         if requested > limit:
             raise MaxTokensTooLarge(
                 f"max_tokens {requested} is more than {model.name} allows ({limit})."
@@ -204,8 +208,10 @@ class ChatService:
         the user message and the reply's placeholder in one short transaction: the write lock is
         never held across the history read or the admission's awaits. Called inside the read
         that found ``conversation`` and ``parent``."""
-        model = self.resolve_model(body.model)
-        max_tokens = self.resolve_max_tokens(model, body.max_tokens)
+        # The body's parameters win; those it leaves out are the conversation's.
+        model = self.resolve_model(body.model or conversation.model)
+        max_tokens = self.resolve_max_tokens(model, body.max_tokens, conversation.max_tokens)
+        temperature = _first(body.temperature, conversation.temperature)
         candidates = candidates_for(model.name, self.file, self.providers)
         rows = await branch_rows(
             self.tree,
@@ -216,7 +222,7 @@ class ChatService:
         await self.db.commit()  # ends the read
         turns = [*to_chat_messages(usable(rows)), ChatMessage(role="user", content=body.content)]
         lookup = await self._lookup(
-            user, conversation, model.name, turns, max_tokens, body.temperature, Controls()
+            user, conversation, model.name, turns, max_tokens, temperature, Controls()
         )
         if lookup is not None and lookup.entry is not None:
             return await self._replay(user, conversation, parent, body.content, lookup)
@@ -225,7 +231,7 @@ class ChatService:
             conversation.system_prompt,
             turns,
             max_tokens=max_tokens,
-            temperature=body.temperature,
+            temperature=temperature,
         )
         # Admission before anything is saved: a refusal (budget, overload) loses nothing.
         admitted = await self._admit(model.name, plans, user)
@@ -272,8 +278,9 @@ class ChatService:
             raise StillStreaming()  # generating here or on another replica
         conversation = await self._owned_conversation(original.conversation_id, user)
         await ensure_idle(self.tree, conversation.id)  # another answer of it is being written
-        model = self.resolve_model(body.model or original.model)
-        max_tokens = self.resolve_max_tokens(model, body.max_tokens)
+        model = self.resolve_model(body.model or conversation.model or original.model)
+        max_tokens = self.resolve_max_tokens(model, body.max_tokens, conversation.max_tokens)
+        temperature = _first(body.temperature, conversation.temperature)
         candidates = candidates_for(model.name, self.file, self.providers)
         parent = await self.db.get(Message, original.parent_id)
         if parent is None or parent.conversation_id != conversation.id:
@@ -288,11 +295,11 @@ class ChatService:
             conversation.system_prompt,
             turns,
             max_tokens=max_tokens,
-            temperature=body.temperature,
+            temperature=temperature,
         )
         # Another answer was asked for: never looked up, but stored (it replaces the old one).
         lookup = await self._lookup(
-            user, conversation, model.name, turns, max_tokens, body.temperature, REGENERATE
+            user, conversation, model.name, turns, max_tokens, temperature, REGENERATE
         )
         admitted = await self._admit(model.name, plans, user)
         try:
@@ -494,6 +501,10 @@ def _out(message: Message, siblings: Mapping[uuid.UUID, list[uuid.UUID]]) -> Mes
     return MessageOut.model_validate(message).model_copy(
         update={"sibling_ids": siblings.get(message.id, [])}
     )
+
+
+def _first(given: float | None, saved: float | None) -> float | None:
+    return given if given is not None else saved
 
 
 def _largest_window(candidates: Sequence[Candidate]) -> int:

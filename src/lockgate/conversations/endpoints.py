@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
 
 async def get_service(db: SessionDep, state: StateDep) -> ConversationService:
-    return ConversationService(db, state.clock)
+    return ConversationService(db, state.clock, file=state.config.file)
 
 
 ServiceDep = Annotated[ConversationService, Depends(get_service)]
@@ -38,7 +38,7 @@ ConversationsLimit = Annotated[None, Depends(endpoint_limit("conversations"))]
     "",
     status_code=status.HTTP_201_CREATED,
     operation_id="createConversation",
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(401, 403, 404, 422),
 )
 async def create_conversation(
     body: ConversationCreate, user: CurrentUser, service: ServiceDep, _limit: ConversationsLimit
@@ -48,7 +48,7 @@ async def create_conversation(
     return ConversationOut.model_validate(conversation)
 
 
-@router.get("", operation_id="listConversations", responses=error_responses(400, 401, 422))
+@router.get("", operation_id="listConversations", responses=error_responses(400, 401, 404, 422))
 async def list_conversations(
     user: CurrentUser,
     service: ServiceDep,
@@ -58,9 +58,19 @@ async def list_conversations(
     q: Annotated[
         str | None, Query(max_length=200, description="Search titles and messages")
     ] = None,
+    folder_id: Annotated[
+        uuid.UUID | None, Query(description="Only the conversations in this folder")
+    ] = None,
+    archived: Annotated[
+        bool, Query(description="List the archived conversations instead of the others")
+    ] = False,
 ) -> ConversationPage:
-    """Own conversations, most recently active first (cursor pagination)."""
-    return await service.list(user.id, limit=limit, cursor=cursor, query=q)
+    """Own conversations: pinned first, then most recently active (cursor pagination).
+
+    Archived ones are left out unless ``archived=true`` (then only they are listed)."""
+    return await service.list(
+        user.id, limit=limit, cursor=cursor, query=q, folder_id=folder_id, archived=archived
+    )
 
 
 @router.get(
@@ -126,7 +136,8 @@ async def update_conversation(
     service: ServiceDep,
     _limit: ConversationsLimit,
 ) -> ConversationOut:
-    """Rename and/or set the system prompt."""
+    """Rename, set parameters (model, temperature, max tokens, system prompt), move to a
+    folder, pin or archive; omitted fields are left as they are."""
     conversation = await service.update(conversation_id, user.id, body)
     await service.db.commit()
     return ConversationOut.model_validate(conversation)

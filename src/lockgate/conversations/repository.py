@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, false, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.models import Conversation, Message
@@ -35,19 +35,23 @@ class ConversationRepository:
         user_id: uuid.UUID,
         *,
         limit: int,
-        after: tuple[datetime, uuid.UUID] | None,
+        after: tuple[bool, datetime, uuid.UUID] | None,
         query: str | None,
+        folder_id: uuid.UUID | None = None,
+        archived: bool = False,
     ) -> Sequence[Conversation]:
-        """Newest activity first; ``after`` is the (updated_at, id) of the previous page's end."""
-        stmt = select(Conversation).where(Conversation.user_id == user_id)
+        """Pinned first, then newest activity; ``after`` is the (pinned, updated_at, id) of the
+        previous page's end. Archived conversations are listed only with ``archived``."""
+        stmt = select(Conversation).where(
+            Conversation.user_id == user_id,
+            Conversation.archived_at.is_not(None)
+            if archived
+            else Conversation.archived_at.is_(None),
+        )
+        if folder_id is not None:
+            stmt = stmt.where(Conversation.folder_id == folder_id)
         if after is not None:
-            at, last_id = after
-            stmt = stmt.where(
-                or_(
-                    Conversation.updated_at < at,
-                    and_(Conversation.updated_at == at, Conversation.id < last_id),
-                )
-            )
+            stmt = stmt.where(_after(*after))
         if query:
             matches_message = exists().where(
                 Message.conversation_id == Conversation.id,
@@ -56,7 +60,9 @@ class ConversationRepository:
             stmt = stmt.where(
                 or_(Conversation.title.icontains(query, autoescape=True), matches_message)
             )
-        stmt = stmt.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit)
+        stmt = stmt.order_by(
+            Conversation.pinned.desc(), Conversation.updated_at.desc(), Conversation.id.desc()
+        ).limit(limit)
         return (await self.session.scalars(stmt)).all()
 
     async def delete(self, conversation: Conversation) -> None:
@@ -71,6 +77,19 @@ class ConversationRepository:
             .returning(Conversation.last_seq)
         )
         return int(result.scalar_one())
+
+
+def _after(pinned: bool, at: datetime, last_id: uuid.UUID) -> ColumnElement[bool]:
+    """Rows after (pinned, at, last_id) in the order pinned DESC, updated_at DESC, id DESC."""
+    later_same_group = or_(
+        Conversation.updated_at < at,
+        and_(Conversation.updated_at == at, Conversation.id < last_id),
+    )
+    if pinned:
+        return or_(
+            Conversation.pinned == false(), and_(Conversation.pinned == true(), later_same_group)
+        )
+    return and_(Conversation.pinned == false(), later_same_group)
 
 
 class MessageRepository:

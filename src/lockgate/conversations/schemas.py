@@ -7,12 +7,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
+from lockgate.inputs import StrictInt, StrictNumber
 from lockgate.models import MessageRole, MessageStatus
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-SystemPrompt = Annotated[str, StringConstraints(max_length=20_000)]
+# Only a bound on the body here: the limit a person meets (system_prompt_too_long, 20,000
+# characters and the model's window) is checked by conversations/parameters.py. This one keeps
+# the longest accepted prompt, JSON-escaped at 12 bytes a character, under the 1 MiB body limit.
+SystemPrompt = Annotated[str, StringConstraints(max_length=80_000)]
+ModelName = Annotated[str, StringConstraints(max_length=200)]
+# Range checked by conversations/parameters.py (temperature_out_of_range).
+Temperature = StrictNumber
+MaxTokens = Annotated[StrictInt, Field(ge=1, le=10_000_000)]
 
 
 class ConversationCreate(BaseModel):
@@ -20,15 +28,29 @@ class ConversationCreate(BaseModel):
 
     title: Title | None = None
     system_prompt: SystemPrompt = ""
+    folder_id: uuid.UUID | None = None
+    model: ModelName | None = Field(default=None, description="None: the server's default")
+    temperature: Temperature | None = Field(default=None, description="0..2; None: default")
+    max_tokens: MaxTokens | None = Field(default=None, description="None: the server's default")
 
 
 class ConversationUpdate(BaseModel):
-    """Rename and/or set the system prompt; omitted fields are left as they are."""
+    """Omitted fields are left as they are; ``null`` resets ``folder_id`` (out of any folder)
+    and the parameters ``model``, ``temperature``, ``max_tokens`` (to the server's default).
+
+    Organising (``folder_id``, ``pinned``, ``archived``) keeps ``updated_at``: the list's order
+    is activity, and filing a conversation away is not activity."""
 
     model_config = ConfigDict(extra="forbid")
 
     title: Title | None = None
     system_prompt: SystemPrompt | None = None
+    folder_id: uuid.UUID | None = None
+    pinned: StrictBool | None = None
+    archived: StrictBool | None = None
+    model: ModelName | None = None
+    temperature: Temperature | None = None
+    max_tokens: MaxTokens | None = None
 
 
 class ConversationOut(BaseModel):
@@ -39,6 +61,12 @@ class ConversationOut(BaseModel):
     system_prompt: str
     created_at: datetime
     updated_at: datetime
+    folder_id: uuid.UUID | None = None
+    pinned: bool = False
+    archived_at: datetime | None = None
+    model: str | None = Field(default=None, description="None: the server's default model")
+    temperature: float | None = None
+    max_tokens: int | None = None
 
 
 class ConversationPage(BaseModel):

@@ -4,11 +4,18 @@ Example::
 
     await upgrade(engine)             # to head
     await pending_revisions(engine)   # [] when the schema is current
+
+On SQLite, Alembic's batch mode changes a table by copying it, dropping the old one and renaming
+the copy. With foreign keys enforced, dropping ``conversations`` would cascade-delete every message
+(and ``users`` every conversation), so a migration runs with enforcement off, and checks the
+foreign keys itself before it commits (`PRAGMA foreign_key_check`).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
@@ -16,7 +23,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -32,24 +39,46 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    def run(connection: Connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+class ForeignKeyViolation(RuntimeError):
+    """A migration left rows pointing at nothing (SQLite); it was rolled back."""
 
-    async with engine.begin() as conn:
-        await conn.run_sync(run)
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    await _migrate(engine, lambda cfg: command.upgrade(cfg, revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    await _migrate(engine, lambda cfg: command.downgrade(cfg, revision))
+
+
+async def _migrate(engine: AsyncEngine, step: Callable[[Config], None]) -> None:
     def run(connection: Connection) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = connection
-        command.downgrade(cfg, revision)
+        step(cfg)
 
-    async with engine.begin() as conn:
+    async with engine.connect() as conn, _foreign_keys_off(conn) as sqlite, conn.begin():
         await conn.run_sync(run)
+        if sqlite:
+            broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+            if broken:
+                raise ForeignKeyViolation(f"rows point at nothing after migrating: {broken}")
+
+
+@asynccontextmanager
+async def _foreign_keys_off(conn: AsyncConnection) -> AsyncIterator[bool]:
+    """On SQLite, foreign keys unenforced on this connection meanwhile (module docstring); the
+    pragma only takes effect outside a transaction, so it goes to the driver before any BEGIN."""
+    if conn.dialect.name != "sqlite":
+        yield False
+        return
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None  # a live, checked-out connection
+    await driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield True
+    finally:
+        await driver.execute("PRAGMA foreign_keys=ON")
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

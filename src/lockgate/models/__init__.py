@@ -3,8 +3,10 @@
 from lockgate.db.base import Base
 from lockgate.models.api_key import ApiKey
 from lockgate.models.conversation import Conversation, Message, MessageRole, MessageStatus
+from lockgate.models.folder import Folder
 from lockgate.models.image import Image
 from lockgate.models.oidc_identity import OidcIdentity
+from lockgate.models.preset import Preset
 from lockgate.models.prompt import Prompt
 from lockgate.models.stored_response import StoredResponse
 from lockgate.models.team import ProviderLimits, Team, TeamMember, TeamRole, UserLimits
@@ -15,12 +17,14 @@ __all__ = [
     "ApiKey",
     "Base",
     "Conversation",
+    "Folder",
     "Image",
     "Invite",
     "Message",
     "MessageRole",
     "MessageStatus",
     "OidcIdentity",
+    "Preset",
     "Prompt",
     "ProviderLimits",
     "StoredResponse",

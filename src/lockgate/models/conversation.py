@@ -41,7 +41,10 @@ def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
 
 class Conversation(IdMixin, TimestampMixin, Base):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_user_recent", "user_id", "updated_at", "id"),)
+    # The sidebar's order (pinned first, then newest activity) and its keyset cursor, per user.
+    __table_args__ = (
+        Index("ix_conversations_user_pinned_recent", "user_id", "pinned", "updated_at", "id"),
+    )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200), default="")
@@ -55,6 +58,16 @@ class Conversation(IdMixin, TimestampMixin, Base):
     # message. The app only stores ids of its own messages here and reads a stale one as "none"
     # (the newest message then), see `lockgate.conversations.tree`.
     current_message_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    # Organising (conversations/organise.py): never changes updated_at, the activity order.
+    folder_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("folders.id", ondelete="SET NULL"), index=True
+    )
+    pinned: Mapped[bool] = mapped_column(default=False, server_default=false())
+    archived_at: Mapped[datetime | None]
+    # Parameters of every send (conversations/parameters.py); None: the server's default.
+    model: Mapped[str | None] = mapped_column(String(200))
+    temperature: Mapped[float | None]
+    max_tokens: Mapped[int | None]
 
 
 class Message(IdMixin, TimestampMixin, Base):

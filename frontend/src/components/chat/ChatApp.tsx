@@ -4,11 +4,16 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
+import type { Conversation } from "@/api/types";
 import { SEND_UNKNOWN, useChat } from "@/hooks/useChat";
 import { useConversations } from "@/hooks/useConversations";
+import { useFolders } from "@/hooks/useFolders";
 import { useModels } from "@/hooks/useModels";
 import { slashQuery, usePrompts } from "@/hooks/usePrompts";
+import { useChatParameters } from "@/hooks/useChatParameters";
+import { usePresets } from "@/hooks/usePresets";
 import { type Connection, toTurns } from "@/lib/chatState";
+import { summary } from "@/lib/parameters";
 import { formatUsd } from "@/lib/format";
 import { lengthState } from "@/lib/limits";
 import { msg } from "@/lib/messages";
@@ -20,6 +25,7 @@ import { UserMessage } from "./UserMessage";
 import { ModelPicker } from "./ModelPicker";
 import { PromptMenu, usePromptMenu } from "./PromptMenu";
 import { ShortcutHelp } from "./ShortcutHelp";
+import { ParametersPanel } from "./ParametersPanel";
 import { Sidebar } from "./Sidebar";
 import { SystemPromptEditor } from "./SystemPrompt";
 import { useChatShortcuts } from "./useChatShortcuts";
@@ -74,12 +80,18 @@ export function ChatApp() {
   const router = useRouter();
   const conversationId = params.get("c");
   const conversations = useConversations(params.get("q") ?? "");
-  const { touch } = conversations;
+  const { touch, replace } = conversations;
+  const folders = useFolders();
+  const presets = usePresets();
   const models = useModels("chat");
+  // The conversation made for a first message, so it appears in the sidebar as it was made.
+  const created = useRef<Conversation | null>(null);
   const chat = useChat(conversationId, {
     // The server accepted a message: only now does a new conversation appear (sidebar, URL).
     onConversation: (id, title) => {
-      touch(title ? { id, title } : { id });
+      const made = created.current?.id === id ? created.current : null;
+      touch({ ...made, id, ...(title ? { title } : {}) });
+      if (made) void folders.refresh();
       if (id !== conversationId) router.replace(`/?c=${encodeURIComponent(id)}`);
     },
   });
@@ -87,6 +99,7 @@ export function ChatApp() {
   const [draft, setDraft] = useState("");
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [promptOpen, setPromptOpen] = useState(false);
+  const [paramsOpen, setParamsOpen] = useState(false);
   const [newPrompt, setNewPrompt] = useState("");
   const [pageError, setPageError] = useState<AppError | null>(null);
   /** The user message being edited in place, and the editor's text. */
@@ -98,6 +111,18 @@ export function ChatApp() {
   const listed = conversations.items.find((c) => c.id === conversationId) ?? null;
   const title = listed?.title ?? chat.conversation?.title ?? (conversationId ? "" : "New chat");
   const systemPrompt = conversationId ? (chat.conversation?.system_prompt ?? "") : newPrompt;
+  const chatParameters = useChatParameters({
+    conversationId,
+    conversation: chat.conversation,
+    setConversation: chat.setConversation,
+    replace,
+    models,
+    presets,
+    newPrompt,
+    setNewPrompt,
+  });
+  const { parameters, shownModel, newParams } = chatParameters;
+  const parametersNote = summary(parameters);
   const turns = useMemo(() => toTurns(state.messages), [state.messages]);
   const lastTurn = turns[turns.length - 1];
   const idle = !state.busy;
@@ -124,9 +149,12 @@ export function ChatApp() {
     setSidebarOpen(false);
     setPageError(null);
     setNewPrompt("");
+    chatParameters.resetNew();
+    // A new chat is not archived: leave the archive so it shows up once it is made.
+    if (conversations.view.kind === "archived") conversations.setView({ kind: "all" });
     router.push("/");
     composer.current?.focus();
-  }, [router]);
+  }, [router, conversations.view.kind, conversations.setView]);
 
   // The prompt library is fetched the first time `/` is typed in an empty composer.
   const slash = slashQuery(draft);
@@ -168,8 +196,16 @@ export function ChatApp() {
     const fresh = !id;
     if (!id) {
       try {
+        const view = conversations.view;
         const { data, error, response } = await api().POST("/api/v1/conversations", {
-          body: { system_prompt: newPrompt },
+          body: {
+            system_prompt: newPrompt,
+            model: models.selected,
+            temperature: newParams.temperature,
+            max_tokens: newParams.max_tokens,
+            // Started while a folder is shown: it goes in that folder.
+            folder_id: view.kind === "folder" ? view.id : null,
+          },
         });
         if (!data) {
           setPageError(fromResponse(response, error));
@@ -177,6 +213,7 @@ export function ChatApp() {
           return;
         }
         id = data.id;
+        created.current = data;
         chat.adopt(data);
       } catch (e) {
         setPageError(networkError(e));
@@ -184,7 +221,7 @@ export function ChatApp() {
         return;
       }
     }
-    const failure = await chat.send(id, content, models.selected);
+    const failure = await chat.send(id, content, fresh ? models.selected : shownModel);
     if (!failure) return;
     // Refused (or not known to be saved): nothing the user wrote is lost.
     setDraft((current) => current || content);
@@ -258,6 +295,7 @@ export function ChatApp() {
         >
           <Sidebar
             conversations={conversations}
+            folders={folders}
             activeId={conversationId}
             onOpen={open}
             onNew={startNew}
@@ -279,7 +317,16 @@ export function ChatApp() {
             <h1 className="mr-auto min-w-0 truncate font-semibold" data-testid="chat-title">
               {title}
             </h1>
-            <ModelPicker models={models.models} value={models.selected} onChange={models.setSelected} />
+            <ModelPicker models={models.models} value={shownModel} onChange={(id) => void chatParameters.pickModel(id).then((failure) => failure && setPageError(failure))} />
+            <button
+              type="button"
+              aria-expanded={paramsOpen}
+              onClick={() => setParamsOpen((v) => !v)}
+              title={parametersNote || "Model, temperature, max output tokens, presets"}
+              className="rounded-md border border-line px-2 py-1 text-sm hover:bg-surface-2"
+            >
+              Parameters{parametersNote ? " •" : ""}
+            </button>
             <button
               type="button"
               aria-expanded={promptOpen}
@@ -298,6 +345,16 @@ export function ChatApp() {
               ?
             </button>
           </div>
+          {paramsOpen ? (
+            <ParametersPanel
+              values={parameters}
+              models={models.models}
+              presets={presets}
+              onSave={chatParameters.save}
+              onApply={chatParameters.applyPreset}
+              onClose={() => setParamsOpen(false)}
+            />
+          ) : null}
           {promptOpen ? (
             <SystemPromptEditor value={systemPrompt} onSave={savePrompt} onClose={() => setPromptOpen(false)} />
           ) : null}

@@ -4,8 +4,13 @@ import { useEffect, useId, useRef, useState } from "react";
 import type { AppError } from "@/api/errors";
 import type { Conversation } from "@/api/types";
 import type { Conversations } from "@/hooks/useConversations";
+import type { Folders } from "@/hooks/useFolders";
+import { viewLabel } from "@/lib/conversationList";
+import type { Folder } from "@/lib/folders";
 import { formatRelative } from "@/lib/format";
 import { ErrorBanner } from "../ErrorBanner";
+import { FolderNav } from "./FolderNav";
+import { type MenuItem, RowMenu } from "./RowMenu";
 
 function RenameForm({ conversation, onDone, rename }: { conversation: Conversation; onDone: () => void; rename: Conversations["rename"] }) {
   const [title, setTitle] = useState(conversation.title);
@@ -58,94 +63,60 @@ function RenameForm({ conversation, onDone, rename }: { conversation: Conversati
   );
 }
 
-/**
- * A conversation's actions behind one small button, so the title keeps the row's width. A menu
- * button in the ARIA pattern: Enter/Space/ArrowDown open it on the first item, arrows move,
- * Escape closes it and returns focus, Tab or a click elsewhere closes it.
- */
-function RowMenu({ title, onRename, onDelete }: { title: string; onRename: () => void; onDelete: () => void }) {
-  const [open, setOpen] = useState(false);
-  const button = useRef<HTMLButtonElement>(null);
-  const menu = useRef<HTMLDivElement>(null);
-  const menuId = useId();
-  const items = () => Array.from(menu.current?.querySelectorAll<HTMLButtonElement>('[role="menuitem"]') ?? []);
-
-  useEffect(() => {
-    if (!open) return;
-    items()[0]?.focus();
-    const onDown = (e: PointerEvent) => {
-      const target = e.target as Node;
-      if (!menu.current?.contains(target) && !button.current?.contains(target)) setOpen(false);
-    };
-    document.addEventListener("pointerdown", onDown);
-    return () => document.removeEventListener("pointerdown", onDown);
-  }, [open]);
-
-  const close = (refocus: boolean) => {
-    setOpen(false);
-    if (refocus) button.current?.focus();
-  };
-  const choose = (action: () => void) => {
-    setOpen(false);
-    action();
-  };
-
+/** A pushpin drawn inline (an emoji pin is a missing glyph on systems without an emoji font). */
+function PinIcon() {
   return (
-    <div className="relative shrink-0 pr-1">
-      <button
-        ref={button}
-        type="button"
-        aria-haspopup="menu"
-        aria-expanded={open}
-        aria-controls={open ? menuId : undefined}
-        aria-label={`Actions for “${title}”`}
-        title="Rename or delete"
-        onClick={() => setOpen((v) => !v)}
-        onKeyDown={(e) => {
-          if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-            e.preventDefault();
-            setOpen(true);
-          }
-        }}
-        className="flex h-7 w-7 items-center justify-center rounded text-muted hover:bg-surface hover:text-fg"
-      >
-        <span aria-hidden="true">⋯</span>
-      </button>
-      {open ? (
-        <div
-          ref={menu}
-          id={menuId}
-          role="menu"
-          aria-label={`Actions for “${title}”`}
-          className="absolute right-1 top-8 z-30 min-w-32 rounded-md border border-line bg-bg py-1 shadow-lg"
-          onKeyDown={(e) => {
-            const list = items();
-            const at = list.indexOf(document.activeElement as HTMLButtonElement);
-            if (e.key === "Escape") {
-              e.preventDefault();
-              e.stopPropagation();
-              close(true);
-            } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-              e.preventDefault();
-              const step = e.key === "ArrowDown" ? 1 : -1;
-              list[(at + step + list.length) % list.length]?.focus();
-            } else if (e.key === "Home" || e.key === "End") {
-              e.preventDefault();
-              (e.key === "Home" ? list[0] : list[list.length - 1])?.focus();
-            } else if (e.key === "Tab") {
-              close(false);
-            }
-          }}
-        >
-          <button type="button" role="menuitem" tabIndex={-1} onClick={() => choose(onRename)} className="block w-full px-3 py-1.5 text-left text-sm hover:bg-surface-2 focus:bg-surface-2">
-            Rename
-          </button>
-          <button type="button" role="menuitem" tabIndex={-1} onClick={() => choose(onDelete)} className="block w-full px-3 py-1.5 text-left text-sm text-danger hover:bg-surface-2 focus:bg-surface-2">
-            Delete
-          </button>
-        </div>
-      ) : null}
-    </div>
+    <svg aria-hidden="true" viewBox="0 0 16 16" width="12" height="12" fill="currentColor">
+      <path d="M10.5 1.5a.75.75 0 0 1 1.06 0l2.94 2.94a.75.75 0 0 1 0 1.06l-1.1 1.1a.75.75 0 0 1-.6.22l-1.2-.12-2.3 2.3.32 2.57a.75.75 0 0 1-.21.62l-.9.9a.75.75 0 0 1-1.06 0L5.1 10.72 2.28 13.53a.75.75 0 1 1-1.06-1.06L4.03 9.66 1.66 7.29a.75.75 0 0 1 0-1.06l.9-.9a.75.75 0 0 1 .62-.21l2.57.32 2.3-2.3-.12-1.2a.75.75 0 0 1 .22-.6l1.1-1.1Z" />
+    </svg>
+  );
+}
+
+/** "Move to folder": the user's folders (and "No folder") in a select, Move/Cancel. */
+function MoveForm({ conversation, folders, move, onDone }: { conversation: Conversation; folders: Folder[]; move: (folderId: string | null) => Promise<AppError | null>; onDone: () => void }) {
+  const [target, setTarget] = useState(conversation.folder_id ?? "");
+  const [error, setError] = useState<AppError | null>(null);
+  const select = useRef<HTMLSelectElement>(null);
+  const id = useId();
+  useEffect(() => select.current?.focus(), []);
+  return (
+    <form
+      className="px-2 py-1.5"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        if (target === (conversation.folder_id ?? "")) return onDone();
+        const failure = await move(target || null);
+        if (failure) setError(failure);
+        else onDone();
+      }}
+      onKeyDown={(e) => {
+        if (e.key === "Escape") {
+          e.stopPropagation();
+          onDone();
+        }
+      }}
+    >
+      <label htmlFor={id} className="block truncate text-xs text-muted">
+        Move “{conversation.title}” to
+      </label>
+      <select id={id} ref={select} value={target} onChange={(e) => setTarget(e.target.value)} className="mt-1 w-full rounded border border-field bg-bg px-2 py-1 text-sm">
+        <option value="">No folder</option>
+        {folders.map((f) => (
+          <option key={f.id} value={f.id}>
+            {f.name}
+          </option>
+        ))}
+      </select>
+      <div className="mt-1 flex gap-1">
+        <button type="submit" className="rounded bg-accent px-2 py-0.5 text-xs text-accent-fg">
+          Move
+        </button>
+        <button type="button" onClick={onDone} className="rounded px-2 py-0.5 text-xs hover:bg-surface-2">
+          Cancel
+        </button>
+      </div>
+      {error ? <ErrorBanner error={error} /> : null}
+    </form>
   );
 }
 
@@ -154,16 +125,26 @@ function Row({
   active,
   onOpen,
   conversations,
+  folders,
   onDeleted,
+  onOrganised,
 }: {
   conversation: Conversation;
   active: boolean;
   onOpen: (id: string) => void;
   conversations: Conversations;
+  folders: Folder[];
   onDeleted: (id: string) => void;
+  onOrganised: () => void;
 }) {
-  const [mode, setMode] = useState<"view" | "rename" | "confirm">("view");
+  const [mode, setMode] = useState<"view" | "rename" | "move" | "confirm">("view");
   const [error, setError] = useState<AppError | null>(null);
+  const organise = async (patch: Parameters<Conversations["update"]>[1]) => {
+    const failure = await conversations.update(conversation.id, patch);
+    setError(failure);
+    if (!failure) onOrganised();
+    return failure;
+  };
   if (mode === "rename") {
     return (
       <li>
@@ -171,8 +152,24 @@ function Row({
       </li>
     );
   }
+  if (mode === "move") {
+    return (
+      <li>
+        <MoveForm conversation={conversation} folders={folders} move={(folderId) => organise({ folder_id: folderId })} onDone={() => setMode("view")} />
+      </li>
+    );
+  }
+  const archived = Boolean(conversation.archived_at);
+  const folder = folders.find((f) => f.id === conversation.folder_id) ?? null;
+  const items: MenuItem[] = [
+    { label: "Rename", onSelect: () => setMode("rename") },
+    { label: conversation.pinned ? "Unpin" : "Pin", onSelect: () => void organise({ pinned: !conversation.pinned }) },
+    ...(folders.length > 0 || folder ? [{ label: "Move to folder…", onSelect: () => setMode("move") }] : []),
+    { label: archived ? "Restore" : "Archive", onSelect: () => void organise({ archived: !archived }) },
+    { label: "Delete", onSelect: () => setMode("confirm"), danger: true },
+  ];
   return (
-    <li className={`group rounded-md ${active ? "bg-accent-soft" : "hover:bg-surface-2"}`}>
+    <li className={`group rounded-md ${active ? "bg-accent-soft" : "hover:bg-surface-2"}`} data-pinned={conversation.pinned ? "true" : undefined}>
       <div className="flex items-center">
         <button
           type="button"
@@ -181,12 +178,23 @@ function Row({
           title={conversation.title}
           className="min-w-0 flex-1 px-2 py-1.5 text-left"
         >
-          <span className="block truncate text-sm" data-testid="conversation-title">
-            {conversation.title}
+          <span className="flex items-center gap-1 text-sm">
+            {conversation.pinned ? (
+              <span className="shrink-0 text-muted" data-testid="pinned">
+                <PinIcon />
+                <span className="sr-only">Pinned: </span>
+              </span>
+            ) : null}
+            <span className="block min-w-0 flex-1 truncate" data-testid="conversation-title">
+              {conversation.title}
+            </span>
           </span>
-          <span className="block text-xs text-muted">{formatRelative(conversation.updated_at)}</span>
+          <span className="block truncate text-xs text-muted">
+            {formatRelative(conversation.updated_at)}
+            {folder ? ` · ${folder.name}` : ""}
+          </span>
         </button>
-        {mode === "view" ? <RowMenu title={conversation.title} onRename={() => setMode("rename")} onDelete={() => setMode("confirm")} /> : null}
+        {mode === "view" ? <RowMenu title={conversation.title} hint="Rename, pin, move, archive or delete" items={items} /> : null}
       </div>
       {mode === "confirm" ? (
         <div className="flex flex-wrap items-center gap-1 px-2 pb-2 text-xs" role="group" aria-label="Confirm delete">
@@ -198,7 +206,10 @@ function Row({
             onClick={async () => {
               const failure = await conversations.remove(conversation.id);
               if (failure) setError(failure);
-              else onDeleted(conversation.id);
+              else {
+                onDeleted(conversation.id);
+                onOrganised();
+              }
             }}
           >
             Delete
@@ -215,19 +226,30 @@ function Row({
 
 export function Sidebar({
   conversations,
+  folders,
   activeId,
   onOpen,
   onNew,
   onDeleted,
 }: {
   conversations: Conversations;
+  folders: Folders;
   activeId: string | null;
   onOpen: (id: string) => void;
   onNew: () => void;
   onDeleted: (id: string) => void;
 }) {
   const searchId = useId();
-  const { items, loading, error, query, setQuery, hasMore, loadMore } = conversations;
+  const listHeading = useId();
+  const { items, loading, error, query, setQuery, hasMore, loadMore, view, setView } = conversations;
+  const label = viewLabel(view, (id) => folders.items.find((f) => f.id === id)?.name ?? null);
+  const empty = query.trim()
+    ? "No conversation matches."
+    : view.kind === "archived"
+      ? "No archived conversations."
+      : view.kind === "folder"
+        ? "No conversations in this folder."
+        : "No conversations yet.";
   return (
     <nav aria-label="Conversations" className="flex h-full w-full min-w-0 flex-col gap-2 p-2">
       <button
@@ -250,8 +272,12 @@ export function Sidebar({
           className="w-full rounded-md border border-field bg-bg px-2.5 py-1.5 text-sm"
         />
       </div>
+      <FolderNav folders={folders} view={view} setView={setView} />
       {error ? <ErrorBanner error={error} /> : null}
-      <ul className="-mx-1 flex-1 space-y-0.5 overflow-y-auto px-1" aria-busy={loading}>
+      <h2 id={listHeading} className="px-2 text-xs font-semibold uppercase tracking-wide text-muted" data-testid="list-heading">
+        {label}
+      </h2>
+      <ul aria-labelledby={listHeading} className="-mx-1 flex-1 space-y-0.5 overflow-y-auto px-1" aria-busy={loading}>
         {items.map((c) => (
           <Row
             key={c.id}
@@ -259,12 +285,12 @@ export function Sidebar({
             active={c.id === activeId}
             onOpen={onOpen}
             conversations={conversations}
+            folders={folders.items}
             onDeleted={onDeleted}
+            onOrganised={() => void folders.refresh()}
           />
         ))}
-        {!loading && items.length === 0 ? (
-          <li className="px-2 py-3 text-sm text-muted">{query.trim() ? "No conversation matches." : "No conversations yet."}</li>
-        ) : null}
+        {!loading && items.length === 0 ? <li className="px-2 py-3 text-sm text-muted">{empty}</li> : null}
         {hasMore ? (
           <li>
             <button type="button" onClick={() => void loadMore()} className="w-full rounded px-2 py-1.5 text-sm text-muted hover:bg-surface-2">
