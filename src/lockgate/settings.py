@@ -150,6 +150,12 @@ class Settings(BaseSettings):
     max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     # The body limit of the /v1 endpoints that take images inline (max_body_bytes if larger).
     max_vision_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Conversation imports (POST /api/v1/imports, lockgate/transfer/): the file's size (its
+    # body limit; refused with 413 before the rest is read), and how many conversations and
+    # messages one file may hold. Nothing is imported from a file over any of them.
+    max_import_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_import_conversations: int = Field(default=5_000, ge=1, le=1_000_000)
+    max_import_messages: int = Field(default=100_000, ge=1, le=10_000_000)
     # The request target and headers (431 over either): see lockgate/header_limits.py.
     max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=16 * 1024 * 1024)
     max_headers: int = Field(default=100, ge=16, le=10_000)

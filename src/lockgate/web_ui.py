@@ -34,6 +34,10 @@ API_PREFIXES = ("/api/", "/v1/", "/health/", "/metrics")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 ENCODINGS = (("br", ".br"), ("gzip", ".gz"))  # preference order
+PRIVATE_PAGES = ("share/",)
+"""Pages that must never be indexed nor leak their URL as a referrer: the public share page
+(its secret is in the fragment, which browsers never send; this is the second lock)."""
+PRIVATE_HEADERS = {"x-robots-tag": "noindex, nofollow", "referrer-policy": "no-referrer"}
 
 
 class UIMount(Mount):
@@ -120,6 +124,8 @@ class UIFiles(StaticFiles):
         )
         if offered:
             response.headers["vary"] = "Accept-Encoding"
+        if relative.startswith(PRIVATE_PAGES):
+            response.headers.update(PRIVATE_HEADERS)
         if encoding:
             response.headers["content-encoding"] = encoding
         if self.is_not_modified(response.headers, request_headers):
