@@ -221,7 +221,7 @@ async def limited(
         max_import_conversations=3,
         max_import_messages=5,
     )
-    async with running_app(config, clock) as (app, state), api_client(app) as client:  # type: ignore[arg-type]
+    async with running_app(config, clock) as (app, state), api_client(app) as client:
         await client.register("alice@example.com")
         yield client, state
 
