@@ -35,7 +35,12 @@ DOWNLOADS: dict[int | str, dict[str, Any]] = {
         "description": "The file (streamed): Lockgate JSON, or Markdown (one conversation) / "
         "a zip of Markdown files (all)",
         "content": {
-            JSON_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            JSON_TYPE: {
+                "schema": {
+                    "type": "object",
+                    "description": "Lockgate JSON, version 1 (see lockgate/transfer/schema.py)",
+                }
+            },
             MARKDOWN_TYPE: {"schema": {"type": "string", "format": "binary"}},
             ZIP_TYPE: {"schema": {"type": "string", "format": "binary"}},
         },
