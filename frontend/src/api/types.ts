@@ -14,3 +14,7 @@ export type Session = S["SessionOut"];
 export type ErrorBody = S["ErrorBody"];
 export type ProviderHealth = S["ProviderHealth"];
 export type BudgetStatus = S["BudgetOut"];
+export type Share = S["ShareOut"];
+export type ShareCreated = S["ShareCreated"];
+export type PublicShare = S["PublicShare"];
+export type ImportResult = S["ImportOut"];

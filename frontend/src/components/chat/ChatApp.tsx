@@ -12,6 +12,7 @@ import { formatUsd } from "@/lib/format";
 import { lengthState } from "@/lib/limits";
 import { AppShell } from "../AppShell";
 import { ErrorBanner } from "../ErrorBanner";
+import { ConversationTransfer } from "../transfer/ConversationTransfer";
 import { Composer } from "./Composer";
 import { AssistantMessage, UserBubble } from "./MessageView";
 import { ModelPicker } from "./ModelPicker";
@@ -251,6 +252,7 @@ export function ChatApp() {
             >
               System prompt{systemPrompt ? " •" : ""}
             </button>
+            {conversationId ? <ConversationTransfer conversationId={conversationId} title={title} /> : null}
           </div>
           {promptOpen ? (
             <SystemPromptEditor value={systemPrompt} onSave={savePrompt} onClose={() => setPromptOpen(false)} />
