@@ -27,6 +27,7 @@ COMPARED = (
     "input_tokens",
     "output_tokens",
     "cost_usd",
+    "latency_ms",
     "cached",
     "created_at",
     "finished_at",

@@ -53,6 +53,7 @@ def exported(conversation: Conversation, messages: Sequence[Message]) -> Exporte
                 input_tokens=m.input_tokens,
                 output_tokens=m.output_tokens,
                 cost_usd=m.cost_usd,
+                latency_ms=m.latency_ms,
                 cached=m.cached,
                 error_code=m.error_code,
                 error_message=m.error_message,

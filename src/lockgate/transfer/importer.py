@@ -123,7 +123,7 @@ def _rows(
                 "input_tokens": message.input_tokens,
                 "output_tokens": message.output_tokens,
                 "cost_usd": message.cost_usd,
-                "latency_ms": None,
+                "latency_ms": message.latency_ms,
                 "error_code": message.error_code,
                 "error_message": message.error_message,
                 "finished_at": message.finished_at,

@@ -14,7 +14,8 @@ One document for one conversation or all of them::
           "messages": [
             {"id": "…", "parent_id": null, "role": "user", "content": "Hi", "status": "complete",
              "model": null, "provider": null, "created_at": "…", "finished_at": null,
-             "input_tokens": null, "output_tokens": null, "cost_usd": null, "cached": false,
+             "input_tokens": null, "output_tokens": null, "cost_usd": null, "latency_ms": null,
+             "cached": false,
              "error_code": null, "error_message": null},
             …
           ]
@@ -70,6 +71,7 @@ class ExportedMessage(BaseModel):
     input_tokens: Count | None = None
     output_tokens: Count | None = None
     cost_usd: Cost | None = None
+    latency_ms: Count | None = None
     cached: bool = False
     error_code: Annotated[str, Field(max_length=64)] | None = None
     error_message: Annotated[str, Field(max_length=1000)] | None = None
