@@ -69,7 +69,9 @@ test("transfer: export then import round-trips", async ({ page, browser, baseURL
       buffer: Buffer.from('{"hello": "world"}'),
     });
     await page.getByRole("button", { name: "Import", exact: true }).click();
-    await expect(page.getByRole("alert")).toHaveAttribute("data-error-code", "import_unknown_format");
+    const refusal = page.getByRole("region", { name: "Your data" }).getByRole("alert");
+    await expect(refusal).toHaveAttribute("data-error-code", "import_unknown_format");
+    await expect(refusal).toContainText("neither a Lockgate export nor ChatGPT");
   });
 });
 
