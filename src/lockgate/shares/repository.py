@@ -24,7 +24,11 @@ class ShareRepository:
         await self.session.flush()
         rows = [{**m, "share_id": share.id} for m in messages]
         for start in range(0, len(rows), INSERT_BATCH):
-            await self.session.execute(insert(ShareMessage), rows[start : start + INSERT_BATCH])
+            batch = rows[start : start + INSERT_BATCH]
+            # Every column given, so NULL means NULL: one statement per batch (see transfer).
+            await self.session.execute(
+                insert(ShareMessage), batch, execution_options={"render_nulls": True}
+            )
         return share
 
     async def get_owned(self, share_id: uuid.UUID, user_id: uuid.UUID) -> Share | None:

@@ -13,8 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lockgate.models import Conversation, Message
 
 INSERT_BATCH = 500
-"""Rows per INSERT … VALUES: large enough to be fast, small enough for SQLite's and asyncpg's
-limits on bound parameters (16 columns x 500 < 32,767)."""
+"""Rows per statement: large enough to be fast, small enough to bound one round trip."""
+BULK = {"render_nulls": True}
+"""Without it the ORM leaves a NULL column out of its INSERT (so a server default applies) and
+so splits a batch wherever the NULLs change: a question (no model) then an answer (no parent)
+was one statement per row. The rows carry every column, so NULL means NULL."""
 
 
 class TransferRepository:
@@ -63,10 +66,10 @@ class TransferRepository:
 
     async def insert_conversations(self, rows: Sequence[dict[str, Any]]) -> None:
         for start in range(0, len(rows), INSERT_BATCH):
-            await self.session.execute(
-                insert(Conversation), list(rows[start : start + INSERT_BATCH])
-            )
+            batch = list(rows[start : start + INSERT_BATCH])
+            await self.session.execute(insert(Conversation), batch, execution_options=BULK)
 
     async def insert_messages(self, rows: Sequence[dict[str, Any]]) -> None:
         for start in range(0, len(rows), INSERT_BATCH):
-            await self.session.execute(insert(Message), list(rows[start : start + INSERT_BATCH]))
+            batch = list(rows[start : start + INSERT_BATCH])
+            await self.session.execute(insert(Message), batch, execution_options=BULK)

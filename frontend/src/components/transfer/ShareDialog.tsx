@@ -66,7 +66,7 @@ export function ShareDialog({ conversationId, title, onClose }: { conversationId
       ref={dialog}
       aria-labelledby={headingId}
       onClose={onClose}
-      className="w-[min(32rem,calc(100vw-2rem))] rounded-xl border border-line bg-bg p-5 text-fg shadow-xl backdrop:bg-black/40"
+      className="m-auto max-h-[calc(100dvh-2rem)] w-[min(32rem,calc(100vw-2rem))] overflow-y-auto rounded-xl border border-line bg-bg p-5 text-fg shadow-xl backdrop:bg-black/40"
     >
       <h2 id={headingId} className="text-lg font-semibold">
         Share “{title || "Untitled conversation"}”
