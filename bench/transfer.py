@@ -18,6 +18,8 @@ import json
 import resource
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,10 @@ WORDS = [
 
 def text(i: int, n: int) -> str:
     return " ".join(WORDS[(i + k) % len(WORDS)] for k in range(n))
+
+
+def write_chatgpt_file(path: Path, conversations: int, messages: int) -> None:
+    path.write_bytes(chatgpt_file(conversations, messages))
 
 
 def chatgpt_file(conversations: int, messages: int) -> bytes:
@@ -126,10 +132,14 @@ async def run(args: argparse.Namespace) -> None:
             max_import_messages=10**7,
             max_body_bytes=1024 * 1024,
         )
-        body = chatgpt_file(args.conversations, args.messages)
+        # Made in a child process and read back from disk in chunks: the generator's and the
+        # client's memory must not hide the server's in the process's peak.
+        source = data / "conversations.json"
+        with ProcessPoolExecutor(1) as pool:
+            pool.submit(write_chatgpt_file, source, args.conversations, args.messages).result()
         print(
-            f"ChatGPT file: {len(body) / 1e6:.1f} MB, {args.conversations} conversations x "
-            f"{args.messages} messages"
+            f"ChatGPT file: {source.stat().st_size / 1e6:.1f} MB, {args.conversations} "
+            f"conversations x {args.messages} messages"
         )
         async with (
             running_app(config, FakeClock()) as (app, _state),
@@ -139,7 +149,7 @@ async def run(args: argparse.Namespace) -> None:
             alice.timeout = bob.timeout = 600
             await alice.register("alice@example.com")
             await bob.register("bob@example.com")
-            response = await step("import ChatGPT", post(alice, body))
+            response = await step("import ChatGPT", post(alice, source))
             print(
                 "   ",
                 response.json()["conversations"],
@@ -147,29 +157,38 @@ async def run(args: argparse.Namespace) -> None:
                 response.json()["messages"],
                 "messages",
             )
-            exported = await step("export all (Lockgate JSON)", download(alice, "json"))
-            print(f"    {len(exported) / 1e6:.1f} MB")
-            zipped = await step("export all (Markdown zip)", download(alice, "markdown"))
-            print(f"    {len(zipped) / 1e6:.1f} MB")
+            exported = data / "export.json"
+            size = await step("export all (Lockgate JSON)", download(alice, "json", exported))
+            print(f"    {size / 1e6:.1f} MB")
+            zipped = data / "export.zip"
+            size = await step("export all (Markdown zip)", download(alice, "markdown", zipped))
+            print(f"    {size / 1e6:.1f} MB")
             again = await step("import Lockgate JSON", post(bob, exported))
             assert again.status_code == 201, again.text
 
 
-async def post(client: ApiClient, body: bytes) -> Any:
+async def chunks(path: Path) -> AsyncIterator[bytes]:
+    with path.open("rb") as file:
+        while block := file.read(256 * 1024):
+            yield block
+
+
+async def post(client: ApiClient, path: Path) -> Any:
     response = await client.post(
-        "/api/v1/imports", content=body, headers={"Content-Type": "application/json"}
+        "/api/v1/imports", content=chunks(path), headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 201, response.text
     return response
 
 
-async def download(client: ApiClient, fmt: str) -> bytes:
-    chunks = []
-    async with client.stream("GET", "/api/v1/exports", params={"format": fmt}) as response:
-        assert response.status_code == 200
-        async for chunk in response.aiter_bytes():
-            chunks.append(chunk)
-    return b"".join(chunks)
+async def download(client: ApiClient, fmt: str, path: Path) -> int:
+    size = 0
+    with path.open("wb") as file:
+        async with client.stream("GET", "/api/v1/exports", params={"format": fmt}) as response:
+            assert response.status_code == 200
+            async for chunk in response.aiter_bytes():
+                size += file.write(chunk)
+    return size
 
 
 def main() -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 from typing import Any
 
 from lockgate.clock import FakeClock
+from lockgate.state import AppState
+from lockgate.transfer.export import Exporter
 from tests.fixtures.appkit import ApiClient
 from tests.transfer.kit import (
     messages,
@@ -172,3 +175,17 @@ async def test_another_users_conversation_cannot_be_exported(
 async def test_export_needs_a_sign_in(client: ApiClient) -> None:
     response = await client.get("/api/v1/exports")
     assert response.status_code == 401
+
+
+async def test_the_json_export_is_sent_a_page_at_a_time(
+    user_client: ApiClient, state: AppState, clock: FakeClock
+) -> None:
+    """45 conversations leave as the header, three pages and the end: never one whole body."""
+    for i in range(45):
+        await new_conversation(user_client, title=f"c{i:02d}")
+        clock.advance(seconds=1)
+    me = (await user_client.get("/api/v1/auth/me")).json()
+    exporter = Exporter(state.sessionmaker, state.clock, uuid.UUID(me["id"]))
+    chunks = [chunk async for chunk in exporter.json()]
+    assert len(chunks) == 1 + 3 + 1
+    assert len(json.loads(b"".join(chunks))["conversations"]) == 45
