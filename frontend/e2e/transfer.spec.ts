@@ -88,8 +88,17 @@ test("transfer: a share link opens signed-out and stops working when revoked", a
     await dialog.getByRole("button", { name: "Create link" }).click();
     link = await dialog.getByLabel("Share link").inputValue();
     expect(link).toMatch(/\/share\/#[A-Za-z0-9_-]{43}$/);
-    await expectAccessible(page, "share dialog");
-    await screenshot(page, "share-dialog");
+    for (const colorScheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme });
+      for (const width of [1280, 375]) {
+        await page.setViewportSize({ width, height: 800 });
+        await expect(dialog.getByLabel("Share link")).toBeVisible();
+        await expectAccessible(page, `share dialog ${colorScheme} ${width}`);
+        await screenshot(page, `share-dialog-${colorScheme}-${width}`);
+      }
+    }
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   const reader = await browser.newContext({ baseURL });
