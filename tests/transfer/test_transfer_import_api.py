@@ -277,3 +277,52 @@ async def test_too_many_messages_is_413_and_imports_nothing(
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "import_too_many_messages"
     assert (await table_counts(state))[:2] == (0, 0)
+
+
+async def test_an_upload_cut_short_by_the_client_imports_nothing(
+    app_state: tuple[object, AppState], user_client: ApiClient
+) -> None:
+    """The ASGI app called directly: the body's second part is a disconnect (answered with
+    the app's usual 499 for a client that hung up, never a 500)."""
+    app, _state = app_state
+    cookies = "; ".join(f"{k}={v}" for k, v in user_client.cookies.items())
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/imports",
+        "raw_path": b"/api/v1/imports",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"test"),
+            (b"content-type", b"application/json"),
+            (b"cookie", cookies.encode()),
+            (b"x-csrf-token", user_client.cookies["lockgate_csrf"].encode()),
+        ],
+        "client": ("127.0.0.1", 1234),
+        "server": ("test", 80),
+        "state": {},
+    }
+    parts: list[dict[str, Any]] = [
+        {
+            "type": "http.request",
+            "body": b'{"format": "lockgate.conversations", ',
+            "more_body": True,
+        },
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return parts.pop(0) if parts else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)  # type: ignore[operator]
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 499
+    assert await conversation_count(user_client) == 0
