@@ -379,9 +379,9 @@ export interface paths {
         put?: never;
         /**
          * Import Conversations
-         * @description Import conversations as yours, all or none: a file that is not UTF-8 JSON (400), too
-         *     large or holding too many conversations or messages (413), or not in a known format or
-         *     with a wrong field (422) imports nothing. Nothing is sent to a provider.
+         * @description Import conversations as yours, all or none: a file that is not UTF-8 JSON or a readable
+         *     zip (400), too large or holding too many conversations or messages (413), or not in a known
+         *     format or with a wrong field (422) imports nothing. Nothing is sent to a provider.
          */
         post: operations["importConversations"];
         delete?: never;
@@ -4075,10 +4075,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description The file itself as the body: a Lockgate JSON export, or ChatGPT's conversations.json (the format is recognised from the content) */
+        /** @description The file itself as the body: a Lockgate JSON export, ChatGPT's conversations.json, or ChatGPT's export zip (recognised from the content) */
         requestBody: {
             content: {
                 "application/json": string;
+                "application/zip": string;
             };
         };
         responses: {

@@ -105,18 +105,21 @@ async def export_all(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "description": "The file itself as the body: a Lockgate JSON export, or ChatGPT's "
-            "conversations.json (the format is recognised from the content)",
-            "content": {JSON_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The file itself as the body: a Lockgate JSON export, ChatGPT's "
+            "conversations.json, or ChatGPT's export zip (recognised from the content)",
+            "content": {
+                JSON_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                ZIP_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
         }
     },
 )
 async def import_conversations(
     request: Request, user: CurrentUser, db: SessionDep, state: StateDep, _limit: TransferLimit
 ) -> ImportOut:
-    """Import conversations as yours, all or none: a file that is not UTF-8 JSON (400), too
-    large or holding too many conversations or messages (413), or not in a known format or
-    with a wrong field (422) imports nothing. Nothing is sent to a provider."""
+    """Import conversations as yours, all or none: a file that is not UTF-8 JSON or a readable
+    zip (400), too large or holding too many conversations or messages (413), or not in a known
+    format or with a wrong field (422) imports nothing. Nothing is sent to a provider."""
     settings = state.config.settings
     limits = ImportLimits(
         max_bytes=settings.max_import_bytes,

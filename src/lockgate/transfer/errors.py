@@ -5,6 +5,7 @@
     ImportEmpty (400)              import_empty               an empty file
     ImportNotUTF8 (400)            import_not_utf8            bytes that are not UTF-8
     ImportMalformed (400)          import_malformed_json      not JSON (or cut short)
+    BadZip (400, unzip.py)         import_bad_zip             a zip that cannot be read
     ImportTooLarge (413)           payload_too_large          over max_import_bytes
     TooManyConversations (413)     import_too_many_conversations
     TooManyMessages (413)          import_too_many_messages

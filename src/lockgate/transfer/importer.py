@@ -24,6 +24,7 @@ from lockgate.transfer.errors import TooManyConversations, TooManyMessages
 from lockgate.transfer.reader import SourceFormat, Upload, detect, read_conversations, spool
 from lockgate.transfer.repository import TransferRepository
 from lockgate.transfer.schema import ExportedConversation
+from lockgate.transfer.unzip import conversations_member
 
 BATCH = 20
 """Conversations parsed (in a worker thread) and written per step of the second pass."""
@@ -61,6 +62,8 @@ class Importer:
 
     async def run(self, user_id: uuid.UUID, chunks: AsyncIterator[bytes]) -> ImportResult:
         upload = await spool(chunks, self.limits.max_bytes)
+        if upload.zipped:
+            upload = await asyncio.to_thread(conversations_member, upload, self.limits.max_bytes)
         try:
             source = await asyncio.to_thread(detect, upload)
             await asyncio.to_thread(self._check, upload, source)

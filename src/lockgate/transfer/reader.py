@@ -39,11 +39,15 @@ BOM = codecs.BOM_UTF8
 WHITESPACE = b" \t\r\n"
 
 
+ZIP_MAGIC = b"PK\x03\x04"
+
+
 @dataclass
 class Upload:
     file: IO[bytes]
     size: int
     start: int  # past a UTF-8 byte order mark, if any
+    zipped: bool = False  # a zip archive (ChatGPT's download as it comes): not checked as text
 
     def rewind(self) -> IO[bytes]:
         self.file.seek(self.start)
@@ -56,28 +60,54 @@ class Upload:
 async def spool(chunks: AsyncIterator[bytes], limit: int) -> Upload:
     """The body in a spooled file; :class:`ImportTooLarge` as soon as it passes ``limit``."""
     file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    text = TextCheck()
     size = 0
     try:
         async for chunk in chunks:
             size += len(chunk)
             if size > limit:
                 raise ImportTooLarge(limit)
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
-                raise ImportNotUTF8() from None
+            text.feed(chunk)
             file.write(chunk)
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise ImportNotUTF8() from None
+        text.end()
     except BaseException:
         file.close()
         raise
     file.seek(0)
     start = len(BOM) if file.read(len(BOM)) == BOM else 0
-    return Upload(file, size, start)
+    return Upload(file, size, start, zipped=bool(text.zipped))
+
+
+class TextCheck:
+    """UTF-8 checked as the bytes arrive, unless they turn out to be a zip archive."""
+
+    def __init__(self) -> None:
+        self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self.head = b""
+        self.zipped: bool | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        if self.zipped is None:
+            self.head += chunk
+            if len(self.head) < len(ZIP_MAGIC):
+                return
+            self.zipped = self.head.startswith(ZIP_MAGIC)
+            chunk, self.head = self.head, b""
+        if not self.zipped:
+            self._decode(chunk)
+
+    def end(self) -> None:
+        if self.zipped is None:  # shorter than the magic number: text
+            self.zipped = False
+            self._decode(self.head)
+        if not self.zipped:
+            self._decode(b"", final=True)
+
+    def _decode(self, data: bytes, *, final: bool = False) -> None:
+        try:
+            self.decoder.decode(data, final=final)
+        except UnicodeDecodeError:
+            raise ImportNotUTF8() from None
 
 
 def _first_byte(upload: Upload) -> bytes:

@@ -23,10 +23,11 @@ export function DataSettings() {
     setDone(null);
     try {
       // The file itself is the body (streamed by the browser), not JSON built from it.
+      const zipped = file.type === "application/zip" || file.name.toLowerCase().endsWith(".zip");
       const { data, error: err, response } = await api().POST("/api/v1/imports", {
         body: file as unknown as string,
         bodySerializer: (body: unknown) => body as BodyInit,
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": zipped ? "application/zip" : "application/json" },
       });
       if (data) {
         setDone(importSummary(data));
@@ -60,13 +61,14 @@ export function DataSettings() {
       <form onSubmit={submit} className="max-w-md space-y-2">
         <h3 className="font-medium">Import conversations</h3>
         <label htmlFor={id} className="block text-sm">
-          A Lockgate JSON export, or <code className="font-mono">conversations.json</code> from ChatGPT’s data export
+          A Lockgate JSON export, or ChatGPT’s data export (the .zip as downloaded, or its{" "}
+          <code className="font-mono">conversations.json</code>)
         </label>
         <input
           id={id}
           ref={input}
           type="file"
-          accept="application/json,.json"
+          accept="application/json,.json,application/zip,.zip"
           onChange={(e) => {
             setFile(e.target.files?.[0] ?? null);
             setDone(null);
