@@ -4079,7 +4079,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": string;
-                "application/zip": string;
+                "application/octet-stream": string;
             };
         };
         responses: {

@@ -109,7 +109,9 @@ async def export_all(
             "conversations.json, or ChatGPT's export zip (recognised from the content)",
             "content": {
                 JSON_TYPE: {"schema": {"type": "string", "format": "binary"}},
-                ZIP_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                # A zip is sent as bytes ("application/zip" is not a media type every client
+                # tool supports in a request body; the content says what the file is anyway).
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },

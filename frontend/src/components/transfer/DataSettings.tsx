@@ -27,7 +27,7 @@ export function DataSettings() {
       const { data, error: err, response } = await api().POST("/api/v1/imports", {
         body: file as unknown as string,
         bodySerializer: (body: unknown) => body as BodyInit,
-        headers: { "Content-Type": zipped ? "application/zip" : "application/json" },
+        headers: { "Content-Type": zipped ? "application/octet-stream" : "application/json" },
       });
       if (data) {
         setDone(importSummary(data));
