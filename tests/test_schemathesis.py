@@ -65,7 +65,16 @@ CONFIG: dict[str, Any] = {
     "gate": {
         "rate_limits": {
             name: UNLIMITED
-            for name in ("default", "chat", "images", "conversations", "gateway", "auth", "per_ip")
+            for name in (
+                "default",
+                "chat",
+                "images",
+                "conversations",
+                "gateway",
+                "auth",
+                "shares",
+                "per_ip",
+            )
         }
     },
 }

@@ -51,9 +51,12 @@ from lockgate.presets.endpoints import router as presets_router
 from lockgate.prompts.endpoints import router as prompts_router
 from lockgate.providers.registry import Sleep
 from lockgate.settings import Config, load_config
+from lockgate.shares.endpoints import router as shares_router
 from lockgate.state import http_limiter_of
 from lockgate.teams.endpoints import router as teams_router
 from lockgate.teams.limits_endpoints import router as limits_router
+from lockgate.transfer.endpoints import IMPORT_PATH
+from lockgate.transfer.endpoints import router as transfer_router
 from lockgate.usage.endpoints import router as usage_router
 from lockgate.usage.export_endpoints import router as usage_export_router
 from lockgate.web_ui import ui_available, ui_mount
@@ -119,6 +122,8 @@ def create_app(
     app.include_router(teams_router)
     app.include_router(limits_router)
     app.include_router(cache_router)
+    app.include_router(transfer_router)
+    app.include_router(shares_router)
     app.include_router(gateway_router)
     app.include_router(messages_router)
     app.include_router(responses_router)
@@ -132,7 +137,10 @@ def create_app(
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        larger=dict.fromkeys(VISION_PATHS, vision_body),
+        larger={
+            **dict.fromkeys(VISION_PATHS, vision_body),
+            IMPORT_PATH: max(settings.max_body_bytes, settings.max_import_bytes),
+        },
     )
     app.add_middleware(RateLimitMiddleware, limiter=http_limiter_of)
     if settings.cors_origins:

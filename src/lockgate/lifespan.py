@@ -59,6 +59,7 @@ def build_http_limiter(
             "images": rate_limits.images,
             "conversations": rate_limits.conversations,
             "auth": rate_limits.auth,
+            "shares": rate_limits.shares,
         },
         per_ip=rate_limits.per_ip,
         trusted_proxies=trusted_proxies,

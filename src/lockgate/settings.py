@@ -154,6 +154,15 @@ class Settings(BaseSettings):
     max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     # The body limit of the /v1 endpoints that take images inline (max_body_bytes if larger).
     max_vision_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Conversation imports (POST /api/v1/imports, lockgate/transfer/): the file's size (its
+    # body limit; refused with 413 before the rest is read), and how many conversations and
+    # messages one file may hold. Nothing is imported from a file over any of them. The import
+    # is one transaction: on SQLite it holds the write lock while it writes, about 0.2-0.4 ms
+    # per message on 2 shared cores (bench/transfer.py: 50,000 messages imported in 12-20 s),
+    # so other writers wait that long at most; raise the message limit with PostgreSQL.
+    max_import_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_import_conversations: int = Field(default=5_000, ge=1, le=1_000_000)
+    max_import_messages: int = Field(default=50_000, ge=1, le=10_000_000)
     # The request target and headers (431 over either): see lockgate/header_limits.py.
     max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=16 * 1024 * 1024)
     max_headers: int = Field(default=100, ge=16, le=10_000)

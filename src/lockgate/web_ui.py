@@ -36,6 +36,10 @@ REVALIDATE = "no-cache"
 ENCODINGS = (("br", ".br"), ("gzip", ".gz"))  # preference order
 # Types the platform's table may lack (the PWA manifest; the service worker must be JavaScript).
 MEDIA_TYPES = {".webmanifest": "application/manifest+json", ".js": "text/javascript"}
+PRIVATE_PAGES = ("share/",)
+"""Pages that must never be indexed nor leak their URL as a referrer: the public share page
+(its secret is in the fragment, which browsers never send; this is the second lock)."""
+PRIVATE_HEADERS = {"x-robots-tag": "noindex, nofollow", "referrer-policy": "no-referrer"}
 
 
 class UIMount(Mount):
@@ -122,6 +126,8 @@ class UIFiles(StaticFiles):
         )
         if offered:
             response.headers["vary"] = "Accept-Encoding"
+        if relative.startswith(PRIVATE_PAGES):
+            response.headers.update(PRIVATE_HEADERS)
         if encoding:
             response.headers["content-encoding"] = encoding
         if self.is_not_modified(response.headers, request_headers):

@@ -24,3 +24,7 @@ export type TeamMember = S["MemberOut"];
 export type TeamRole = S["TeamRole"];
 export type LimitsIn = S["LimitsIn"];
 export type Spend = S["Spend"];
+export type Share = S["ShareOut"];
+export type ShareCreated = S["ShareCreated"];
+export type PublicShare = S["PublicShare"];
+export type ImportResult = S["ImportOut"];

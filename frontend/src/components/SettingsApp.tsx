@@ -8,6 +8,8 @@ import { useMe } from "@/hooks/useMe";
 import { formatDateTime } from "@/lib/format";
 import { AppShell, PageTitle } from "./AppShell";
 import { ErrorBanner } from "./ErrorBanner";
+import { DataSettings } from "./transfer/DataSettings";
+import { SharedLinks } from "./transfer/SharedLinks";
 
 /** A short, readable name for a User-Agent string. */
 export function describeAgent(ua: string): string {
@@ -175,6 +177,18 @@ export function SettingsApp() {
           Active sessions
         </h2>
         <Sessions version={version} />
+      </section>
+      <section aria-labelledby="data" className="mt-10">
+        <h2 id="data" className="mb-3 text-lg font-semibold">
+          Your data
+        </h2>
+        <DataSettings />
+      </section>
+      <section aria-labelledby="shared" className="mt-10">
+        <h2 id="shared" className="mb-3 text-lg font-semibold">
+          My shared links
+        </h2>
+        <SharedLinks />
       </section>
     </AppShell>
   );

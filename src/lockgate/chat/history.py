@@ -14,11 +14,27 @@ import uuid
 from collections.abc import Sequence
 
 from lockgate.conversations.tree import MessageTree
-from lockgate.models import Message, MessageRole, MessageStatus
+from lockgate.models import Conversation, Message, MessageRole, MessageStatus
 from lockgate.providers.base import ChatMessage
 from lockgate.providers.tokenizer import PER_MESSAGE_OVERHEAD, estimate_tokens
 
 USABLE = frozenset({MessageStatus.COMPLETE, MessageStatus.INCOMPLETE, MessageStatus.CANCELLED})
+
+
+def shown_branch(conversation: Conversation, rows: Sequence[Message]) -> list[Message]:
+    """The branch the person sees, from every row of the conversation (an export or a share
+    snapshot reads them all anyway): the current leaf's path to the root, oldest first, its
+    usable turns only (a reply still being written is left out). As `MessageTree.leaf`, a
+    missing or stale leaf means the newest message."""
+    by_id = {row.id: row for row in rows}
+    leaf = by_id.get(conversation.current_message_id) if conversation.current_message_id else None
+    if leaf is None and rows:
+        leaf = max(rows, key=lambda row: row.seq)
+    path: list[Message] = []
+    while leaf is not None and len(path) <= len(rows):  # bounded even if the rows had a cycle
+        path.append(leaf)
+        leaf = by_id.get(leaf.parent_id) if leaf.parent_id is not None else None
+    return usable(path[::-1])
 
 
 def usable(rows: Sequence[Message]) -> list[Message]:

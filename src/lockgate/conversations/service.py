@@ -65,10 +65,7 @@ class ConversationService:
         self.folders = FolderRepository(db)
 
     async def get(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> Conversation:
-        conversation = await self.conversations.get_owned(conversation_id, user_id)
-        if conversation is None:
-            raise ConversationNotFound()
-        return conversation
+        return await owned_conversation(self.db, conversation_id, user_id)
 
     async def folder(self, folder_id: uuid.UUID, user_id: uuid.UUID) -> uuid.UUID:
         """``folder_id`` if the user owns it; another user's folder is a 404 like a missing one."""
@@ -201,3 +198,13 @@ class ConversationService:
     async def delete(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> None:
         conversation = await self.get(conversation_id, user_id)
         await self.conversations.delete(conversation)
+
+
+async def owned_conversation(
+    db: AsyncSession, conversation_id: uuid.UUID, user_id: uuid.UUID
+) -> Conversation:
+    """The user's conversation; another user's is a 404 like a missing one."""
+    conversation = await ConversationRepository(db).get_owned(conversation_id, user_id)
+    if conversation is None:
+        raise ConversationNotFound()
+    return conversation

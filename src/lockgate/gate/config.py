@@ -70,10 +70,13 @@ class RateLimitsConfig(_Strict):
     conversations: str = "120/minute"
     gateway: str = "600/minute"
     auth: str = "20/minute"
+    # The public share page's API (/api/v1/shared/{token}), per IP like sign-in: a reader needs
+    # one request per page view; guessing tokens gets nowhere at this pace.
+    shares: str = "60/minute"
     per_ip: str | None = "600/minute"
     redis_failure: Literal["open", "closed"] = "open"
 
-    @field_validator("default", "chat", "images", "conversations", "gateway", "auth")
+    @field_validator("default", "chat", "images", "conversations", "gateway", "auth", "shares")
     @classmethod
     def _parse(cls, value: str) -> str:
         return _limit_string(value)

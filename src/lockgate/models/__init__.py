@@ -8,6 +8,7 @@ from lockgate.models.image import Image
 from lockgate.models.oidc_identity import OidcIdentity
 from lockgate.models.preset import Preset
 from lockgate.models.prompt import Prompt
+from lockgate.models.share import Share, ShareMessage
 from lockgate.models.stored_response import StoredResponse
 from lockgate.models.team import ProviderLimits, Team, TeamMember, TeamRole, UserLimits
 from lockgate.models.usage import UsageKind, UsageOutcome, UsageRecord
@@ -27,6 +28,8 @@ __all__ = [
     "Preset",
     "Prompt",
     "ProviderLimits",
+    "Share",
+    "ShareMessage",
     "StoredResponse",
     "Team",
     "TeamMember",

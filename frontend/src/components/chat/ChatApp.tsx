@@ -19,6 +19,7 @@ import { lengthState } from "@/lib/limits";
 import { msg } from "@/lib/messages";
 import { AppShell } from "../AppShell";
 import { ErrorBanner } from "../ErrorBanner";
+import { ConversationTransfer } from "../transfer/ConversationTransfer";
 import { Composer } from "./Composer";
 import { AssistantMessage, UserBubble } from "./MessageView";
 import { UserMessage } from "./UserMessage";
@@ -344,6 +345,7 @@ export function ChatApp() {
             >
               ?
             </button>
+            {conversationId ? <ConversationTransfer conversationId={conversationId} title={title} /> : null}
           </div>
           {paramsOpen ? (
             <ParametersPanel

@@ -1,0 +1,1 @@
+"""Export and import of conversations: Lockgate JSON, Markdown, ChatGPT's conversations.json."""
