@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from lockgate import __version__
+from lockgate.admin.endpoints import router as admin_router
+from lockgate.audit.endpoints import router as audit_router
 from lockgate.auth.endpoints import router as auth_router
 from lockgate.auth.security import PasswordHashing
 from lockgate.cache.endpoints import router as cache_router
@@ -46,6 +48,7 @@ from lockgate.observability.wiring import install
 from lockgate.openapi import install_openapi
 from lockgate.providers.registry import Sleep
 from lockgate.settings import Config, load_config
+from lockgate.spend.endpoints import router as spend_router
 from lockgate.state import http_limiter_of
 from lockgate.usage.endpoints import router as usage_router
 from lockgate.web_ui import ui_available, ui_mount
@@ -102,6 +105,9 @@ def create_app(
     app.include_router(images_router)
     app.include_router(keys_router)
     app.include_router(cache_router)
+    app.include_router(admin_router)
+    app.include_router(audit_router)
+    app.include_router(spend_router)
     app.include_router(gateway_router)
     app.include_router(messages_router)
     app.include_router(responses_router)

@@ -30,7 +30,9 @@ from lockgate.gate.client_id import IPNetwork, parse_networks
 from lockgate.gate.events import BreakerTransitions, BudgetWarnings, GaugeRefresher
 from lockgate.gate.factory import build_gate, create_redis
 from lockgate.gate.ratelimit import HttpRateLimiter
+from lockgate.gate.user_limits import yaml_defaults
 from lockgate.keys.cache import KeyCache, RevocationListener
+from lockgate.limits.overrides import UserOverrides
 from lockgate.observability.metrics import Metrics
 from lockgate.observability.tracing import Tracing
 from lockgate.observability.wiring import running
@@ -97,6 +99,11 @@ async def build_state(
         development=settings.env == "development",
     )
     stack.push_async_callback(providers.aclose)
+    sessionmaker = create_sessionmaker(engine)
+    overrides = UserOverrides(yaml_defaults(config.file.gate), sessionmaker, redis)
+    await overrides.load_all()
+    overrides.start()
+    stack.push_async_callback(overrides.aclose)
     warnings = BudgetWarnings(config.file.gate.budgets.warn_webhook_url, metrics=metrics)
     stack.push_async_callback(warnings.aclose)
     gate = build_gate(
@@ -107,6 +114,7 @@ async def build_state(
         on_threshold=warnings,
         on_transition=BreakerTransitions(metrics),
         metrics=metrics,
+        user_limits=overrides,
     )
     stack.push_async_callback(gate.aclose)
     key_cache = KeyCache(settings.key_cache_seconds)
@@ -130,7 +138,6 @@ async def build_state(
         embedder=embedder,
     )
 
-    sessionmaker = create_sessionmaker(engine)
     leases: ReplyLeases = (
         RedisLeases(redis, ttl=settings.reply_lease_seconds) if redis is not None else LocalLeases()
     )
@@ -188,6 +195,7 @@ async def build_state(
         key_cache=key_cache,
         usage_writer=usage_writer,
         chat=chat,
+        overrides=overrides,
         cache=cache,
     )
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from lockgate.gate.ratelimit import HttpRateLimiter
     from lockgate.gate.service import Gate
     from lockgate.keys.cache import KeyCache
+    from lockgate.limits.overrides import UserOverrides
     from lockgate.observability.metrics import Metrics
     from lockgate.providers.registry import ProviderRegistry
     from lockgate.settings import Config
@@ -52,6 +53,7 @@ class AppState:
     key_cache: KeyCache
     usage_writer: UsageWriter
     chat: ChatManager
+    overrides: UserOverrides  # admins' per-user limits: the gate's UserLimitsSource
     cache: ResponseCache | None = None  # None: cache.enabled is false
 
 

@@ -341,6 +341,8 @@ class ChatService:
             raise ConversationNotFound() from None
 
     async def _admit(self, model: str, plans: list[Plan | None], user: User) -> Admitted:
+        first = next((p for p in plans if p is not None), None)
+        await self.gate.check_user_rates(user.id, first.tokens if first is not None else 0)
         skips: list[Skip] = []
         admitted = await admit_first(self.gate, plans, start=0, user_id=user.id, skips=skips)
         if admitted is None:

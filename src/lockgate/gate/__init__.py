@@ -65,6 +65,7 @@ from lockgate.gate.ratelimit import (
 from lockgate.gate.service import Gate, Skip, Ticket, best_refusal
 from lockgate.gate.store import GateStore, StepwiseStore
 from lockgate.gate.store_redis import RedisGateStore
+from lockgate.gate.user_limits import UserLimits, UserLimitsSource, YamlUserLimits, yaml_defaults
 
 _MOVED_TO_HTTP = ("LIMITER_STATE", "RateLimitMiddleware", "endpoint_limit")
 
@@ -136,7 +137,10 @@ __all__ = [
     "ThresholdHook",
     "Ticket",
     "TransitionListener",
+    "UserLimits",
+    "UserLimitsSource",
     "Window",
+    "YamlUserLimits",
     "best_refusal",
     "blob",
     "build_gate",
@@ -148,4 +152,5 @@ __all__ = [
     "parse_ip",
     "parse_networks",
     "to_units",
+    "yaml_defaults",
 ]

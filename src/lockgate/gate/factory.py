@@ -21,6 +21,7 @@ from lockgate.gate.config import GateConfig
 from lockgate.gate.headroom import HeadroomLimits, MemoryHeadroom
 from lockgate.gate.headroom.redis import RedisHeadroom
 from lockgate.gate.service import Gate
+from lockgate.gate.user_limits import UserLimitsSource
 from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics
 
@@ -65,6 +66,7 @@ def build_gate(
     on_threshold: Callable[[BudgetStatus, float], Awaitable[None] | None] | None = None,
     on_transition: Transition | None = None,
     metrics: Metrics | None = None,
+    user_limits: UserLimitsSource | None = None,
 ) -> Gate:
     lanes = {
         name: LaneConfig(
@@ -88,6 +90,7 @@ def build_gate(
             backpressure=MemoryBackpressure(lanes),
             clock=clock,
             metrics=metrics,
+            user_limits=user_limits,
         )
     gate = Gate(
         config,
@@ -99,6 +102,7 @@ def build_gate(
         backpressure=RedisBackpressure(redis, lanes, clock=clock),
         clock=clock,
         metrics=metrics,
+        user_limits=user_limits,
     )
     gate.share_last_errors(redis)
     return gate

@@ -32,6 +32,7 @@ from typing import Literal, cast
 from redis.asyncio import Redis
 
 from lockgate.clock import Clock
+from lockgate.errors import RateLimited
 from lockgate.gate._ids import new_id
 from lockgate.gate.backpressure import (
     BackpressureManager,
@@ -48,11 +49,12 @@ from lockgate.gate.budget import (
 )
 from lockgate.gate.config import GateConfig
 from lockgate.gate.errors import BudgetExhausted, BudgetStoreUnavailable
-from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
+from lockgate.gate.headroom import Headroom, HeadroomLimits, HeadroomUnavailable, NoHeadroom
 from lockgate.gate.last_errors import LastError, LastErrors
 from lockgate.gate.overrun import Overrun
 from lockgate.gate.store import Call, GateStore, Held, Parts, StepwiseStore
 from lockgate.gate.store_redis import RedisGateStore
+from lockgate.gate.user_limits import UserLimits, UserLimitsSource, YamlUserLimits, yaml_defaults
 from lockgate.humanize import moment, usd
 from lockgate.lru import BoundedLRU
 from lockgate.observability.logging import get_logger
@@ -164,8 +166,12 @@ class Gate:
         clock: Clock,
         on_skip: Callable[[Skip], Awaitable[None] | None] | None = None,
         metrics: Metrics | None = None,
+        user_limits: UserLimitsSource | None = None,
     ) -> None:
+        """``user_limits``: where a user's budgets and rpm/tpm come from (default: the YAML
+        defaults for everyone; the app passes the admins' overrides over them)."""
         self.config = config
+        self.user_limits: UserLimitsSource = user_limits or YamlUserLimits(yaml_defaults(config))
         self.budgets = budgets
         self.breaker = breaker
         self.headroom = headroom
@@ -174,7 +180,9 @@ class Gate:
         self._on_skip = on_skip
         self.metrics = metrics
         self._last_errors = LastErrors(clock)
-        self._limits: BoundedLRU[tuple[str, uuid.UUID | None], list[BudgetLimit]] = BoundedLRU()
+        self._limits: BoundedLRU[
+            tuple[str, uuid.UUID | None, UserLimits | None], list[BudgetLimit]
+        ] = BoundedLRU()
         self.store: GateStore = select_store(Parts(budgets, breaker, headroom, backpressure, clock))
         """Where admit and settle happen: one Redis script each, or the parts one by one."""
 
@@ -204,14 +212,43 @@ class Gate:
         await self.headroom.aclose()
 
     def budget_limits(self, provider: str, user_id: uuid.UUID | None) -> list[BudgetLimit]:
-        """The budgets a call to ``provider`` for ``user_id`` must fit in (cached: immutable)."""
-        key = (provider, user_id)
+        """The budgets a call to ``provider`` for ``user_id`` must fit in (cached per value of
+        the user's limits: an admin's change is a new key, used from the next admission)."""
+        user = self.user_limits.limits_for(user_id) if user_id is not None else None
+        key = (provider, user_id, user)
         cached = self._limits.get(key)
         if cached is None:
-            cached = self._limits.put(key, self._build_limits(provider, user_id))
+            cached = self._limits.put(key, self._build_limits(provider, user_id, user))
         return cached
 
-    def _build_limits(self, provider: str, user_id: uuid.UUID | None) -> list[BudgetLimit]:
+    async def check_user_rates(self, user_id: uuid.UUID, tokens: int) -> None:
+        """Count one request of ``tokens`` against the user's rpm/tpm (exact across replicas:
+        the headroom store), or raise :class:`RateLimited`. Nothing is counted when the user
+        has no such limit."""
+        limits = self.user_limits.limits_for(user_id)
+        if not limits.rate_limited:
+            return
+        name = f"user:{user_id}"
+        self.headroom.limits[name] = HeadroomLimits(rpm=limits.rpm, tpm=limits.tpm)
+        try:
+            await self.headroom.acquire(name, tokens)
+        except NoHeadroom as exc:
+            what = (
+                f"request limit ({limits.rpm}/minute)"
+                if exc.kind == "requests"
+                else f"token limit ({limits.tpm}/minute)"
+            )
+            raise RateLimited(
+                f"Your {what} is used up. Try again in {max(1, round(exc.retry_after))} s.",
+                retry_after=max(1.0, exc.retry_after),
+                code="user_rate_limited",
+            ) from None
+        except HeadroomUnavailable:
+            log.warning("user_rate_unavailable", user_id=str(user_id))
+
+    def _build_limits(
+        self, provider: str, user_id: uuid.UUID | None, user: UserLimits | None
+    ) -> list[BudgetLimit]:
         budgets = self.config.budgets
         tz = budgets.timezone
         limits: list[BudgetLimit] = []
@@ -225,13 +262,12 @@ class Gate:
                 limits.append(
                     BudgetLimit(f"provider:{provider}:monthly", spec.monthly_usd, "monthly", tz)
                 )
-        if user_id is not None:
-            users = budgets.users
-            if users.daily_usd is not None:
-                limits.append(BudgetLimit(f"user:{user_id}:daily", users.daily_usd, "daily", tz))
-            if users.monthly_usd is not None:
+        if user_id is not None and user is not None:
+            if user.daily_usd is not None:
+                limits.append(BudgetLimit(f"user:{user_id}:daily", user.daily_usd, "daily", tz))
+            if user.monthly_usd is not None:
                 limits.append(
-                    BudgetLimit(f"user:{user_id}:monthly", users.monthly_usd, "monthly", tz)
+                    BudgetLimit(f"user:{user_id}:monthly", user.monthly_usd, "monthly", tz)
                 )
         return limits
 

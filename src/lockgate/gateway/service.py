@@ -123,7 +123,9 @@ class GatewayService:
             await self.limiter.check_custom("key_rpm", str(key.id), f"{key.rpm}/minute")
 
     async def key_tpm(self, tokens: int) -> None:
-        """The key's tokens per minute: what is sent upstream (a cache hit sends nothing)."""
+        """The key's tokens per minute: what is sent upstream (a cache hit sends nothing); then
+        its owner's own rpm/tpm, if an admin or ``gate.user_limits`` set any."""
+        await self.gate.check_user_rates(self.key.user_id, tokens)
         key = self.key.key
         if key.tpm:
             name = f"key:{key.id}"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
+from lockgate.audit.trail import AuditTrail, key_snapshot, key_target, request_id_of
 from lockgate.auth.deps import CurrentUser
 from lockgate.deps import SessionDep, StateDep
 from lockgate.errors import Forbidden
@@ -34,11 +35,13 @@ ServiceDep = Annotated[KeyService, Depends(get_service)]
     responses=error_responses(401, 403, 422),
 )
 async def create_key(
-    body: KeyCreate, user: CurrentUser, service: ServiceDep, state: StateDep
+    body: KeyCreate, user: CurrentUser, service: ServiceDep, state: StateDep, request: Request
 ) -> KeyCreated:
     """A new ``lg-…`` key with optional budgets, rpm/tpm, allowed models and expiry. The secret
     is returned this once."""
     key, secret = await service.create(user, body, state.clock())
+    trail = AuditTrail(service.db, actor=user, request_id=request_id_of(request), clock=state.clock)
+    trail.record("key.created", key_target(key), after=key_snapshot(key))
     await service.db.commit()
     return KeyCreated(**KeyOut.model_validate(key).model_dump(), key=secret)
 
@@ -60,10 +63,21 @@ async def list_keys(
     responses=error_responses(401, 403, 404),
 )
 async def revoke_key(
-    key_id: uuid.UUID, user: CurrentUser, service: ServiceDep, state: StateDep
+    key_id: uuid.UUID, user: CurrentUser, service: ServiceDep, state: StateDep, request: Request
 ) -> KeyOut:
     """Revoke a key (yours; admins: anyone's). It stops working at once on every replica."""
-    key = await service.revoke(user, key_id, state.clock())
+    now = state.clock()
+    key = await service.revoke(user, key_id, now)
+    if key.revoked_at == now:  # revoked by this request (revoking twice changes nothing)
+        trail = AuditTrail(
+            service.db, actor=user, request_id=request_id_of(request), clock=state.clock
+        )
+        trail.record(
+            "key.revoked",
+            key_target(key),
+            before={"revoked_at": None},
+            after={"revoked_at": key.revoked_at},
+        )
     await service.db.commit()
     await announce_revocation(state.key_cache, state.redis, key.id)
     return KeyOut.model_validate(key)
