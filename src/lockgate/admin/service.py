@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,10 +68,15 @@ class Disabled:
     revoked_keys: list[uuid.UUID]
 
 
+def _money(value: Decimal | None) -> Decimal | None:
+    """As stored (8 decimals), so a default from the YAML reads like an override."""
+    return None if value is None else value.quantize(Decimal("0.00000001"))
+
+
 def limits_out(limits: UserLimits) -> LimitsOut:
     return LimitsOut(
-        daily_budget_usd=limits.daily_usd,
-        monthly_budget_usd=limits.monthly_usd,
+        daily_budget_usd=_money(limits.daily_usd),
+        monthly_budget_usd=_money(limits.monthly_usd),
         rpm=limits.rpm,
         tpm=limits.tpm,
     )

@@ -28,7 +28,9 @@ def safe_cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, int | float):
         return value
     text = str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text

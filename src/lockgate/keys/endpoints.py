@@ -14,6 +14,7 @@ from lockgate.errors import Forbidden
 from lockgate.keys.cache import announce_revocation
 from lockgate.keys.schemas import KeyCreate, KeyCreated, KeyOut
 from lockgate.keys.service import KeyService
+from lockgate.models import ApiKey
 from lockgate.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
@@ -66,9 +67,10 @@ async def revoke_key(
     key_id: uuid.UUID, user: CurrentUser, service: ServiceDep, state: StateDep, request: Request
 ) -> KeyOut:
     """Revoke a key (yours; admins: anyone's). It stops working at once on every replica."""
-    now = state.clock()
-    key = await service.revoke(user, key_id, now)
-    if key.revoked_at == now:  # revoked by this request (revoking twice changes nothing)
+    found = await service.db.get(ApiKey, key_id)
+    was_active = found is not None and found.revoked_at is None
+    key = await service.revoke(user, key_id, state.clock())
+    if was_active:  # revoking twice changes nothing and logs nothing
         trail = AuditTrail(
             service.db, actor=user, request_id=request_id_of(request), clock=state.clock
         )

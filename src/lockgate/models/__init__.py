@@ -7,6 +7,7 @@ from lockgate.models.conversation import Conversation, Message, MessageRole, Mes
 from lockgate.models.image import Image
 from lockgate.models.stored_response import StoredResponse
 from lockgate.models.usage import UsageKind, UsageOutcome, UsageRecord
+from lockgate.models.usage_daily import UsageDaily
 from lockgate.models.user import Invite, User, UserSession
 from lockgate.models.user_limits import UserLimitOverride
 
@@ -21,6 +22,7 @@ __all__ = [
     "MessageRole",
     "MessageStatus",
     "StoredResponse",
+    "UsageDaily",
     "UsageKind",
     "UsageOutcome",
     "UsageRecord",

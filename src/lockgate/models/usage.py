@@ -33,19 +33,6 @@ class UsageRecord(IdMixin, Base):
     __table_args__ = (
         Index("ix_usage_records_user_time", "user_id", "created_at"),
         Index("ix_usage_records_time", "created_at"),
-        # Covers the spend reports (lockgate/spend): a period is read from the index alone.
-        Index(
-            "ix_usage_records_spend",
-            "created_at",
-            "user_id",
-            "api_key_id",
-            "provider",
-            "model",
-            "input_tokens",
-            "output_tokens",
-            "cost_usd",
-            "saved_usd",
-        ),
     )
 
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -20,7 +20,7 @@ from lockgate.inputs import Day
 from lockgate.openapi import error_responses
 from lockgate.spend.repository import Dimension, SpendFilter
 from lockgate.spend.schemas import SpendReport
-from lockgate.spend.service import CSV_HEADER, SpendService, day_bounds
+from lockgate.spend.service import CSV_HEADER, SpendService
 
 router = APIRouter(prefix="/api/v1/admin/spend", tags=["admin"])
 MAX_RANGE_DAYS = 3660
@@ -46,8 +46,7 @@ async def period(
         raise Unprocessable("start must be on or before end.")
     if (end - start).days >= MAX_RANGE_DAYS:
         raise Unprocessable(f"The range may span at most {MAX_RANGE_DAYS} days.")
-    begin, stop = day_bounds(start, end)
-    return Period(start, end, SpendFilter(begin, stop, user_id, api_key_id, model, provider))
+    return Period(start, end, SpendFilter(start, end, user_id, api_key_id, model, provider))
 
 
 PeriodDep = Annotated[Period, Depends(period)]

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer
+
+Money = Annotated[
+    Decimal, PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json")
+]
+"""An amount as plain decimal text in JSON (``0.00000000``, never ``0E-8``)."""
 
 
 class SpendRow(BaseModel):
@@ -15,8 +21,8 @@ class SpendRow(BaseModel):
     requests: int
     input_tokens: int
     output_tokens: int
-    cost_usd: Decimal
-    saved_usd: Decimal = Field(description="What answers served from the cache had cost")
+    cost_usd: Money
+    saved_usd: Money = Field(description="What answers served from the cache had cost")
     share: float = Field(description="This group's part of the period's cost, 0..1")
 
 
@@ -28,6 +34,6 @@ class SpendReport(BaseModel):
     by: str
     rows: list[SpendRow]
     groups: int = Field(description="How many groups the period has (rows holds the top ones)")
-    total_cost_usd: Decimal
-    total_saved_usd: Decimal
+    total_cost_usd: Money
+    total_saved_usd: Money
     total_requests: int

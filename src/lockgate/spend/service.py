@@ -26,12 +26,6 @@ CSV_HEADER = (
 )
 
 
-def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    begin = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
-    stop = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    return begin, stop
-
-
 class SpendService:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db

@@ -5,7 +5,9 @@
 - ``user_limit_overrides``: an admin's per-user daily/monthly USD and rpm/tpm (NULL: the YAML
   default).
 - ``invites.email`` (only this address may use it) and ``invites.revoked_at``.
-- ``ix_usage_records_spend``: a covering index for the spend reports (see bench/spend.py).
+- ``usage_daily``: the spend rollup (a row per UTC day, user, key, provider, model), kept exact
+  by a trigger on ``usage_records`` and backfilled here (see models/usage_daily.py and
+  bench/spend.py).
 
 Revision ID: 0012
 Revises: 0006
@@ -24,17 +26,59 @@ down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SPEND_COLUMNS = [
-    "created_at",
-    "user_id",
-    "api_key_id",
-    "provider",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "cost_usd",
-    "saved_usd",
-]
+COLUMNS = (
+    "day, user_key, key_key, provider, model, requests, input_tokens, output_tokens,"
+    " cost_units, saved_units"
+)
+ADD = (
+    "requests = usage_daily.requests + excluded.requests,"
+    " input_tokens = usage_daily.input_tokens + excluded.input_tokens,"
+    " output_tokens = usage_daily.output_tokens + excluded.output_tokens,"
+    " cost_units = usage_daily.cost_units + excluded.cost_units,"
+    " saved_units = usage_daily.saved_units + excluded.saved_units"
+)
+KEY = "(day, user_key, key_key, provider, model)"
+# One ledger row as a rollup row, per dialect (ids as text, money in 1e-8 USD units).
+SQLITE_ROW = (
+    "substr({r}.created_at, 1, 10), COALESCE({r}.user_id, ''), COALESCE({r}.api_key_id, ''),"
+    " {r}.provider, {r}.model, {n}, {sum}({r}.input_tokens), {sum}({r}.output_tokens),"
+    " {sum}(CAST(ROUND({r}.cost_usd * 100000000) AS INTEGER)),"
+    " {sum}(CAST(ROUND({r}.saved_usd * 100000000) AS INTEGER))"
+)
+POSTGRES_ROW = (
+    "({r}.created_at AT TIME ZONE 'UTC')::date, COALESCE({r}.user_id::text, ''),"
+    " COALESCE({r}.api_key_id::text, ''), {r}.provider, {r}.model, {n},"
+    " {sum}({r}.input_tokens), {sum}({r}.output_tokens),"
+    " {sum}(ROUND({r}.cost_usd * 100000000)::bigint),"
+    " {sum}(ROUND({r}.saved_usd * 100000000)::bigint)"
+)
+
+
+def _rollup_sql(dialect: str) -> list[str]:
+    """The trigger that keeps ``usage_daily``, and the backfill of the rows already there."""
+    row = SQLITE_ROW if dialect == "sqlite" else POSTGRES_ROW
+    one = row.format(r="NEW", n="1", sum="")
+    grouped = row.format(r="u", n="COUNT(*)", sum="SUM")
+    group_by = "1, 2, 3, 4, 5"
+    backfill = (
+        f"INSERT INTO usage_daily ({COLUMNS}) SELECT {grouped} FROM usage_records u"
+        f" GROUP BY {group_by}"
+    )
+    upsert = (
+        f"INSERT INTO usage_daily ({COLUMNS}) VALUES ({one}) ON CONFLICT {KEY} DO UPDATE SET {ADD}"
+    )
+    if dialect == "sqlite":
+        return [
+            backfill,
+            f"CREATE TRIGGER usage_daily_rollup AFTER INSERT ON usage_records BEGIN {upsert}; END",
+        ]
+    return [
+        backfill,
+        "CREATE FUNCTION usage_daily_rollup() RETURNS trigger LANGUAGE plpgsql AS $$"
+        f" BEGIN {upsert}; RETURN NULL; END $$",
+        "CREATE TRIGGER usage_daily_rollup AFTER INSERT ON usage_records"
+        " FOR EACH ROW EXECUTE FUNCTION usage_daily_rollup()",
+    ]
 
 
 def upgrade() -> None:
@@ -97,13 +141,40 @@ def upgrade() -> None:
             sa.Column("revoked_at", lockgate.db.base.UTCDateTime(timezone=True), nullable=True)
         )
 
-    with op.batch_alter_table("usage_records", schema=None) as batch_op:
-        batch_op.create_index("ix_usage_records_spend", SPEND_COLUMNS, unique=False)
+    op.create_table(
+        "usage_daily",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("user_key", sa.String(length=36), nullable=False),
+        sa.Column("key_key", sa.String(length=36), nullable=False),
+        sa.Column("provider", sa.String(length=100), nullable=False),
+        sa.Column("model", sa.String(length=200), nullable=False),
+        sa.Column("requests", sa.BigInteger(), nullable=False),
+        sa.Column("input_tokens", sa.BigInteger(), nullable=False),
+        sa.Column("output_tokens", sa.BigInteger(), nullable=False),
+        sa.Column("cost_units", sa.BigInteger(), nullable=False),
+        sa.Column("saved_units", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "day", "user_key", "key_key", "provider", "model", name=op.f("pk_usage_daily")
+        ),
+    )
+    with op.batch_alter_table("usage_daily", schema=None) as batch_op:
+        batch_op.create_index("ix_usage_daily_user_day", ["user_key", "day"], unique=False)
+    for statement in _rollup_sql(op.get_bind().dialect.name):
+        op.execute(sa.text(statement))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("usage_records", schema=None) as batch_op:
-        batch_op.drop_index("ix_usage_records_spend")
+    op.execute(
+        sa.text(
+            "DROP TRIGGER IF EXISTS usage_daily_rollup"
+            + ("" if op.get_bind().dialect.name == "sqlite" else " ON usage_records")
+        )
+    )
+    if op.get_bind().dialect.name != "sqlite":
+        op.execute(sa.text("DROP FUNCTION IF EXISTS usage_daily_rollup()"))
+    with op.batch_alter_table("usage_daily", schema=None) as batch_op:
+        batch_op.drop_index("ix_usage_daily_user_day")
+    op.drop_table("usage_daily")
     with op.batch_alter_table("invites", schema=None) as batch_op:
         batch_op.drop_column("revoked_at")
         batch_op.drop_column("email")
