@@ -1,13 +1,16 @@
-"""The admins' spend reports over a large ledger: 1M usage rows in SQLite, each query timed with
-and without the spend index (``ix_usage_records_spend``, migration 0012).
+"""The admins' spend reports over a large ledger: 1M usage rows in SQLite, each report timed
+from the daily rollup (``usage_daily``, what the endpoints read) and, for comparison, by
+aggregating the ledger itself (what a report without the rollup has to do).
 
-    .venv/bin/python -m bench.spend [--rows 1000000] [--repeat 3]
+    .venv/bin/python -m bench.spend [--rows 1000000] [--users 200] [--repeat 3]
 
-The database is migrated to head, then seeded with one year of rows (2,000 users, 5,000 keys,
-8 models on 3 providers; 40 % of rows through a key) written straight through sqlite3 in one
-transaction (seeding through the ORM would take minutes and measure nothing useful). Each query
-is `lockgate.spend.repository.SpendRepository.groups`, exactly what the endpoints run. Prints the
-median of ``--repeat`` runs in milliseconds and writes ``bench/results/spend-*.json``.
+The database is migrated to head, then seeded with one year of rows (``--users`` users, about two
+keys each, each user on two or three of 8 models on 3 providers; 40 % of rows through a key),
+inserted through sqlite3 with the rollup trigger on (so the seeding time includes the trigger's
+cost). Each rollup query is `lockgate.spend.repository.SpendRepository.groups`, exactly what the
+endpoints run; each ledger query groups ``usage_records`` by the same dimension with the indexes
+the ledger has. Prints the median of ``--repeat`` runs in milliseconds and writes
+``bench/results/spend-*.json``.
 """
 
 from __future__ import annotations
@@ -26,8 +29,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Integer, cast, func, select
+
 from lockgate.db.engine import create_engine, create_sessionmaker
 from lockgate.db.migrate import upgrade
+from lockgate.models import UsageRecord
 from lockgate.spend.repository import Dimension, SpendFilter, SpendRepository
 
 RESULTS = Path(__file__).parent / "results"
@@ -44,10 +50,15 @@ MODELS = [
 END = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def seed(path: Path, rows: int, rng: random.Random) -> None:
+def seed(path: Path, rows: int, n_users: int, rng: random.Random) -> float:
+    """Seed; returns the insert rate (rows per second, trigger included)."""
     db = sqlite3.connect(path)
-    users = [uuid.uuid4() for _ in range(2000)]
-    keys = [(uuid.uuid4(), rng.choice(users)) for _ in range(5000)]
+    users = [uuid.uuid4() for _ in range(n_users)]
+    keys = [(uuid.uuid4(), rng.choice(users)) for _ in range(n_users * 2)]
+    keys_of: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for key_id, owner in keys:
+        keys_of.setdefault(owner, []).append(key_id)
+    models_of = {u: rng.sample(MODELS, rng.choice((2, 3))) for u in users}
     stamp = "2026-01-01 00:00:00.000000"
     db.executemany(
         "INSERT INTO users (id, email, password_hash, is_admin, is_active, created_at, updated_at)"
@@ -63,9 +74,10 @@ def seed(path: Path, rows: int, rng: random.Random) -> None:
     span = int(timedelta(days=365).total_seconds())
 
     def row(_: int) -> tuple[Any, ...]:
-        key = rng.choice(keys) if rng.random() < 0.4 else None
-        user = key[1] if key else rng.choice(users)
-        model, provider = rng.choice(MODELS)
+        user = rng.choice(users)
+        own = keys_of.get(user)
+        key = (rng.choice(own), user) if own and rng.random() < 0.4 else None
+        model, provider = rng.choice(models_of[user])
         at = start + timedelta(seconds=rng.randrange(span))
         tokens_in, tokens_out = rng.randrange(10, 4000), rng.randrange(1, 1500)
         cost = f"{(tokens_in * 25 + tokens_out * 100) / 10**8:.8f}"
@@ -89,12 +101,41 @@ def seed(path: Path, rows: int, rng: random.Random) -> None:
         " output_tokens, images, cost_usd, saved_usd, cost_exact, latency_ms, outcome, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 1, 100, ?, ?)"
     )
+    values = [row(i) for i in range(rows)]
+    began = time.perf_counter()
     for first in range(0, rows, 100_000):
-        db.executemany(sql, map(row, range(first, min(rows, first + 100_000))))
+        db.executemany(sql, values[first : first + 100_000])
     db.commit()
+    rate = rows / (time.perf_counter() - began)
     db.execute("ANALYZE")
     db.commit()
     db.close()
+    return rate
+
+
+def ledger_query(by: Dimension, f: SpendFilter) -> Any:
+    """The same report straight from ``usage_records`` (money summed exactly, as units)."""
+    money = lambda c: func.sum(cast(func.round(c * 100000000), Integer))  # noqa: E731
+    dims: list[Any] = {
+        "user": [UsageRecord.user_id],
+        "key": [UsageRecord.api_key_id],
+        "model": [UsageRecord.model, UsageRecord.provider],
+        "provider": [UsageRecord.provider],
+        "day": [func.substr(UsageRecord.created_at, 1, 10)],
+    }[by]
+    begin = datetime.combine(f.start, datetime.min.time(), tzinfo=UTC)
+    stop = datetime.combine(f.end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    stmt = select(
+        *dims,
+        func.count(),
+        func.sum(UsageRecord.input_tokens),
+        func.sum(UsageRecord.output_tokens),
+        money(UsageRecord.cost_usd),
+        money(UsageRecord.saved_usd),
+    ).where(UsageRecord.created_at >= begin, UsageRecord.created_at < stop)
+    if f.user_id is not None:
+        stmt = stmt.where(UsageRecord.user_id == f.user_id)
+    return stmt.group_by(*dims)
 
 
 QUERIES: list[tuple[str, Dimension, int, bool]] = [
@@ -110,18 +151,25 @@ QUERIES: list[tuple[str, Dimension, int, bool]] = [
 ]
 
 
-async def run_queries(url: str, repeat: int, user_id: uuid.UUID) -> dict[str, float]:
+async def run_queries(
+    url: str, repeat: int, user_id: uuid.UUID, *, ledger: bool
+) -> dict[str, float]:
     engine = create_engine(url)
     sessionmaker = create_sessionmaker(engine)
     out: dict[str, float] = {}
     try:
         for name, by, days, one_user in QUERIES:
-            f = SpendFilter(END - timedelta(days=days), END, user_id=user_id if one_user else None)
+            last = (END - timedelta(days=1)).date()  # whole UTC days, the last one included
+            first = last - timedelta(days=days - 1)
+            f = SpendFilter(first, last, user_id=user_id if one_user else None)
             times = []
             for _ in range(repeat):
                 async with sessionmaker() as db:
                     began = time.perf_counter()
-                    groups = await SpendRepository(db).groups(by, f)
+                    if ledger:
+                        groups: Any = (await db.execute(ledger_query(by, f))).all()
+                    else:
+                        groups = await SpendRepository(db).groups(by, f)
                     times.append((time.perf_counter() - began) * 1000)
             out[name] = round(statistics.median(times), 1)
             print(f"  {name:<26} {out[name]:>9.1f} ms  ({len(groups)} groups)", flush=True)
@@ -133,6 +181,7 @@ async def run_queries(url: str, repeat: int, user_id: uuid.UUID) -> dict[str, fl
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,26 +191,32 @@ async def main() -> None:
         await upgrade(engine)
         await engine.dispose()
         began = time.perf_counter()
-        seed(path, args.rows, random.Random(19))
-        print(f"seeded {args.rows:,} rows in {time.perf_counter() - began:.1f} s", flush=True)
+        rate = seed(path, args.rows, args.users, random.Random(19))
+        print(
+            f"seeded {args.rows:,} rows in {time.perf_counter() - began:.1f} s"
+            f" ({rate:,.0f} inserts/s with the rollup trigger)",
+            flush=True,
+        )
         db = sqlite3.connect(path)
         user_hex = db.execute("SELECT user_id FROM usage_records LIMIT 1").fetchone()[0]
         db.close()
         user_id = uuid.UUID(user_hex)
-        print("with ix_usage_records_spend:")
-        indexed = await run_queries(url, args.repeat, user_id)
         db = sqlite3.connect(path)
-        db.execute("DROP INDEX ix_usage_records_spend")
-        db.commit()
+        rollup_rows = db.execute("SELECT COUNT(*) FROM usage_daily").fetchone()[0]
         db.close()
-        print("without it (only the indexes before migration 0012):")
-        plain = await run_queries(url, args.repeat, user_id)
+        print(f"rollup: {rollup_rows:,} rows. From the rollup (what the endpoints run):")
+        indexed = await run_queries(url, args.repeat, user_id, ledger=False)
+        print("aggregating the ledger instead:")
+        plain = await run_queries(url, args.repeat, user_id, ledger=True)
     RESULTS.mkdir(exist_ok=True)
     result = {
         "rows": args.rows,
         "repeat": args.repeat,
-        "with_spend_index_ms": indexed,
-        "without_spend_index_ms": plain,
+        "users": args.users,
+        "insert_rate_with_trigger": round(rate),
+        "rollup_rows": rollup_rows,
+        "rollup_ms": indexed,
+        "ledger_ms": plain,
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "machine": platform.platform(),
