@@ -113,10 +113,13 @@ def seed(path: Path, rows: int, n_users: int, rng: random.Random) -> float:
     return rate
 
 
+def money(column: Any) -> Any:
+    return func.sum(cast(func.round(column * 100000000), Integer))
+
+
 def ledger_query(by: Dimension, f: SpendFilter) -> Any:
     """The same report straight from ``usage_records`` (money summed exactly, as units)."""
-    money = lambda c: func.sum(cast(func.round(c * 100000000), Integer))  # noqa: E731
-    dims: list[Any] = {
+    dims: list[Any] = {  # type: ignore[assignment]
         "user": [UsageRecord.user_id],
         "key": [UsageRecord.api_key_id],
         "model": [UsageRecord.model, UsageRecord.provider],

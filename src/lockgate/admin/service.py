@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lockgate.admin.policy import require_admin
 from lockgate.admin.repository import AdminRepository
 from lockgate.admin.schemas import (
     AdminInviteCreated,
@@ -28,6 +27,7 @@ from lockgate.admin.schemas import (
     UserLimitsOut,
 )
 from lockgate.audit.trail import AuditTrail, Target, user_target
+from lockgate.auth.roles import require_admin
 from lockgate.auth.security import new_token, token_hash
 from lockgate.clock import Clock
 from lockgate.conversations.pagination import decode_cursor, encode_cursor

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from lockgate.admin.policy import require_admin
 from lockgate.audit.csv_export import CSV_MEDIA_TYPE, attachment, csv_stream
 from lockgate.audit.repository import AuditFilter
 from lockgate.audit.schemas import AuditPage
 from lockgate.audit.service import CSV_HEADER, AuditService
 from lockgate.auth.deps import CurrentUser
+from lockgate.auth.roles import require_admin
 from lockgate.db.engine import reading
 from lockgate.deps import SessionDep, StateDep
 from lockgate.errors import Unprocessable

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lockgate.admin.policy import require_admin
 from lockgate.audit.repository import AuditFilter, AuditRepository
 from lockgate.audit.schemas import AuditOut, AuditPage
+from lockgate.auth.roles import require_admin
 from lockgate.conversations.pagination import decode_cursor, encode_cursor
 from lockgate.inputs import Instant
 from lockgate.models import User

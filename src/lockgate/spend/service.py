@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lockgate.admin.policy import require_admin
+from lockgate.auth.roles import require_admin
 from lockgate.models import User
 from lockgate.spend.repository import Dimension, Group, SpendFilter, SpendRepository
 from lockgate.spend.schemas import SpendReport, SpendRow
