@@ -21,7 +21,12 @@ USD_UNITS = 100_000_000
 
 class UsageDaily(Base):
     __tablename__ = "usage_daily"
-    __table_args__ = (Index("ix_usage_daily_user_day", "user_key", "day"),)
+    __table_args__ = (
+        Index("ix_usage_daily_user_day", "user_key", "day"),
+        # SQLite: rows stored in key order (no separate rowid b-tree), so a period is one range
+        # read and the trigger's upsert writes one b-tree instead of two.
+        {"sqlite_with_rowid": False},
+    )
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     user_key: Mapped[str] = mapped_column(String(36), primary_key=True)

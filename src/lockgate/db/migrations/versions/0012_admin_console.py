@@ -156,6 +156,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "day", "user_key", "key_key", "provider", "model", name=op.f("pk_usage_daily")
         ),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("usage_daily", schema=None) as batch_op:
         batch_op.create_index("ix_usage_daily_user_day", ["user_key", "day"], unique=False)
