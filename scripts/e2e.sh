@@ -173,6 +173,11 @@ for _ in $(seq 1 150); do # up to ~30 s, polling readiness (not a fixed sleep)
 done
 [ "$ready" = 1 ] || { echo "e2e: the server was not ready within 30 s" >&2; exit 1; }
 echo "e2e: Lockgate at $base"
+# An administrator for the admin console's journeys (e2e/admin.spec.ts), whichever spec registers
+# the first account.
+export E2E_ADMIN_EMAIL="e2e-admin@example.com"
+export E2E_ADMIN_PASSWORD="Admin-passphrase-2026!"
+.venv/bin/lockgate user create --email "$E2E_ADMIN_EMAIL" --admin --password "$E2E_ADMIN_PASSWORD" >/dev/null
 
 cd frontend
 E2E_BASE_URL="$base" CHROMIUM_PATH="$chromium" npx --no-install playwright test "$@" 2>&1 | tee "$tmp/playwright.log"

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from lockgate import __version__
+from lockgate.admin.endpoints import router as admin_router
+from lockgate.audit.endpoints import router as audit_router
 from lockgate.auth.endpoints import router as auth_router
 from lockgate.auth.oidc.endpoints import router as oidc_router
 from lockgate.auth.security import PasswordHashing
@@ -52,6 +54,7 @@ from lockgate.prompts.endpoints import router as prompts_router
 from lockgate.providers.registry import Sleep
 from lockgate.settings import Config, load_config
 from lockgate.shares.endpoints import router as shares_router
+from lockgate.spend.endpoints import router as spend_router
 from lockgate.state import http_limiter_of
 from lockgate.teams.endpoints import router as teams_router
 from lockgate.teams.limits_endpoints import router as limits_router
@@ -124,6 +127,9 @@ def create_app(
     app.include_router(cache_router)
     app.include_router(transfer_router)
     app.include_router(shares_router)
+    app.include_router(admin_router)
+    app.include_router(audit_router)
+    app.include_router(spend_router)
     app.include_router(gateway_router)
     app.include_router(messages_router)
     app.include_router(responses_router)

@@ -86,7 +86,12 @@ class RegistrationClosed(Forbidden):
 
 class InvalidInvite(Forbidden):
     code = "invalid_invite"
-    message = "The invite code is missing, used or expired."
+    message = "The invite code is missing, used, revoked, expired or for another address."
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
+    message = "This account is disabled. Ask an administrator to enable it."
 
 
 class NotFound(AppError):

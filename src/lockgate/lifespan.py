@@ -106,6 +106,7 @@ async def build_state(
         development=settings.env == "development",
     )
     stack.push_async_callback(providers.aclose)
+    sessionmaker = create_sessionmaker(engine)
     warnings = BudgetWarnings(config.file.gate.budgets.warn_webhook_url, metrics=metrics)
     stack.push_async_callback(warnings.aclose)
     gate = build_gate(

@@ -17,6 +17,8 @@ const NAV = [
   { href: "/teams/", label: "Teams" },
   { href: "/settings/", label: "Settings" },
 ] as const;
+/** Shown to admins only (the server refuses everyone else anyway). */
+const ADMIN_NAV = [{ href: "/admin/", label: "Admin" }] as const;
 
 export function isActive(pathname: string, href: string): boolean {
   const norm = (p: string) => (p.endsWith("/") ? p : `${p}/`);
@@ -59,7 +61,7 @@ function Header({ actions }: { actions?: ReactNode }) {
       </Link>
       {/* Wraps rather than scrolls: at 375 px every page stays visible, none is cut off. */}
       <nav aria-label="Main" className="order-last -mx-1 flex w-full flex-wrap gap-x-0.5 gap-y-1 sm:order-none sm:w-auto sm:gap-1">
-        {NAV.map((item) => {
+        {[...NAV, ...(me.is_admin ? ADMIN_NAV : [])].map((item) => {
           const active = isActive(pathname, item.href);
           return (
             <Link

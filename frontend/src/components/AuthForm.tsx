@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useId, useState, type FormEvent } from "react";
+import { useEffect, useId, useState, type FormEvent } from "react";
 import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
 import { nextFromLocation } from "@/api/navigation";
@@ -16,6 +16,12 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
   const login = mode === "login";
+  // An invite link (/register?invite=…) fills the code in.
+  useEffect(() => {
+    if (login) return;
+    const code = new URLSearchParams(window.location.search).get("invite");
+    if (code) setInvite(code);
+  }, [login]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();

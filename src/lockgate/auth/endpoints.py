@@ -60,7 +60,7 @@ async def register(
     return AuthOut(user=UserOut.model_validate(user), csrf_token=issued.csrf_token)
 
 
-@router.post("/auth/login", operation_id="login", responses=error_responses(401, 422, 429))
+@router.post("/auth/login", operation_id="login", responses=error_responses(401, 403, 422, 429))
 async def login(
     body: LoginIn,
     request: Request,

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.auth.emails import normalize_email
@@ -107,14 +107,17 @@ class InviteRepository:
         await self.session.flush()
         return invite
 
-    async def claim(self, code_hash: str, user_id: uuid.UUID, now: datetime) -> bool:
-        """Mark an unused, unexpired invite as used by ``user_id``; atomic against double use."""
+    async def claim(self, code_hash: str, user_id: uuid.UUID, email: str, now: datetime) -> bool:
+        """Mark an unused, unrevoked, unexpired invite (for anyone, or for ``email``) as used by
+        ``user_id``; atomic against double use."""
         result = await self.session.execute(
             update(Invite)
             .where(
                 Invite.code_hash == code_hash,
                 Invite.used_at.is_(None),
+                Invite.revoked_at.is_(None),
                 Invite.expires_at > now,
+                or_(Invite.email.is_(None), Invite.email == email),
             )
             .values(used_at=now, used_by=user_id)
         )

@@ -22,10 +22,14 @@ def _canonical(value: object) -> object:
         raise ValueError(exc.message) from None
 
 
+CanonicalEmail = Annotated[EmailStr, BeforeValidator(_canonical)]
+"""An email address, checked in the canonical spelling it will be stored in."""
+
+
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[EmailStr, BeforeValidator(_canonical)] = Field(max_length=320)
+    email: CanonicalEmail = Field(max_length=320)
     password: str = Field(max_length=1024)
     invite_code: str | None = Field(default=None, max_length=200)
 

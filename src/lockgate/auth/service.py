@@ -23,6 +23,7 @@ from lockgate.auth.security import (
 )
 from lockgate.clock import Clock
 from lockgate.errors import (
+    AccountDisabled,
     EmailTaken,
     InvalidCredentials,
     InvalidInvite,
@@ -93,17 +94,23 @@ class AuthService:
                 await self.users.add(user)
         except IntegrityError:
             raise EmailTaken() from None
-        if not first and not admin and policy == "invite":
-            assert invite_code is not None
-            if not await self.invites.claim(self._hash(invite_code), user.id, self.clock()):
+        if not first and not admin and invite_code:
+            claimed = await self.invites.claim(
+                self._hash(invite_code), user.id, email, self.clock()
+            )
+            # Under "open" an invite is a courtesy (used up if valid); under "invite" it is
+            # the permission to register.
+            if not claimed and policy == "invite":
                 raise InvalidInvite()
         return user
 
     async def authenticate(self, email: str, password: str) -> User:
         user = await self.users.by_email(email)
         valid = await self.passwords.verify(user.password_hash if user else None, password)
-        if user is None or not valid or not user.is_active:
+        if user is None or not valid:
             raise InvalidCredentials()
+        if not user.is_active:  # said only to whoever knows the password
+            raise AccountDisabled()
         return user
 
     async def issue_session(self, user: User, *, user_agent: str, ip: str) -> IssuedSession:
@@ -132,12 +139,12 @@ class AuthService:
         session, user = found
         now = self.clock()
         idle_deadline = session.last_seen_at + timedelta(seconds=self.settings.session_idle_seconds)
+        if not user.is_active:  # before "signed out": disabling an account revokes its sessions
+            raise NotAuthenticated("This account is disabled.", code="account_disabled")
         if session.revoked_at is not None:
             raise NotAuthenticated("You were signed out. Sign in again.", code="session_revoked")
         if now >= session.expires_at or now >= idle_deadline:
             raise NotAuthenticated("Your session expired. Sign in again.", code="session_expired")
-        if not user.is_active:
-            raise NotAuthenticated("This account is disabled.", code="account_disabled")
         return Authenticated(user=user, session=session)
 
     def touch_due(self, session: UserSession) -> bool:

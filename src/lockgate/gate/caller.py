@@ -20,6 +20,17 @@ log = get_logger("lockgate.gate.caller")
 _WHOSE = {"team": "Your team's", "user": "Your"}
 
 
+class TeamRateLimited(RateLimited):
+    code = "team_rate_limited"
+
+
+class UserRateLimited(RateLimited):
+    code = "user_rate_limited"
+
+
+_REFUSAL = {"team": TeamRateLimited, "user": UserRateLimited}
+
+
 async def acquire_caller_limits(
     gate: Gate, user_id: uuid.UUID | None, key_id: uuid.UUID | None, tokens: int
 ) -> None:
@@ -43,7 +54,7 @@ async def acquire_caller_limits(
                 ("request", limits.rpm) if exc.kind == "requests" else ("token", limits.tpm)
             )
             per_minute = f" ({ceiling:,}/minute)" if ceiling is not None else ""
-            raise RateLimited(
+            raise _REFUSAL[kind](
                 f"{_WHOSE[kind]} {what} limit{per_minute} is used up.",
                 retry_after=exc.retry_after,
             ) from None

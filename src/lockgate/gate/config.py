@@ -7,6 +7,7 @@ Example::
         timezone: UTC
         providers: {openai: {daily_usd: 50}}
         users: {daily_usd: 2, monthly_usd: 20}
+      user_limits: {rpm: 60, tpm: 200000}
       rate_limits:
         default: 100/minute
         chat: 10/10 seconds;60/minute
@@ -36,6 +37,14 @@ class ProviderBudget(_Strict):
 class UserBudget(_Strict):
     daily_usd: Decimal | None = Field(default=None, ge=0)
     monthly_usd: Decimal | None = Field(default=None, ge=0)
+
+
+class UserRateLimits(_Strict):
+    """Every user's default requests and tokens per minute sent to providers (chat and /v1);
+    admins can override them per user in the console."""
+
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
 
 
 class BudgetsConfig(_Strict):
@@ -114,6 +123,7 @@ class RetrySettings(_Strict):
 class GateConfig(_Strict):
     budgets: BudgetsConfig = Field(default_factory=BudgetsConfig)
     rate_limits: RateLimitsConfig = Field(default_factory=RateLimitsConfig)
+    user_limits: UserRateLimits = Field(default_factory=UserRateLimits)
     providers: dict[str, ProviderGate] = Field(default_factory=dict)
     default_provider: ProviderGate = Field(default_factory=ProviderGate)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)

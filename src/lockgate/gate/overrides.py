@@ -33,9 +33,14 @@ def provider_limits(config: GateConfig, runtime: RuntimeLimits, name: str) -> Sc
 
 
 def user_default(config: GateConfig) -> ScopeLimits:
-    """Every user's budgets (``gate.budgets.users``); the YAML sets no per-user rpm/tpm."""
+    """Every user's budgets (``gate.budgets.users``) and rpm/tpm (``gate.user_limits``)."""
     users = config.budgets.users
-    return ScopeLimits(daily_usd=users.daily_usd, monthly_usd=users.monthly_usd)
+    return ScopeLimits(
+        daily_usd=users.daily_usd,
+        monthly_usd=users.monthly_usd,
+        rpm=config.user_limits.rpm,
+        tpm=config.user_limits.tpm,
+    )
 
 
 def user_limits(config: GateConfig, runtime: RuntimeLimits, user_id: uuid.UUID) -> ScopeLimits:

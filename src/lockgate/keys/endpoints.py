@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
+from lockgate.audit.trail import AuditTrail, key_snapshot, key_target, request_id_of
 from lockgate.auth.deps import CurrentUser
 from lockgate.deps import SessionDep, StateDep
 from lockgate.errors import Forbidden
@@ -56,12 +57,14 @@ async def details(
     responses=error_responses(401, 403, 409, 422),
 )
 async def create_key(
-    body: KeyCreate, user: CurrentUser, service: ServiceDep, state: StateDep
+    body: KeyCreate, user: CurrentUser, service: ServiceDep, state: StateDep, request: Request
 ) -> KeyCreated:
     """A new ``lg-…`` key with optional budgets, rpm/tpm, allowed models and expiry. The secret
     is returned this once. 422: ``unknown_model``, ``no_allowed_models``, ``expiry_in_past``,
     ``daily_budget_above_monthly``; 409 ``too_many_keys``."""
     key, secret = await service.create(user, body, state.clock())
+    trail = AuditTrail(service.db, actor=user, request_id=request_id_of(request), clock=state.clock)
+    trail.record("key.created", key_target(key), after=key_snapshot(key))
     await service.db.commit()
     return KeyCreated(**KeyOut.model_validate(key).model_dump(), key=secret)
 
@@ -99,10 +102,22 @@ async def get_key(
     responses=error_responses(401, 403, 404),
 )
 async def revoke_key(
-    key_id: uuid.UUID, user: CurrentUser, service: ServiceDep, state: StateDep
+    key_id: uuid.UUID, user: CurrentUser, service: ServiceDep, state: StateDep, request: Request
 ) -> KeyOut:
     """Revoke a key (yours; admins: anyone's). It stops working at once on every replica."""
+    found = await service.db.get(ApiKey, key_id)
+    was_active = found is not None and found.revoked_at is None
     key = await service.revoke(user, key_id, state.clock())
+    if was_active:  # revoking twice changes nothing and logs nothing
+        trail = AuditTrail(
+            service.db, actor=user, request_id=request_id_of(request), clock=state.clock
+        )
+        trail.record(
+            "key.revoked",
+            key_target(key),
+            before={"revoked_at": None},
+            after={"revoked_at": key.revoked_at},
+        )
     await service.db.commit()
     await announce_revocation(state.key_cache, state.redis, key.id)
     return KeyOut.model_validate(key)

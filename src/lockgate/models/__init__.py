@@ -2,6 +2,7 @@
 
 from lockgate.db.base import Base
 from lockgate.models.api_key import ApiKey
+from lockgate.models.audit import AuditEntry
 from lockgate.models.conversation import Conversation, Message, MessageRole, MessageStatus
 from lockgate.models.folder import Folder
 from lockgate.models.image import Image
@@ -12,10 +13,12 @@ from lockgate.models.share import Share, ShareMessage
 from lockgate.models.stored_response import StoredResponse
 from lockgate.models.team import ProviderLimits, Team, TeamMember, TeamRole, UserLimits
 from lockgate.models.usage import UsageKind, UsageOutcome, UsageRecord
+from lockgate.models.usage_daily import UsageDaily
 from lockgate.models.user import Invite, User, UserSession
 
 __all__ = [
     "ApiKey",
+    "AuditEntry",
     "Base",
     "Conversation",
     "Folder",
@@ -34,6 +37,7 @@ __all__ = [
     "Team",
     "TeamMember",
     "TeamRole",
+    "UsageDaily",
     "UsageKind",
     "UsageOutcome",
     "UsageRecord",

@@ -44,6 +44,8 @@ class Invite(IdMixin, Base):
     __tablename__ = "invites"
 
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Set: only this (canonical) address may register with the invite.
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -51,3 +53,4 @@ class Invite(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)

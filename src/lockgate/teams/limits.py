@@ -177,7 +177,7 @@ class LimitsService:
             assign(row, limits)
         await self.db.flush()
         after = limits_dict(row) if limits is not None and row is not None else None
-        record_change(self.db, self.actor.id, "limits.provider", f"provider:{name}", before, after)
+        record_change(self.db, self.actor, "limits.provider", f"provider:{name}", before, after)
 
     async def user(self, user_id: uuid.UUID) -> ScopeLimitsOut:
         if await self.db.get(User, user_id) is None:
@@ -216,7 +216,7 @@ class LimitsService:
             assign(row, limits)
         await self.db.flush()
         after = limits_dict(row) if limits is not None and row is not None else None
-        record_change(self.db, self.actor.id, "limits.user", f"user:{user_id}", before, after)
+        record_change(self.db, self.actor, "limits.user", f"user:{user_id}", before, after)
 
     async def key(self, key: ApiKey) -> ScopeLimitsOut:
         scope = f"key:{key.id}"
@@ -234,6 +234,4 @@ class LimitsService:
         before = limits_dict(key)
         assign(key, limits)
         await self.db.flush()
-        record_change(
-            self.db, self.actor.id, "limits.key", f"key:{key.id}", before, limits_dict(key)
-        )
+        record_change(self.db, self.actor, "limits.key", f"key:{key.id}", before, limits_dict(key))

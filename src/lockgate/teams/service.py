@@ -125,9 +125,7 @@ class TeamService:
         )
         self.db.add(team)
         await self._flush()
-        record_change(
-            self.db, self.actor.id, "team.create", f"team:{team.id}", None, team_state(team)
-        )
+        record_change(self.db, self.actor, "team.create", f"team:{team.id}", None, team_state(team))
         return team
 
     async def rename(self, team_id: uuid.UUID, name: str) -> Team:
@@ -140,16 +138,14 @@ class TeamService:
         team.name = name
         await self._flush()
         record_change(
-            self.db, self.actor.id, "team.rename", f"team:{team.id}", before, team_state(team)
+            self.db, self.actor, "team.rename", f"team:{team.id}", before, team_state(team)
         )
         return team
 
     async def delete(self, team_id: uuid.UUID) -> None:
         self.require_admin()
         team = await self.managed(team_id)
-        record_change(
-            self.db, self.actor.id, "team.delete", f"team:{team.id}", team_state(team), None
-        )
+        record_change(self.db, self.actor, "team.delete", f"team:{team.id}", team_state(team), None)
         await self.db.delete(team)
         await self.db.flush()
 
@@ -164,7 +160,7 @@ class TeamService:
         team.rpm, team.tpm = limits.rpm, limits.tpm
         await self.db.flush()
         record_change(
-            self.db, self.actor.id, "team.limits", f"team:{team.id}", before, team_state(team)
+            self.db, self.actor, "team.limits", f"team:{team.id}", before, team_state(team)
         )
         return team
 
@@ -188,7 +184,7 @@ class TeamService:
         await self._flush(AlreadyInTeam)
         record_change(
             self.db,
-            self.actor.id,
+            self.actor,
             "team.member.add",
             f"team:{team.id}",
             None,
@@ -204,7 +200,7 @@ class TeamService:
         await self.db.flush()
         record_change(
             self.db,
-            self.actor.id,
+            self.actor,
             "team.member.role",
             f"team:{team_id}",
             before,
@@ -217,7 +213,7 @@ class TeamService:
         member = await self._member(team_id, user_id)
         record_change(
             self.db,
-            self.actor.id,
+            self.actor,
             "team.member.remove",
             f"team:{team_id}",
             {"user_id": str(user_id), "role": member.role.value},
@@ -259,7 +255,7 @@ class TeamService:
             await self.db.flush()
             record_change(
                 self.db,
-                self.actor.id,
+                self.actor,
                 "key.revoke",
                 f"key:{key.id}",
                 {"revoked_at": None},
@@ -280,7 +276,7 @@ class TeamService:
         await self.db.flush()
         record_change(
             self.db,
-            self.actor.id,
+            self.actor,
             "key.team",
             f"key:{key.id}",
             before,

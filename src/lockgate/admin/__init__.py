@@ -1,0 +1,1 @@
+"""The admin console's user administration: list, invite, role, disable, limit overrides."""
