@@ -156,10 +156,12 @@ export LOCKGATE_LOGIN_LIMIT_PER_IP="1000/minute"
 export LOCKGATE_LOGIN_LIMIT_PER_ACCOUNT="100/minute"
 export LOCKGATE_SHUTDOWN_GRACE_SECONDS=1
 mkdir -p "$LOCKGATE_DATA_DIR"
-# An administrator for the specs that need one (which spec registers the first account, an
-# admin too, is not fixed). Its password is the specs' PASSWORD (e2e/fixtures.ts).
+# One administrator for the specs that need one (teams, the admin console): which spec registers
+# the first account, an admin too, is not fixed. Its password is the specs' PASSWORD
+# (e2e/fixtures.ts).
 export E2E_ADMIN_EMAIL="admin@e2e.example.com"
-.venv/bin/lockgate user create --email "$E2E_ADMIN_EMAIL" --admin --password "Lighthouse-keeper-2025!" >/dev/null
+export E2E_ADMIN_PASSWORD="Lighthouse-keeper-2025!"
+.venv/bin/lockgate user create --email "$E2E_ADMIN_EMAIL" --admin --password "$E2E_ADMIN_PASSWORD" >/dev/null
 
 .venv/bin/lockgate serve --host 127.0.0.1 --port "$port" >"$tmp/server.log" 2>&1 &
 pid=$!
@@ -173,11 +175,6 @@ for _ in $(seq 1 150); do # up to ~30 s, polling readiness (not a fixed sleep)
 done
 [ "$ready" = 1 ] || { echo "e2e: the server was not ready within 30 s" >&2; exit 1; }
 echo "e2e: Lockgate at $base"
-# An administrator for the admin console's journeys (e2e/admin.spec.ts), whichever spec registers
-# the first account.
-export E2E_ADMIN_EMAIL="e2e-admin@example.com"
-export E2E_ADMIN_PASSWORD="Admin-passphrase-2026!"
-.venv/bin/lockgate user create --email "$E2E_ADMIN_EMAIL" --admin --password "$E2E_ADMIN_PASSWORD" >/dev/null
 
 cd frontend
 E2E_BASE_URL="$base" CHROMIUM_PATH="$chromium" npx --no-install playwright test "$@" 2>&1 | tee "$tmp/playwright.log"
