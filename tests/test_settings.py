@@ -63,7 +63,9 @@ WEAK_SECRETS = [
 ]
 
 
-@pytest.mark.parametrize("weak", WEAK_SECRETS)
+@pytest.mark.parametrize(
+    "weak", WEAK_SECRETS, ids=range(len(WEAK_SECRETS))
+)  # one random: stable ids
 def test_production_refuses_a_weak_secret_and_says_how_to_make_one(
     monkeypatch: pytest.MonkeyPatch, weak: str
 ) -> None:

@@ -64,7 +64,11 @@ async def test_write_leaves_only_the_final_file(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["../x.png", "a.png", f"{uuid.uuid4()}.png/../../etc"])
+@pytest.mark.parametrize(
+    "name",
+    ["../x.png", "a.png", f"{uuid.uuid4()}.png/../../etc"],
+    ids=["parent", "not-ours", "ours-then-escape"],  # stable ids: the same tests in every worker
+)
 def test_paths_refuse_names_we_did_not_make(tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError, match="not an image file name"):
         ImageStorage(tmp_path).path(name)
