@@ -81,15 +81,6 @@ def limits_out(limits: ScopeLimits) -> AdminLimitsOut:
     )
 
 
-def row_limits(row: UserLimitsRow | None) -> ScopeLimits:
-    """What an admin set (the `user_limits` row, shared with the run-time limits API)."""
-    if row is None:
-        return ScopeLimits()
-    return ScopeLimits(
-        daily_usd=row.daily_budget_usd, monthly_usd=row.monthly_budget_usd, rpm=row.rpm, tpm=row.tpm
-    )
-
-
 def override_snapshot(row: UserLimitsRow | None) -> dict[str, object] | None:
     if row is None:
         return None
@@ -172,7 +163,7 @@ class UserAdminService:
             )
         return UserLimitsOut(
             override=override,
-            effective=limits_out(row_limits(row).over(self.defaults)),
+            effective=limits_out(ScopeLimits.of_row(row).over(self.defaults)),
             defaults=limits_out(self.defaults),
         )
 

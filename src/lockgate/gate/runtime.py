@@ -24,8 +24,18 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from lockgate.gate.budget import BudgetLimit
+
+
+class StoredLimits(Protocol):
+    """A database row with the four limit columns (the gate never imports the models)."""
+
+    daily_budget_usd: Decimal | None
+    monthly_budget_usd: Decimal | None
+    rpm: int | None
+    tpm: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +50,13 @@ class ScopeLimits:
     monthly_usd: Decimal | None = None
     rpm: int | None = None
     tpm: int | None = None
+
+    @classmethod
+    def of_row(cls, row: StoredLimits | None) -> ScopeLimits:
+        """What a stored override sets (a provider's, team's or user's row; none: nothing)."""
+        if row is None:
+            return cls()
+        return cls(row.daily_budget_usd, row.monthly_budget_usd, row.rpm, row.tpm)
 
     def over(self, default: ScopeLimits) -> ScopeLimits:
         """These limits, each unset one taken from ``default``."""

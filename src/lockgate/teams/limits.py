@@ -144,13 +144,7 @@ class LimitsService:
             raise UnknownProvider(f"No provider named {name!r} is configured.")
         override = await self.db.get(ProviderLimits, name)
         default = provider_default(self.gate.config, name)
-        effective = (
-            ScopeLimits(
-                override.daily_budget_usd, override.monthly_budget_usd, override.rpm, override.tpm
-            ).over(default)
-            if override is not None
-            else default
-        )
+        effective = ScopeLimits.of_row(override).over(default)
         scope = f"provider:{name}"
         return ScopeLimitsOut(
             scope=scope,
@@ -184,13 +178,7 @@ class LimitsService:
             raise LimitsUserNotFound()
         override = await self.db.get(UserLimits, user_id)
         default = user_default(self.gate.config)
-        effective = (
-            ScopeLimits(
-                override.daily_budget_usd, override.monthly_budget_usd, override.rpm, override.tpm
-            ).over(default)
-            if override is not None
-            else default
-        )
+        effective = ScopeLimits.of_row(override).over(default)
         scope = f"user:{user_id}"
         return ScopeLimitsOut(
             scope=scope,
