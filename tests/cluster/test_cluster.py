@@ -131,11 +131,14 @@ async def test_a_user_budget_is_never_overspent_across_replicas(
     async with Browser(healthy_cluster.url, "budget@example.com") as browser:
         cids = [await browser.new_conversation() for _ in range(12)]
 
+        answered: list[str] = []
+
         async def spend(i: int) -> tuple[str | None, str]:
             """(the replica that answered, the SSE body), or (None, the refusal's code)."""
             body = {"content": f"spend {i} [[tokens:{tokens}]]", "model": "metered"}
             url = f"/api/v1/conversations/{cids[i % len(cids)]}/messages"
             response = await browser.request("POST", url, json={**body, "max_tokens": tokens})
+            answered.append(response.headers["x-lockgate-replica"])
             if response.status_code != 200:
                 return None, response.json()["error"]["code"]
             return response.headers["x-lockgate-replica"], response.text
@@ -151,7 +154,11 @@ async def test_a_user_budget_is_never_overspent_across_replicas(
     one_reply = spent / max(len(admitted), 1)
     assert set(refused) == {"budget_exceeded"}
     assert all("event: done" in text for _, text in admitted)
-    assert {replica for replica, _ in admitted} == set(healthy_cluster.names())
+    # Every replica admitted or refused some of them, and together they spent no more than the
+    # one budget: with a budget kept per replica, each would have admitted up to the limit. (Which
+    # replicas admit is a race: on a loaded machine the first to reach the gate take it all.)
+    assert set(answered) == set(healthy_cluster.names())
+    assert len(admitted) >= 1
     assert usage["total_requests"] == len(admitted)
     assert spent <= limit
     # Exact, not merely safe: what is left is less than what one more reply would reserve.

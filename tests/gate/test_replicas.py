@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,10 +21,10 @@ import pytest
 
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.redis import RedisServer
+from tests.fixtures.replicas import new_conversation, send, shared_replicas, signed_in
 from tests.fixtures.serve import LockgateServer
 
 pytestmark = pytest.mark.slow
-PASSWORD = "correct horse battery staple"
 PROVIDER_BUDGET = Decimal("2")
 CONVERSATIONS_PER_MINUTE = 40
 FAST = {"type": "simulated", "first_token_latency": 0.005, "tokens_per_second": 2000}
@@ -53,7 +50,7 @@ CONFIG: dict[str, Any] = {
         "breaker": {
             "consecutive_failures": 3,
             "min_calls": 1000,
-            "cooldown_seconds": 1,
+            "cooldown_seconds": 4,  # long enough to see it open on a loaded machine
             "half_open_probes": 1,
             "success_threshold": 1,
         },
@@ -72,67 +69,19 @@ def replicas(
     redis_server.execute("FLUSHALL")
     database = postgres_server.create_database(f"replicas_{uuid.uuid4().hex[:8]}")
     env = {
-        "LOCKGATE_DATABASE_URL": database,
-        "LOCKGATE_REDIS_URL": redis_server.url,
-        "LOCKGATE_MIGRATE_ON_START": "false",
         # Revocations must reach other replicas over Redis, not by a cached key expiring.
         "LOCKGATE_KEY_CACHE_SECONDS": "3600",
         # Budgets under concurrency are the subject here, not shedding (test_chat_admission.py).
         "LOCKGATE_CHAT_MAX_SENDS_IN_FLIGHT": "1000",
     }
-    migrate = subprocess.run(
-        [sys.executable, "-m", "lockgate", "migrate"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert migrate.returncode == 0, migrate.stderr
-    servers = [
-        LockgateServer(tmp_path_factory.mktemp(f"replica{i}"), env=env, config=CONFIG)
-        for i in range(3)
-    ]
+    workdir = tmp_path_factory.mktemp("replicas")
     try:
-        for server in servers:
-            server.start()
-        yield servers
+        with shared_replicas(
+            workdir, database, redis_server.url, config=CONFIG, env=env
+        ) as servers:
+            yield servers
     finally:
-        for server in servers:
-            server.stop()
         redis_server.resume()
-
-
-async def signed_in(servers: list[LockgateServer], email: str) -> httpx.AsyncClient:
-    """One browser; the cookie works on every replica (sessions live in PostgreSQL)."""
-    client = httpx.AsyncClient(timeout=60)
-    response = await client.post(
-        f"{servers[0].url}/api/v1/auth/register", json={"email": email, "password": PASSWORD}
-    )
-    assert response.status_code == 201, response.text
-    client.headers["X-CSRF-Token"] = client.cookies["lockgate_csrf"]
-    return client
-
-
-async def new_conversation(client: httpx.AsyncClient, server: LockgateServer) -> str:
-    response = await client.post(f"{server.url}/api/v1/conversations", json={})
-    assert response.status_code == 201, response.text
-    cid: str = response.json()["id"]
-    return cid
-
-
-async def send(
-    client: httpx.AsyncClient, server: LockgateServer, cid: str, content: str, **extra: Any
-) -> tuple[int, Any]:
-    response = await client.post(
-        f"{server.url}/api/v1/conversations/{cid}/messages",
-        json={"content": content, "max_tokens": 20, **extra},
-    )
-    if response.headers["content-type"].startswith("text/event-stream"):
-        from tests.fixtures.appkit import parse_sse
-
-        return response.status_code, parse_sse(response.text)
-    return response.status_code, response.json()
 
 
 async def health(client: httpx.AsyncClient, server: LockgateServer, name: str) -> dict[str, Any]:
@@ -144,14 +93,14 @@ async def health(client: httpx.AsyncClient, server: LockgateServer, name: str) -
 async def test_concurrent_chats_never_overspend_a_shared_budget(
     replicas: list[LockgateServer],
 ) -> None:
-    clients = [await signed_in(replicas, f"spender{i}@example.com") for i in range(4)]
+    clients = [await signed_in(replicas[0].url, f"spender{i}@example.com") for i in range(4)]
     try:
         targets = []
         for client, server in zip(clients, itertools.cycle(replicas), strict=False):
             for _ in range(5):
-                targets.append((client, server, await new_conversation(client, server)))
+                targets.append((client, server, await new_conversation(client, server.url)))
         jobs = [
-            send(client, replicas[i % 3], cid, f"spend {i} [[tokens:20]]", model="metered")
+            send(client, replicas[i % 3].url, cid, f"spend {i} [[tokens:20]]", model="metered")
             for i, (client, _, cid) in enumerate(itertools.islice(itertools.cycle(targets), 240))
         ]
         results = await asyncio.gather(*jobs)
@@ -175,7 +124,7 @@ async def test_concurrent_chats_never_overspend_a_shared_budget(
 async def test_a_revoked_key_stops_working_on_every_replica(
     replicas: list[LockgateServer],
 ) -> None:
-    client = await signed_in(replicas, "revoker@example.com")
+    client = await signed_in(replicas[0].url, "revoker@example.com")
     try:
         created = await client.post(f"{replicas[0].url}/api/v1/keys", json={"name": "shared"})
         assert created.status_code == 201, created.text
@@ -211,7 +160,7 @@ async def test_a_revoked_key_stops_working_on_every_replica(
 async def test_a_rate_limit_admits_exactly_its_limit_across_replicas(
     replicas: list[LockgateServer],
 ) -> None:
-    client = await signed_in(replicas, "burst@example.com")
+    client = await signed_in(replicas[0].url, "burst@example.com")
     try:
         jobs = [
             client.post(f"{replicas[i % 3].url}/api/v1/conversations", json={})
@@ -225,26 +174,26 @@ async def test_a_rate_limit_admits_exactly_its_limit_across_replicas(
 
 
 async def test_breaker_trips_on_every_replica_then_recovers(replicas: list[LockgateServer]) -> None:
-    client = await signed_in(replicas, "breaker@example.com")
+    client = await signed_in(replicas[0].url, "breaker@example.com")
     try:
-        cid = await new_conversation(client, replicas[0])
+        cid = await new_conversation(client, replicas[0].url)
         for i in range(3):
-            status, events = await send(client, replicas[i], cid, "hi [[fail@alpha:500]]")
+            status, events = await send(client, replicas[i].url, cid, "hi [[fail@alpha:500]]")
             assert status == 200
             names = [name for name, _ in events]
             assert "fallback" in names
             assert events[-1][1]["final"]["provider"] == "beta"
         for server in replicas:
             assert (await health(client, server, "alpha"))["breaker"] == "open"
-        status, events = await send(client, replicas[1], cid, "alpha is skipped now")
+        status, events = await send(client, replicas[1].url, cid, "alpha is skipped now")
         assert "fallback" not in [name for name, _ in events]
         assert events[-1][1]["final"]["provider"] == "beta"
 
-        deadline = time.monotonic() + 15  # cooldown is 1 s; bounded wait for half-open
+        deadline = time.monotonic() + 30  # cooldown is 4 s; bounded wait for half-open
         while (await health(client, replicas[2], "alpha"))["breaker"] != "half_open":
             assert time.monotonic() < deadline, "the breaker never went half-open"
             await asyncio.sleep(0.2)
-        status, events = await send(client, replicas[0], cid, "alpha is healthy again")
+        status, events = await send(client, replicas[0].url, cid, "alpha is healthy again")
         assert events[-1][1]["final"]["provider"] == "alpha"
         for server in replicas:
             assert (await health(client, server, "alpha"))["breaker"] == "closed"
@@ -255,16 +204,16 @@ async def test_breaker_trips_on_every_replica_then_recovers(replicas: list[Lockg
 async def test_redis_outage_fails_budgets_closed_and_recovers(
     replicas: list[LockgateServer], redis_server: RedisServer
 ) -> None:
-    client = await signed_in(replicas, "outage@example.com")
+    client = await signed_in(replicas[0].url, "outage@example.com")
     try:
-        cid = await new_conversation(client, replicas[0])
+        cid = await new_conversation(client, replicas[0].url)
         redis_server.pause()
         try:
             for server in replicas:
-                status, body = await send(client, server, cid, "metered", model="metered")
+                status, body = await send(client, server.url, cid, "metered", model="metered")
                 assert status == 503
                 assert body["error"]["code"] == "budget_unavailable"
-                status, events = await send(client, server, cid, "unmetered", model="solo")
+                status, events = await send(client, server.url, cid, "unmetered", model="solo")
                 assert status == 200, events  # rate limits, breaker, lanes fail open by policy
                 assert events[-1][0] == "done"
                 listed = await client.get(f"{server.url}/api/v1/conversations")
@@ -274,7 +223,7 @@ async def test_redis_outage_fails_budgets_closed_and_recovers(
         deadline = time.monotonic() + 15
         for server in replicas:
             while True:
-                status, _ = await send(client, server, cid, "metered again", model="metered")
+                status, _ = await send(client, server.url, cid, "metered again", model="metered")
                 if status == 200:
                     break
                 assert time.monotonic() < deadline, f"{server.url} did not recover"

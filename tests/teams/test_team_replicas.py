@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,13 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures.appkit import parse_sse
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.redis import RedisServer
+from tests.fixtures.replicas import new_conversation, shared_replicas, signed_in
+from tests.fixtures.replicas import send as replica_send
 from tests.fixtures.serve import LockgateServer
 
 pytestmark = pytest.mark.slow
-PASSWORD = "correct horse battery staple"
 TEAM_BUDGET = Decimal("1")
 FAST = {"type": "simulated", "first_token_latency": 0.005, "tokens_per_second": 2000}
 PRICE = {"input_per_mtok": 1000, "output_per_mtok": 2000}
@@ -56,62 +53,26 @@ def replicas(
     redis_server.execute("FLUSHALL")
     database = postgres_server.create_database(f"teams_{uuid.uuid4().hex[:8]}")
     env = {
-        "LOCKGATE_DATABASE_URL": database,
-        "LOCKGATE_REDIS_URL": redis_server.url,
-        "LOCKGATE_MIGRATE_ON_START": "false",
         "LOCKGATE_CHAT_MAX_SENDS_IN_FLIGHT": "1000",
         # Changes must reach the other replicas over Redis, not by the reconciliation.
         "LOCKGATE_LIMITS_RECONCILE_SECONDS": "3600",
     }
-    migrate = subprocess.run(
-        [sys.executable, "-m", "lockgate", "migrate"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert migrate.returncode == 0, migrate.stderr
-    servers = [
-        LockgateServer(tmp_path_factory.mktemp(f"team{i}"), env=env, config=CONFIG)
-        for i in range(3)
-    ]
-    try:
-        for server in servers:
-            server.start()
+    workdir = tmp_path_factory.mktemp("teams")
+    with shared_replicas(workdir, database, redis_server.url, config=CONFIG, env=env) as servers:
         yield servers
-    finally:
-        for server in servers:
-            server.stop()
-
-
-async def signed_in(server: LockgateServer, email: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(timeout=60)
-    response = await client.post(
-        f"{server.url}/api/v1/auth/register", json={"email": email, "password": PASSWORD}
-    )
-    assert response.status_code == 201, response.text
-    client.headers["X-CSRF-Token"] = client.cookies["lockgate_csrf"]
-    return client
 
 
 async def send(client: httpx.AsyncClient, server: LockgateServer, content: str) -> Any:
-    created = await client.post(f"{server.url}/api/v1/conversations", json={})
-    assert created.status_code == 201, created.text
-    response = await client.post(
-        f"{server.url}/api/v1/conversations/{created.json()['id']}/messages",
-        json={"content": content, "max_tokens": 20},
-    )
-    if response.headers["content-type"].startswith("text/event-stream"):
-        return response.status_code, parse_sse(response.text)
-    return response.status_code, response.json()
+    """``content`` sent in a new conversation on ``server``."""
+    cid = await new_conversation(client, server.url)
+    return await replica_send(client, server.url, cid, content)
 
 
 async def test_a_team_budget_holds_across_replicas_and_a_raise_applies_everywhere(
     replicas: list[LockgateServer],
 ) -> None:
-    admin = await signed_in(replicas[0], "admin@example.com")  # the first account: an admin
-    members = [await signed_in(replicas[0], f"member{i}@example.com") for i in range(3)]
+    admin = await signed_in(replicas[0].url, "admin@example.com")  # the first account: an admin
+    members = [await signed_in(replicas[0].url, f"member{i}@example.com") for i in range(3)]
     try:
         created = await admin.post(
             f"{replicas[0].url}/api/v1/teams",
