@@ -8,6 +8,9 @@ DEV_STAMP := $(VENV)/.dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The suite runs in this many processes (pytest-xdist), a test file to a process so that a file's
+# module-scoped servers start once; each process starts its own Redis and PostgreSQL.
+PYTEST_WORKERS ?= 2
 # Branch coverage of src/lockgate with the floor in pyproject.toml ([tool.coverage.report]);
 # `make test COV_ARGS=` for a partial run (PYTEST_ARGS='-k ...'), which would miss the floor.
 COV_ARGS ?= --cov --cov-report=term:skip-covered
@@ -95,7 +98,7 @@ $(OIDC_DEPS): tests/oidc/package-lock.json
 
 test: $(DEV_STAMP) $(OIDC_DEPS)
 	bash scripts/ensure-test-deps.sh
-	$(BIN)/pytest $(COV_ARGS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(COV_ARGS) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory ui-test
 
 # wrk drives the load; installed from Debian when missing and running as root.
