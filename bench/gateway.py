@@ -13,8 +13,9 @@ the upstream measured directly in the same minutes:
 * time to first token for streams: N sequential streams, alternating the same way;
 * peak RSS of the Lockgate process tree, sampled from /proc the whole time;
 
-then a soak (``bench/soak.py``): RSS of a fresh 1-worker Lockgate after 10,000 requests and after
-100,000 (``--quick``: 1,000 and 10,000, labelled), within the time budget.
+then the cache's hit path (``bench/cache_serve.py``: requests/s per worker when every answer is
+cached), and a soak (``bench/soak.py``): RSS of a fresh 1-worker Lockgate after 10,000 requests
+and after 100,000 (``--quick``: 1,000 and 10,000, labelled), within the time budget.
 
 JSON with the machine's details goes to ``bench/results/gateway-<timestamp>.json``; a short table
 with issue 16's targets, met or not, is printed. Bounded: every wait has a timeout, the soak stops
@@ -44,6 +45,7 @@ from typing import Any
 
 import httpx
 
+from bench.cache_serve import hit_path
 from bench.harness import (
     BODY,
     CHAT,
@@ -78,6 +80,8 @@ TARGETS: dict[str, dict[str, float]] = {
 TARGET_P99_OVER_P50 = 2.5
 TARGET_ADDED_TTFT_P50_MS = 0.5
 TARGET_RSS_MB = 150.0
+TARGET_CACHE_HIT_RPS_PER_WORKER = 3000.0
+CACHE_HIT_SECONDS = 60.0  # start-up with the local embedder, a miss, a hit, warm-up and the run
 MB = 2**20
 
 
@@ -212,6 +216,18 @@ async def ttft(upstream: Upstream, gate: Lockgate, count: int) -> dict[str, Any]
     return {"direct": direct, "through": through, **added(through, direct)}
 
 
+def frames_per_stream(url: str, headers: Mapping[str, str]) -> int:
+    """The SSE events of one stream (``[DONE]`` not counted): what "relayed chunks" counts."""
+    with (
+        httpx.Client(timeout=30) as client,
+        client.stream("POST", url, json=STREAM_BODY, headers=headers) as response,
+    ):
+        if response.status_code != 200:
+            raise BenchError(f"stream from {url}: HTTP {response.status_code}")
+        lines = response.iter_lines()
+        return sum(1 for line in lines if line.startswith("data: ") and line != "data: [DONE]")
+
+
 # --- one variant ----------------------------------------------------------------------------------
 
 
@@ -265,6 +281,10 @@ def bench_variant(
         )  # fmt: skip
         gate.key = create_key(gate.base)
         check_replies(upstream, gate)
+        frames = {
+            "direct": frames_per_stream(upstream.base + CHAT, {}),
+            "through": frames_per_stream(gate.base + CHAT, auth(gate.key)),
+        }
         startup_s = round(time.monotonic() - began, 2)
         print(f"  {variant.name}: ready in {startup_s} s, measuring …", flush=True)
         gate.sampler.reset()
@@ -284,6 +304,11 @@ def bench_variant(
         seq = sequential(upstream, gate, profile.sequential)
         first_token = asyncio.run(ttft(upstream, gate, profile.ttft))
         gate.sampler.sample()
+        stream["frames_per_stream"] = frames
+        stream["direct"]["chunks_per_s"] = round(stream["direct"]["rps"] * frames["direct"], 1)
+        stream["chunks_per_s_per_worker"] = round(
+            stream["through"]["rps"] * frames["through"] / variant.workers, 1
+        )
         return {
             "variant": variant.name,
             "label": variant.label,
@@ -364,9 +389,21 @@ def print_table(report: dict[str, Any]) -> None:
         print(
             f"  {'':<12} added TTFT p50 {first:.2f} ms (≤ {TARGET_ADDED_TTFT_P50_MS}:"
             f" {verdict(first <= TARGET_ADDED_TTFT_P50_MS)}); relayed streams/s"
-            f" {v['streaming']['through']['rps']:,.0f}; peak RSS per worker {rss:.0f} MB"
+            f" {v['streaming']['through']['rps']:,.0f}, chunks/s per worker"
+            f" {v['streaming']['chunks_per_s_per_worker']:,.0f}; peak RSS per worker {rss:.0f} MB"
             f" (≤ {TARGET_RSS_MB:.0f}: {verdict(rss <= TARGET_RSS_MB)})"
         )
+    cache = report.get("cache_hit")
+    if cache:
+        if "hit" in cache:
+            rps = cache["hit"]["rps_per_worker"]
+            print(
+                f"cache hit path, 1 worker: {rps:,.0f} req/s"
+                f" (≥ {TARGET_CACHE_HIT_RPS_PER_WORKER:,.0f}:"
+                f" {verdict(rps >= TARGET_CACHE_HIT_RPS_PER_WORKER)})"
+            )
+        else:
+            print(f"cache hit path: skipped ({cache.get('skipped')})")
     result = report.get("soak")
     if result:
         scaled = " (--quick: scaled down)" if report["profile"] != "full" else ""
@@ -385,6 +422,9 @@ def main() -> None:
         help=f"comma-separated subset of {','.join(VARIANTS)}",
     )
     parser.add_argument("--no-soak", action="store_true", help="skip the soak")
+    parser.add_argument(
+        "--no-cache-hit", action="store_true", help="skip the cache's hit path (bench/cache_serve)"
+    )
     parser.add_argument(
         "--time-budget", type=float, help="seconds for the whole run (default 500, quick 140)"
     )
@@ -423,6 +463,7 @@ def main() -> None:
             "p99_over_p50_at_most": TARGET_P99_OVER_P50,
             "added_ttft_p50_ms_at_most": TARGET_ADDED_TTFT_P50_MS,
             "rss_mb_per_worker_at_most": TARGET_RSS_MB,
+            "cache_hit_rps_per_worker_at_least": TARGET_CACHE_HIT_RPS_PER_WORKER,
             "soak_rss_growth_at_most": 0.10,
         },
         "variants": [],
@@ -447,6 +488,13 @@ def main() -> None:
                     pg_dsn=pg_dsn() if variant.postgres else None,
                 )  # fmt: skip
                 report["variants"].append(result)
+            if not args.no_cache_hit and deadline - time.monotonic() < CACHE_HIT_SECONDS:
+                report["cache_hit"] = {"skipped": "the time budget was spent (--time-budget)"}
+            elif not args.no_cache_hit:
+                print("  cache hit path: 1 worker, every answer cached …", flush=True)
+                report["cache_hit"] = hit_path(
+                    workdir / "cache-hit", threshold=None, duration_s=profile.duration_s
+                )
             if not args.no_soak:
                 hint = next(
                     (
@@ -468,10 +516,10 @@ def main() -> None:
                 )  # fmt: skip
                 report["soak"]["scaled_down"] = profile.name != "full"
     except (BenchError, Deadline) as exc:
-        signal.alarm(0)
-        sys.exit(f"bench.gateway: {exc}\n(logs kept in {workdir})")
+        # what was measured before is still reported (the summary says "no figure" for the rest)
+        report["stopped"] = f"{type(exc).__name__}: {exc}"
     signal.alarm(0)
-    if not args.keep:
+    if not args.keep and "stopped" not in report:
         shutil.rmtree(workdir, ignore_errors=True)
     report["loadavg_end"] = loadavg()
     report["seconds"] = round(time.monotonic() - started, 1)
@@ -480,6 +528,8 @@ def main() -> None:
     path.write_text(json.dumps(report, indent=2))
     print_table(report)
     print(f"written to {path} ({report['seconds']} s)")
+    if "stopped" in report:
+        sys.exit(f"bench.gateway: {report['stopped']}\n(logs kept in {workdir})")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ index in the same place as the entries: ``<data_dir>/cache/vectors.sqlite3`` bes
 store, or the HNSW index Lockgate creates in the cache Redis (``FT.CREATE``, idempotent, named
 after the embedder and its dimension, so a new model starts a new index). A semantic hit is
 guarded by `lockgate.cache.guard.compatible`.
+
+The semantic layer's modules (the embedders, the vector indexes, numpy) are imported in the
+functions that build them, so a worker with the cache off, or exact-only, never loads them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from pathlib import Path
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from lockgate.cache.guard import compatible
 from lockgate.cache.policy import CachePolicy, TeamOf
 from lockgate.cache.semantic import SemanticLayer
 from lockgate.cache.service import ResponseCache
@@ -33,11 +35,7 @@ from lockgate.clock import Clock
 from lockgate.observability.metrics import Metrics
 from lockgate.settings import CacheConfig
 from lockgate.vectors.base import Embedder, VectorIndex
-from lockgate.vectors.cached import CachedEmbedder
-from lockgate.vectors.embedded import EmbeddedIndex
 from lockgate.vectors.errors import EmbedderUnavailable, VectorStoreUnavailable
-from lockgate.vectors.local import LocalEmbedder
-from lockgate.vectors.redis import RedisIndex
 
 QUERY_ENGINE_HINT = (
     "run a Redis with the query engine for the cache (the official redis:8 image has it built in; "
@@ -77,6 +75,9 @@ async def open_cache_redis(url: str | None) -> Redis:
 async def local_embedder(stack: AsyncExitStack) -> Embedder:
     """The offline model (``embedding_model: local``), loaded now (a broken install stops
     start-up, not a request), with its memo: a text is embedded once while remembered."""
+    from lockgate.vectors.cached import CachedEmbedder
+    from lockgate.vectors.local import LocalEmbedder
+
     model = LocalEmbedder()
     stack.push_async_callback(model.close)
     try:
@@ -90,6 +91,9 @@ async def open_index(
     embedder: Embedder, *, data_dir: Path, redis: Redis | None, clock: Clock
 ) -> VectorIndex:
     """The semantic layer's index, next to the entries (created when missing)."""
+    from lockgate.vectors.embedded import EmbeddedIndex
+    from lockgate.vectors.redis import RedisIndex
+
     if redis is None:
         return await EmbeddedIndex.open(
             data_dir / "cache" / "vectors.sqlite3",
@@ -140,6 +144,8 @@ async def build_cache(
     if cache.semantic:
         if embedder is None:
             raise ValueError("cache.semantic needs an embedder")
+        from lockgate.cache.guard import compatible
+
         index = await open_index(embedder, data_dir=data_dir, redis=redis, clock=clock)
         stack.push_async_callback(index.close)
         semantic = SemanticLayer(embedder, index, compatible)

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lockgate.cache.keys import CacheRequest, tag
 from lockgate.cache.store.base import Entry
-from lockgate.vectors.base import Embedder, Record, Vector, VectorIndex
+from lockgate.vectors.base import Embedder, Record, VectorIndex
+
+if TYPE_CHECKING:
+    from lockgate.vectors.base import Vector
 
 Guard = Callable[[str, str], bool]
 Fetch = Callable[[str], Awaitable[Entry | None]]

@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from lockgate.cache.keys import CacheRequest
 from lockgate.cache.policy import (
@@ -38,7 +38,9 @@ from lockgate.cache.store.base import Entry, EntryStore, entry_id
 from lockgate.clock import Clock
 from lockgate.observability.logging import get_logger
 from lockgate.observability.metrics import Metrics
-from lockgate.vectors.base import Vector
+
+if TYPE_CHECKING:  # numpy only where the semantic layer is really used
+    from lockgate.vectors.base import Vector
 
 log = get_logger("lockgate.cache")
 Layer = Literal["exact", "semantic"]

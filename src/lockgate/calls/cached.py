@@ -19,7 +19,6 @@ from lockgate.cache.factory import CacheStartupError, local_embedder
 from lockgate.cache.policy import Answer
 from lockgate.cache.service import Lookup, Paid, ResponseCache
 from lockgate.calls.candidates import as_candidate
-from lockgate.calls.embedder import ProviderEmbedder
 from lockgate.calls.once import Owner
 from lockgate.calls.runner import Attempt
 from lockgate.calls.usage import UsageSink
@@ -31,7 +30,6 @@ from lockgate.providers.registry import ProviderRegistry
 from lockgate.settings import FileConfig
 from lockgate.usage.service import usage_values
 from lockgate.vectors.base import Embedder
-from lockgate.vectors.cached import CachedEmbedder
 from lockgate.vectors.errors import EmbedderUnavailable
 
 CACHE_PROVIDER = "cache"
@@ -100,6 +98,9 @@ async def cache_embedder(
         return None
     if cache.embedding_model == "local":
         return await local_embedder(stack)
+    from lockgate.calls.embedder import ProviderEmbedder  # numpy: only with the semantic layer
+    from lockgate.vectors.cached import CachedEmbedder
+
     name = cache.embedding_model
     model = ProviderEmbedder(
         as_candidate(name, file.models[name], providers), gate=gate, usage=usage, clock=clock
@@ -119,8 +120,12 @@ def paid_by(cache: ResponseCache, owner: Owner) -> Iterator[None]:
     """Embeddings a lookup or a save makes through a configured model are paid by the asker
     (their budgets, their usage rows); the local model costs nothing."""
     semantic = cache.semantic
-    embedder: object = semantic.embedder if semantic is not None else None
-    inner = getattr(embedder, "inner", embedder)
+    if semantic is None:
+        yield
+        return
+    from lockgate.calls.embedder import ProviderEmbedder  # loaded with the semantic layer
+
+    inner = getattr(semantic.embedder, "inner", semantic.embedder)
     if isinstance(inner, ProviderEmbedder):
         with inner.paid_by(owner):
             yield

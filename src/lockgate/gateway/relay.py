@@ -10,7 +10,6 @@ same events (text, usage, finish), so budgets, retries and fallbacks work the sa
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -23,6 +22,7 @@ import orjson
 from lockgate.calls.candidates import Candidate, Plan
 from lockgate.calls.runner import Delivered, Event
 from lockgate.gateway import wire
+from lockgate.gateway.frames import Frames
 from lockgate.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -153,18 +153,18 @@ class Relay:
         self.cid = wire.completion_id()
         self.created = int(time.time())
         self.started = False  # a frame with the assistant's role went out
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._frames = Frames()
 
     async def get(self) -> bytes | None:
-        """The next frame; None once the call is over."""
-        return await self._queue.get()
+        """The frames waiting (joined, see `Frames`); None once the call is over."""
+        return await self._frames.get()
 
     def close(self) -> None:
-        self._queue.put_nowait(None)
+        self._frames.close()
 
     async def passthrough(self, chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[Event]:
         """Relay an OpenAI-compatible stream; yield what the runner needs to know."""
-        put = self._queue.put_nowait
+        put = self._frames.put
         async for chunk in chunks:
             usage = chunk.get("usage")
             reported = usage_of(usage) if isinstance(usage, dict) else None
@@ -199,7 +199,7 @@ class Relay:
         """Relay a translated provider's text as OpenAI chunks."""
         async for event in events:
             if isinstance(event, TextDelta) and event.text:
-                self._queue.put_nowait(self._role() + self._chunk({"content": event.text}))
+                self._frames.put(self._role() + self._chunk({"content": event.text}))
             yield event
 
     def _role(self) -> bytes:

@@ -16,11 +16,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from lockgate.lru import BoundedLRU
 
-from .base import Embedder, Vector
+from .base import Embedder
 from .errors import EmbedderUnavailable
+
+if TYPE_CHECKING:
+    from .base import Vector
 
 DEFAULT_SIZE = 10_000
 
