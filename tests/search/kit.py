@@ -42,9 +42,11 @@ def opener(database_url: str, data_dir: Path, store: tuple[str, str | None]) -> 
     async def open_app(**search: Any) -> AsyncIterator[tuple[ApiClient, AppState]]:
         file = FileConfig(search=SearchConfig(store=kind, **search))
         config = make_config(database_url, data_dir, file, cache_redis_url=redis_url)
-        async with running_app(config, FakeClock()) as (app, state):
-            async with api_client(app) as client:
-                yield client, state
+        async with (
+            running_app(config, FakeClock()) as (app, state),
+            api_client(app) as client,
+        ):
+            yield client, state
 
     return open_app
 

@@ -78,9 +78,7 @@ async def test_another_users_messages_never_appear(open_app: Opener) -> None:
         # ...and nowhere for Alice, by words or by meaning.
         assert (await hits(client, "Lisbon flight"))["items"] == []
         assert (await hits(client, "airplane journey to Portugal"))["items"] == []
-        assert [h["message_id"] for h in (await hits(client, "barking"))["items"]] == [
-            str(mine[0])
-        ]
+        assert [h["message_id"] for h in (await hits(client, "barking"))["items"]] == [str(mine[0])]
 
 
 async def test_deleting_a_conversation_deletes_its_vectors(open_app: Opener) -> None:
@@ -88,7 +86,7 @@ async def test_deleting_a_conversation_deletes_its_vectors(open_app: Opener) -> 
         await client.register("alice@example.com")
         alice = await user_id_of(state, "alice@example.com")
         gone, _ = await write_conversation(state, alice, "Gone", [TRIP, BREAD])
-        kept, kept_ids = await write_conversation(state, alice, "Kept", [DOG])
+        _, kept_ids = await write_conversation(state, alice, "Kept", [DOG])
         search = search_of(state)
         await search.indexer.backfill()
         deleted = await client.delete(f"/api/v1/conversations/{gone}")
@@ -97,9 +95,12 @@ async def test_deleting_a_conversation_deletes_its_vectors(open_app: Opener) -> 
         probe = (await search.embedder.embed([TRIP]))[0]
         left = await search.index.search(probe, tags=owner, k=10, now=state.clock().timestamp())
         assert {m.id.split(":")[0] for m in left} == {str(kept_ids[0])}
-        assert await search.index.search(
-            probe, tags={"conversation": str(gone)}, k=10, now=state.clock().timestamp()
-        ) == []
+        assert (
+            await search.index.search(
+                probe, tags={"conversation": str(gone)}, k=10, now=state.clock().timestamp()
+            )
+            == []
+        )
         async with state.sessionmaker() as db:
             rows = await db.scalar(select(func.count()).select_from(MessageEmbedding))
         assert rows == 1
@@ -159,4 +160,3 @@ async def test_search_vectors_never_expire(open_app: Opener) -> None:
         later = FOREVER - 1
         found = await search.index.search(probe, tags={"owner": str(alice)}, k=1, now=later)
         assert len(found) == 1
-
