@@ -27,12 +27,11 @@ MAX_WORDS = 8
 SNIPPET_CHARS = 240
 _WORD = re.compile(r"\w+", re.UNICODE)
 ELLIPSIS = "…"
-STOPWORDS = frozenset(
-    """a an the to of in on at for by with and or nor but is are was were be been am it its i me
-    my we us our you your he she his her they them their this that these those from as do does
-    did how what which who whom when where why can could would should will shall may might
-    there here so if than then into onto about not no""".split()
-)
+_FUNCTION_WORDS = """a an the to of in on at for by with and or nor but is are was were be been am
+it its i me my we us our you your he she his her they them their this that these those from as do
+does did how what which who whom when where why can could would should will shall may might there
+here so if than then into onto about not no"""
+STOPWORDS = frozenset(_FUNCTION_WORDS.split())
 
 
 @dataclass(frozen=True, slots=True)
