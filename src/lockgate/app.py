@@ -52,6 +52,7 @@ from lockgate.openapi import install_openapi
 from lockgate.presets.endpoints import router as presets_router
 from lockgate.prompts.endpoints import router as prompts_router
 from lockgate.providers.registry import Sleep
+from lockgate.search.endpoints import router as search_router
 from lockgate.settings import Config, load_config
 from lockgate.shares.endpoints import router as shares_router
 from lockgate.spend.endpoints import router as spend_router
@@ -127,6 +128,7 @@ def create_app(
     app.include_router(cache_router)
     app.include_router(transfer_router)
     app.include_router(shares_router)
+    app.include_router(search_router)
     app.include_router(admin_router)
     app.include_router(audit_router)
     app.include_router(spend_router)

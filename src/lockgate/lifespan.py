@@ -38,6 +38,7 @@ from lockgate.observability.metrics import Metrics
 from lockgate.observability.tracing import Tracing
 from lockgate.observability.wiring import running
 from lockgate.providers.registry import ProviderRegistry, Sleep
+from lockgate.search.factory import build_search
 from lockgate.server_protocol import SHUTDOWN_HOOK
 from lockgate.settings import Config
 from lockgate.state import STATE_KEY, AppState
@@ -142,6 +143,18 @@ async def build_state(
     )
 
     sessionmaker = create_sessionmaker(engine)
+    search = await build_search(
+        config.file,
+        stack,
+        sessionmaker=sessionmaker,
+        data_dir=settings.data_dir,
+        cache_redis_url=settings.cache_redis_url,
+        clock=clock,
+        providers=providers,
+        gate=gate,
+        usage=usage_writer,
+        shared_local=embedder if config.file.cache.embedding_model == "local" else None,
+    )
     limits = LimitsSync(gate.book, sessionmaker, redis, interval=settings.limits_reconcile_seconds)
     await limits.start()
     stack.push_async_callback(limits.aclose)
@@ -165,6 +178,7 @@ async def build_state(
         live=live,
         stop_timeout=settings.reply_stop_timeout_seconds,
         admission=SendAdmission(settings.chat_max_sends_in_flight, metrics=metrics),
+        on_saved=search.indexer.saved if search is not None else None,
     )
     await chat.open()
     stack.push_async_callback(chat.aclose)  # after the drain: the cut replies' finals are written
@@ -205,6 +219,7 @@ async def build_state(
         cache=cache,
         oidc=oidc,
         limits=limits,
+        search=search,
     )
 
 

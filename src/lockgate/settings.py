@@ -294,6 +294,40 @@ class CacheConfig(BaseModel):
     embedding_model: str = Field(default="local", min_length=1, max_length=200)
 
 
+SEARCH_MIN_SIMILARITY = 0.3
+"""The similarity floor of a meaning match (all-MiniLM-L6-v2, cosine). Measured on the messages of
+tests/search/test_search_api.py: paraphrases with no word in common scored 0.36-0.66 against
+their message, unrelated messages and nonsense ("xqzv blorf", "asdf") -0.14-0.10; 0.3 keeps every
+paraphrase and none of those."""
+
+
+class SearchConfig(BaseModel):
+    """The ``search:`` section of lockgate.yaml (search by meaning, `lockgate.search`)::
+
+        search:
+          semantic: true          # embed messages and search by meaning as well as by words
+          embedding_model: local  # local | the name of a configured embedding model (paid)
+          store: embedded         # embedded (the data dir) | redis (LOCKGATE_CACHE_REDIS_URL)
+          min_similarity: 0.3     # a meaning match below it is no match
+          batch_size: 32          # messages embedded together in the background
+          queue_size: 10000       # saved messages waiting; past it the sweep picks them up
+          sweep_seconds: 300      # how often the indexer looks for messages it has not indexed
+
+    Searching by words needs none of it. With a configured embedding model every message is a
+    paid call, billed to the user who wrote (or received) it, through the gate.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    semantic: bool = True
+    embedding_model: str = Field(default="local", min_length=1, max_length=200)
+    store: Literal["embedded", "redis"] = "embedded"
+    min_similarity: float = Field(default=SEARCH_MIN_SIMILARITY, ge=-1.0, le=1.0)
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    queue_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    sweep_seconds: float = Field(default=300, gt=0, le=86_400)
+
+
 def _default_providers() -> dict[str, ProviderConfig]:
     return {"simulated": SimulatedProviderConfig(type="simulated")}
 
@@ -333,6 +367,7 @@ class FileConfig(BaseModel):
     gate: GateConfig = Field(default_factory=GateConfig)
     responses: ResponsesConfig = Field(default_factory=ResponsesConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
     oidc: OIDCConfig | None = None  # OpenID Connect sign-in (lockgate.oidc_settings)
 
     @model_validator(mode="after")
@@ -356,6 +391,7 @@ class FileConfig(BaseModel):
             if provider not in self.providers:
                 raise ValueError(f"gate: unknown provider {provider!r}")
         self._check_cache()
+        self._check_search()
         return self
 
     def _check_cache(self) -> None:
@@ -365,6 +401,15 @@ class FileConfig(BaseModel):
             embedding = ", ".join(n for n, m in self.models.items() if m.kind == "embedding")
             raise ValueError(
                 f"cache.embedding_model: {name!r} is neither 'local' nor a configured embedding "
+                f"model (configured: {embedding or 'none'})"
+            )
+
+    def _check_search(self) -> None:
+        name = self.search.embedding_model
+        if name != "local" and (name not in self.models or self.models[name].kind != "embedding"):
+            embedding = ", ".join(n for n, m in self.models.items() if m.kind == "embedding")
+            raise ValueError(
+                f"search.embedding_model: {name!r} is neither 'local' nor a configured embedding "
                 f"model (configured: {embedding or 'none'})"
             )
 
@@ -443,6 +488,11 @@ def load_config(*, env_file: Path | None = Path(".env"), **overrides: Any) -> Co
             "cache.store is 'redis' but LOCKGATE_CACHE_REDIS_URL is not set: point it at the "
             "dedicated cache Redis (with the query engine, e.g. redis:8), or use "
             "cache.store: embedded"
+        )
+    if file.search.semantic and file.search.store == "redis" and not settings.cache_redis_url:
+        raise ConfigError(
+            "search.store is 'redis' but LOCKGATE_CACHE_REDIS_URL is not set: point it at the "
+            "Redis with the query engine (e.g. redis:8), or use search.store: embedded"
         )
     check_oidc_secret(file, settings)
     return Config(settings=settings, file=file, environ=dict(os.environ))

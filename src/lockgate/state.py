@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from lockgate.keys.cache import KeyCache
     from lockgate.observability.metrics import Metrics
     from lockgate.providers.registry import ProviderRegistry
+    from lockgate.search.meaning import MessageSearch
     from lockgate.settings import Config
     from lockgate.teams.sync import LimitsSync
     from lockgate.usage.writer import UsageWriter
@@ -57,6 +58,7 @@ class AppState:
     cache: ResponseCache | None = None  # None: cache.enabled is false
     oidc: OIDCProvider | None = None  # None: no `oidc:` section (password sign-in only)
     limits: LimitsSync | None = None  # run-time budgets, limits and teams (None: YAML only)
+    search: MessageSearch | None = None  # search by meaning (None: search.semantic is off)
 
 
 def state_of(scope: Scope) -> AppState:

@@ -1150,6 +1150,49 @@ export interface paths {
         patch: operations["updatePrompt"];
         trace?: never;
     };
+    "/api/v1/search/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Messages
+         * @description Your messages (questions and answers) matching ``q`` by words and by meaning, ranked by
+         *     reciprocal rank fusion of both, best first. Archived conversations are included (``archived``
+         *     says so); another user's messages never are.
+         */
+        get: operations["searchMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search/reindex": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reindex Messages
+         * @description Embed all of your messages again, in the background (after a store was lost or changed).
+         *     Search by words keeps working meanwhile; by meaning fills in as the indexer goes.
+         */
+        post: operations["reindexMessages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/shared/{token}": {
         parameters: {
             query?: never;
@@ -2378,6 +2421,16 @@ export interface components {
             /** Reset Tokens S */
             reset_tokens_s: number | null;
         };
+        /**
+         * Highlight
+         * @description A matched word in the snippet: characters ``start`` to ``end`` (exclusive).
+         */
+        Highlight: {
+            /** End */
+            end: number;
+            /** Start */
+            start: number;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -2821,6 +2874,54 @@ export interface components {
         MemberRole: {
             role: components["schemas"]["TeamRole"];
         };
+        /** MessageHit */
+        MessageHit: {
+            /**
+             * Archived
+             * @description The conversation is archived (it stays searchable)
+             */
+            archived: boolean;
+            /**
+             * Conversation Id
+             * Format: uuid
+             */
+            conversation_id: string;
+            /** Conversation Title */
+            conversation_title: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Highlights
+             * @description The matched words in the snippet
+             */
+            highlights: components["schemas"]["Highlight"][];
+            /** Matched By */
+            matched_by: ("words" | "meaning")[];
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            role: components["schemas"]["MessageRole"];
+            /**
+             * Score
+             * @description Reciprocal rank fusion of the words and meaning ranks
+             */
+            score: number;
+            /**
+             * Similarity
+             * @description Cosine similarity of the best passage
+             */
+            similarity: number | null;
+            /**
+             * Snippet
+             * @description Plain text around the match; never HTML
+             */
+            snippet: string;
+        };
         /** MessageOut */
         MessageOut: {
             /**
@@ -3240,6 +3341,11 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** ReindexOut */
+        ReindexOut: {
+            /** Queued */
+            queued: boolean;
+        };
         /** ResponseCreateRequest */
         ResponseCreateRequest: {
             /**
@@ -3596,6 +3702,19 @@ export interface components {
              * @description Each budget window that applies; null when the budget store is unreachable
              */
             spend: components["schemas"]["Spend"][] | null;
+        };
+        /** SearchPage */
+        SearchPage: {
+            /** Items */
+            items: components["schemas"]["MessageHit"][];
+            /**
+             * Meaning
+             * @description used: ranked by meaning too; off: not configured; unavailable: the embedding model or the vector store failed (or the budget refused it), words only
+             * @enum {string}
+             */
+            meaning: "used" | "off" | "unavailable";
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** SendMessageIn */
         SendMessageIn: {
@@ -9238,6 +9357,123 @@ export interface operations {
             };
             /** @description Rate limited (see Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    searchMessages: {
+        parameters: {
+            query: {
+                cursor?: string | null;
+                limit?: number;
+                /** @description Words, or what you mean */
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchPage"];
+                };
+            };
+            /** @description Malformed request (e.g. malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reindexMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReindexOut"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CSRF check failed, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Temporarily unavailable (see Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

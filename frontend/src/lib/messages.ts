@@ -78,6 +78,18 @@ const en = {
     menuHint: "↑ ↓ to choose, Enter to insert, Esc to close",
     listLabel: "Your prompts",
   },
+  search: {
+    heading: "Messages",
+    searching: "Searching messages…",
+    none: "No message matches.",
+    byMeaning: "by meaning",
+    archived: "archived",
+    you: "You",
+    answer: "Answer",
+    meaningUnavailable: "Search by meaning is unavailable right now; these match your words only.",
+    more: "More messages",
+    hitLabel: (title: string) => `Open the message in “${title || "Untitled"}”`,
+  },
 };
 
 export type Messages = typeof en;

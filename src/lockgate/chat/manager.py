@@ -64,8 +64,11 @@ class ChatManager:
         live: LiveReplies | None = None,
         stop_timeout: float = 5.0,
         admission: SendAdmission | None = None,
+        on_saved: Callable[[uuid.UUID], None] | None = None,
     ) -> None:
-        """``admission``: the bound on sends set up at once (None: unbounded, for tests)."""
+        """``admission``: the bound on sends set up at once (None: unbounded, for tests).
+        ``on_saved``: told a message id when its question is saved (the reply starts) and when
+        the reply's final state is (search indexes both; it must not block)."""
         self._sessionmaker = sessionmaker
         self.leases: ReplyLeases = leases or LocalLeases()
         self.live: LiveReplies = live or MemoryLiveReplies()
@@ -78,6 +81,7 @@ class ChatManager:
         self._draining: asyncio.Task[None] | None = None
         self.saves = PartialSaves(sessionmaker, clock)
         self.admission = admission
+        self._on_saved = on_saved
 
     async def open(self) -> None:
         """Start listening for other replicas' stops (lifespan, before the first request)."""
@@ -122,6 +126,8 @@ class ChatManager:
         self._live[spec.message_id] = generation
         task = asyncio.create_task(self._run(generation), name=f"reply-{spec.message_id}")
         self._tasks[spec.message_id] = task
+        if self._on_saved is not None:  # the question (the reply's parent) is committed
+            self._on_saved(spec.message_id)
         return generation
 
     async def _run(self, generation: Generation) -> None:
@@ -152,6 +158,8 @@ class ChatManager:
             self._live.pop(generation.message_id, None)
             self._tasks.pop(generation.message_id, None)
             await self.leases.release(generation.message_id)
+            if self._on_saved is not None:
+                self._on_saved(generation.message_id)
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         """A side task (e.g. a model-written title) that shutdown waits for like a reply."""

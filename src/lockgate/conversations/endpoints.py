@@ -169,3 +169,5 @@ async def delete_conversation(
     await state.chat.stop_conversation(conversation_id)
     await service.delete(conversation_id, user.id)
     await service.db.commit()
+    if state.search is not None:  # its vectors too (an archived conversation keeps them)
+        await state.search.forget_conversation(conversation_id)

@@ -9,6 +9,7 @@ from lockgate.models.image import Image
 from lockgate.models.oidc_identity import OidcIdentity
 from lockgate.models.preset import Preset
 from lockgate.models.prompt import Prompt
+from lockgate.models.search import MessageEmbedding
 from lockgate.models.share import Share, ShareMessage
 from lockgate.models.stored_response import StoredResponse
 from lockgate.models.team import ProviderLimits, Team, TeamMember, TeamRole, UserLimits
@@ -25,6 +26,7 @@ __all__ = [
     "Image",
     "Invite",
     "Message",
+    "MessageEmbedding",
     "MessageRole",
     "MessageStatus",
     "OidcIdentity",

@@ -7,6 +7,9 @@ import { type AppError, fromResponse, networkError } from "@/api/errors";
 import type { Conversation } from "@/api/types";
 import { SEND_UNKNOWN, useChat } from "@/hooks/useChat";
 import { useConversations } from "@/hooks/useConversations";
+import { useMessageSearch } from "@/hooks/useMessageSearch";
+import { useSearchTarget } from "@/hooks/useSearchTarget";
+import { type MessageHit, hitHref } from "@/lib/messageSearch";
 import { useFolders } from "@/hooks/useFolders";
 import { useModels } from "@/hooks/useModels";
 import { slashQuery, usePrompts } from "@/hooks/usePrompts";
@@ -82,6 +85,7 @@ export function ChatApp() {
   const conversationId = params.get("c");
   const conversations = useConversations(params.get("q") ?? "");
   const { touch, replace } = conversations;
+  const messageSearch = useMessageSearch(conversations.query);
   const folders = useFolders();
   const presets = usePresets();
   const models = useModels("chat");
@@ -145,6 +149,29 @@ export function ChatApp() {
     },
     [router],
   );
+
+  const openHit = useCallback(
+    (hit: MessageHit) => {
+      setSidebarOpen(false);
+      setPageError(null);
+      router.push(hitHref(hit));
+    },
+    [router],
+  );
+
+  // A search hit opened: its message is scrolled to and highlighted (its branch shown first).
+  const highlighted = useSearchTarget({
+    conversationId,
+    target: params.get("m"),
+    loaded: chat.conversation?.id === conversationId,
+    busy: state.busy,
+    messages: state.messages,
+    switchTo: chat.switchTo,
+    beforeScroll: () => {
+      stick.current = false;
+    },
+  });
+  const mark = (id: string | undefined) => (id !== undefined && id === highlighted ? "rounded-2xl ring-2 ring-accent ring-offset-4 ring-offset-bg" : "");
 
   const startNew = useCallback(() => {
     setSidebarOpen(false);
@@ -303,6 +330,8 @@ export function ChatApp() {
             onDeleted={(id) => {
               if (id === conversationId) startNew();
             }}
+            messageSearch={messageSearch}
+            onOpenHit={openHit}
           />
         </aside>
         {sidebarOpen ? (
@@ -378,31 +407,35 @@ export function ChatApp() {
               {turns.map((turn, i) => (
                 <div key={turn.user?.id ?? turn.shown?.id ?? i} className="space-y-3">
                   {turn.user ? (
-                    <UserMessage
-                      message={turn.user}
-                      idle={idle}
-                      draft={editing?.id === turn.user.id ? editing.text : null}
-                      onEdit={() => turn.user && setEditing({ id: turn.user.id, text: turn.user.content })}
-                      onDraft={(text) => setEditing((current) => (current ? { ...current, text } : current))}
-                      onCancel={() => setEditing(null)}
-                      onSave={() => void saveEdit()}
-                      onSwitch={(id) => void chat.switchTo(id)}
-                    />
+                    <div className={mark(turn.user.id)} data-highlighted={turn.user.id === highlighted ? "true" : undefined}>
+                      <UserMessage
+                        message={turn.user}
+                        idle={idle}
+                        draft={editing?.id === turn.user.id ? editing.text : null}
+                        onEdit={() => turn.user && setEditing({ id: turn.user.id, text: turn.user.content })}
+                        onDraft={(text) => setEditing((current) => (current ? { ...current, text } : current))}
+                        onCancel={() => setEditing(null)}
+                        onSave={() => void saveEdit()}
+                        onSwitch={(id) => void chat.switchTo(id)}
+                      />
+                    </div>
                   ) : null}
                   {turn.shown ? (
-                    <AssistantMessage
-                      turn={turn}
-                      streaming={turn.shown.id === state.streamingId}
-                      connection={connectionOf(state.connection, turn.shown.id)}
-                      fallback={state.fallbacks[turn.shown.id] ?? null}
-                      model={models.byId(turn.shown.model)}
-                      canRegenerate={idle}
-                      onRegenerate={(id) => {
-                        stick.current = true;
-                        void chat.regenerate(id);
-                      }}
-                      onSwitch={(id) => void chat.switchTo(id)}
-                    />
+                    <div className={mark(turn.shown.id)} data-highlighted={turn.shown.id === highlighted ? "true" : undefined}>
+                      <AssistantMessage
+                        turn={turn}
+                        streaming={turn.shown.id === state.streamingId}
+                        connection={connectionOf(state.connection, turn.shown.id)}
+                        fallback={state.fallbacks[turn.shown.id] ?? null}
+                        model={models.byId(turn.shown.model)}
+                        canRegenerate={idle}
+                        onRegenerate={(id) => {
+                          stick.current = true;
+                          void chat.regenerate(id);
+                        }}
+                        onSwitch={(id) => void chat.switchTo(id)}
+                      />
+                    </div>
                   ) : null}
                 </div>
               ))}

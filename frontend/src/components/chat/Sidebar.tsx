@@ -5,11 +5,14 @@ import type { AppError } from "@/api/errors";
 import type { Conversation } from "@/api/types";
 import type { Conversations } from "@/hooks/useConversations";
 import type { Folders } from "@/hooks/useFolders";
+import type { MessageSearch } from "@/hooks/useMessageSearch";
+import type { MessageHit } from "@/lib/messageSearch";
 import { viewLabel } from "@/lib/conversationList";
 import type { Folder } from "@/lib/folders";
 import { formatRelative } from "@/lib/format";
 import { ErrorBanner } from "../ErrorBanner";
 import { FolderNav } from "./FolderNav";
+import { MessageHits } from "./MessageHits";
 import { type MenuItem, RowMenu } from "./RowMenu";
 
 function RenameForm({ conversation, onDone, rename }: { conversation: Conversation; onDone: () => void; rename: Conversations["rename"] }) {
@@ -231,6 +234,8 @@ export function Sidebar({
   onOpen,
   onNew,
   onDeleted,
+  messageSearch,
+  onOpenHit,
 }: {
   conversations: Conversations;
   folders: Folders;
@@ -238,6 +243,9 @@ export function Sidebar({
   onOpen: (id: string) => void;
   onNew: () => void;
   onDeleted: (id: string) => void;
+  /** Messages matching the query (words and meaning), shown under the conversations. */
+  messageSearch?: MessageSearch;
+  onOpenHit?: (hit: MessageHit) => void;
 }) {
   const searchId = useId();
   const listHeading = useId();
@@ -261,7 +269,7 @@ export function Sidebar({
       </button>
       <div>
         <label htmlFor={searchId} className="sr-only">
-          Search conversations
+          Search conversations and messages
         </label>
         <input
           id={searchId}
@@ -277,28 +285,31 @@ export function Sidebar({
       <h2 id={listHeading} className="px-2 text-xs font-semibold uppercase tracking-wide text-muted" data-testid="list-heading">
         {label}
       </h2>
-      <ul aria-labelledby={listHeading} className="-mx-1 flex-1 space-y-0.5 overflow-y-auto px-1" aria-busy={loading}>
-        {items.map((c) => (
-          <Row
-            key={c.id}
-            conversation={c}
-            active={c.id === activeId}
-            onOpen={onOpen}
-            conversations={conversations}
-            folders={folders.items}
-            onDeleted={onDeleted}
-            onOrganised={() => void folders.refresh()}
-          />
-        ))}
-        {!loading && items.length === 0 ? <li className="px-2 py-3 text-sm text-muted">{empty}</li> : null}
-        {hasMore ? (
-          <li>
-            <button type="button" onClick={() => void loadMore()} className="w-full rounded px-2 py-1.5 text-sm text-muted hover:bg-surface-2">
-              Load more
-            </button>
-          </li>
-        ) : null}
-      </ul>
+      <div className="-mx-1 flex min-h-0 flex-1 flex-col gap-3 overflow-y-auto px-1">
+        <ul aria-labelledby={listHeading} className="space-y-0.5" aria-busy={loading}>
+          {items.map((c) => (
+            <Row
+              key={c.id}
+              conversation={c}
+              active={c.id === activeId}
+              onOpen={onOpen}
+              conversations={conversations}
+              folders={folders.items}
+              onDeleted={onDeleted}
+              onOrganised={() => void folders.refresh()}
+            />
+          ))}
+          {!loading && items.length === 0 ? <li className="px-2 py-3 text-sm text-muted">{empty}</li> : null}
+          {hasMore ? (
+            <li>
+              <button type="button" onClick={() => void loadMore()} className="w-full rounded px-2 py-1.5 text-sm text-muted hover:bg-surface-2">
+                Load more
+              </button>
+            </li>
+          ) : null}
+        </ul>
+        {messageSearch && onOpenHit && query.trim() ? <MessageHits search={messageSearch} onOpen={onOpenHit} /> : null}
+      </div>
     </nav>
   );
 }
