@@ -29,6 +29,7 @@ from lockgate.chat.live_redis import RedisLiveReplies
 from lockgate.chat.manager import ChatManager
 from lockgate.clock import Clock, epoch_seconds
 from lockgate.db.engine import create_engine, create_sessionmaker
+from lockgate.documents.runtime import build_documents
 from lockgate.gate.client_id import IPNetwork, parse_networks
 from lockgate.gate.events import BreakerTransitions, BudgetWarnings, GaugeRefresher
 from lockgate.gate.factory import build_gate, create_redis
@@ -140,6 +141,15 @@ async def build_state(
         embedder=embedder,
         team_of=gate.team_of,
     )
+    documents = await build_documents(
+        config.file.documents,
+        stack,
+        data_dir=settings.data_dir,
+        redis_url=settings.cache_redis_url,
+        clock=clock,
+        sessionmaker=sessionmaker,
+        embedder=embedder if config.file.cache.embedding_model == "local" else None,
+    )
 
     sessionmaker = create_sessionmaker(engine)
     limits = LimitsSync(gate.book, sessionmaker, redis, interval=settings.limits_reconcile_seconds)
@@ -205,6 +215,7 @@ async def build_state(
         cache=cache,
         oidc=oidc,
         limits=limits,
+        documents=documents,
     )
 
 

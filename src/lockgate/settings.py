@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lockgate.documents_settings import DocumentsConfig
 from lockgate.gate.config import GateConfig
 from lockgate.oidc_settings import SECRET_ENV as OIDC_SECRET_ENV
 from lockgate.oidc_settings import OIDCConfig
@@ -333,6 +334,7 @@ class FileConfig(BaseModel):
     gate: GateConfig = Field(default_factory=GateConfig)
     responses: ResponsesConfig = Field(default_factory=ResponsesConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
+    documents: DocumentsConfig = Field(default_factory=DocumentsConfig)  # lockgate.documents
     oidc: OIDCConfig | None = None  # OpenID Connect sign-in (lockgate.oidc_settings)
 
     @model_validator(mode="after")
@@ -443,6 +445,11 @@ def load_config(*, env_file: Path | None = Path(".env"), **overrides: Any) -> Co
             "cache.store is 'redis' but LOCKGATE_CACHE_REDIS_URL is not set: point it at the "
             "dedicated cache Redis (with the query engine, e.g. redis:8), or use "
             "cache.store: embedded"
+        )
+    if file.documents.enabled and file.documents.store == "redis" and not settings.cache_redis_url:
+        raise ConfigError(
+            "documents.store is 'redis' but LOCKGATE_CACHE_REDIS_URL is not set: point it at the "
+            "cache Redis (with the query engine, e.g. redis:8), or use documents.store: embedded"
         )
     check_oidc_secret(file, settings)
     return Config(settings=settings, file=file, environ=dict(os.environ))

@@ -169,3 +169,5 @@ async def delete_conversation(
     await state.chat.stop_conversation(conversation_id)
     await service.delete(conversation_id, user.id)
     await service.db.commit()
+    if state.documents is not None:  # the rows went with the conversation; now the vectors
+        await state.documents.index.forget_conversation(conversation_id)
