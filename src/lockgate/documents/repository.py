@@ -84,7 +84,7 @@ class DocumentRepository:
                 Document.status == DocumentStatus.READY,
             )
         )
-        return {chunk.id: (chunk, document) for chunk, document in rows.tuples()}
+        return {row[0].id: (row[0], row[1]) for row in rows}
 
     async def owned_chunk(
         self, chunk_id: uuid.UUID, user_id: uuid.UUID
