@@ -75,7 +75,9 @@ async def upload(client: ApiClient, cid: str, *files: tuple[str, bytes]) -> Any:
     )
 
 
-async def uploaded(client: ApiClient, state: AppState, cid: str, *files: tuple[str, bytes]) -> list[Any]:
+async def uploaded(
+    client: ApiClient, state: AppState, cid: str, *files: tuple[str, bytes]
+) -> list[Any]:
     """Upload, then wait until the indexer has finished (no sleeping: it is awaited)."""
     response = await upload(client, cid, *files)
     assert response.status_code == 201, response.text

@@ -3,6 +3,7 @@ deletes, and what a question retrieves and cites."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -231,7 +232,7 @@ async def test_deleting_a_document_removes_chunks_and_vectors(
     response = await alice.delete(f"/api/v1/documents/{document['id']}")
     assert response.status_code == 204
     assert (await counts(state))[:2] == (0, 0)
-    assert await state.documents.index.forget_document(document["id"]) == 0  # nothing left
+    assert await state.documents.index.forget_document(uuid.UUID(document["id"])) == 0
     citation = (await alice.get(f"/api/v1/conversations/{cid}/citations")).json()["items"][0]
     assert (citation["chunk_id"], citation["file_name"]) == (None, "keeper.pdf")
     events = await ask(alice, cid, "How did the lighthouse keeper light the lamp?")
@@ -248,4 +249,4 @@ async def test_deleting_a_conversation_removes_its_documents_and_vectors(
     await ask(alice, cid, "How did the lighthouse keeper light the lamp?")
     assert (await alice.delete(f"/api/v1/conversations/{cid}")).status_code == 204
     assert await counts(state) == (0, 0, 0)
-    assert await state.documents.index.forget_conversation(cid) == 0  # nothing left
+    assert await state.documents.index.forget_conversation(uuid.UUID(cid)) == 0  # nothing left

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 
 import pytest
@@ -144,7 +145,7 @@ def test_chunks_overlap_stay_in_bounds_and_keep_their_page() -> None:
     chunks = chunk([Section(4, words)], size=500, overlap=100)
     assert len(chunks) > 4
     assert all(len(c.text) <= 500 and c.page == 4 for c in chunks)
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         assert before.text.split()[-1] in after.text.split()[:30]  # the cut is covered
     assert [c.ordinal for c in chunks] == list(range(len(chunks)))
     joined = {w for c in chunks for w in c.text.split()}
