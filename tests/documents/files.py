@@ -4,6 +4,7 @@ compressed or encrypted), DOCX zips, and the bombs of both. Nothing is downloade
 from __future__ import annotations
 
 import io
+import textwrap
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ def _escape(text: str) -> str:
 
 
 def pdf(pages: Sequence[str], *, compress: bool = False, padding: int = 0) -> bytes:
-    """A valid PDF, one page per string (Helvetica, a line per 80 characters). ``padding``:
+    """A valid PDF, one page per string (Helvetica, lines of at most 80 characters). ``padding``:
     that many spaces appended to each page's content stream (with ``compress``, a bomb)."""
     objects: list[bytes] = []
     count = len(pages)
@@ -25,7 +26,7 @@ def pdf(pages: Sequence[str], *, compress: bool = False, padding: int = 0) -> by
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode())
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     for index, text in enumerate(pages):
-        lines = [text[i : i + 80] for i in range(0, len(text), 80)] or [""]
+        lines = textwrap.wrap(text, 80) or [""]
         ops = "BT /F1 10 Tf 14 TL 40 800 Td " + " ".join(f"({_escape(x)}) '" for x in lines)
         content = (ops + " ET" + " " * padding).encode("latin-1")
         contents_ref = 5 + 2 * index
