@@ -22,6 +22,8 @@ from lockgate.cache.endpoints import router as cache_router
 from lockgate.chat.endpoints import router as chat_router
 from lockgate.clock import Clock, system_clock
 from lockgate.conversations.endpoints import router as conversations_router
+from lockgate.documents.endpoints import UPLOAD_PATH as DOCUMENTS_UPLOAD_PATH
+from lockgate.documents.endpoints import router as documents_router
 from lockgate.error_handlers import install_error_handlers
 from lockgate.folders.endpoints import router as folders_router
 from lockgate.gateway.endpoints import router as gateway_router
@@ -121,6 +123,7 @@ def create_app(
     app.include_router(usage_router)
     app.include_router(usage_export_router)
     app.include_router(images_router)
+    app.include_router(documents_router)
     app.include_router(keys_router)
     app.include_router(prompts_router)
     app.include_router(teams_router)
@@ -148,6 +151,9 @@ def create_app(
         larger={
             **dict.fromkeys(VISION_PATHS, vision_body),
             IMPORT_PATH: max(settings.max_body_bytes, settings.max_import_bytes),
+            DOCUMENTS_UPLOAD_PATH: max(
+                settings.max_body_bytes, config.file.documents.max_upload_bytes
+            ),
         },
     )
     app.add_middleware(RateLimitMiddleware, limiter=http_limiter_of)

@@ -110,6 +110,23 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
+    shared = settings.cache_redis_url
+    if workers > 1 and (
+        (config.file.search.semantic and config.file.search.resolved_store(shared) == "embedded")
+        or (
+            config.file.documents.enabled
+            and config.file.documents.resolved_store(shared) == "embedded"
+        )
+    ):
+        typer.secho(
+            "Several workers need one vector index for search by meaning and documents: set "
+            "LOCKGATE_CACHE_REDIS_URL (a Redis with the query engine, e.g. redis:8), or turn them "
+            "off (search.semantic: false, documents.enabled: false); the embedded index belongs "
+            "to one process.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
     if workers > 1 and settings.is_sqlite:
         typer.secho(
             "Several workers need PostgreSQL (LOCKGATE_DATABASE_URL=postgresql+asyncpg://…).",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -38,12 +38,15 @@ from lockgate.observability.metrics import Metrics
 from lockgate.observability.tracing import Tracing
 from lockgate.observability.wiring import running
 from lockgate.providers.registry import ProviderRegistry, Sleep
-from lockgate.search.factory import build_search
 from lockgate.server_protocol import SHUTDOWN_HOOK
 from lockgate.settings import Config
 from lockgate.state import STATE_KEY, AppState
 from lockgate.teams.sync import LimitsSync
 from lockgate.usage.writer import UsageWriter
+
+if TYPE_CHECKING:
+    from lockgate.documents.runtime import Documents
+    from lockgate.search.meaning import MessageSearch
 
 
 def build_http_limiter(
@@ -141,10 +144,17 @@ async def build_state(
         embedder=embedder,
         team_of=gate.team_of,
     )
-
-    sessionmaker = create_sessionmaker(engine)
-    search = await build_search(
-        config.file,
+    documents = await _documents(
+        config,
+        stack,
+        data_dir=settings.data_dir,
+        redis_url=settings.cache_redis_url,
+        clock=clock,
+        sessionmaker=sessionmaker,
+        embedder=embedder if config.file.cache.embedding_model == "local" else None,
+    )
+    search = await _search(
+        config,
         stack,
         sessionmaker=sessionmaker,
         data_dir=settings.data_dir,
@@ -220,6 +230,7 @@ async def build_state(
         oidc=oidc,
         limits=limits,
         search=search,
+        documents=documents,
     )
 
 
@@ -267,3 +278,21 @@ def lifespan_for(
             }
 
     return lifespan
+
+
+# Search by meaning and documents are imported only when they are on: their vector layers (numpy,
+# the local model's runtime) would otherwise cost every worker ~15 MB (issue 16: RSS per worker).
+async def _documents(config: Config, stack: AsyncExitStack, **kwargs: Any) -> Documents | None:
+    if not config.file.documents.enabled:
+        return None
+    from lockgate.documents.runtime import build_documents
+
+    return await build_documents(config.file.documents, stack, **kwargs)
+
+
+async def _search(config: Config, stack: AsyncExitStack, **kwargs: Any) -> MessageSearch | None:
+    if not config.file.search.semantic:
+        return None
+    from lockgate.search.factory import build_search
+
+    return await build_search(config.file, stack, **kwargs)

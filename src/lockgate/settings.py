@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lockgate.documents_settings import DocumentsConfig
 from lockgate.gate.config import GateConfig
 from lockgate.oidc_settings import SECRET_ENV as OIDC_SECRET_ENV
 from lockgate.oidc_settings import OIDCConfig
@@ -307,7 +308,8 @@ class SearchConfig(BaseModel):
         search:
           semantic: true          # embed messages and search by meaning as well as by words
           embedding_model: local  # local | the name of a configured embedding model (paid)
-          store: embedded         # embedded (the data dir) | redis (LOCKGATE_CACHE_REDIS_URL)
+          store: auto             # auto: redis when LOCKGATE_CACHE_REDIS_URL is set, else embedded
+                                  # embedded (the data dir, one process) | redis (shared)
           min_similarity: 0.3     # a meaning match below it is no match
           batch_size: 32          # messages embedded together in the background
           queue_size: 10000       # saved messages waiting; past it the sweep picks them up
@@ -321,11 +323,18 @@ class SearchConfig(BaseModel):
 
     semantic: bool = True
     embedding_model: str = Field(default="local", min_length=1, max_length=200)
-    store: Literal["embedded", "redis"] = "embedded"
+    store: Literal["auto", "embedded", "redis"] = "auto"
     min_similarity: float = Field(default=SEARCH_MIN_SIMILARITY, ge=-1.0, le=1.0)
     batch_size: int = Field(default=32, ge=1, le=1024)
     queue_size: int = Field(default=10_000, ge=1, le=1_000_000)
     sweep_seconds: float = Field(default=300, gt=0, le=86_400)
+
+    def resolved_store(self, cache_redis_url: str | None) -> Literal["embedded", "redis"]:
+        """``auto``: the cache Redis when LOCKGATE_CACHE_REDIS_URL is set (shared by workers and
+        replicas), else the embedded file (one process)."""
+        if self.store != "auto":
+            return self.store
+        return "redis" if cache_redis_url else "embedded"
 
 
 def _default_providers() -> dict[str, ProviderConfig]:
@@ -368,6 +377,7 @@ class FileConfig(BaseModel):
     responses: ResponsesConfig = Field(default_factory=ResponsesConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
+    documents: DocumentsConfig = Field(default_factory=DocumentsConfig)  # lockgate.documents
     oidc: OIDCConfig | None = None  # OpenID Connect sign-in (lockgate.oidc_settings)
 
     @model_validator(mode="after")
@@ -493,6 +503,11 @@ def load_config(*, env_file: Path | None = Path(".env"), **overrides: Any) -> Co
         raise ConfigError(
             "search.store is 'redis' but LOCKGATE_CACHE_REDIS_URL is not set: point it at the "
             "Redis with the query engine (e.g. redis:8), or use search.store: embedded"
+        )
+    if file.documents.enabled and file.documents.store == "redis" and not settings.cache_redis_url:
+        raise ConfigError(
+            "documents.store is 'redis' but LOCKGATE_CACHE_REDIS_URL is not set: point it at the "
+            "cache Redis (with the query engine, e.g. redis:8), or use documents.store: embedded"
         )
     check_oidc_secret(file, settings)
     return Config(settings=settings, file=file, environ=dict(os.environ))

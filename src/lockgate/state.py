@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from lockgate.cache.service import ResponseCache
     from lockgate.chat.manager import ChatManager
     from lockgate.clock import Clock
+    from lockgate.documents.runtime import Documents
     from lockgate.gate.client_id import IPNetwork
     from lockgate.gate.ratelimit import HttpRateLimiter
     from lockgate.gate.service import Gate
@@ -59,6 +60,7 @@ class AppState:
     oidc: OIDCProvider | None = None  # None: no `oidc:` section (password sign-in only)
     limits: LimitsSync | None = None  # run-time budgets, limits and teams (None: YAML only)
     search: MessageSearch | None = None  # search by meaning (None: search.semantic is off)
+    documents: Documents | None = None  # None: documents.enabled is false
 
 
 def state_of(scope: Scope) -> AppState:

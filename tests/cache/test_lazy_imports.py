@@ -1,5 +1,6 @@
-"""A serving worker with the response cache off (or exact-only) never loads numpy, the embedders
-or the vector indexes: they cost ~14 MB of RSS per worker (issue 16: ≤ 150 MB per worker).
+"""A serving worker with the response cache off (or exact-only), and search by meaning and
+documents off, never loads numpy, the embedders or the vector indexes: they cost ~14 MB of RSS
+per worker (issue 16: ≤ 150 MB per worker).
 
 Each case is a fresh interpreter doing what a uvicorn worker of ``lockgate serve`` does —
 ``lockgate.app:app_factory()`` with the configuration from the environment, then the lifespan's
@@ -44,7 +45,10 @@ print(json.dumps(sorted(m for m in json.loads(sys.argv[1]) if m in sys.modules))
 
 
 def loaded_after_startup(tmp_path: Path, cache: dict[str, Any] | None) -> list[str]:
-    config = {**SIMULATED_CONFIG, **({"cache": cache} if cache else {})}
+    # Search by meaning and documents are on by default and open their vector index at start-up:
+    # a gateway worker that wants the smallest footprint turns them off.
+    off = {"search": {"semantic": False}, "documents": {"enabled": False}}
+    config = {**SIMULATED_CONFIG, **off, **({"cache": cache} if cache else {})}
     config_file = tmp_path / "lockgate.yaml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
     env = {

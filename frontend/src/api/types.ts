@@ -38,3 +38,7 @@ export type AdminLimitsOut = S["AdminLimitsOut"];
 export type AuditEntry = S["AuditOut"];
 export type SpendReport = S["SpendReport"];
 export type SpendRow = S["SpendRow"];
+export type DocumentItem = S["DocumentOut"];
+export type DocumentStatus = S["DocumentStatus"];
+export type Citation = S["CitationOut"];
+export type Passage = S["PassageOut"];

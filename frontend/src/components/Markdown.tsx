@@ -6,6 +6,7 @@ import rehypeHighlight from "rehype-highlight";
 import rehypeSanitize, { defaultSchema } from "rehype-sanitize";
 import remarkGfm from "remark-gfm";
 import remarkMath from "remark-math";
+import { rehypeCitations } from "@/lib/citations";
 import { normalizeMath } from "@/lib/mathSyntax";
 import { msg } from "@/lib/messages";
 import { CodeBlock } from "./markdown/CodeBlock";
@@ -225,14 +226,41 @@ const components: Components = {
 // `$…$` is read by normalizeMath (Pandoc's rule), not by remark-math, so prices stay text.
 const remarkMathOptions = { singleDollarTextMath: false };
 
-export const Markdown = memo(function Markdown({ text, className = "" }: { text: string; className?: string }) {
+/** An answer's sources: its `[n]` markers become buttons (lib/citations.ts). */
+export interface Citations {
+  known: ReadonlySet<number>;
+  label: (n: number) => string;
+  onOpen: (n: number) => void;
+}
+
+function withCitations(citations: Citations): Components {
+  return {
+    ...components,
+    button: (props) => {
+      const n = Number((props as Record<string, unknown>)["data-cite"]);
+      return (
+        <button type="button" className="cite" data-cite={n} aria-label={citations.label(n)} onClick={() => citations.onOpen(n)}>
+          {props.children}
+        </button>
+      );
+    },
+  };
+}
+
+export const Markdown = memo(function Markdown({ text, className = "", citations = null }: { text: string; className?: string; citations?: Citations | null }) {
   const source = useMemo(() => normalizeMath(text), [text]);
+  const cited = useMemo(() => (citations ? { plugin: rehypeCitations(citations.known), components: withCitations(citations) } : null), [citations]);
   return (
     <div className={`prose-chat ${className}`}>
       <ReactMarkdown
         remarkPlugins={[remarkGfm, [remarkMath, remarkMathOptions], remarkHtmlAsText]}
-        rehypePlugins={[[rehypeSanitize, schema], rehypeLabelTasks, [rehypeHighlight, { detect: false, plainText: ["math", "mermaid"] }]]}
-        components={components}
+        rehypePlugins={[
+          [rehypeSanitize, schema],
+          rehypeLabelTasks,
+          ...(cited ? [cited.plugin] : []),
+          [rehypeHighlight, { detect: false, plainText: ["math", "mermaid"] }],
+        ]}
+        components={cited ? cited.components : components}
       >
         {source}
       </ReactMarkdown>

@@ -46,6 +46,7 @@ async def get_service(state: StateDep, db: SessionDep) -> ChatService:
         manager=state.chat,
         sessionmaker=state.sessionmaker,
         cache=state.cache,
+        retriever=state.documents.retriever if state.documents is not None else None,
     )
 
 

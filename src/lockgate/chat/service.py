@@ -46,6 +46,8 @@ from lockgate.conversations.schemas import MessageOut
 from lockgate.conversations.service import ConversationNotFound
 from lockgate.conversations.tree import MessageTree
 from lockgate.db.engine import reading
+from lockgate.documents.prompt import Source, with_sources
+from lockgate.documents.retrieval import Retriever
 from lockgate.errors import Conflict, UnknownModel, Unprocessable
 from lockgate.gate import Gate, Skip, acquire_caller_limits
 from lockgate.models import Conversation, Message, MessageRole, MessageStatus, User
@@ -103,9 +105,11 @@ class ChatService:
         manager: ChatManager,
         sessionmaker: async_sessionmaker[AsyncSession],
         cache: ResponseCache | None = None,
+        retriever: Retriever | None = None,
     ) -> None:
         """``sessionmaker``: a title is written after the request, in a session of its own;
-        ``cache``: the response cache (None: off)."""
+        ``cache``: the response cache (None: off); ``retriever``: the conversation's documents
+        as numbered sources in the prompt (None: documents are off)."""
         self.db = db
         self.file = file
         self.providers = providers
@@ -114,6 +118,7 @@ class ChatService:
         self.manager = manager
         self.sessionmaker = sessionmaker
         self.cache = cache
+        self.retriever = retriever
         self.conversations = ConversationRepository(db)
         self.messages = MessageRepository(db)
         self.tree = MessageTree(db)
@@ -219,20 +224,16 @@ class ChatService:
             parent.id if parent is not None else None,
             budget_tokens=_largest_window(candidates),
         )
+        sources = await self._sources(user, conversation, body.content)
+        system = with_sources(conversation.system_prompt, sources)
         await self.db.commit()  # ends the read
         turns = [*to_chat_messages(usable(rows)), ChatMessage(role="user", content=body.content)]
         lookup = await self._lookup(
-            user, conversation, model.name, turns, max_tokens, temperature, Controls()
+            user, model.name, system, turns, max_tokens, temperature, Controls()
         )
         if lookup is not None and lookup.entry is not None:
             return await self._replay(user, conversation, parent, body.content, lookup)
-        plans = plans_for(
-            candidates,
-            conversation.system_prompt,
-            turns,
-            max_tokens=max_tokens,
-            temperature=temperature,
-        )
+        plans = plans_for(candidates, system, turns, max_tokens=max_tokens, temperature=temperature)
         # Admission before anything is saved: a refusal (budget, overload) loses nothing.
         admitted = await self._admit(model.name, plans, user)
         try:
@@ -254,6 +255,7 @@ class ChatService:
             if needs_title:
                 conversation.title = title_from(body.content)
             reply = await self._placeholder(conversation, user_message, admitted, now)
+            Retriever.record(self.db, reply.id, sources)
             siblings = await self.tree.siblings(conversation.id, [user_message, reply])
             await self.db.commit()
         except BaseException:
@@ -288,22 +290,19 @@ class ChatService:
         rows = await branch_rows(
             self.tree, conversation.id, parent.id, budget_tokens=_largest_window(candidates)
         )
+        sources = await self._sources(user, conversation, parent.content)
+        system = with_sources(conversation.system_prompt, sources)
         await self.db.commit()  # ends the read
         turns = to_chat_messages(usable(rows))
-        plans = plans_for(
-            candidates,
-            conversation.system_prompt,
-            turns,
-            max_tokens=max_tokens,
-            temperature=temperature,
-        )
+        plans = plans_for(candidates, system, turns, max_tokens=max_tokens, temperature=temperature)
         # Another answer was asked for: never looked up, but stored (it replaces the old one).
         lookup = await self._lookup(
-            user, conversation, model.name, turns, max_tokens, temperature, REGENERATE
+            user, model.name, system, turns, max_tokens, temperature, REGENERATE
         )
         admitted = await self._admit(model.name, plans, user)
         try:
             reply = await self._placeholder(conversation, parent, admitted, self.clock())
+            Retriever.record(self.db, reply.id, sources)
             siblings = await self.tree.siblings(conversation.id, [parent, reply])
             await self.db.commit()
         except BaseException:
@@ -312,11 +311,18 @@ class ChatService:
             raise
         return self._start(user, conversation, parent, reply, plans, admitted, lookup, siblings)
 
+    async def _sources(self, user: User, conversation: Conversation, question: str) -> list[Source]:
+        """The best passages of the conversation's documents for ``question`` (none without
+        documents): they go into the system prompt, so the upper bound counts them."""
+        if self.retriever is None:
+            return []
+        return await self.retriever.retrieve(self.db, user.id, conversation.id, question)
+
     async def _lookup(
         self,
         user: User,
-        conversation: Conversation,
         model: str,
+        system: str,
         turns: list[ChatMessage],
         max_tokens: int,
         temperature: float | None,
@@ -329,7 +335,7 @@ class ChatService:
             self.cache.policy,
             user,
             model,
-            conversation.system_prompt,
+            system,
             turns,
             max_tokens=max_tokens,
             temperature=temperature,

@@ -171,3 +171,5 @@ async def delete_conversation(
     await service.db.commit()
     if state.search is not None:  # its vectors too (an archived conversation keeps them)
         await state.search.forget_conversation(conversation_id)
+    if state.documents is not None:  # the rows went with the conversation; now the vectors
+        await state.documents.index.forget_conversation(conversation_id)

@@ -4,6 +4,7 @@ from lockgate.db.base import Base
 from lockgate.models.api_key import ApiKey
 from lockgate.models.audit import AuditEntry
 from lockgate.models.conversation import Conversation, Message, MessageRole, MessageStatus
+from lockgate.models.document import Document, DocumentChunk, DocumentStatus, MessageSource
 from lockgate.models.folder import Folder
 from lockgate.models.image import Image
 from lockgate.models.oidc_identity import OidcIdentity
@@ -22,12 +23,16 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Conversation",
+    "Document",
+    "DocumentChunk",
+    "DocumentStatus",
     "Folder",
     "Image",
     "Invite",
     "Message",
     "MessageEmbedding",
     "MessageRole",
+    "MessageSource",
     "MessageStatus",
     "OidcIdentity",
     "Preset",

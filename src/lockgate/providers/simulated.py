@@ -37,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -62,7 +62,13 @@ from lockgate.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from lockgate.providers.simulated_content import hashed_embedding, iter_reply_pieces, render_png
+from lockgate.providers.simulated_citations import cited_sentences, listed_sources
+from lockgate.providers.simulated_content import (
+    hashed_embedding,
+    iter_cited_pieces,
+    iter_reply_pieces,
+    render_png,
+)
 from lockgate.providers.tokenizer import simulated_pieces, simulated_prompt_tokens
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -221,7 +227,7 @@ class SimulatedProvider:
         await self._sleep(self._cfg.first_token_latency)
         emitted, truncated = 0, False
         # Lazy: a piece is made only when it is about to be sent, and never past `limit`.
-        for piece in iter_reply_pieces(directives.text, self._cfg.seed, directives.tokens):
+        for piece in self._pieces(request, directives):
             if emitted == limit:
                 truncated = True
                 break
@@ -237,6 +243,13 @@ class SimulatedProvider:
             raise injected(error) if is_injected else error
         yield UsageReport(Usage(simulated_prompt_tokens(request.messages), emitted))
         yield Finish("length" if truncated else "stop")
+
+    def _pieces(self, request: ChatRequest, directives: Directives) -> Iterator[str]:
+        """A cited answer when the prompt lists sources (and no length is forced)."""
+        sources = listed_sources(request.messages) if directives.tokens is None else []
+        if sources:
+            return iter_cited_pieces(directives.text, cited_sentences(sources))
+        return iter_reply_pieces(directives.text, self._cfg.seed, directives.tokens)
 
     async def generate_images(self, request: ImageRequest) -> list[GeneratedImage]:
         directives = self._directives(request.prompt)

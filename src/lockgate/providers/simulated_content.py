@@ -87,6 +87,14 @@ def iter_reply_pieces(prompt: str, seed: int, length: int | None = None) -> Iter
         yield from sentence
 
 
+def iter_cited_pieces(prompt: str, sentences: list[str]) -> Iterator[str]:
+    """The opening of `iter_reply_pieces`, then one sentence per cited source
+    (`simulated_citations.cited_sentences`)."""
+    yield from simulated_pieces(_opening(prompt))
+    for sentence in sentences:
+        yield from simulated_pieces(sentence)
+
+
 def reply_pieces(prompt: str, seed: int, length: int | None = None) -> list[str]:
     """`iter_reply_pieces` as a list, for callers that want the whole (small) reply.
 

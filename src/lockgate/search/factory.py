@@ -131,7 +131,7 @@ async def _index(
 ) -> VectorIndex:
     try:
         return await open_index(
-            config.store,
+            config.resolved_store(cache_redis_url),
             embedder=embedder.name,
             dimension=embedder.dimension,
             path=data_dir / "search" / "messages.sqlite3",

@@ -30,7 +30,6 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -273,6 +272,8 @@ class SearchIndexer:
 
     async def _check_marker(self) -> None:
         """A store without our marker lost (or never had) the vectors: re-index everything."""
+        import numpy as np  # here: only an app with search by meaning on loads numpy
+
         probe = np.zeros(self._embedder.dimension, dtype=np.float32)
         probe[0] = 1.0
         now = self._clock().timestamp()

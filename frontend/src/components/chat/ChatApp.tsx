@@ -4,12 +4,13 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
-import type { Conversation } from "@/api/types";
+import type { Citation, Conversation } from "@/api/types";
 import { SEND_UNKNOWN, useChat } from "@/hooks/useChat";
 import { useConversations } from "@/hooks/useConversations";
 import { useMessageSearch } from "@/hooks/useMessageSearch";
 import { useSearchTarget } from "@/hooks/useSearchTarget";
 import { type MessageHit, hitHref } from "@/lib/messageSearch";
+import { useDocuments } from "@/hooks/useDocuments";
 import { useFolders } from "@/hooks/useFolders";
 import { useModels } from "@/hooks/useModels";
 import { slashQuery, usePrompts } from "@/hooks/usePrompts";
@@ -24,6 +25,9 @@ import { AppShell } from "../AppShell";
 import { ErrorBanner } from "../ErrorBanner";
 import { ConversationTransfer } from "../transfer/ConversationTransfer";
 import { Composer } from "./Composer";
+import { citationsByMessage } from "./documentCitations";
+import { DocumentPassage } from "./DocumentPassage";
+import { DocumentsBar } from "./DocumentsBar";
 import { AssistantMessage, UserBubble } from "./MessageView";
 import { UserMessage } from "./UserMessage";
 import { ModelPicker } from "./ModelPicker";
@@ -101,6 +105,9 @@ export function ChatApp() {
     },
   });
   const { state, stop } = chat;
+  const documents = useDocuments(conversationId, state.busy);
+  const [openCitation, setOpenCitation] = useState<Citation | null>(null);
+  const citations = useMemo(() => citationsByMessage(documents.byMessage, setOpenCitation), [documents.byMessage]);
   const [draft, setDraft] = useState("");
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [promptOpen, setPromptOpen] = useState(false);
@@ -258,6 +265,31 @@ export function ChatApp() {
       // Only what the server surely does not have is deleted: an unknown fate keeps it (unshown).
       if (failure.code !== SEND_UNKNOWN) await discard(id);
     } else void chat.reload();
+  }
+
+  /** Documents attached to a new chat start the conversation (with the chosen parameters). */
+  async function attachDocuments(files: File[]) {
+    let id = conversationId;
+    if (!id) {
+      try {
+        const { data, error, response } = await api().POST("/api/v1/conversations", {
+          body: { system_prompt: newPrompt, model: models.selected, temperature: newParams.temperature, max_tokens: newParams.max_tokens },
+        });
+        if (!data) {
+          setPageError(fromResponse(response, error));
+          return;
+        }
+        id = data.id;
+        created.current = data;
+        chat.adopt(data);
+        touch(data);
+        router.replace(`/?c=${encodeURIComponent(id)}`);
+      } catch (e) {
+        setPageError(networkError(e));
+        return;
+      }
+    }
+    await documents.upload(id, files);
   }
 
   /** Delete a conversation made for a first message the server refused (best effort). */
@@ -434,6 +466,7 @@ export function ChatApp() {
                           void chat.regenerate(id);
                         }}
                         onSwitch={(id) => void chat.switchTo(id)}
+                        citations={citations.get(turn.shown.id) ?? null}
                       />
                     </div>
                   ) : null}
@@ -487,6 +520,14 @@ export function ChatApp() {
                 onHover={promptMenu.setActive}
               />
             ) : null}
+            <DocumentsBar
+              documents={documents.documents}
+              uploading={documents.uploading}
+              error={documents.error}
+              onDismissError={documents.dismissError}
+              onAttach={(files) => void attachDocuments(files)}
+              onRemove={(id) => void documents.remove(id)}
+            />
             <Composer
               menu={promptMenu.open ? promptMenu.control : null}
               ref={composer}
@@ -500,6 +541,7 @@ export function ChatApp() {
         </main>
       </div>
       {shortcuts.helpOpen ? <ShortcutHelp onClose={shortcuts.closeHelp} /> : null}
+      {openCitation ? <DocumentPassage citation={openCitation} onClose={() => setOpenCitation(null)} /> : null}
     </AppShell>
   );
 }

@@ -5,7 +5,7 @@ import type { Message, Model } from "@/api/types";
 import { formatCost, formatMs, formatTokens, humanizeText } from "@/lib/format";
 import type { Turn } from "@/lib/chatState";
 import { CopyButton } from "../CopyButton";
-import { Markdown } from "../Markdown";
+import { type Citations, Markdown } from "../Markdown";
 import { BranchSwitcher } from "./BranchSwitcher";
 
 function UserBubble({ content, pending = false }: { content: string; pending?: boolean }) {
@@ -108,6 +108,7 @@ export function AssistantMessage({
   canRegenerate,
   onRegenerate,
   onSwitch,
+  citations = null,
 }: {
   turn: Turn;
   streaming: boolean;
@@ -120,6 +121,8 @@ export function AssistantMessage({
   canRegenerate: boolean;
   onRegenerate: (id: string) => void;
   onSwitch: (messageId: string) => void;
+  /** The sources this answer was given (documents in the conversation): `[n]` opens one. */
+  citations?: Citations | null;
 }) {
   const message = turn.shown;
   if (!message) return null;
@@ -128,7 +131,7 @@ export function AssistantMessage({
     <article className="group" aria-label="Answer" data-testid="assistant-message" data-status={message.status} data-message-id={message.id}>
       <div aria-live={live ? "polite" : undefined} aria-busy={live}>
         {message.content ? (
-          <Markdown text={message.content} className={live ? "caret" : ""} />
+          <Markdown text={message.content} className={live ? "caret" : ""} citations={citations} />
         ) : live ? (
           <p className="text-muted" role="status">
             Thinking…

@@ -1,0 +1,1 @@
+"""Documents in chat: upload, parse, chunk, embed, retrieve, cite (`service`, `retrieval`)."""
