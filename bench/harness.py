@@ -243,6 +243,10 @@ def lockgate_env(
             }
         },
     }
+    if workers > 1:
+        # Several workers need one shared vector index (the cache Redis) for search by meaning and
+        # documents; this gateway bench has none, and sends no chat messages to index.
+        config.update({"search": {"semantic": False}, "documents": {"enabled": False}})
     config.update(extra_config or {})
     config_file = workdir / "lockgate.yaml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
