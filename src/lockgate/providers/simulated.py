@@ -35,6 +35,7 @@ in a test fails loudly instead of silently not injecting anything.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
@@ -62,7 +63,13 @@ from lockgate.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from lockgate.providers.simulated_content import hashed_embedding, iter_reply_pieces, render_png
+from lockgate.providers.simulated_content import (
+    SIMULATED_IMAGE_TOKENS,
+    describe_images,
+    hashed_embedding,
+    iter_reply_pieces,
+    render_png,
+)
 from lockgate.providers.tokenizer import simulated_pieces, simulated_prompt_tokens
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -206,8 +213,14 @@ class SimulatedProvider:
             raise injected(error) if is_injected else error
 
     async def stream_chat(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
-        last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
-        directives = self._directives(last_user)
+        last = next((m for m in reversed(request.messages) if m.role == "user"), None)
+        directives = self._directives(last.content if last is not None else "")
+        # A turn's images are described first ("I see 2 images: ..."), so a demo shows them.
+        seen = (
+            [*simulated_pieces(describe_images(last.images)), "\n\n"]
+            if last and last.images
+            else []
+        )
         if request.max_tokens < 1:
             raise ProviderBadRequest("max_tokens must be at least 1", provider=self.name)
         failure, is_injected = self._failure(directives)
@@ -221,7 +234,8 @@ class SimulatedProvider:
         await self._sleep(self._cfg.first_token_latency)
         emitted, truncated = 0, False
         # Lazy: a piece is made only when it is about to be sent, and never past `limit`.
-        for piece in iter_reply_pieces(directives.text, self._cfg.seed, directives.tokens):
+        pieces = iter_reply_pieces(directives.text, self._cfg.seed, directives.tokens)
+        for piece in itertools.chain(seen, pieces):
             if emitted == limit:
                 truncated = True
                 break
@@ -235,7 +249,8 @@ class SimulatedProvider:
         if failure == "malformed":
             error = ProviderBadResponse("simulated malformed chunk", provider=self.name)
             raise injected(error) if is_injected else error
-        yield UsageReport(Usage(simulated_prompt_tokens(request.messages), emitted))
+        images = sum(len(m.images) for m in request.messages) * SIMULATED_IMAGE_TOKENS
+        yield UsageReport(Usage(simulated_prompt_tokens(request.messages) + images, emitted))
         yield Finish("length" if truncated else "stop")
 
     async def generate_images(self, request: ImageRequest) -> list[GeneratedImage]:
