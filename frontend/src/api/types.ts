@@ -38,3 +38,4 @@ export type AdminLimitsOut = S["AdminLimitsOut"];
 export type AuditEntry = S["AuditOut"];
 export type SpendReport = S["SpendReport"];
 export type SpendRow = S["SpendRow"];
+export type Attachment = S["AttachmentOut"];

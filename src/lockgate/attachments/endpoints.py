@@ -18,8 +18,8 @@ from lockgate.attachments.schemas import (
 from lockgate.attachments.service import AttachmentService, Quota
 from lockgate.attachments.storage import EXTENSIONS, attachment_storage
 from lockgate.auth.deps import CurrentUser
-from lockgate.conversations.service import owned_conversation
 from lockgate.deps import SessionDep, StateDep
+from lockgate.errors import NotFound
 from lockgate.http.ratelimit import endpoint_limit
 from lockgate.openapi import error_responses
 
@@ -138,9 +138,11 @@ async def list_conversation_attachments(
     conversation_id: uuid.UUID, user: CurrentUser, db: SessionDep
 ) -> ConversationAttachments:
     """The images of every message of the conversation (every branch), by message."""
-    await owned_conversation(db, conversation_id, user.id)
+    repo = AttachmentRepository(db)
+    if not await repo.owns_conversation(conversation_id, user.id):
+        raise NotFound("Conversation not found.")  # another user's: the same 404 as none
     grouped: dict[uuid.UUID, list[AttachmentOut]] = {}
-    for message_id, attachment in await AttachmentRepository(db).of_conversation(conversation_id):
+    for message_id, attachment in await repo.of_conversation(conversation_id):
         grouped.setdefault(message_id, []).append(AttachmentOut.model_validate(attachment))
     return ConversationAttachments(
         items=[MessageAttachmentsOut(message_id=k, attachments=v) for k, v in grouped.items()]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lockgate.models import Attachment, Message, MessageAttachment
+from lockgate.models import Attachment, Conversation, Message, MessageAttachment
 
 
 class AttachmentRepository:
@@ -19,6 +19,14 @@ class AttachmentRepository:
         return await self.session.scalar(
             select(Attachment).where(Attachment.id == attachment_id, Attachment.user_id == user_id)
         )
+
+    async def owns_conversation(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(
+            select(Conversation.id).where(
+                Conversation.id == conversation_id, Conversation.user_id == user_id
+            )
+        )
+        return found is not None
 
     async def owned(
         self, attachment_ids: Sequence[uuid.UUID], user_id: uuid.UUID

@@ -21,6 +21,8 @@ import { AppShell } from "../AppShell";
 import { ErrorBanner } from "../ErrorBanner";
 import { ConversationTransfer } from "../transfer/ConversationTransfer";
 import { Composer } from "./Composer";
+import { AttachButton, AttachmentTray, ImageDropZone, MessageImagesView, useComposerImages, useConversationImages } from "./Attachments";
+import { sendBlocker } from "@/lib/attachments";
 import { AssistantMessage, UserBubble } from "./MessageView";
 import { UserMessage } from "./UserMessage";
 import { ModelPicker } from "./ModelPicker";
@@ -126,6 +128,11 @@ export function ChatApp() {
   const parametersNote = summary(parameters);
   const turns = useMemo(() => toTurns(state.messages), [state.messages]);
   const lastTurn = turns[turns.length - 1];
+  const images = useComposerImages();
+  const shownModelInfo = models.byId(shownModel);
+  const imageBlocker = sendBlocker(images.state, shownModelInfo ? shownModelInfo.vision : null, shownModelInfo?.label ?? "This model");
+  const userIds = useMemo(() => turns.flatMap((t) => (t.user ? [t.user.id] : [])).join(","), [turns]);
+  const messageImages = useConversationImages(conversationId, userIds);
   const idle = !state.busy;
 
   // Another conversation: no editor left open from the last one.
@@ -189,7 +196,8 @@ export function ChatApp() {
    */
   async function send() {
     const content = draft.trim();
-    if (!content || state.busy || lengthState(content).over) return;
+    if (!content || state.busy || lengthState(content).over || imageBlocker) return;
+    const attachmentIds = images.ids;
     setPageError(null);
     setDraft("");
     stick.current = true;
@@ -222,8 +230,11 @@ export function ChatApp() {
         return;
       }
     }
-    const failure = await chat.send(id, content, fresh ? models.selected : shownModel);
-    if (!failure) return;
+    const failure = await chat.send(id, content, fresh ? models.selected : shownModel, attachmentIds);
+    if (!failure) {
+      images.clear();
+      return;
+    }
     // Refused (or not known to be saved): nothing the user wrote is lost.
     setDraft((current) => current || content);
     if (fresh) {
@@ -389,6 +400,7 @@ export function ChatApp() {
                       onSwitch={(id) => void chat.switchTo(id)}
                     />
                   ) : null}
+                  {turn.user ? <MessageImagesView items={messageImages[turn.user.id]} /> : null}
                   {turn.shown ? (
                     <AssistantMessage
                       turn={turn}
@@ -454,15 +466,21 @@ export function ChatApp() {
                 onHover={promptMenu.setActive}
               />
             ) : null}
-            <Composer
-              menu={promptMenu.open ? promptMenu.control : null}
-              ref={composer}
-              value={draft}
-              onChange={setDraft}
-              onSend={() => void send()}
-              onStop={chat.stop}
-              busy={state.busy}
-            />
+            <AttachmentTray state={images.state} onRemove={images.remove} blocker={imageBlocker} />
+            <ImageDropZone onFiles={images.add}>
+              <Composer
+                menu={promptMenu.open ? promptMenu.control : null}
+                ref={composer}
+                value={draft}
+                onChange={setDraft}
+                onSend={() => void send()}
+                onStop={chat.stop}
+                busy={state.busy}
+              />
+            </ImageDropZone>
+            <div className="flex flex-wrap items-center gap-2">
+              <AttachButton onFiles={images.add} disabled={state.busy} />
+            </div>
           </div>
         </main>
       </div>
