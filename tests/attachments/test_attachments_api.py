@@ -362,3 +362,46 @@ async def test_deleting_the_conversation_deletes_its_images(world: World) -> Non
 async def test_an_unknown_attachment_is_404(world: World) -> None:
     response = await world.alice.get(f"{URL}/{uuid.uuid4()}/content")
     assert (response.status_code, response.json()["error"]["code"]) == (404, "attachment_not_found")
+
+
+# --- export and share ---------------------------------------------------------------------
+
+
+async def _conversation_with_an_image(world: World) -> tuple[str, dict[str, Any]]:
+    image = await upload(world.alice, picture(40, 30), "red.png")
+    cid = await conversation(world.alice)
+    await send(world.alice, cid, "what colour?", [image["id"]])
+    return cid, image
+
+
+async def test_export_describes_the_images_without_their_bytes(world: World) -> None:
+    cid, _ = await _conversation_with_an_image(world)
+    exported = await world.alice.get(
+        f"/api/v1/conversations/{cid}/export", params={"format": "json"}
+    )
+    messages = exported.json()["conversations"][0]["messages"]
+    user = next(m for m in messages if m["role"] == "user")
+    assert user["images"] == [
+        {
+            "name": "red.png",
+            "mime_type": "image/png",
+            "width": 40,
+            "height": 30,
+            "byte_size": len(picture(40, 30)),
+        }
+    ]
+    assert all(m["images"] == [] for m in messages if m["role"] == "assistant")
+    text = (
+        await world.alice.get(f"/api/v1/conversations/{cid}/export", params={"format": "markdown"})
+    ).text
+    assert "*[image: red.png, 40x30, not exported]*" in text
+
+
+async def test_a_share_keeps_images_private_and_says_so(world: World) -> None:
+    cid, _ = await _conversation_with_an_image(world)
+    created = await world.alice.post(f"/api/v1/conversations/{cid}/shares")
+    assert created.status_code == 201, created.text
+    public = await world.bob.get(f"/api/v1/shared/{created.json()['token']}")
+    first = public.json()["messages"][0]
+    assert first["content"] == "what colour?\n\n*[1 image not included in the shared copy]*"
+    assert "attachments" not in public.text
