@@ -260,6 +260,20 @@ async def test_the_branch_images_are_sent_again_on_regenerate(world: World) -> N
     assert reply_text(parse_sse(again.text)).startswith("I see 1 image: a 50x20 PNG")
 
 
+async def test_an_edit_that_keeps_the_image_sends_it_again(world: World) -> None:
+    image = await upload(world.alice, picture(30, 30))
+    cid = await conversation(world.alice)
+    first = await send(world.alice, cid, "Describe it", [image["id"]])
+    edited = await world.alice.post(
+        f"/api/v1/messages/{first[0][1]['user_message']['id']}/edit",
+        json={"content": "Describe it briefly", "attachment_ids": [image["id"]]},
+    )
+    events = parse_sse(edited.text)
+    assert reply_text(events).startswith("I see 1 image: a 30x30 PNG")
+    listed = (await world.alice.get(f"/api/v1/conversations/{cid}/attachments")).json()["items"]
+    assert len(listed) == 2  # the same file, linked to both versions
+
+
 async def test_the_gate_reserves_the_image_bound_per_image(world: World) -> None:
     plain = await conversation(world.alice)
     with_two = await conversation(world.alice)

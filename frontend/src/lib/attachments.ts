@@ -17,7 +17,11 @@ export interface DraftImage {
   /** Local id (the server's id is only known once uploaded). */
   key: string;
   name: string;
-  /** An object URL of the local file, for the preview (revoked when removed). */
+  /**
+   * The preview's source: the uploaded image as the server serves it (owner only); empty until
+   * then. Not an object URL of the local file: the app's CSP (connect-src 'self') blocks the
+   * browser's reads of blob: URLs.
+   */
   preview: string;
   status: DraftStatus;
   attachment: Attachment | null;
@@ -54,7 +58,9 @@ export function draftsReducer(state: DraftState, action: DraftAction): DraftStat
       };
     case "uploaded":
       // Removed while it was uploading: the late answer is ignored (the caller deletes it).
-      return state.items.some((i) => i.key === action.key) ? change(state, action.key, { status: "ready", attachment: action.attachment }) : state;
+      return state.items.some((i) => i.key === action.key)
+        ? change(state, action.key, { status: "ready", attachment: action.attachment, preview: action.attachment.url })
+        : state;
     case "failed":
       return change(state, action.key, { status: "failed", error: action.error });
     case "removed":

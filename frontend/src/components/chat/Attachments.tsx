@@ -56,7 +56,7 @@ export function useComposerImages() {
     let count = stateRef.current.items.length;
     for (const file of files) {
       const key = `img-${++counter.current}`;
-      const preview = URL.createObjectURL(file);
+      const preview = "";
       const name = file.name || "pasted image";
       const refused = precheck(file, count);
       if (refused) {
@@ -80,14 +80,12 @@ export function useComposerImages() {
   const remove = useCallback((key: string) => {
     const item = stateRef.current.items.find((i) => i.key === key);
     if (!item) return;
-    URL.revokeObjectURL(item.preview);
     if (item.attachment) void deleteUnsent(item.attachment.id);
     dispatch({ type: "removed", key });
   }, []);
 
   /** After a send the server has them: forget the drafts (the files stay, with the message). */
   const clear = useCallback(() => {
-    for (const item of stateRef.current.items) URL.revokeObjectURL(item.preview);
     dispatch({ type: "cleared" });
   }, []);
 
@@ -173,8 +171,12 @@ export function AttachmentTray({ state, onRemove, blocker }: { state: DraftState
       <ul className="flex flex-wrap gap-2" aria-label="Images to send">
         {state.items.map((item) => (
           <li key={item.key} data-status={item.status} className="relative w-24 rounded-lg border border-line bg-surface p-1 text-xs">
-            {/* eslint-disable-next-line @next/next/no-img-element -- a local object URL */}
-            <img src={item.preview} alt={item.name} className="h-16 w-full rounded object-cover" />
+            {item.preview ? (
+              // eslint-disable-next-line @next/next/no-img-element -- served by the API, owner only
+              <img src={item.preview} alt={item.name} className="h-16 w-full rounded object-cover" />
+            ) : (
+              <div aria-hidden="true" className="h-16 w-full rounded bg-surface-2" />
+            )}
             <p className="truncate" title={item.name}>
               {item.name}
             </p>

@@ -262,7 +262,9 @@ export function ChatApp() {
     setPageError(null);
     setEditing(null);
     stick.current = true;
-    const failure = await chat.edit(id, content, models.selected);
+    // The new version keeps the original's images.
+    const kept = (messageImages[id] ?? []).map((image) => image.id);
+    const failure = await chat.edit(id, content, models.selected, kept);
     if (failure) setEditing((current) => current ?? { id, text });
   }
 
