@@ -68,12 +68,14 @@ providers:
 models:
   sim-small:
     provider: simulated
+    vision: true
     label: Simulated small
     context_window: 8192
     max_output_tokens: 2048
     price: {input_per_mtok: 0.15, output_per_mtok: 0.6}
   sim-large:
     provider: simulated
+    vision: true
     label: Simulated large
     context_window: 32768
     max_output_tokens: 4096

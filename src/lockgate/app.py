@@ -14,6 +14,8 @@ from starlette.middleware.cors import CORSMiddleware
 
 from lockgate import __version__
 from lockgate.admin.endpoints import router as admin_router
+from lockgate.attachments.endpoints import router as attachments_router
+from lockgate.attachments.endpoints import upload_body_limit
 from lockgate.audit.endpoints import router as audit_router
 from lockgate.auth.endpoints import router as auth_router
 from lockgate.auth.oidc.endpoints import router as oidc_router
@@ -124,6 +126,7 @@ def create_app(
     app.include_router(usage_export_router)
     app.include_router(images_router)
     app.include_router(documents_router)
+    app.include_router(attachments_router)
     app.include_router(keys_router)
     app.include_router(prompts_router)
     app.include_router(teams_router)
@@ -154,6 +157,7 @@ def create_app(
             DOCUMENTS_UPLOAD_PATH: max(
                 settings.max_body_bytes, config.file.documents.max_upload_bytes
             ),
+            **upload_body_limit(settings.max_image_bytes),
         },
     )
     app.add_middleware(RateLimitMiddleware, limiter=http_limiter_of)

@@ -153,6 +153,13 @@ class Settings(BaseSettings):
     # decoded bytes per inline (data URL / base64) image; Anthropic's own per-image cap is 5 MB.
     max_images_per_request: int = Field(default=20, ge=0, le=1000)
     max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Images attached in the web chat (lockgate.attachments): each at most max_image_bytes and
+    # this many pixels (a decompression bomb is refused from its header, before any decoding);
+    # a message carries at most max_images_per_request; per user at most this many bytes and
+    # files stored.
+    max_attachment_pixels: int = Field(default=40_000_000, ge=1, le=1_000_000_000)
+    attachment_quota_bytes: int = Field(default=500 * 1024 * 1024, ge=0)
+    attachment_quota_files: int = Field(default=2_000, ge=0)
     # The body limit of the /v1 endpoints that take images inline (max_body_bytes if larger).
     max_vision_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     # Conversation imports (POST /api/v1/imports, lockgate/transfer/): the file's size (its

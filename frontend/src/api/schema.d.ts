@@ -265,6 +265,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Attachment
+         * @description Upload an image to attach to a message (PNG, JPEG, GIF or WebP, told by its bytes).
+         *
+         *     413 ``attachment_too_large`` (over ``LOCKGATE_MAX_IMAGE_BYTES``) or
+         *     ``attachment_quota_exceeded`` (your stored files or bytes); 415 ``attachment_not_an_image``;
+         *     422 ``attachment_empty``, ``attachment_unreadable`` (damaged), ``attachment_too_many_pixels``
+         *     (over ``LOCKGATE_MAX_ATTACHMENT_PIXELS``: a decompression bomb is refused from its header).
+         *     A refused file leaves nothing stored.
+         */
+        post: operations["uploadAttachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Attachment
+         * @description Delete an image not yet sent (409 ``attachment_in_use`` once it was: it goes with its
+         *     conversation). The row first, then, once that is committed, the file.
+         */
+        delete: operations["deleteAttachment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{attachment_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Attachment Content
+         * @description The image itself, for its owner only (anyone else gets the same 404 as for none).
+         */
+        get: operations["getAttachmentContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -516,7 +583,7 @@ export interface paths {
         post?: never;
         /**
          * Delete Conversation
-         * @description Delete a conversation and, with it, every message.
+         * @description Delete a conversation and, with it, every message and attached image.
          *
          *     Its live replies are stopped first (settled and billed as cancelled, like a stop), so
          *     nothing keeps generating or spending for a conversation that is gone. A reply live on
@@ -531,6 +598,26 @@ export interface paths {
          *     folder, pin or archive; omitted fields are left as they are.
          */
         patch: operations["updateConversation"];
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversation_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Conversation Attachments
+         * @description The images of every message of the conversation (every branch), by message.
+         */
+        get: operations["listConversationAttachments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/conversations/{conversation_id}/branch": {
@@ -1966,6 +2053,36 @@ export interface components {
              */
             preset_id: string;
         };
+        /**
+         * AttachmentOut
+         * @description An uploaded image; ``url`` serves it to its owner only.
+         */
+        AttachmentOut: {
+            /** Byte Size */
+            byte_size: number;
+            /** Conversation Id */
+            conversation_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Height */
+            height: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Mime Type */
+            mime_type: string;
+            /** Name */
+            name: string;
+            /** Url */
+            readonly url: string;
+            /** Width */
+            width: number;
+        };
         /** AuditOut */
         AuditOut: {
             /** Action */
@@ -2312,6 +2429,14 @@ export interface components {
             /** Position */
             position: number;
         };
+        /**
+         * ConversationAttachments
+         * @description The images of every message of a conversation (every branch), by message.
+         */
+        ConversationAttachments: {
+            /** Items */
+            items?: components["schemas"]["MessageAttachmentsOut"][];
+        };
         /** ConversationCreate */
         ConversationCreate: {
             /** Folder Id */
@@ -2526,6 +2651,11 @@ export interface components {
          * @description A new version of a user message: a sibling of it, answered on a branch of its own.
          */
         EditMessageIn: {
+            /**
+             * Attachment Ids
+             * @description Images uploaded with POST /api/v1/attachments, in order. The model must see images (422 model_cannot_see_images); at most LOCKGATE_MAX_IMAGES_PER_REQUEST (422 too_many_attachments); another user's is a 404.
+             */
+            attachment_ids?: string[];
             /** Content */
             content: string;
             /** Max Tokens */
@@ -3066,6 +3196,16 @@ export interface components {
         MemberRole: {
             role: components["schemas"]["TeamRole"];
         };
+        /** MessageAttachmentsOut */
+        MessageAttachmentsOut: {
+            /** Attachments */
+            attachments: components["schemas"]["AttachmentOut"][];
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+        };
         /** MessageHit */
         MessageHit: {
             /**
@@ -3298,6 +3438,11 @@ export interface components {
             provider_type: string;
             /** Simulated */
             simulated: boolean;
+            /**
+             * Vision
+             * @description Takes images in messages (attachments)
+             */
+            vision: boolean;
         };
         /**
          * OIDCInfo
@@ -3932,6 +4077,11 @@ export interface components {
         };
         /** SendMessageIn */
         SendMessageIn: {
+            /**
+             * Attachment Ids
+             * @description Images uploaded with POST /api/v1/attachments, in order. The model must see images (422 model_cannot_see_images); at most LOCKGATE_MAX_IMAGES_PER_REQUEST (422 too_many_attachments); another user's is a 404.
+             */
+            attachment_ids?: string[];
             /** Content */
             content: string;
             /** Max Tokens */
@@ -5519,6 +5669,236 @@ export interface operations {
             };
         };
     };
+    uploadAttachment: {
+        parameters: {
+            query?: {
+                /** @description The file's name, shown only */
+                name?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The image file itself as the body (its type is read from its bytes) */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "image/gif": string;
+                "image/jpeg": string;
+                "image/png": string;
+                "image/webp": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"];
+                };
+            };
+            /** @description Malformed request (e.g. malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CSRF check failed, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CSRF check failed, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours: existence is never revealed) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict (e.g. email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAttachmentContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours: existence is never revealed) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -6491,6 +6871,64 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listConversationAttachments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationAttachments"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours: existence is never revealed) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -42,3 +42,4 @@ export type DocumentItem = S["DocumentOut"];
 export type DocumentStatus = S["DocumentStatus"];
 export type Citation = S["CitationOut"];
 export type Passage = S["PassageOut"];
+export type Attachment = S["AttachmentOut"];

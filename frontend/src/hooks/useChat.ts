@@ -342,7 +342,7 @@ export function useChat(conversationId: string | null, callbacks: ChatCallbacks 
    * refusal when the server did not take the message (the caller keeps the text), else null.
    */
   const send = useCallback(
-    async (id: string, content: string, model: string | null): Promise<AppError | null> => {
+    async (id: string, content: string, model: string | null, attachmentIds: string[] = []): Promise<AppError | null> => {
       loadedFor.current = id;
       const shown = stateRef.current.messages;
       const known = new Set(shown.map((m) => m.id));
@@ -352,7 +352,7 @@ export function useChat(conversationId: string | null, callbacks: ChatCallbacks 
       const result = await run((signal) =>
         api().POST("/api/v1/conversations/{conversation_id}/messages", {
           params: { path: { conversation_id: id } },
-          body: parent ? { content, model, parent_id: parent } : { content, model },
+          body: { content, model, ...(parent ? { parent_id: parent } : {}), ...(attachmentIds.length ? { attachment_ids: attachmentIds } : {}) },
           parseAs: "stream",
           signal,
         }),
@@ -389,14 +389,14 @@ export function useChat(conversationId: string | null, callbacks: ChatCallbacks 
    * kept). Resolves to the refusal when the server did not take it (the caller keeps the text).
    */
   const edit = useCallback(
-    async (messageId: string, content: string, model: string | null): Promise<AppError | null> => {
+    async (messageId: string, content: string, model: string | null, attachmentIds: string[] = []): Promise<AppError | null> => {
       const id = loadedFor.current;
       const known = new Set(stateRef.current.messages.map((m) => m.id));
       dispatch({ type: "fork", at: messageId, content, now: new Date().toISOString() });
       const result = await run((signal) =>
         api().POST("/api/v1/messages/{message_id}/edit", {
           params: { path: { message_id: messageId } },
-          body: { content, model },
+          body: { content, model, ...(attachmentIds.length ? { attachment_ids: attachmentIds } : {}) },
           parseAs: "stream",
           signal,
         }),

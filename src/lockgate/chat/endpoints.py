@@ -9,8 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import StreamingResponse
 
+from lockgate.attachments.storage import attachment_storage
 from lockgate.auth.deps import CurrentUser
 from lockgate.chat.events import SSE_HEADERS, ChatEvent, encode, replay
+from lockgate.chat.images import ChatImages
 from lockgate.chat.replylog import Cursor
 from lockgate.chat.schemas import (
     EditMessageIn,
@@ -47,6 +49,11 @@ async def get_service(state: StateDep, db: SessionDep) -> ChatService:
         sessionmaker=state.sessionmaker,
         cache=state.cache,
         retriever=state.documents.retriever if state.documents is not None else None,
+        images=ChatImages(
+            db,
+            attachment_storage(state.config.settings.data_dir),
+            max_images=state.config.settings.max_images_per_request,
+        ),
     )
 
 
@@ -231,6 +238,7 @@ async def list_models(_user: CurrentUser, state: StateDep) -> ModelList:
                 simulated=simulated,
                 context_window=model.context_window,
                 max_output_tokens=model.max_output_tokens,
+                vision=model.kind == "chat" and model.vision,
                 image_sizes=model.image_sizes if model.kind == "image" else [],
                 price=PriceOut(
                     input_per_mtok=price.input_per_mtok,

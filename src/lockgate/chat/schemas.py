@@ -20,6 +20,15 @@ class EditMessageIn(BaseModel):
     model: str | None = Field(default=None, max_length=200)
     max_tokens: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
     temperature: StrictNumber | None = Field(default=None, ge=0, le=2)
+    attachment_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=1000,
+        description=(
+            "Images uploaded with POST /api/v1/attachments, in order. The model must see images "
+            "(422 model_cannot_see_images); at most LOCKGATE_MAX_IMAGES_PER_REQUEST "
+            "(422 too_many_attachments); another user's is a 404."
+        ),
+    )
 
 
 class SendMessageIn(EditMessageIn):
@@ -56,6 +65,7 @@ class ModelOut(BaseModel):
     simulated: bool
     context_window: int
     max_output_tokens: int
+    vision: bool = Field(description="Takes images in messages (attachments)")
     image_sizes: list[str]
     price: PriceOut
     default: bool

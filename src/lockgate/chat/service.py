@@ -36,6 +36,7 @@ from lockgate.chat.cached import CachedReply, cache_request
 from lockgate.chat.events import ChatMessageData, ChatMessageEvent
 from lockgate.chat.generation import Generation, GenerationSpec
 from lockgate.chat.history import branch_rows, to_chat_messages, usable
+from lockgate.chat.images import ChatImages
 from lockgate.chat.manager import ChatManager
 from lockgate.chat.schemas import EditMessageIn, RegenerateIn, SendMessageIn
 from lockgate.chat.titles import title_with_model
@@ -50,7 +51,7 @@ from lockgate.documents.prompt import Source, with_sources
 from lockgate.documents.retrieval import Retriever
 from lockgate.errors import Conflict, UnknownModel, Unprocessable
 from lockgate.gate import Gate, Skip, acquire_caller_limits
-from lockgate.models import Conversation, Message, MessageRole, MessageStatus, User
+from lockgate.models import Attachment, Conversation, Message, MessageRole, MessageStatus, User
 from lockgate.providers.base import ChatMessage
 from lockgate.providers.config import ModelConfig
 from lockgate.providers.registry import ProviderRegistry
@@ -106,10 +107,12 @@ class ChatService:
         sessionmaker: async_sessionmaker[AsyncSession],
         cache: ResponseCache | None = None,
         retriever: Retriever | None = None,
+        images: ChatImages | None = None,
     ) -> None:
         """``sessionmaker``: a title is written after the request, in a session of its own;
         ``cache``: the response cache (None: off); ``retriever``: the conversation's documents
-        as numbered sources in the prompt (None: documents are off)."""
+        as numbered sources in the prompt (None: documents are off); ``images``: attached images
+        (None: the turns are text only)."""
         self.db = db
         self.file = file
         self.providers = providers
@@ -119,6 +122,7 @@ class ChatService:
         self.sessionmaker = sessionmaker
         self.cache = cache
         self.retriever = retriever
+        self.images = images
         self.conversations = ConversationRepository(db)
         self.messages = MessageRepository(db)
         self.tree = MessageTree(db)
@@ -218,6 +222,7 @@ class ChatService:
         max_tokens = self.resolve_max_tokens(model, body.max_tokens, conversation.max_tokens)
         temperature = _first(body.temperature, conversation.temperature)
         candidates = candidates_for(model.name, self.file, self.providers)
+        attachments = await self._attachments(user, conversation, body, model)
         rows = await branch_rows(
             self.tree,
             conversation.id,
@@ -226,14 +231,17 @@ class ChatService:
         )
         sources = await self._sources(user, conversation, body.content)
         system = with_sources(conversation.system_prompt, sources)
+        turns = await self._turns(usable(rows), body.content, attachments, model)
         await self.db.commit()  # ends the read
-        turns = [*to_chat_messages(usable(rows)), ChatMessage(role="user", content=body.content)]
         lookup = await self._lookup(
             user, model.name, system, turns, max_tokens, temperature, Controls()
         )
         if lookup is not None and lookup.entry is not None:
             return await self._replay(user, conversation, parent, body.content, lookup)
-        plans = plans_for(candidates, system, turns, max_tokens=max_tokens, temperature=temperature)
+        plans = _seeing(
+            turns,
+            plans_for(candidates, system, turns, max_tokens=max_tokens, temperature=temperature),
+        )
         # Admission before anything is saved: a refusal (budget, overload) loses nothing.
         admitted = await self._admit(model.name, plans, user)
         try:
@@ -251,6 +259,8 @@ class ChatService:
                     finished_at=now,
                 )
             )
+            if attachments and self.images is not None:
+                await self.images.link(conversation.id, user_message.id, attachments)
             needs_title = not conversation.title
             if needs_title:
                 conversation.title = title_from(body.content)
@@ -292,9 +302,12 @@ class ChatService:
         )
         sources = await self._sources(user, conversation, parent.content)
         system = with_sources(conversation.system_prompt, sources)
+        turns = await self._turns(usable(rows), None, [], model)
         await self.db.commit()  # ends the read
-        turns = to_chat_messages(usable(rows))
-        plans = plans_for(candidates, system, turns, max_tokens=max_tokens, temperature=temperature)
+        plans = _seeing(
+            turns,
+            plans_for(candidates, system, turns, max_tokens=max_tokens, temperature=temperature),
+        )
         # Another answer was asked for: never looked up, but stored (it replaces the old one).
         lookup = await self._lookup(
             user, model.name, system, turns, max_tokens, temperature, REGENERATE
@@ -318,6 +331,34 @@ class ChatService:
             return []
         return await self.retriever.retrieve(self.db, user.id, conversation.id, question)
 
+    async def _attachments(
+        self, user: User, conversation: Conversation, body: EditMessageIn, model: ResolvedModel
+    ) -> list[Attachment]:
+        if not body.attachment_ids:
+            return []
+        if self.images is None:
+            raise Unprocessable("Images cannot be attached here.", code="attachments_disabled")
+        return await self.images.for_send(
+            user.id,
+            conversation.id,
+            body.attachment_ids,
+            model=model.name,
+            vision=model.config.vision,
+        )
+
+    async def _turns(
+        self,
+        rows: list[Message],
+        content: str | None,
+        attachments: list[Attachment],
+        model: ResolvedModel,
+    ) -> list[ChatMessage]:
+        """What the model sees: the branch (with its images) and the new turn, if any."""
+        if self.images is not None:
+            return await self.images.turns(rows, content, attachments, vision=model.config.vision)
+        turns = to_chat_messages(rows)
+        return turns if content is None else [*turns, ChatMessage(role="user", content=content)]
+
     async def _lookup(
         self,
         user: User,
@@ -328,8 +369,9 @@ class ChatService:
         temperature: float | None,
         controls: Controls,
     ) -> Lookup | None:
-        """Step 2 of the call path, before admission (a hit reserves nothing)."""
-        if self.cache is None:
+        """Step 2 of the call path, before admission (a hit reserves nothing). Turns with
+        images are never looked up or stored: the cache's key is the text alone."""
+        if self.cache is None or any(turn.images for turn in turns):
             return None
         request = cache_request(
             self.cache.policy,
@@ -507,6 +549,14 @@ def _out(message: Message, siblings: Mapping[uuid.UUID, list[uuid.UUID]]) -> Mes
     return MessageOut.model_validate(message).model_copy(
         update={"sibling_ids": siblings.get(message.id, [])}
     )
+
+
+def _seeing(turns: Sequence[ChatMessage], plans: list[Plan | None]) -> list[Plan | None]:
+    """Turns with images: a fallback that cannot see them is skipped (the primary was checked
+    before, `ChatImages.for_send`), rather than answering without what it was asked about."""
+    if not any(turn.images for turn in turns):
+        return plans
+    return [p if p is None or p.candidate.config.vision else None for p in plans]
 
 
 def _first(given: float | None, saved: float | None) -> float | None:

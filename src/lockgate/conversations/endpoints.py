@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from lockgate.attachments.repository import AttachmentRepository
+from lockgate.attachments.storage import attachment_storage
 from lockgate.auth.deps import CurrentUser
 from lockgate.conversations.schemas import (
     BranchSelect,
@@ -156,7 +158,7 @@ async def delete_conversation(
     state: StateDep,
     _limit: ConversationsLimit,
 ) -> None:
-    """Delete a conversation and, with it, every message.
+    """Delete a conversation and, with it, every message and attached image.
 
     Its live replies are stopped first (settled and billed as cancelled, like a stop), so
     nothing keeps generating or spending for a conversation that is gone. A reply live on
@@ -167,9 +169,13 @@ async def delete_conversation(
     # on SQLite an open transaction here would hold the lock they need.
     await service.db.commit()
     await state.chat.stop_conversation(conversation_id)
+    # Its images: the rows go with the conversation (ON DELETE CASCADE), the files once that
+    # is committed (a file without a row is harmless; a row without its file would not be).
+    files = await AttachmentRepository(service.db).file_names_of_conversation(conversation_id)
     await service.delete(conversation_id, user.id)
     await service.db.commit()
     if state.search is not None:  # its vectors too (an archived conversation keeps them)
         await state.search.forget_conversation(conversation_id)
     if state.documents is not None:  # the rows went with the conversation; now the vectors
         await state.documents.index.forget_conversation(conversation_id)
+    await attachment_storage(state.config.settings.data_dir).remove(files)

@@ -2,6 +2,7 @@
 
 from lockgate.db.base import Base
 from lockgate.models.api_key import ApiKey
+from lockgate.models.attachment import Attachment, MessageAttachment
 from lockgate.models.audit import AuditEntry
 from lockgate.models.conversation import Conversation, Message, MessageRole, MessageStatus
 from lockgate.models.document import Document, DocumentChunk, DocumentStatus, MessageSource
@@ -20,6 +21,7 @@ from lockgate.models.user import Invite, User, UserSession
 
 __all__ = [
     "ApiKey",
+    "Attachment",
     "AuditEntry",
     "Base",
     "Conversation",
@@ -30,6 +32,7 @@ __all__ = [
     "Image",
     "Invite",
     "Message",
+    "MessageAttachment",
     "MessageEmbedding",
     "MessageRole",
     "MessageSource",

@@ -35,6 +35,7 @@ in a test fails loudly instead of silently not injecting anything.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
@@ -64,6 +65,8 @@ from lockgate.providers.errors import (
 )
 from lockgate.providers.simulated_citations import cited_sentences, listed_sources
 from lockgate.providers.simulated_content import (
+    SIMULATED_IMAGE_TOKENS,
+    describe_images,
     hashed_embedding,
     iter_cited_pieces,
     iter_reply_pieces,
@@ -212,8 +215,14 @@ class SimulatedProvider:
             raise injected(error) if is_injected else error
 
     async def stream_chat(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
-        last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
-        directives = self._directives(last_user)
+        last = next((m for m in reversed(request.messages) if m.role == "user"), None)
+        directives = self._directives(last.content if last is not None else "")
+        # A turn's images are described first ("I see 2 images: ..."), so a demo shows them.
+        seen = (
+            [*simulated_pieces(describe_images(last.images)), "\n\n"]
+            if last and last.images
+            else []
+        )
         if request.max_tokens < 1:
             raise ProviderBadRequest("max_tokens must be at least 1", provider=self.name)
         failure, is_injected = self._failure(directives)
@@ -227,7 +236,7 @@ class SimulatedProvider:
         await self._sleep(self._cfg.first_token_latency)
         emitted, truncated = 0, False
         # Lazy: a piece is made only when it is about to be sent, and never past `limit`.
-        for piece in self._pieces(request, directives):
+        for piece in itertools.chain(seen, self._pieces(request, directives)):
             if emitted == limit:
                 truncated = True
                 break
@@ -241,7 +250,8 @@ class SimulatedProvider:
         if failure == "malformed":
             error = ProviderBadResponse("simulated malformed chunk", provider=self.name)
             raise injected(error) if is_injected else error
-        yield UsageReport(Usage(simulated_prompt_tokens(request.messages), emitted))
+        images = sum(len(m.images) for m in request.messages) * SIMULATED_IMAGE_TOKENS
+        yield UsageReport(Usage(simulated_prompt_tokens(request.messages) + images, emitted))
         yield Finish("length" if truncated else "stop")
 
     def _pieces(self, request: ChatRequest, directives: Directives) -> Iterator[str]:

@@ -7,13 +7,15 @@ per process.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import io
 import math
 import random
 import re
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import islice
 
 from PIL import Image, ImageDraw, ImageFont
@@ -145,3 +147,36 @@ def hashed_embedding(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
         vector[int.from_bytes(digest, "big") % dim] = 1.0
         return vector
     return [value / norm for value in vector]
+
+
+SIMULATED_IMAGE_TOKENS = 85
+"""Prompt tokens the simulated provider bills per image (OpenAI's low-detail figure)."""
+
+
+def _image_summary(url: str) -> str:
+    """'a 640x480 PNG of 12,345 bytes', from a data URL's header; a URL is never fetched."""
+    header, comma, data = url.partition(",")
+    if not url.startswith("data:") or not comma:
+        return "an image at a URL (not fetched)"
+    kind = header.removeprefix("data:").split(";", 1)[0].removeprefix("image/").upper()
+    size = len(data) // 4 * 3 - data[-2:].count("=")
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(data[: 4 * 16 * 1024]))) as image:
+            width, height = image.size
+    except (OSError, ValueError, SyntaxError, binascii.Error):
+        return f"a {kind} of {size:,} bytes"
+    return f"a {width}x{height} {kind} of {size:,} bytes"
+
+
+def describe_images(urls: Sequence[str]) -> str:
+    """The simulated provider's deterministic look at a turn's images, said before its reply.
+
+    >>> describe_images(["https://example.com/cat.png"])
+    'I see 1 image: an image at a URL (not fetched).'
+    """
+    count = len(urls)
+    return (
+        f"I see {count} image{'s' if count != 1 else ''}: "
+        + "; ".join(_image_summary(url) for url in urls)
+        + "."
+    )

@@ -8,10 +8,12 @@ link and its copy: an unknown and a revoked token are then the same 404, by cons
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lockgate.attachments.repository import AttachmentRepository
 from lockgate.chat.history import shown_branch
 from lockgate.clock import Clock
 from lockgate.conversations.pagination import decode_cursor, encode_cursor
@@ -43,6 +45,14 @@ class PublicShareNotFound(ShareNotFound):
         super().__init__(headers=PUBLIC_HEADERS)
 
 
+def _not_shared(images: int) -> str:
+    """Images stay private (their files are served to their owner only): a shared copy of a
+    message says how many it had instead."""
+    if not images:
+        return ""
+    return f"\n\n*[{images} image{'s' if images > 1 else ''} not included in the shared copy]*"
+
+
 class ShareService:
     def __init__(self, db: AsyncSession, clock: Clock) -> None:
         self.db = db
@@ -54,12 +64,18 @@ class ShareService:
         """A new link to a copy of the conversation as it is now; the token, once."""
         conversation = await owned_conversation(self.db, conversation_id, user_id)
         shown = shown_branch(conversation, await self.messages.all_for(conversation.id))
+        images = Counter(
+            message_id
+            for message_id, _ in await AttachmentRepository(self.db).of_messages(
+                [m.id for m in shown]
+            )
+        )
         copied: list[dict[str, Any]] = [
             {
                 "id": uuid.uuid4(),
                 "seq": seq,
                 "role": m.role,
-                "content": m.content,
+                "content": m.content + _not_shared(images[m.id]),
                 "model": m.model,
                 "created_at": m.created_at,
             }

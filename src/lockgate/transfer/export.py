@@ -10,19 +10,25 @@ its own, so a large account is never built in memory and a slow download holds n
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lockgate.attachments.repository import AttachmentRepository
 from lockgate.clock import Clock
 from lockgate.db.engine import reading
-from lockgate.models import Conversation, Message, MessageRole
+from lockgate.models import Attachment, Conversation, Message, MessageRole
 from lockgate.transfer import markdown
 from lockgate.transfer.repository import TransferRepository
-from lockgate.transfer.schema import ExportedConversation, ExportedMessage, ExportHeader
+from lockgate.transfer.schema import (
+    ExportedConversation,
+    ExportedImage,
+    ExportedMessage,
+    ExportHeader,
+)
 from lockgate.transfer.zipstream import ZipStream
 
 ExportFormat = Literal["json", "markdown"]
@@ -30,7 +36,14 @@ PAGE = 20
 """Conversations per read: with their messages, what is held in memory at once."""
 
 
-def exported(conversation: Conversation, messages: Sequence[Message]) -> ExportedConversation:
+Images = Mapping[uuid.UUID, Sequence[Attachment]]
+"""A page's attached images, by message id."""
+
+
+def exported(
+    conversation: Conversation, messages: Sequence[Message], images: Images | None = None
+) -> ExportedConversation:
+    images = images or {}
     replies = [m for m in messages if m.role == MessageRole.ASSISTANT and m.model]
     return ExportedConversation(
         id=conversation.id,
@@ -57,6 +70,16 @@ def exported(conversation: Conversation, messages: Sequence[Message]) -> Exporte
                 cached=m.cached,
                 error_code=m.error_code,
                 error_message=m.error_message,
+                images=[
+                    ExportedImage(
+                        name=a.name,
+                        mime_type=a.mime_type,
+                        width=a.width,
+                        height=a.height,
+                        byte_size=a.byte_size,
+                    )
+                    for a in images.get(m.id, ())
+                ],
             )
             for m in messages
         ],
@@ -79,7 +102,7 @@ class Exporter:
         self.user_id = user_id
         self.only = only
 
-    async def pages(self) -> AsyncIterator[list[tuple[Conversation, list[Message]]]]:
+    async def pages(self) -> AsyncIterator[tuple[list[tuple[Conversation, list[Message]]], Images]]:
         after: tuple[datetime, uuid.UUID] | None = None
         while True:
             async with self.sessionmaker() as session:
@@ -89,9 +112,13 @@ class Exporter:
                     self.user_id, after=after, limit=PAGE, only=self.only
                 )
                 grouped = await repo.messages_of([c.id for c in rows])
+                images: dict[uuid.UUID, list[Attachment]] = {}
+                ids = [m.id for c in rows for m in grouped[c.id] if m.role == MessageRole.USER]
+                for message_id, attachment in await AttachmentRepository(session).of_messages(ids):
+                    images.setdefault(message_id, []).append(attachment)
             if not rows:
                 return
-            yield [(c, grouped[c.id]) for c in rows]
+            yield [(c, grouped[c.id]) for c in rows], images
             if len(rows) < PAGE:
                 return
             after = (rows[-1].created_at, rows[-1].id)
@@ -100,8 +127,8 @@ class Exporter:
         header = ExportHeader(exported_at=self.clock()).model_dump_json()
         yield header[:-1].encode() + b',"conversations":['
         first = True
-        async for page in self.pages():
-            parts = [exported(c, messages).model_dump_json() for c, messages in page]
+        async for page, images in self.pages():
+            parts = [exported(c, messages, images).model_dump_json() for c, messages in page]
             chunk = ",".join(parts)
             yield (chunk if first else "," + chunk).encode()
             first = False
@@ -111,10 +138,10 @@ class Exporter:
         archive = ZipStream()
         now = self.clock()
         used: set[str] = set()
-        async for page in self.pages():
+        async for page, images in self.pages():
             for conversation, messages in page:
                 name = _unique(markdown.file_stem(conversation), used) + ".md"
-                text = markdown.render(conversation, messages, now)
+                text = markdown.render(conversation, messages, now, images)
                 archive.add(name, text.encode(), conversation.updated_at)
             yield archive.take()
         archive.close()
@@ -122,9 +149,9 @@ class Exporter:
 
     async def markdown_one(self) -> AsyncIterator[bytes]:
         now = self.clock()
-        async for page in self.pages():
+        async for page, images in self.pages():
             for conversation, messages in page:
-                yield markdown.render(conversation, messages, now).encode()
+                yield markdown.render(conversation, messages, now, images).encode()
 
 
 def _unique(stem: str, used: set[str]) -> str:

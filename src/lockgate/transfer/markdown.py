@@ -8,11 +8,12 @@ Message content is Markdown already and is written as it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from lockgate.chat.history import shown_branch
-from lockgate.models import Conversation, Message, MessageRole
+from lockgate.models import Attachment, Conversation, Message, MessageRole
 
 UNTITLED = "Untitled conversation"
 _UNSAFE = re.compile(r"[^\w\- ]+", re.UNICODE)
@@ -31,8 +32,14 @@ def _speaker(message: Message) -> str:
     return f"Assistant ({message.model})" if message.model else "Assistant"
 
 
-def render(conversation: Conversation, messages: Sequence[Message], exported_at: datetime) -> str:
-    """The whole document; one heading per message, each with its time."""
+def render(
+    conversation: Conversation,
+    messages: Sequence[Message],
+    exported_at: datetime,
+    images: Mapping[uuid.UUID, Sequence[Attachment]] | None = None,
+) -> str:
+    """The whole document; one heading per message, each with its time. An attached image is
+    named, not embedded (its file stays on the server, owner-only)."""
     title = conversation.title or UNTITLED
     lines = [
         f"# {title}",
@@ -47,6 +54,9 @@ def render(conversation: Conversation, messages: Sequence[Message], exported_at:
     for message in shown_branch(conversation, messages):
         lines += ["---", "", f"### {_speaker(message)} · {_when(message.created_at)}", ""]
         lines += [message.content, ""]
+        for image in (images or {}).get(message.id, ()):
+            label = image.name or image.mime_type
+            lines += [f"*[image: {label}, {image.width}x{image.height}, not exported]*", ""]
     return "\n".join(lines)
 
 

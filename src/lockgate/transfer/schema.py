@@ -56,6 +56,19 @@ Cost = Annotated[
 ]
 
 
+class ExportedImage(BaseModel):
+    """An image attached to a message, described (its bytes are not exported: they stay on
+    the server, owner-only; an import brings the text and leaves this out)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: Annotated[str, Field(max_length=255)] = ""
+    mime_type: Annotated[str, Field(max_length=64)]
+    width: Count
+    height: Count
+    byte_size: Count
+
+
 class ExportedMessage(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -75,6 +88,7 @@ class ExportedMessage(BaseModel):
     cached: bool = False
     error_code: Annotated[str, Field(max_length=64)] | None = None
     error_message: Annotated[str, Field(max_length=1000)] | None = None
+    images: list[ExportedImage] = Field(default_factory=list, max_length=1000)
 
 
 class ExportedConversation(BaseModel):

@@ -28,6 +28,8 @@ import { Composer } from "./Composer";
 import { citationsByMessage } from "./documentCitations";
 import { DocumentPassage } from "./DocumentPassage";
 import { DocumentsBar } from "./DocumentsBar";
+import { AttachButton, AttachmentTray, ImageDropZone, MessageImagesView, useComposerImages, useConversationImages } from "./Attachments";
+import { sendBlocker } from "@/lib/attachments";
 import { AssistantMessage, UserBubble } from "./MessageView";
 import { UserMessage } from "./UserMessage";
 import { ModelPicker } from "./ModelPicker";
@@ -137,6 +139,11 @@ export function ChatApp() {
   const parametersNote = summary(parameters);
   const turns = useMemo(() => toTurns(state.messages), [state.messages]);
   const lastTurn = turns[turns.length - 1];
+  const images = useComposerImages();
+  const shownModelInfo = models.byId(shownModel);
+  const imageBlocker = sendBlocker(images.state, shownModelInfo ? shownModelInfo.vision : null, shownModelInfo?.label ?? "This model");
+  const userIds = useMemo(() => turns.flatMap((t) => (t.user ? [t.user.id] : [])).join(","), [turns]);
+  const messageImages = useConversationImages(conversationId, userIds);
   const idle = !state.busy;
 
   // Another conversation: no editor left open from the last one.
@@ -223,7 +230,8 @@ export function ChatApp() {
    */
   async function send() {
     const content = draft.trim();
-    if (!content || state.busy || lengthState(content).over) return;
+    if (!content || state.busy || lengthState(content).over || imageBlocker) return;
+    const attachmentIds = images.ids;
     setPageError(null);
     setDraft("");
     stick.current = true;
@@ -256,8 +264,11 @@ export function ChatApp() {
         return;
       }
     }
-    const failure = await chat.send(id, content, fresh ? models.selected : shownModel);
-    if (!failure) return;
+    const failure = await chat.send(id, content, fresh ? models.selected : shownModel, attachmentIds);
+    if (!failure) {
+      images.clear();
+      return;
+    }
     // Refused (or not known to be saved): nothing the user wrote is lost.
     setDraft((current) => current || content);
     if (fresh) {
@@ -310,7 +321,9 @@ export function ChatApp() {
     setPageError(null);
     setEditing(null);
     stick.current = true;
-    const failure = await chat.edit(id, content, models.selected);
+    // The new version keeps the original's images.
+    const kept = (messageImages[id] ?? []).map((image) => image.id);
+    const failure = await chat.edit(id, content, models.selected, kept);
     if (failure) setEditing((current) => current ?? { id, text });
   }
 
@@ -452,6 +465,7 @@ export function ChatApp() {
                       />
                     </div>
                   ) : null}
+                  {turn.user ? <MessageImagesView items={messageImages[turn.user.id]} /> : null}
                   {turn.shown ? (
                     <div className={mark(turn.shown.id)} data-highlighted={turn.shown.id === highlighted ? "true" : undefined}>
                       <AssistantMessage
@@ -528,15 +542,21 @@ export function ChatApp() {
               onAttach={(files) => void attachDocuments(files)}
               onRemove={(id) => void documents.remove(id)}
             />
-            <Composer
-              menu={promptMenu.open ? promptMenu.control : null}
-              ref={composer}
-              value={draft}
-              onChange={setDraft}
-              onSend={() => void send()}
-              onStop={chat.stop}
-              busy={state.busy}
-            />
+            <AttachmentTray state={images.state} onRemove={images.remove} blocker={imageBlocker} />
+            <ImageDropZone onFiles={images.add}>
+              <Composer
+                menu={promptMenu.open ? promptMenu.control : null}
+                ref={composer}
+                value={draft}
+                onChange={setDraft}
+                onSend={() => void send()}
+                onStop={chat.stop}
+                busy={state.busy}
+              />
+            </ImageDropZone>
+            <div className="flex flex-wrap items-center gap-2">
+              <AttachButton onFiles={images.add} disabled={state.busy} />
+            </div>
           </div>
         </main>
       </div>

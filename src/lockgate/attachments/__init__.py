@@ -1,0 +1,1 @@
+"""Images attached to chat messages: upload, checks, storage with ownership, and their refusals."""
