@@ -1,4 +1,28 @@
+import type { Locator, Page } from "@playwright/test";
 import { answers, composer, expect, register, screenshot, send, signIn, test, textLength } from "./fixtures";
+
+/** The answer's text as written so far (its meta line and buttons left out). */
+async function bodyLength(answer: Locator): Promise<number> {
+  return ((await answer.locator(":scope > div").first().textContent()) ?? "").length;
+}
+
+/**
+ * Send, and wait until the server has taken the message and its own answer streams text: the
+ * locator of that answer, by id. (The last answer on the page is the previous one until the
+ * server's first event arrives; acting on it then stops or reloads the wrong thing.)
+ */
+async function sendAndStream(page: Page, text: string): Promise<Locator> {
+  const previous = await answers(page).last().getAttribute("data-message-id");
+  await send(page, text);
+  const last = answers(page).last();
+  await expect(last).not.toHaveAttribute("data-message-id", previous ?? "");
+  const id = await last.getAttribute("data-message-id");
+  expect(id).toMatch(/^[0-9a-f-]{36}$/);
+  const answer = page.locator(`[data-testid="assistant-message"][data-message-id="${id}"]`);
+  await expect(answer).toHaveAttribute("data-status", "streaming");
+  await expect.poll(() => bodyLength(answer), { timeout: 10_000 }).toBeGreaterThan(40);
+  return answer;
+}
 
 // The path a new user takes, end to end, against a real server and the simulated provider.
 // Reply lengths and speeds come from the provider's [[tokens:N]] and [[slow:N]] directives.
@@ -77,24 +101,21 @@ test("register, chat, rename, search, regenerate, stop, reload, image, 404, sign
   });
 
   await test.step("Esc stops an answer mid-way, keeping its text", async () => {
-    await send(page, "Count to a thousand [[tokens:400]] [[slow:15]]");
-    await expect.poll(() => textLength(page), { timeout: 10_000 }).toBeGreaterThan(40);
+    const answer = await sendAndStream(page, "Count to a thousand [[tokens:400]] [[slow:15]]");
     await page.keyboard.press("Escape");
-    const answer = answers(page).last();
     await expect(answer).toHaveAttribute("data-status", "cancelled");
     await expect(answer.getByTestId("message-status")).toContainText("Stopped");
-    expect(await textLength(page)).toBeGreaterThan(40);
+    expect(await bodyLength(answer)).toBeGreaterThan(40);
   });
 
   await test.step("a reload during an answer re-attaches and it continues", async () => {
-    await send(page, "Tell me a long story [[tokens:150]] [[slow:20]]");
-    await expect.poll(() => textLength(page), { timeout: 10_000 }).toBeGreaterThan(40);
+    const answer = await sendAndStream(page, "Tell me a long story [[tokens:150]] [[slow:20]]");
     await page.reload();
-    const answer = answers(page).last();
+    // The same reply, followed again after the reload (not the one stopped before).
     await expect(answer).toHaveAttribute("data-status", "streaming");
-    await expect.poll(() => textLength(page), { timeout: 10_000 }).toBeGreaterThan(40);
-    const before = await textLength(page);
-    await expect.poll(() => textLength(page), { timeout: 10_000 }).toBeGreaterThan(before);
+    await expect.poll(() => bodyLength(answer), { timeout: 10_000 }).toBeGreaterThan(40);
+    const before = await bodyLength(answer);
+    await expect.poll(() => bodyLength(answer), { timeout: 10_000 }).toBeGreaterThan(before);
     await expect(answer).toHaveAttribute("data-status", "complete", { timeout: 20_000 });
     await expect(composer(page)).toBeEnabled();
   });
