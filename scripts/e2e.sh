@@ -64,7 +64,11 @@ cleanup() {
   rm -rf "$tmp"
   exit "$status"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# Interrupted or terminated: exit with the signal's status, so the run never looks passed; the
+# EXIT trap then stops everything.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # Fast, deterministic simulated replies; prices so that every answer has a visible cost.
 cat >"$tmp/lockgate.yaml" <<'YAML'
