@@ -211,12 +211,12 @@ pid=$!
 
 base="http://127.0.0.1:$port"
 ready=0
-for _ in $(seq 1 150); do # up to ~30 s, polling readiness (not a fixed sleep)
+for _ in $(seq 1 300); do # up to ~60 s (the replicas may be starting too), polling readiness
   if ! kill -0 "$pid" 2>/dev/null; then echo "e2e: the server exited during start-up" >&2; exit 1; fi
   if curl -fsS -o /dev/null "$base/health/ready" 2>/dev/null; then ready=1; break; fi
   sleep 0.2
 done
-[ "$ready" = 1 ] || { echo "e2e: the server was not ready within 30 s" >&2; exit 1; }
+[ "$ready" = 1 ] || { echo "e2e: the server was not ready within 60 s" >&2; exit 1; }
 echo "e2e: Lockgate at $base"
 
 if [ -n "$replicas_pid" ]; then
