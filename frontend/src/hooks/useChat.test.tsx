@@ -158,6 +158,65 @@ describe("useChat", () => {
     expect(calls.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toContain(`POST /api/v1/messages/${reply.id}/stop`);
     expect(result.current.state.messages.at(-1)).toMatchObject({ status: "cancelled", content: "Par" });
   });
+
+  it("a stop asked before the reply exists stops that reply once it does, and never the next one", async () => {
+    const first = message({ role: "user", content: "count" });
+    const stopped = message({ role: "assistant", parent_id: first.id, status: "streaming" });
+    const second = message({ role: "user", content: "story", parent_id: stopped.id });
+    const next = message({ role: "assistant", parent_id: second.id, status: "streaming" });
+    const streams: { push: (text: string) => void; close: () => void }[] = [];
+    const calls = stubFetch({
+      [`POST /api/v1/conversations/${CID}/messages`]: () => {
+        const encoder = new TextEncoder();
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            streams.push({ push: (t) => controller.enqueue(encoder.encode(t)), close: () => controller.close() });
+          },
+        });
+        return new Response(body, { headers: { "content-type": "text/event-stream" } });
+      },
+      [`POST /api/v1/messages/${stopped.id}/stop`]: () => {
+        streams[0]!.push(sse([["done", { status: "cancelled", final: { ...stopped, content: "", status: "cancelled" } }]]));
+        streams[0]!.close();
+        return jsonResponse(200, { ...stopped, status: "cancelled" });
+      },
+    });
+    const stops = () => calls.filter((r) => new URL(r.url).pathname.endsWith("/stop")).map((r) => new URL(r.url).pathname);
+    const { result } = renderHook(() => useChat(null));
+
+    // Esc while the first send waits for the server: nothing to name yet, so it is remembered.
+    let sending: Promise<unknown> = Promise.resolve();
+    act(() => {
+      sending = result.current.send(CID, "count", null);
+    });
+    await waitFor(() => expect(streams).toHaveLength(1));
+    act(() => result.current.stop());
+    streams[0]!.push(sse([["message", { conversation_id: CID, user_message: first, assistant_message: stopped }]]));
+    await act(async () => {
+      await sending;
+    });
+    expect(stops()).toEqual([`/api/v1/messages/${stopped.id}/stop`]);
+    expect(result.current.state.messages.at(-1)).toMatchObject({ id: stopped.id, status: "cancelled" });
+
+    // The next reply runs to its end: the remembered stop was spent on the first one.
+    act(() => {
+      sending = result.current.send(CID, "story", null);
+    });
+    await waitFor(() => expect(streams).toHaveLength(2));
+    streams[1]!.push(
+      sse([
+        ["message", { conversation_id: CID, user_message: second, assistant_message: next }],
+        ["delta", { text: "Once" }],
+        ["done", { status: "complete", final: { ...next, content: "Once", status: "complete" } }],
+      ]),
+    );
+    streams[1]!.close();
+    await act(async () => {
+      await sending;
+    });
+    expect(stops()).toEqual([`/api/v1/messages/${stopped.id}/stop`]);
+    expect(result.current.state.messages.at(-1)).toMatchObject({ id: next.id, status: "complete", content: "Once" });
+  });
 });
 
 /** Timers that fire at once, recording each delay asked for (no test ever waits). */
