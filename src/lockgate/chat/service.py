@@ -6,15 +6,17 @@ next. Services never commit on their own except here, where the ordering *is* th
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lockgate.cache.policy import REGENERATE, Controls
 from lockgate.cache.service import Lookup, ResponseCache
@@ -38,6 +40,7 @@ from lockgate.chat.generation import Generation, GenerationSpec
 from lockgate.chat.history import branch_rows, to_chat_messages, usable
 from lockgate.chat.manager import ChatManager
 from lockgate.chat.schemas import EditMessageIn, RegenerateIn, SendMessageIn
+from lockgate.chat.send_rows import RegenerateWrite, ReplyOf, SendWrite, SentRows
 from lockgate.chat.titles import title_with_model
 from lockgate.clock import Clock
 from lockgate.conversations.branches import MessageNotFound, ensure_idle
@@ -46,6 +49,7 @@ from lockgate.conversations.schemas import MessageOut
 from lockgate.conversations.service import ConversationNotFound
 from lockgate.conversations.tree import MessageTree
 from lockgate.db.engine import reading
+from lockgate.db.writer import Job
 from lockgate.errors import Conflict, UnknownModel, Unprocessable
 from lockgate.gate import Gate, Skip, acquire_caller_limits
 from lockgate.models import Conversation, Message, MessageRole, MessageStatus, User
@@ -235,36 +239,56 @@ class ChatService:
         )
         # Admission before anything is saved: a refusal (budget, overload) loses nothing.
         admitted = await self._admit(model.name, plans, user)
-        try:
-            now = self.clock()
-            user_message = await self.messages.add(
-                Message(
-                    conversation_id=conversation.id,
-                    seq=await self._next_seq(conversation.id, now),
-                    parent_id=parent.id if parent is not None else None,
-                    role=MessageRole.USER,
-                    content=body.content,
-                    status=MessageStatus.COMPLETE,
-                    created_at=now,
-                    updated_at=now,
-                    finished_at=now,
-                )
+        title = title_from(body.content) if not conversation.title else None
+        job = SendWrite(
+            conversation_id=conversation.id,
+            parent_id=parent.id if parent is not None else None,
+            content=body.content,
+            title=title,
+            reply_of=_reply_of(admitted),
+            now=self.clock(),
+        )
+
+        def start(rows: SentRows) -> Generation:
+            if title is not None:
+                set_committed_value(conversation, "title", title)  # saved by the job
+                if self.file.chat.title_mode == "model":
+                    self._title_with_model(conversation, user, body.content)
+            return self._start(
+                user,
+                conversation,
+                rows.user_message,
+                rows.reply,
+                plans,
+                admitted,
+                lookup,
+                rows.siblings,
             )
-            needs_title = not conversation.title
-            if needs_title:
-                conversation.title = title_from(body.content)
-            reply = await self._placeholder(conversation, user_message, admitted, now)
-            siblings = await self.tree.siblings(conversation.id, [user_message, reply])
-            await self.db.commit()
+
+        return await self._write_and_start(job.write, admitted, start)
+
+    async def _write_and_start(
+        self, job: Job[SentRows], admitted: Admitted, start: Callable[[SentRows], Generation]
+    ) -> Generation:
+        """The send's rows, committed by the group writer with other messages' writes, then the
+        reply started. Refused or failed: the reservation is given back and nothing is saved.
+        Cancelled once the rows are committed (the client went away, shutdown): the reply starts
+        anyway, as for a client that disconnects mid-stream, so no ``streaming`` row is ever
+        left without its generation."""
+        writer = self.manager.writer
+        write = writer.submit(job)
+        try:
+            rows = await writer.outcome(write)
+        except asyncio.CancelledError:
+            if write.committed:
+                start(write.future.result())
+            else:
+                await admitted.ticket.abandoned(Decimal(0))
+            raise
         except BaseException:
-            await self.db.rollback()
             await admitted.ticket.abandoned(Decimal(0))
             raise
-        if needs_title and self.file.chat.title_mode == "model":
-            self._title_with_model(conversation, user, body.content)
-        return self._start(
-            user, conversation, user_message, reply, plans, admitted, lookup, siblings
-        )
+        return start(rows)
 
     async def regenerate(self, user: User, message_id: uuid.UUID, body: RegenerateIn) -> Generation:
         self.manager.check_accepting()
@@ -302,15 +326,14 @@ class ChatService:
             user, conversation, model.name, turns, max_tokens, temperature, REGENERATE
         )
         admitted = await self._admit(model.name, plans, user)
-        try:
-            reply = await self._placeholder(conversation, parent, admitted, self.clock())
-            siblings = await self.tree.siblings(conversation.id, [parent, reply])
-            await self.db.commit()
-        except BaseException:
-            await self.db.rollback()
-            await admitted.ticket.abandoned(Decimal(0))
-            raise
-        return self._start(user, conversation, parent, reply, plans, admitted, lookup, siblings)
+        job = RegenerateWrite(conversation.id, parent, _reply_of(admitted), self.clock())
+
+        def start(rows: SentRows) -> Generation:
+            return self._start(
+                user, conversation, parent, rows.reply, plans, admitted, lookup, rows.siblings
+            )
+
+        return await self._write_and_start(job.write, admitted, start)
 
     async def _lookup(
         self,
@@ -416,27 +439,6 @@ class ChatService:
             raise refusal(model, skips, self.gate)
         return admitted
 
-    async def _placeholder(
-        self, conversation: Conversation, parent: Message, admitted: Admitted, now: datetime
-    ) -> Message:
-        candidate = admitted.plan.candidate
-        reply = await self.messages.add(
-            Message(
-                conversation_id=conversation.id,
-                seq=await self._next_seq(conversation.id, now),
-                created_at=now,
-                updated_at=now,
-                parent_id=parent.id,
-                role=MessageRole.ASSISTANT,
-                content="",
-                status=MessageStatus.STREAMING,
-                model=candidate.model,
-                provider=candidate.provider_name,
-            )
-        )
-        await self.tree.set_leaf(conversation, reply.id)  # where the person now is
-        return reply
-
     def _title_with_model(self, conversation: Conversation, user: User, content: str) -> None:
         chat = self.file.chat
         model = self.resolve_model(chat.title_model)
@@ -501,6 +503,11 @@ def _out(message: Message, siblings: Mapping[uuid.UUID, list[uuid.UUID]]) -> Mes
     return MessageOut.model_validate(message).model_copy(
         update={"sibling_ids": siblings.get(message.id, [])}
     )
+
+
+def _reply_of(admitted: Admitted) -> ReplyOf:
+    candidate = admitted.plan.candidate
+    return ReplyOf(model=candidate.model, provider=candidate.provider_name)
 
 
 def _first(given: float | None, saved: float | None) -> float | None:
