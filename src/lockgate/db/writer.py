@@ -45,6 +45,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lockgate.errors import ServiceUnavailable
 from lockgate.observability.logging import get_logger
 
 log = get_logger("lockgate.db")
@@ -53,6 +54,17 @@ Job = Callable[[AsyncSession], Awaitable[T]]
 # A batch larger than this is split: a transaction's length (and the first caller's wait) stays
 # bounded when thousands of jobs arrive at once.
 MAX_BATCH = 256
+
+
+class WriterClosed(ServiceUnavailable):
+    """A write arrived after shutdown began (a request that outlived the server's drain):
+    refused with 503 and nothing saved, so the client's retry (on another server) is safe."""
+
+    code = "draining"
+    message = "This server is shutting down; nothing was saved. Send it again."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "2"})
 
 
 @dataclass(eq=False)
@@ -97,7 +109,7 @@ class GroupWriter:
     def submit(self, job: Job[T]) -> Write[T]:
         """Queue ``job``; its ``future`` answers once the job is committed (or failed)."""
         if self._closed:
-            raise RuntimeError("the writer is closed")
+            raise WriterClosed()
         write: Write[T] = Write(job, asyncio.get_running_loop().create_future())
         self._queue.append(write)
         self._wake.set()
