@@ -89,7 +89,7 @@ async def test_messages_sent_at_once_share_write_transactions(
     sqlite_app: tuple[ApiClient, AppState, str],
 ) -> None:
     client, state, _ = sqlite_app
-    conversations = [await new_conversation(client) for _ in range(8)]  # within the chat burst limit
+    conversations = [await new_conversation(client) for _ in range(8)]  # < the chat burst limit
     log = LockLog(state.engine)
     replies = await asyncio.gather(*(send(client, c, "together") for c in conversations))
     assert all(events[-1][0] == "done" for events in replies)

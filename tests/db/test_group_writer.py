@@ -5,7 +5,7 @@ caller cancelled before its job started withdraw it (on both databases)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from sqlalchemy import text
@@ -29,7 +29,7 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
     await engine.dispose()
 
 
-def insert(n: int):  # type: ignore[no-untyped-def]
+def insert(n: int) -> Callable[[AsyncSession], Awaitable[int]]:
     async def job(db: AsyncSession) -> int:
         await db.execute(text("INSERT INTO writer_t (n) VALUES (:n)"), {"n": n})
         return n
