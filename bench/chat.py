@@ -11,11 +11,15 @@ delays the next send), for each offered rate in turn:
   msg/s.
 
 For each: messages answered per second (achieved), latency p50/p99 from send to final event,
-refusals (503 with Retry-After: shed load), failures, and the server's CPU per message. The
-targets of issue 16 are printed beside them. JSON to ``bench/results/chat-<timestamp>.json``.
+refusals (503 with Retry-After: shed load), failures, and the server's CPU per message. JSON
+to ``bench/results/chat-<timestamp>.json``.
 Bounded: every request has a timeout, a hard alarm ends the run, every process is stopped.
 
-    .venv/bin/python -m bench.chat [--seconds 8] [--postgres] [--only instant|streamed]
+    .venv/bin/python -m bench.chat [--seconds 8] [--sqlite | --postgres] [--only instant|streamed]
+
+Both databases by default, one after the other (``--sqlite`` or ``--postgres`` for one). Each
+figure is printed beside issue 16's target, and per workload whether achieved throughput held as
+offered load rose (no collapse: past capacity the rest is shed with 503 + Retry-After).
 """
 
 from __future__ import annotations
@@ -204,6 +208,8 @@ TARGETS = {
     ("instant", 150): "≥ 150 msg/s",
     ("streamed", 60): "≥ 60 msg/s, p99 < 2.6 s",
 }
+# A rate "holds" when it answers at least this share of the best achieved at a lower rate.
+HOLDS = 0.9
 
 
 def verdict(row: dict[str, Any]) -> str:
@@ -220,6 +226,19 @@ def verdict(row: dict[str, Any]) -> str:
     return f"{target}: {'met' if met else 'NOT met'}"
 
 
+def no_collapse(rows: list[dict[str, Any]]) -> str:
+    """Issue 16's first target: achieved throughput never falls as offered load rises."""
+    best = 0.0
+    for row in rows:
+        if best and row["achieved"] < HOLDS * best:
+            return (
+                f"no collapse: NOT met ({row['achieved']:.1f} msg/s at {row['offered']} offered, "
+                f"{best:.1f} at a lower rate)"
+            )
+        best = max(best, row["achieved"])
+    return "no collapse (achieved never falls as offered rises): met"
+
+
 async def measure(base: str, pid: int, workload: str, seconds: float) -> list[dict[str, Any]]:
     spec = WORKLOADS[workload]
     users = [await sign_up(base, i) for i in range(USERS)]
@@ -234,31 +253,28 @@ async def measure(base: str, pid: int, workload: str, seconds: float) -> list[di
     return rows
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--postgres", action="store_true")
-    parser.add_argument("--only", choices=sorted(WORKLOADS))
-    args = parser.parse_args()
-    install_deadline(900)
-    before = loadavg()
+def run_database(
+    database: str, workloads: list[str], seconds: float, stack: contextlib.ExitStack, pg_url: Any
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    workloads = [args.only] if args.only else list(WORKLOADS)
-    with contextlib.ExitStack() as stack:
-        _redis_url, pg_url = stack.enter_context(services(False, args.postgres))
-        for workload in workloads:
-            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lockgate-chat-")))
-            pg = pg_url() if args.postgres else None
-            env = server_env(work / "server", WORKLOADS[workload]["tps"], pg)
+    for workload in workloads:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lockgate-chat-")))
+        pg = pg_url() if database == "PostgreSQL" else None
+        env = server_env(work / "server", WORKLOADS[workload]["tps"], pg)
+        with contextlib.ExitStack() as server:  # one server at a time: stopped before the next
             gate = start_lockgate(
-                f"chat-{workload}", 1, work / "server", None, stack,
+                f"chat-{workload}", 1, work / "server", None, server,
                 redis_url=None, pg_dsn=pg, env=env,
             )  # fmt: skip
-            rows.extend(asyncio.run(measure(gate.base, gate.proc.pid, workload, args.seconds)))
-    database = "PostgreSQL" if args.postgres else "SQLite"
+            measured = asyncio.run(measure(gate.base, gate.proc.pid, workload, seconds))
+        rows.extend({**row, "database": database} for row in measured)
+    return rows
+
+
+def report(database: str, rows: list[dict[str, Any]], seconds: float, load: float) -> None:
     print(
-        f"chat path, 1 worker, {database}, {USERS} users, open loop, {args.seconds:g} s per rate "
-        f"(load average {before[0]:.2f})"
+        f"chat path, 1 worker, {database}, {USERS} users, open loop, {seconds:g} s per rate "
+        f"(load average {load:.2f})"
     )
     print("  workload  offered  achieved    p50 ms    p99 ms  shed  failed  CPU ms/msg")
     for row in rows:
@@ -267,10 +283,39 @@ def main() -> int:
             f"{row['p50_ms']:>9.1f} {row['p99_ms']:>9.1f} {row['shed']:>5} {row['failed']:>7} "
             f"{row['cpu_ms_per_msg']:>11.2f}  {verdict(row)}"
         )
+    for workload in WORKLOADS:
+        mine = [r for r in rows if r["workload"] == workload]
+        if mine:
+            print(f"  {workload}: {no_collapse(mine)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0)
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--postgres", action="store_true", help="PostgreSQL only")
+    which.add_argument("--sqlite", action="store_true", help="SQLite only")
+    parser.add_argument("--only", choices=sorted(WORKLOADS))
+    args = parser.parse_args()
+    databases = ["SQLite", "PostgreSQL"]
+    if args.postgres:
+        databases = ["PostgreSQL"]
+    elif args.sqlite:
+        databases = ["SQLite"]
+    install_deadline(900 * len(databases))
+    workloads = [args.only] if args.only else list(WORKLOADS)
+    results: dict[str, Any] = {"databases": {}}
+    with contextlib.ExitStack() as stack:
+        _redis_url, pg_url = stack.enter_context(services(False, "PostgreSQL" in databases))
+        for database in databases:
+            load = loadavg()
+            rows = run_database(database, workloads, args.seconds, stack, pg_url)
+            report(database, rows, args.seconds, load[0])
+            results["databases"][database] = {"rows": rows, "loadavg": load}
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"chat-{stamp}.json"
-    out.write_text(json.dumps({"database": database, "rows": rows, "loadavg": before}, indent=1))
+    out.write_text(json.dumps(results, indent=1))
     print(f"results: {out.name}")
     return 0
 

@@ -14,10 +14,12 @@ kept as ``incomplete`` — text the user already saw is never replaced.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -43,6 +45,7 @@ from lockgate.chat.replylog import Cursor
 from lockgate.chat.saves import PartialSaves
 from lockgate.clock import Clock
 from lockgate.conversations.schemas import MessageOut
+from lockgate.db.writer import GroupWriter
 from lockgate.errors import AppError
 from lockgate.gate import Gate, RetrySettings
 from lockgate.models import Message, MessageStatus
@@ -79,9 +82,10 @@ class Generation:
         save_interval: float,
         sleep: Sleep,
         saves: PartialSaves,
+        writer: GroupWriter | None = None,
     ) -> None:
         self.spec = spec
-        self._sessionmaker = sessionmaker
+        self._writer = writer or GroupWriter(sessionmaker)
         self._saves = saves
         self._task: asyncio.Task[None] | None = None
         self._finishing = False
@@ -211,50 +215,17 @@ class Generation:
         self._task.cancel()
 
     async def _finish(self, last: Attempt, latency_ms: int) -> MessageOut | None:
-        """Save the final state and every attempt's usage row in one transaction (retried)."""
+        """Save the final state and every attempt's usage row in one transaction (retried),
+        shared with other messages' writes (``db/writer.py``). Returns once committed: the
+        ``done`` event is published after it, so a reply a listener saw end is saved."""
         self._finishing = True  # a partial save's answer can no longer cancel us
         self._saves.forget(self.spec.message_id)
-        tokens_in, tokens_out, amount, _ = last.cost()
-        error = last.error
-        candidate = last.plan.candidate
         for tries in range(1, 6):
             now = self._clock()
             try:
-                async with self._sessionmaker() as db:
-                    row = await db.get(Message, self.spec.message_id)
-                    if row is not None and row.status in CLOSED_ELSEWHERE:
-                        # Closed meanwhile by someone else (a stop on another replica, a janitor
-                        # that took us for dead) before a partial save could tell us: that
-                        # decision stands, with the text we generated (and billed).
-                        last.status = row.status
-                    if row is not None:
-                        row.content = last.content
-                        row.status = last.status
-                        row.model = candidate.model
-                        row.provider = candidate.provider_name
-                        row.input_tokens = tokens_in
-                        row.output_tokens = tokens_out
-                        row.cost_usd = amount
-                        row.latency_ms = latency_ms
-                        row.error_code = error.code if error else None
-                        row.error_message = _user_message(error)[:1000] if error else None
-                        row.finished_at = now
-                        row.updated_at = now
-                    usage = SessionUsage(db)  # written with the reply, in one commit
-                    for attempt in self.attempts:
-                        # The conversation may have been deleted while the reply streamed.
-                        exists = row is not None
-                        usage.add(
-                            attempt_usage(
-                                attempt,
-                                user_id=self.spec.user_id,
-                                created_at=now,
-                                conversation_id=self.spec.conversation_id if exists else None,
-                                message_id=self.spec.message_id if exists else None,
-                            )
-                        )
-                    await db.commit()
-                    return MessageOut.model_validate(row) if row is not None else None
+                return await self._writer.write(
+                    functools.partial(self._save_final, last, latency_ms, now)
+                )
             except SQLAlchemyError as exc:
                 log.error(
                     "final_save_failed",
@@ -264,6 +235,48 @@ class Generation:
                 )
                 await asyncio.sleep(0.2 * tries)
         return None
+
+    async def _save_final(
+        self, last: Attempt, latency_ms: int, now: datetime, db: AsyncSession
+    ) -> MessageOut | None:
+        """The writer's job: the reply row's final state and the attempts' usage rows."""
+        tokens_in, tokens_out, amount, _ = last.cost()
+        error = last.error
+        candidate = last.plan.candidate
+        row = await db.get(Message, self.spec.message_id, populate_existing=True)
+        if row is not None and row.status in CLOSED_ELSEWHERE:
+            # Closed meanwhile by someone else (a stop on another replica, a janitor that took
+            # us for dead) before a partial save could tell us: that decision stands, with the
+            # text we generated (and billed).
+            last.status = row.status
+        if row is not None:
+            row.content = last.content
+            row.status = last.status
+            row.model = candidate.model
+            row.provider = candidate.provider_name
+            row.input_tokens = tokens_in
+            row.output_tokens = tokens_out
+            row.cost_usd = amount
+            row.latency_ms = latency_ms
+            row.error_code = error.code if error else None
+            row.error_message = _user_message(error)[:1000] if error else None
+            row.finished_at = now
+            row.updated_at = now
+        usage = SessionUsage(db)  # written with the reply, in one commit
+        for attempt in self.attempts:
+            # The conversation may have been deleted while the reply streamed.
+            exists = row is not None
+            usage.add(
+                attempt_usage(
+                    attempt,
+                    user_id=self.spec.user_id,
+                    created_at=now,
+                    conversation_id=self.spec.conversation_id if exists else None,
+                    message_id=self.spec.message_id if exists else None,
+                )
+            )
+        await db.flush()
+        return MessageOut.model_validate(row) if row is not None else None
 
 
 def _user_message(error: ProviderError | AppError) -> str:

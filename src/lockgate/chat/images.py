@@ -21,6 +21,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.attachments.errors import (
@@ -78,12 +79,20 @@ class ChatImages:
             raise AttachmentInUse("An image sent in another conversation cannot be sent here.")
         return attachments
 
+    @staticmethod
     async def link(
-        self, conversation_id: uuid.UUID, message_id: uuid.UUID, attachments: list[Attachment]
+        db: AsyncSession,
+        conversation_id: uuid.UUID,
+        message_id: uuid.UUID,
+        attachments: Sequence[Attachment],
     ) -> None:
-        for attachment in attachments:
-            attachment.conversation_id = conversation_id
-        await self.repo.link(message_id, attachments)
+        """In ``db`` (the send's write, maybe not the session that read ``attachments``): the
+        images now belong to the conversation and to the message, in their order."""
+        ids = [a.id for a in attachments]
+        await db.execute(
+            update(Attachment).where(Attachment.id.in_(ids)).values(conversation_id=conversation_id)
+        )
+        await AttachmentRepository(db).link(message_id, attachments)
 
     async def turns(
         self,

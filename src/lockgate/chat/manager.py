@@ -35,6 +35,7 @@ from lockgate.chat.live import LiveReplies, MemoryLiveReplies
 from lockgate.chat.replylog import Cursor
 from lockgate.chat.saves import PartialSaves
 from lockgate.clock import Clock
+from lockgate.db.writer import GroupWriter
 from lockgate.errors import ServiceUnavailable
 from lockgate.models import Message, MessageStatus
 from lockgate.observability.logging import get_logger
@@ -65,10 +66,12 @@ class ChatManager:
         stop_timeout: float = 5.0,
         admission: SendAdmission | None = None,
         on_saved: Callable[[uuid.UUID], None] | None = None,
+        writer: GroupWriter | None = None,
     ) -> None:
         """``admission``: the bound on sends set up at once (None: unbounded, for tests).
         ``on_saved``: told a message id when its question is saved (the reply starts) and when
-        the reply's final state is (search indexes both; it must not block)."""
+        the reply's final state is (search indexes both; it must not block). ``writer``: commits
+        the chat path's writes in groups (None: one of its own)."""
         self._sessionmaker = sessionmaker
         self.leases: ReplyLeases = leases or LocalLeases()
         self.live: LiveReplies = live or MemoryLiveReplies()
@@ -79,7 +82,8 @@ class ChatManager:
         self._live: dict[uuid.UUID, Generation] = {}
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._draining: asyncio.Task[None] | None = None
-        self.saves = PartialSaves(sessionmaker, clock)
+        self.writer = writer or GroupWriter(sessionmaker)
+        self.saves = PartialSaves(sessionmaker, clock, self.writer)
         self.admission = admission
         self._on_saved = on_saved
 
@@ -90,6 +94,7 @@ class ChatManager:
     async def aclose(self) -> None:
         """After the drain: the last events (finals of cut replies) are written out."""
         await self.saves.aclose()
+        await self.writer.aclose()
         await self.live.aclose()
 
     @property
@@ -121,6 +126,7 @@ class ChatManager:
             self._save_interval,
             self.retry_sleep,
             self.saves,
+            self.writer,
         )
         generation.publish(first_event)
         self._live[spec.message_id] = generation

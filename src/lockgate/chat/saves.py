@@ -13,7 +13,9 @@ stop on another replica, a janitor that took its owner for dead) is told through
 callback, once, after the transaction.
 
 The final save is not here: it carries tokens, cost and usage rows and is written by the reply
-itself (`Generation._finish`), after `forget` drops any text still waiting.
+itself (`Generation._finish`), after `forget` drops any text still waiting. Both go through the
+same `GroupWriter` (``db/writer.py``): a round of partial texts shares its transaction with the
+other messages' writes, and is committed before any final state submitted after it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.clock import Clock
+from lockgate.db.writer import GroupWriter
 from lockgate.models import Message, MessageStatus
 from lockgate.observability.logging import get_logger
 
@@ -44,8 +47,15 @@ class _Pending:
 class PartialSaves:
     """One writer for every live reply's partial text in this process."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-        self._sessionmaker = sessionmaker
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        writer: GroupWriter | None = None,
+    ) -> None:
+        """``writer``: the process's group writer (None: one of its own)."""
+        self._owns_writer = writer is None
+        self._writer = writer or GroupWriter(sessionmaker)
         self._clock = clock
         self._pending: dict[uuid.UUID, _Pending] = {}
         self._wake = asyncio.Event()
@@ -78,6 +88,8 @@ class PartialSaves:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.flush()
+        if self._owns_writer:
+            await self._writer.aclose()
 
     async def _run(self) -> None:
         while True:
@@ -88,19 +100,22 @@ class PartialSaves:
 
     async def _write_round(self) -> None:
         batch, self._pending = self._pending, {}
-        gone: list[Callable[[], None]] = []
         now = self._clock()
+
+        async def job(db: AsyncSession) -> list[Callable[[], None]]:
+            gone = []
+            for message_id, pending in batch.items():
+                result = await db.execute(
+                    update(Message)
+                    .where(Message.id == message_id, Message.status == MessageStatus.STREAMING)
+                    .values(content=pending.content, updated_at=now)
+                )
+                if int(getattr(result, "rowcount", 1) or 0) == 0:
+                    gone.append(pending.gone)
+            return gone
+
         try:
-            async with self._sessionmaker() as db:
-                for message_id, pending in batch.items():
-                    result = await db.execute(
-                        update(Message)
-                        .where(Message.id == message_id, Message.status == MessageStatus.STREAMING)
-                        .values(content=pending.content, updated_at=now)
-                    )
-                    if int(getattr(result, "rowcount", 1) or 0) == 0:
-                        gone.append(pending.gone)
-                await db.commit()
+            gone = await self._writer.write(job)
         except SQLAlchemyError as exc:  # the final save retries; streaming goes on
             log.warning("partial_saves_failed", replies=len(batch), error=str(exc))
             return

@@ -6,15 +6,17 @@ next. Services never commit on their own except here, where the ordering *is* th
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lockgate.cache.policy import REGENERATE, Controls
 from lockgate.cache.service import Lookup, ResponseCache
@@ -39,6 +41,7 @@ from lockgate.chat.history import branch_rows, to_chat_messages, usable
 from lockgate.chat.images import ChatImages
 from lockgate.chat.manager import ChatManager
 from lockgate.chat.schemas import EditMessageIn, RegenerateIn, SendMessageIn
+from lockgate.chat.send_rows import Extra, RegenerateWrite, ReplyOf, SendWrite, SentRows
 from lockgate.chat.titles import title_with_model
 from lockgate.clock import Clock
 from lockgate.conversations.branches import MessageNotFound, ensure_idle
@@ -47,6 +50,7 @@ from lockgate.conversations.schemas import MessageOut
 from lockgate.conversations.service import ConversationNotFound
 from lockgate.conversations.tree import MessageTree
 from lockgate.db.engine import reading
+from lockgate.db.writer import Job
 from lockgate.documents.prompt import Source, with_sources
 from lockgate.documents.retrieval import Retriever
 from lockgate.errors import Conflict, UnknownModel, Unprocessable
@@ -244,39 +248,57 @@ class ChatService:
         )
         # Admission before anything is saved: a refusal (budget, overload) loses nothing.
         admitted = await self._admit(model.name, plans, user)
-        try:
-            now = self.clock()
-            user_message = await self.messages.add(
-                Message(
-                    conversation_id=conversation.id,
-                    seq=await self._next_seq(conversation.id, now),
-                    parent_id=parent.id if parent is not None else None,
-                    role=MessageRole.USER,
-                    content=body.content,
-                    status=MessageStatus.COMPLETE,
-                    created_at=now,
-                    updated_at=now,
-                    finished_at=now,
-                )
+        title = title_from(body.content) if not conversation.title else None
+        job = SendWrite(
+            conversation_id=conversation.id,
+            parent_id=parent.id if parent is not None else None,
+            content=body.content,
+            title=title,
+            reply_of=_reply_of(admitted),
+            now=self.clock(),
+            extras=self._extras(conversation.id, attachments, sources),
+        )
+
+        def start(rows: SentRows) -> Generation:
+            if title is not None:
+                set_committed_value(conversation, "title", title)  # saved by the job
+                if self.file.chat.title_mode == "model":
+                    self._title_with_model(conversation, user, body.content)
+            return self._start(
+                user,
+                conversation,
+                rows.user_message,
+                rows.reply,
+                plans,
+                admitted,
+                lookup,
+                rows.siblings,
             )
-            if attachments and self.images is not None:
-                await self.images.link(conversation.id, user_message.id, attachments)
-            needs_title = not conversation.title
-            if needs_title:
-                conversation.title = title_from(body.content)
-            reply = await self._placeholder(conversation, user_message, admitted, now)
-            Retriever.record(self.db, reply.id, sources)
-            siblings = await self.tree.siblings(conversation.id, [user_message, reply])
-            await self.db.commit()
+
+        return await self._write_and_start(job.write, admitted, start)
+
+    async def _write_and_start(
+        self, job: Job[SentRows], admitted: Admitted, start: Callable[[SentRows], Generation]
+    ) -> Generation:
+        """The send's rows, committed by the group writer with other messages' writes, then the
+        reply started. Refused or failed: the reservation is given back and nothing is saved.
+        Cancelled once the rows are committed (the client went away, shutdown): the reply starts
+        anyway, as for a client that disconnects mid-stream, so no ``streaming`` row is ever
+        left without its generation."""
+        writer = self.manager.writer
+        write = writer.submit(job)
+        try:
+            rows = await writer.outcome(write)
+        except asyncio.CancelledError:
+            if write.committed:
+                start(write.future.result())
+            else:
+                await admitted.ticket.abandoned(Decimal(0))
+            raise
         except BaseException:
-            await self.db.rollback()
             await admitted.ticket.abandoned(Decimal(0))
             raise
-        if needs_title and self.file.chat.title_mode == "model":
-            self._title_with_model(conversation, user, body.content)
-        return self._start(
-            user, conversation, user_message, reply, plans, admitted, lookup, siblings
-        )
+        return start(rows)
 
     async def regenerate(self, user: User, message_id: uuid.UUID, body: RegenerateIn) -> Generation:
         self.manager.check_accepting()
@@ -313,16 +335,41 @@ class ChatService:
             user, model.name, system, turns, max_tokens, temperature, REGENERATE
         )
         admitted = await self._admit(model.name, plans, user)
-        try:
-            reply = await self._placeholder(conversation, parent, admitted, self.clock())
-            Retriever.record(self.db, reply.id, sources)
-            siblings = await self.tree.siblings(conversation.id, [parent, reply])
-            await self.db.commit()
-        except BaseException:
-            await self.db.rollback()
-            await admitted.ticket.abandoned(Decimal(0))
-            raise
-        return self._start(user, conversation, parent, reply, plans, admitted, lookup, siblings)
+        job = RegenerateWrite(
+            conversation.id,
+            parent,
+            _reply_of(admitted),
+            self.clock(),
+            extras=self._extras(conversation.id, [], sources),
+        )
+
+        def start(rows: SentRows) -> Generation:
+            return self._start(
+                user, conversation, parent, rows.reply, plans, admitted, lookup, rows.siblings
+            )
+
+        return await self._write_and_start(job.write, admitted, start)
+
+    @staticmethod
+    def _extras(
+        conversation_id: uuid.UUID, attachments: Sequence[Attachment], sources: Sequence[Source]
+    ) -> tuple[Extra, ...]:
+        """What the send's write adds: its images linked to the user message, the sources its
+        reply is given (in the same transaction as the messages)."""
+        extras: list[Extra] = []
+        if attachments:
+
+            async def link(db: AsyncSession, rows: SentRows) -> None:
+                await ChatImages.link(db, conversation_id, rows.user_message.id, attachments)
+
+            extras.append(link)
+        if sources:
+
+            async def record(db: AsyncSession, rows: SentRows) -> None:
+                Retriever.record(db, rows.reply.id, sources)
+
+            extras.append(record)
+        return tuple(extras)
 
     async def _sources(self, user: User, conversation: Conversation, question: str) -> list[Source]:
         """The best passages of the conversation's documents for ``question`` (none without
@@ -464,27 +511,6 @@ class ChatService:
             raise refusal(model, skips, self.gate)
         return admitted
 
-    async def _placeholder(
-        self, conversation: Conversation, parent: Message, admitted: Admitted, now: datetime
-    ) -> Message:
-        candidate = admitted.plan.candidate
-        reply = await self.messages.add(
-            Message(
-                conversation_id=conversation.id,
-                seq=await self._next_seq(conversation.id, now),
-                created_at=now,
-                updated_at=now,
-                parent_id=parent.id,
-                role=MessageRole.ASSISTANT,
-                content="",
-                status=MessageStatus.STREAMING,
-                model=candidate.model,
-                provider=candidate.provider_name,
-            )
-        )
-        await self.tree.set_leaf(conversation, reply.id)  # where the person now is
-        return reply
-
     def _title_with_model(self, conversation: Conversation, user: User, content: str) -> None:
         chat = self.file.chat
         model = self.resolve_model(chat.title_model)
@@ -557,6 +583,11 @@ def _seeing(turns: Sequence[ChatMessage], plans: list[Plan | None]) -> list[Plan
     if not any(turn.images for turn in turns):
         return plans
     return [p if p is None or p.candidate.config.vision else None for p in plans]
+
+
+def _reply_of(admitted: Admitted) -> ReplyOf:
+    candidate = admitted.plan.candidate
+    return ReplyOf(model=candidate.model, provider=candidate.provider_name)
 
 
 def _first(given: float | None, saved: float | None) -> float | None:

@@ -68,6 +68,17 @@ class ConversationRepository:
     async def delete(self, conversation: Conversation) -> None:
         await self.session.execute(delete(Conversation).where(Conversation.id == conversation.id))
 
+    async def title_if_untitled(self, conversation_id: uuid.UUID, title: str) -> None:
+        """Name a conversation that has no title yet (its first message's words)."""
+        await self.session.execute(
+            update(Conversation)
+            .where(
+                Conversation.id == conversation_id,
+                or_(Conversation.title.is_(None), Conversation.title == ""),
+            )
+            .values(title=title)
+        )
+
     async def next_seq(self, conversation_id: uuid.UUID, now: datetime) -> int:
         """Reserve the next message position; also marks the conversation as active."""
         result = await self.session.execute(

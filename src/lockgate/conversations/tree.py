@@ -54,12 +54,16 @@ class MessageTree:
     async def set_leaf(self, conversation: Conversation, message_id: uuid.UUID) -> None:
         """Make ``message_id`` the current leaf. Not an edit of the conversation: its
         ``updated_at`` (the sidebar's order) is left as it is, which an ORM flush would bump."""
+        await self.set_leaf_id(conversation.id, message_id)
+        set_committed_value(conversation, "current_message_id", message_id)
+
+    async def set_leaf_id(self, conversation_id: uuid.UUID, message_id: uuid.UUID) -> None:
+        """`set_leaf` by id, for a writer whose session does not hold the conversation."""
         await self.session.execute(
             update(Conversation)
-            .where(Conversation.id == conversation.id)
+            .where(Conversation.id == conversation_id)
             .values(current_message_id=message_id, updated_at=Conversation.updated_at)
         )
-        set_committed_value(conversation, "current_message_id", message_id)
 
     async def path(
         self, conversation_id: uuid.UUID, start_id: uuid.UUID, *, limit: int
