@@ -104,18 +104,10 @@ CASES: list[tuple[str, Call, dict[str, int]]] = [
         {"bob": 403, "carol": 403, "dave": 403, "erin": 403},
     ),
     (
-        "getUserLimits",
-        lambda c, o: c.get(f"/api/v1/limits/users/{o.ids['carol']}"),
-        {"bob": 403, "carol": 403, "dave": 403, "erin": 403},
-    ),
-    (
-        "setUserLimits",
-        lambda c, o: c.put(f"/api/v1/limits/users/{o.ids['carol']}", json={"daily_usd": "9"}),
-        {"bob": 403, "carol": 403, "dave": 403, "erin": 403},
-    ),
-    (
-        "resetUserLimits",
-        lambda c, o: c.delete(f"/api/v1/limits/users/{o.ids['carol']}"),
+        "adminSetUserLimits",
+        lambda c, o: c.put(
+            f"/api/v1/admin/users/{o.ids['carol']}/limits", json={"daily_budget_usd": "9"}
+        ),
         {"bob": 403, "carol": 403, "dave": 403, "erin": 403},
     ),
 ]
@@ -354,8 +346,8 @@ async def test_a_team_rpm_limits_its_members_web_chat_too(org: Org) -> None:
     assert (await web_chat(org.dave)).status_code == 200  # another team
 
 
-async def test_a_users_own_tpm_set_in_the_api_limits_their_calls(org: Org) -> None:
-    await org.alice.put(f"/api/v1/limits/users/{org.ids['erin']}", json={"tpm": 1})
+async def test_a_users_own_tpm_set_in_the_console_limits_their_calls(org: Org) -> None:
+    await org.alice.put(f"/api/v1/admin/users/{org.ids['erin']}/limits", json={"tpm": 1})
     refused = await web_chat(org.erin)
     assert refused.status_code == 429
     assert "Your token limit (1/minute)" in refused.json()["error"]["message"]
@@ -378,3 +370,12 @@ async def test_a_deleted_teams_budget_no_longer_holds_its_members(org: Org) -> N
     assert (await org.alice.delete(f"/api/v1/teams/{team_a(org)}")).status_code == 204
     assert org.state.gate.team_of(uuid.UUID(org.ids["carol"])) is None
     assert (await chat(org.carol, secret)).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+async def test_user_limits_have_one_endpoint_the_consoles(org: Org, method: str) -> None:
+    """``/api/v1/limits/users/{id}`` is gone: a user's overrides are set in one place."""
+    response = await org.alice.request(
+        method, f"/api/v1/limits/users/{org.ids['erin']}", json={"tpm": 1}
+    )
+    assert response.status_code in (404, 405), response.text
