@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from lockgate.auth.login_limit import LoginLimiter
     from lockgate.auth.oidc.provider import OIDCProvider
+    from lockgate.auth.oidc.service import NewUserPlacement
     from lockgate.auth.security import PasswordHashing
     from lockgate.cache.service import ResponseCache
     from lockgate.chat.manager import ChatManager
@@ -57,6 +58,7 @@ class AppState:
     cache: ResponseCache | None = None  # None: cache.enabled is false
     oidc: OIDCProvider | None = None  # None: no `oidc:` section (password sign-in only)
     limits: LimitsSync | None = None  # run-time budgets, limits and teams (None: YAML only)
+    oidc_placement: NewUserPlacement | None = None  # oidc.default_team (None: no team)
 
 
 def state_of(scope: Scope) -> AppState:

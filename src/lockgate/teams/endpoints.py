@@ -36,8 +36,9 @@ from lockgate.teams.snapshot import scope_limits
 router = APIRouter(prefix="/api/v1/teams", tags=["teams"])
 
 
-async def get_service(db: SessionDep, user: CurrentUser) -> TeamService:
-    return TeamService(db, user)
+async def get_service(db: SessionDep, user: CurrentUser, state: StateDep) -> TeamService:
+    oidc = state.config.file.oidc
+    return TeamService(db, user, default_team=oidc.default_team if oidc is not None else None)
 
 
 ServiceDep = Annotated[TeamService, Depends(get_service)]
@@ -125,7 +126,7 @@ async def rename_team(
     "/{team_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="deleteTeam",
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 409),
 )
 async def delete_team(team_id: uuid.UUID, service: ServiceDep, state: StateDep) -> Response:
     """Delete the team: its members become teamless, its keys pay into their owners' teams."""

@@ -61,6 +61,14 @@ class AlreadyInTeam(Conflict):
     message = "This user already belongs to a team; remove them from it first."
 
 
+class DefaultTeamInUse(Conflict):
+    code = "default_team"
+    message = (
+        "This team is where new single sign-on accounts go (oidc.default_team in lockgate.yaml): "
+        "change that setting first."
+    )
+
+
 class NotTeamAdmin(Forbidden):
     code = "forbidden"
     message = "Only administrators and this team's admins can do this."
@@ -77,10 +85,13 @@ def team_state(team: Team) -> dict[str, Any]:
 
 
 class TeamService:
-    def __init__(self, db: AsyncSession, actor: User) -> None:
+    def __init__(self, db: AsyncSession, actor: User, *, default_team: str | None = None) -> None:
         self.db = db
         self.actor = actor
         self.repo = TeamRepository(db)
+        self.default_team = default_team
+        """``oidc.default_team``: that team is neither deleted nor renamed (see
+        `lockgate.teams.placement`)."""
 
     # -- authorisation -------------------------------------------------------------------
 
@@ -133,6 +144,7 @@ class TeamService:
         team = await self.managed(team_id)
         if team.name == name:
             return team
+        self._not_the_default(team)
         await self._name_free(name, team.id)
         before = team_state(team)
         team.name = name
@@ -145,6 +157,7 @@ class TeamService:
     async def delete(self, team_id: uuid.UUID) -> None:
         self.require_admin()
         team = await self.managed(team_id)
+        self._not_the_default(team)
         record_change(self.db, self.actor, "team.delete", f"team:{team.id}", team_state(team), None)
         await self.db.delete(team)
         await self.db.flush()
@@ -285,6 +298,10 @@ class TeamService:
         return key
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _not_the_default(self, team: Team) -> None:
+        if self.default_team is not None and team.name.lower() == self.default_team.lower():
+            raise DefaultTeamInUse()
 
     async def _name_free(self, name: str, own: uuid.UUID | None = None) -> None:
         existing = await self.repo.by_name(name)
