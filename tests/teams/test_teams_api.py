@@ -84,6 +84,11 @@ CASES: list[tuple[str, Call, dict[str, int]]] = [
         {"carol": 403, "dave": 404, "erin": 403, "bob": 204},
     ),
     (
+        "createTeamKey",
+        lambda c, o: c.post(f"/api/v1/teams/{team_a(o)}/keys", json={"name": "ci"}),
+        {"carol": 403, "dave": 404, "erin": 403, "bob": 201},
+    ),
+    (
         "listTeamKeys",
         lambda c, o: c.get(f"/api/v1/teams/{team_a(o)}/keys"),
         {"carol": 403, "dave": 404, "erin": 403, "bob": 200},
@@ -379,3 +384,34 @@ async def test_user_limits_have_one_endpoint_the_consoles(org: Org, method: str)
         method, f"/api/v1/limits/users/{org.ids['erin']}", json={"tpm": 1}
     )
     assert response.status_code in (404, 405), response.text
+
+
+async def test_a_team_admin_creates_a_key_that_pays_into_the_team(org: Org) -> None:
+    created = await org.bob.post(
+        f"/api/v1/teams/{team_a(org)}/keys", json={"name": "ci", "daily_budget_usd": "2"}
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["key"].startswith("lg-")
+    assert body["user_id"] == org.ids["bob"]
+    listed = (await org.bob.get(f"/api/v1/teams/{team_a(org)}/keys")).json()
+    assert [(k["id"], k["team_id"], "key" in k) for k in listed] == [
+        (body["id"], team_a(org), False)  # the secret is never listed
+    ]
+    assert (await chat(org.bob, body["key"])).status_code == 200
+    await org.alice.put(f"/api/v1/teams/{team_a(org)}/limits", json={"daily_usd": "0"})
+    refused = await chat(org.bob, body["key"])
+    assert refused.status_code == 429
+    assert "team" in refused.json()["error"]["message"].lower()
+    rows = (await org.alice.get("/api/v1/admin/audit", params={"action": "key.created"})).json()
+    assert [(r["actor_email"], r["after"]["team_id"]) for r in rows["items"]] == [
+        ("bob@example.com", team_a(org))
+    ]
+
+
+async def test_a_team_key_follows_the_rules_of_every_key(org: Org) -> None:
+    response = await org.bob.post(
+        f"/api/v1/teams/{team_a(org)}/keys", json={"name": "x", "allowed_models": ["nope"]}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "unknown_model"

@@ -5,7 +5,7 @@ Who may do what:
 - a **global admin** (``users.is_admin``) manages every team: creates, renames and deletes
   teams, sets their budgets and limits, and everything a team admin can do;
 - a **team admin** manages their own team's members (add, remove, set the role) and the keys
-  that pay into it (list, revoke, set their limits) — not the team's own budgets;
+  that pay into it (create, list, revoke, set their limits) — not the team's own budgets;
 - anyone else is refused (403). A team admin asking about another team is told it does not
   exist (404): a team's existence is not theirs to learn.
 
@@ -23,7 +23,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lockgate.audit.trail import key_snapshot
 from lockgate.errors import Conflict, Forbidden, NotFound
+from lockgate.keys.schemas import KeyCreate
+from lockgate.keys.service import KeyService
 from lockgate.models import ApiKey, Team, TeamMember, TeamRole, User
 from lockgate.teams.audit import record_change
 from lockgate.teams.limits import check_order, limits_dict
@@ -254,6 +257,25 @@ class TeamService:
         if key is None or await self.key_team(key) != team_id:
             raise TeamKeyNotFound()
         return key
+
+    async def create_key(
+        self, team_id: uuid.UUID, keys: KeyService, body: KeyCreate, now: datetime
+    ) -> tuple[ApiKey, str]:
+        """A key that pays into the team, owned by the actor (its admin, or a global admin):
+        the same rules as any key (`KeyService.create`), and the secret returned this once."""
+        team = await self.managed(team_id)
+        key, secret = await keys.create(self.actor, body, now)
+        key.team_id = team.id
+        await self.db.flush()
+        record_change(
+            self.db,
+            self.actor,
+            "key.created",
+            f"api_key:{key.id}",
+            None,
+            {**key_snapshot(key), "team_id": str(team.id)},
+        )
+        return key, secret
 
     async def key_team(self, key: ApiKey) -> uuid.UUID | None:
         if key.team_id is not None:
