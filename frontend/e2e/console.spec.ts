@@ -63,7 +63,7 @@ test("teams: a team admin creates a team key, sees the secret once, calls /v1 wi
   await lead.goto("/teams/");
   const panel = lead.getByRole("article", { name });
   await expect(panel.getByText("No key pays into this team yet.")).toBeVisible();
-  await panel.getByText("Create a team key").click();
+  await panel.getByRole("button", { name: "Create a team key" }).click();
   const form = panel.getByRole("form", { name: `Create a key for ${name}` });
   await form.getByLabel("Name").fill("ci pipeline");
   await form.getByLabel("Daily budget (USD)").fill("2");

@@ -32,6 +32,7 @@ export function TeamKeys({ team }: { team: TeamDetail }) {
   const [fresh, setFresh] = useState<ApiKeyCreated | null>(null);
   const [revoking, setRevoking] = useState<TeamKey | null>(null);
   const [busy, setBusy] = useState(false);
+  const [creating, setCreating] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
   const path = { params: { path: { team_id: team.id } } };
 
@@ -122,21 +123,32 @@ export function TeamKeys({ team }: { team: TeamDetail }) {
           </ul>
         </details>
       ) : null}
-      <details className="rounded-lg border border-line p-3">
-        <summary id={`${id}-create`} className="cursor-pointer font-medium">
-          Create a team key
-        </summary>
-        <p className="mb-3 mt-1 text-sm text-muted">The key is yours and pays into {team.name}: the team's budgets and limits apply to it.</p>
-        <CreateKeyForm
-          models={models}
-          label={`Create a key for ${team.name}`}
-          create={(body) => api().POST("/api/v1/teams/{team_id}/keys", { ...path, body })}
-          onCreated={(key) => {
-            setFresh(key);
-            void load();
-          }}
-        />
-      </details>
+      <div className="rounded-lg border border-line p-3">
+        <button
+          type="button"
+          aria-expanded={creating}
+          aria-controls={creating ? `${id}-create` : undefined}
+          onClick={() => setCreating((open) => !open)}
+          className="font-medium hover:underline"
+        >
+          {creating ? "Hide the new key form" : "Create a team key"}
+        </button>
+        {creating ? (
+          <div id={`${id}-create`}>
+            <p className="mb-3 mt-1 text-sm text-muted">The key is yours and pays into {team.name}: the team's budgets and limits apply to it.</p>
+            <CreateKeyForm
+              models={models}
+              label={`Create a key for ${team.name}`}
+              create={(body) => api().POST("/api/v1/teams/{team_id}/keys", { ...path, body })}
+              onCreated={(key) => {
+                setFresh(key);
+                setCreating(false);
+                void load();
+              }}
+            />
+          </div>
+        ) : null}
+      </div>
       {revoking ? (
         <ConfirmDialog title={`Revoke “${revoking.name}”?`} confirmLabel="Revoke key" busy={busy} onConfirm={() => void revoke(revoking)} onCancel={() => setRevoking(null)}>
           <p>
