@@ -14,7 +14,7 @@ from tests.fixtures.appkit import ApiClient
 async def test_invite_lifetime_must_be_a_bounded_integer(
     user_client: ApiClient, hours: Any
 ) -> None:
-    response = await user_client.post("/api/v1/invites", json={"expires_in_hours": hours})
+    response = await user_client.post("/api/v1/admin/invites", json={"expires_in_hours": hours})
     assert response.status_code == 422, response.text
 
 

@@ -21,6 +21,7 @@ from lockgate.auth.endpoints import router as auth_router
 from lockgate.auth.oidc.endpoints import router as oidc_router
 from lockgate.auth.security import PasswordHashing
 from lockgate.cache.endpoints import router as cache_router
+from lockgate.catalog.endpoints import router as catalog_router
 from lockgate.chat.endpoints import router as chat_router
 from lockgate.clock import Clock, system_clock
 from lockgate.conversations.endpoints import router as conversations_router
@@ -136,6 +137,7 @@ def create_app(
     app.include_router(shares_router)
     app.include_router(search_router)
     app.include_router(admin_router)
+    app.include_router(catalog_router)
     app.include_router(audit_router)
     app.include_router(spend_router)
     app.include_router(gateway_router)

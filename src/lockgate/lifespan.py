@@ -41,6 +41,7 @@ from lockgate.providers.registry import ProviderRegistry, Sleep
 from lockgate.server_protocol import SHUTDOWN_HOOK
 from lockgate.settings import Config
 from lockgate.state import STATE_KEY, AppState
+from lockgate.teams.placement import DefaultTeamPlacement
 from lockgate.teams.sync import LimitsSync
 from lockgate.usage.writer import UsageWriter
 
@@ -168,6 +169,10 @@ async def build_state(
     limits = LimitsSync(gate.book, sessionmaker, redis, interval=settings.limits_reconcile_seconds)
     await limits.start()
     stack.push_async_callback(limits.aclose)
+    placement = None
+    if oidc is not None and oidc.config.default_team is not None:
+        placement = DefaultTeamPlacement(oidc.config.default_team, clock=clock)
+        await placement.check(sessionmaker)  # a misspelt team refuses to start, named
     leases: ReplyLeases = (
         RedisLeases(redis, ttl=settings.reply_lease_seconds) if redis is not None else LocalLeases()
     )
@@ -231,6 +236,7 @@ async def build_state(
         limits=limits,
         search=search,
         documents=documents,
+        oidc_placement=placement,
     )
 
 

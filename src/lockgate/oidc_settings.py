@@ -12,6 +12,7 @@ Example::
       allowed_domains: [example.com]
       role_claim: groups                               # a dotted path: realm_access.roles
       admin_values: [lockgate-admins]
+      default_team: Staff                              # just-in-time accounts join this team
 
 The client secret is never in this file: ``LOCKGATE_OIDC_CLIENT_SECRET`` (environment only).
 """
@@ -69,6 +70,10 @@ class OIDCConfig(BaseModel):
     admin_values: tuple[str, ...] = ()
     # Just-in-time accounts: a first sign-in creates the account. Off: only linked accounts.
     create_users: bool = True
+    # The team (by name, any case) a just-in-time account joins, as a member. It must exist:
+    # the server refuses to start otherwise (a misspelt name must not invent a team), and it
+    # cannot be deleted or renamed while it is named here. Unset: new accounts join no team.
+    default_team: str | None = Field(default=None, min_length=1, max_length=100)
     # A first sign-in whose verified address is an existing (password) account's is linked to
     # it. Off by default: only if the provider is trusted to own every address it asserts.
     link_existing_accounts: bool = False
@@ -101,6 +106,16 @@ class OIDCConfig(BaseModel):
     def _redirect(cls, value: str | None) -> str | None:
         return None if value is None else _check_url("redirect_url", value)
 
+    @field_validator("default_team")
+    @classmethod
+    def _team_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = value.strip()
+        if not name:
+            raise ValueError("default_team must name a team")
+        return name
+
     @field_validator("allowed_domains")
     @classmethod
     def _domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -120,4 +135,9 @@ class OIDCConfig(BaseModel):
             raise ValueError("role_claim is set: list the value(s) that mean admin in admin_values")
         if self.admin_values and self.role_claim is None:
             raise ValueError("admin_values is set: name the claim that carries them in role_claim")
+        if self.default_team is not None and not self.create_users:
+            raise ValueError(
+                "default_team is set but create_users is false: no account is ever created "
+                "just in time, so none would join it"
+            )
         return self

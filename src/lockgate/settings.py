@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from limits import parse_many
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lockgate.documents_settings import DocumentsConfig
@@ -181,6 +190,10 @@ class Settings(BaseSettings):
     # Run-time budgets, limits and teams reach every replica over Redis pub/sub at once; each
     # process also re-reads them this often, so a lost announcement heals by itself.
     limits_reconcile_seconds: float = Field(default=30, gt=0, le=3600)
+    # The console's provider health check (admins): each check is bounded by this timeout, and
+    # each provider is checked at most this often (shared by replicas through Redis).
+    provider_check_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    provider_check_limit: str = Field(default="1/10 seconds", min_length=1, max_length=100)
     # /v1 usage rows are written in batches this often (0.1 s; see usage/writer.py).
     usage_flush_seconds: float = Field(default=0.1, gt=0, le=10)
     cors_origins: list[str] = Field(default_factory=list)
@@ -197,6 +210,17 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("provider_check_limit")
+    @classmethod
+    def _check_limit(cls, value: str) -> str:
+        try:
+            items = parse_many(value)
+        except ValueError:
+            items = []
+        if not items or any(item.amount < 1 for item in items):
+            raise ValueError(f"cannot read {value!r} as a rate limit (e.g. '1/10 seconds')")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

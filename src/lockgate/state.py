@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from lockgate.auth.login_limit import LoginLimiter
     from lockgate.auth.oidc.provider import OIDCProvider
+    from lockgate.auth.oidc.service import NewUserPlacement
     from lockgate.auth.security import PasswordHashing
     from lockgate.cache.service import ResponseCache
     from lockgate.chat.manager import ChatManager
@@ -61,6 +62,7 @@ class AppState:
     limits: LimitsSync | None = None  # run-time budgets, limits and teams (None: YAML only)
     search: MessageSearch | None = None  # search by meaning (None: search.semantic is off)
     documents: Documents | None = None  # None: documents.enabled is false
+    oidc_placement: NewUserPlacement | None = None  # oidc.default_team (None: no team)
 
 
 def state_of(scope: Scope) -> AppState:

@@ -100,3 +100,14 @@ async def test_an_open_server_uses_up_an_invite_too(world: Any) -> None:
     code = (await admin.post("/api/v1/admin/invites", json={})).json()["code"]
     assert (await register(guest, "dan@example.com", code)).status_code == 201
     assert (await admin.get("/api/v1/admin/invites")).json() == []
+
+
+async def test_every_invite_is_audited_and_the_unaudited_legacy_path_is_gone(world: Any) -> None:
+    """Invites are made in one place, the console's, which writes an audit row; the old
+    ``POST /api/v1/invites`` (no audit row) no longer exists."""
+    admin, _, _ = await world()
+    legacy = await admin.post("/api/v1/invites", json={})
+    assert legacy.status_code in (404, 405), legacy.text
+    created = (await admin.post("/api/v1/admin/invites", json={})).json()
+    rows = await audit(admin, target_type="invite")
+    assert [(r["action"], r["target_id"]) for r in rows] == [("invite.created", created["id"])]

@@ -157,3 +157,15 @@ async def test_an_rpm_override_limits_the_users_chat(world: World) -> None:
     assert refused.json()["error"]["code"] == "user_rate_limited"
     assert "request limit (2/minute)" in refused.json()["error"]["message"]
     assert int(refused.headers["Retry-After"]) >= 1
+
+
+async def test_a_monthly_budget_below_the_daily_one_is_refused(world: World) -> None:
+    admin, _, _, _ = world
+    bob = await user_id(admin, "bob@example.com")
+    response = await admin.put(
+        f"/api/v1/admin/users/{bob}/limits",
+        json={"daily_budget_usd": "5", "monthly_budget_usd": "1"},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "budget_order"
+    assert (await admin.get(f"/api/v1/admin/users/{bob}")).json()["limits"]["override"] is None

@@ -25,6 +25,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/api/v1/admin/audit/export.csv", None),
     ("GET", "/api/v1/admin/spend", None),
     ("GET", "/api/v1/admin/spend/export.csv", None),
+    ("POST", "/api/v1/admin/providers/simulated/check", None),
 ]
 IDS = [f"{method} {path}" for method, path, _ in ENDPOINTS]
 

@@ -47,7 +47,7 @@ async def test_invite_policy_requires_a_valid_single_use_code(make_clients: Any)
     )
     assert no_code.status_code == 403
     assert no_code.json()["error"]["code"] == "invalid_invite"
-    code = (await admin.post("/api/v1/invites", json={})).json()["code"]
+    code = (await admin.post("/api/v1/admin/invites", json={})).json()["code"]
     ok = await other.post(
         "/api/v1/auth/register",
         json={"email": "b@example.com", "password": PASSWORD, "invite_code": code},
@@ -65,9 +65,9 @@ async def test_non_admin_cannot_create_invites(make_clients: Any) -> None:
     admin, other = await make_clients()
     await admin.register("admin@example.com")
     await other.register("user@example.com")
-    response = await other.post("/api/v1/invites", json={})
+    response = await other.post("/api/v1/admin/invites", json={})
     assert response.status_code == 403
-    assert response.json()["error"]["code"] == "forbidden"
+    assert response.json()["error"]["code"] == "admin_only"
 
 
 async def test_sign_in_attempts_are_limited_per_account_with_retry_after(

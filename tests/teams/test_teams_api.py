@@ -84,6 +84,11 @@ CASES: list[tuple[str, Call, dict[str, int]]] = [
         {"carol": 403, "dave": 404, "erin": 403, "bob": 204},
     ),
     (
+        "createTeamKey",
+        lambda c, o: c.post(f"/api/v1/teams/{team_a(o)}/keys", json={"name": "ci"}),
+        {"carol": 403, "dave": 404, "erin": 403, "bob": 201},
+    ),
+    (
         "listTeamKeys",
         lambda c, o: c.get(f"/api/v1/teams/{team_a(o)}/keys"),
         {"carol": 403, "dave": 404, "erin": 403, "bob": 200},
@@ -104,18 +109,10 @@ CASES: list[tuple[str, Call, dict[str, int]]] = [
         {"bob": 403, "carol": 403, "dave": 403, "erin": 403},
     ),
     (
-        "getUserLimits",
-        lambda c, o: c.get(f"/api/v1/limits/users/{o.ids['carol']}"),
-        {"bob": 403, "carol": 403, "dave": 403, "erin": 403},
-    ),
-    (
-        "setUserLimits",
-        lambda c, o: c.put(f"/api/v1/limits/users/{o.ids['carol']}", json={"daily_usd": "9"}),
-        {"bob": 403, "carol": 403, "dave": 403, "erin": 403},
-    ),
-    (
-        "resetUserLimits",
-        lambda c, o: c.delete(f"/api/v1/limits/users/{o.ids['carol']}"),
+        "adminSetUserLimits",
+        lambda c, o: c.put(
+            f"/api/v1/admin/users/{o.ids['carol']}/limits", json={"daily_budget_usd": "9"}
+        ),
         {"bob": 403, "carol": 403, "dave": 403, "erin": 403},
     ),
 ]
@@ -354,8 +351,8 @@ async def test_a_team_rpm_limits_its_members_web_chat_too(org: Org) -> None:
     assert (await web_chat(org.dave)).status_code == 200  # another team
 
 
-async def test_a_users_own_tpm_set_in_the_api_limits_their_calls(org: Org) -> None:
-    await org.alice.put(f"/api/v1/limits/users/{org.ids['erin']}", json={"tpm": 1})
+async def test_a_users_own_tpm_set_in_the_console_limits_their_calls(org: Org) -> None:
+    await org.alice.put(f"/api/v1/admin/users/{org.ids['erin']}/limits", json={"tpm": 1})
     refused = await web_chat(org.erin)
     assert refused.status_code == 429
     assert "Your token limit (1/minute)" in refused.json()["error"]["message"]
@@ -378,3 +375,43 @@ async def test_a_deleted_teams_budget_no_longer_holds_its_members(org: Org) -> N
     assert (await org.alice.delete(f"/api/v1/teams/{team_a(org)}")).status_code == 204
     assert org.state.gate.team_of(uuid.UUID(org.ids["carol"])) is None
     assert (await chat(org.carol, secret)).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+async def test_user_limits_have_one_endpoint_the_consoles(org: Org, method: str) -> None:
+    """``/api/v1/limits/users/{id}`` is gone: a user's overrides are set in one place."""
+    response = await org.alice.request(
+        method, f"/api/v1/limits/users/{org.ids['erin']}", json={"tpm": 1}
+    )
+    assert response.status_code in (404, 405), response.text
+
+
+async def test_a_team_admin_creates_a_key_that_pays_into_the_team(org: Org) -> None:
+    created = await org.bob.post(
+        f"/api/v1/teams/{team_a(org)}/keys", json={"name": "ci", "daily_budget_usd": "2"}
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["key"].startswith("lg-")
+    assert body["user_id"] == org.ids["bob"]
+    listed = (await org.bob.get(f"/api/v1/teams/{team_a(org)}/keys")).json()
+    assert [(k["id"], k["team_id"], "key" in k) for k in listed] == [
+        (body["id"], team_a(org), False)  # the secret is never listed
+    ]
+    assert (await chat(org.bob, body["key"])).status_code == 200
+    await org.alice.put(f"/api/v1/teams/{team_a(org)}/limits", json={"daily_usd": "0"})
+    refused = await chat(org.bob, body["key"])
+    assert refused.status_code == 429
+    assert "team" in refused.json()["error"]["message"].lower()
+    rows = (await org.alice.get("/api/v1/admin/audit", params={"action": "key.created"})).json()
+    assert [(r["actor_email"], r["after"]["team_id"]) for r in rows["items"]] == [
+        ("bob@example.com", team_a(org))
+    ]
+
+
+async def test_a_team_key_follows_the_rules_of_every_key(org: Org) -> None:
+    response = await org.bob.post(
+        f"/api/v1/teams/{team_a(org)}/keys", json={"name": "x", "allowed_models": ["nope"]}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "unknown_model"

@@ -103,6 +103,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/providers/{name}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check Provider
+         * @description Admins: one cheap real request to the provider (its model list; nothing billed), bounded
+         *     by a timeout, at most once per ``provider_check_limit`` per provider; the outcome (latency,
+         *     ok or the public error) is returned and written to the audit log. A failing provider is a
+         *     200 with ``ok: false``; 429 ``check_too_soon`` when it was checked moments ago.
+         */
+        post: operations["checkProvider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/spend": {
         parameters: {
             query?: never;
@@ -543,6 +566,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/catalog/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Model Catalog
+         * @description Every configured model: provider, upstream name, prices per 1M tokens or per image and
+         *     their source (``config``, ``builtin`` or ``unknown``), capabilities and fallbacks.
+         */
+        get: operations["listModelCatalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations": {
         parameters: {
             query?: never;
@@ -963,26 +1007,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/invites": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Create Invite
-         * @description Admins: a single-use registration code (shown once) for the ``invite`` policy.
-         */
-        post: operations["createInvite"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/keys": {
         parameters: {
             query?: never;
@@ -1111,25 +1135,6 @@ export interface paths {
          * @description Drop the override: the YAML's budgets and limits apply again.
          */
         delete: operations["resetProviderLimits"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/limits/users/{user_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get User Limits */
-        get: operations["getUserLimits"];
-        /** Set User Limits */
-        put: operations["setUserLimits"];
-        post?: never;
-        /** Reset User Limits */
-        delete: operations["resetUserLimits"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1515,7 +1520,13 @@ export interface paths {
          */
         get: operations["listTeamKeys"];
         put?: never;
-        post?: never;
+        /**
+         * Create Team Key
+         * @description Team admins (and admins): a new ``lg-…`` key that pays into the team, owned by the
+         *     caller; the secret is returned this once. The rules of ``POST /api/v1/keys`` apply (422
+         *     ``unknown_model``, ``expiry_in_past``…, 409 ``too_many_keys``).
+         */
+        post: operations["createTeamKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2206,6 +2217,65 @@ export interface components {
              * @description Cached answers removed
              */
             removed: number;
+        };
+        /** CatalogModel */
+        CatalogModel: {
+            /** Context Window */
+            context_window: number;
+            /** Default */
+            default: boolean;
+            /**
+             * Fallbacks
+             * @description Models tried in order when this one cannot answer
+             */
+            fallbacks: string[];
+            /** Image Sizes */
+            image_sizes: string[];
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "chat" | "image" | "embedding";
+            /** Label */
+            label: string;
+            /** Max Output Tokens */
+            max_output_tokens: number;
+            /** Name */
+            name: string;
+            /**
+             * Own Breaker
+             * @description The model has a circuit breaker of its own
+             */
+            own_breaker: boolean;
+            price: components["schemas"]["CatalogPrice"];
+            /**
+             * Price Source
+             * @description config: lockgate.yaml's `price:`; builtin: Lockgate's list-price table for the upstream name; unknown: neither, so calls are counted as free
+             * @enum {string}
+             */
+            price_source: "config" | "builtin" | "unknown";
+            /** Provider */
+            provider: string;
+            /** Provider Type */
+            provider_type: string;
+            /** Streaming */
+            streaming: boolean;
+            /** Upstream */
+            upstream: string;
+            /** Vision */
+            vision: boolean;
+        };
+        /**
+         * CatalogPrice
+         * @description USD, exact: per million input and output tokens, and per generated image.
+         */
+        CatalogPrice: {
+            /** Input Per Mtok */
+            input_per_mtok: string;
+            /** Output Per Mtok */
+            output_per_mtok: string;
+            /** Per Image */
+            per_image: string;
         };
         /** ChatCompletionRequest */
         ChatCompletionRequest: {
@@ -2911,24 +2981,6 @@ export interface components {
             /** Messages */
             messages: number;
         };
-        /** InviteIn */
-        InviteIn: {
-            /**
-             * Expires In Hours
-             * @default 72
-             */
-            expires_in_hours?: number;
-        };
-        /** InviteOut */
-        InviteOut: {
-            /** Code */
-            code: string;
-            /**
-             * Expires At
-             * Format: date-time
-             */
-            expires_at: string;
-        };
         /** KeyCreate */
         KeyCreate: {
             /**
@@ -3407,6 +3459,11 @@ export interface components {
          * @enum {string}
          */
         MessageStatus: "complete" | "streaming" | "incomplete" | "error" | "cancelled";
+        /** ModelCatalog */
+        ModelCatalog: {
+            /** Models */
+            models: components["schemas"]["CatalogModel"][];
+        };
         /** ModelList */
         ModelList: {
             /** Items */
@@ -3622,6 +3679,37 @@ export interface components {
             content?: string | null;
             /** Title */
             title?: string | null;
+        };
+        /**
+         * ProviderCheck
+         * @description One health check: what was asked of the provider, how long it took, and the outcome.
+         *
+         *     ``message`` is ours (the provider's own error text is never shown: it can name internal
+         *     hosts or accounts); ``code`` is the stable error code.
+         */
+        ProviderCheck: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Checked
+             * @description The request made, e.g. `GET /models`
+             */
+            checked: string;
+            /** Code */
+            code?: string | null;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Message */
+            message?: string | null;
+            /** Ok */
+            ok: boolean;
+            /** Provider */
+            provider: string;
+            /** Provider Type */
+            provider_type: string;
         };
         /** ProviderHealth */
         ProviderHealth: {
@@ -5046,6 +5134,73 @@ export interface operations {
                 };
             };
             /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    checkProvider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderCheck"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CSRF check failed, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours: existence is never revealed) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6505,6 +6660,44 @@ export interface operations {
             };
             /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listModelCatalog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelCatalog"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8505,84 +8698,6 @@ export interface operations {
             };
         };
     };
-    createInvite: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["InviteIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["InviteOut"];
-                };
-            };
-            /** @description Malformed request (e.g. malformed_json, invalid_cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not signed in, or the session expired or was revoked */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description CSRF check failed, or not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Rate limited (see Retry-After) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
     listKeys: {
         parameters: {
             query?: {
@@ -9241,229 +9356,6 @@ export interface operations {
             header?: never;
             path: {
                 provider: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ScopeLimitsOut"];
-                };
-            };
-            /** @description Not signed in, or the session expired or was revoked */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description CSRF check failed, or not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not found (or not yours: existence is never revealed) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Rate limited (see Retry-After) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    getUserLimits: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                user_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ScopeLimitsOut"];
-                };
-            };
-            /** @description Not signed in, or the session expired or was revoked */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description CSRF check failed, or not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not found (or not yours: existence is never revealed) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Rate limited (see Retry-After) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    setUserLimits: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                user_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["LimitsIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ScopeLimitsOut"];
-                };
-            };
-            /** @description Malformed request (e.g. malformed_json, invalid_cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not signed in, or the session expired or was revoked */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description CSRF check failed, or not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not found (or not yours: existence is never revealed) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Rate limited (see Retry-After) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    resetUserLimits: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                user_id: string;
             };
             cookie?: never;
         };
@@ -10965,6 +10857,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Conflict (e.g. email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -11131,6 +11032,104 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createTeamKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyCreated"];
+                };
+            };
+            /** @description Malformed request (e.g. malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the session expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CSRF check failed, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours: existence is never revealed) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict (e.g. email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (validation_error, weak_password, unknown_model, ...) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -7,7 +7,10 @@ import type { BudgetStatus, ProviderHealth } from "@/api/types";
 import { formatDateTime, formatTime, formatUsd } from "@/lib/format";
 import { breakerLabel, breakerTone, budgetShares, overall, type Tone } from "@/lib/providers";
 import { AppShell, PageTitle } from "./AppShell";
+import { useMe } from "@/hooks/useMe";
 import { ErrorBanner } from "./ErrorBanner";
+import { ModelCatalog } from "./ModelCatalog";
+import { ProviderCheckButton } from "./ProviderCheckButton";
 
 const POLL_MS = 5000;
 
@@ -64,6 +67,7 @@ function Stat({ label, value }: { label: string; value: string }) {
 }
 
 function ProviderCard({ p }: { p: ProviderHealth }) {
+  const me = useMe();
   const state = overall(p);
   const room = p.headroom;
   return (
@@ -97,6 +101,7 @@ function ProviderCard({ p }: { p: ProviderHealth }) {
           <span className="font-mono text-xs">{p.last_error.code}</span> {p.last_error.message}
         </p>
       ) : null}
+      {me.is_admin ? <ProviderCheckButton name={p.name} /> : null}
     </li>
   );
 }
@@ -131,7 +136,7 @@ export function ProvidersApp() {
 
   return (
     <AppShell>
-      <PageTitle sub="Live state of each model provider: breaker, budgets, rate-limit headroom and load.">Providers</PageTitle>
+      <PageTitle sub="Live state of each model provider: breaker, budgets, rate-limit headroom and load; and the models they serve, with their prices.">Providers</PageTitle>
       {load.kind === "loading" ? <p className="text-muted">Loading…</p> : null}
       {load.kind === "unavailable" ? (
         <p className="rounded-lg border border-line bg-surface p-4" data-testid="providers-unavailable">
@@ -152,6 +157,7 @@ export function ProvidersApp() {
           </ul>
         </>
       ) : null}
+      <ModelCatalog />
     </AppShell>
   );
 }

@@ -7,6 +7,7 @@ import type { Spend, TeamDetail, TeamRole } from "@/api/types";
 import { formatDateTime, formatUsd } from "@/lib/format";
 import { limitsForm, parseLimits, type LimitsForm } from "@/lib/teams";
 import { ErrorBanner } from "./ErrorBanner";
+import { TeamKeys } from "./TeamKeys";
 
 const FIELD = "w-full rounded-md border border-field bg-bg px-3 py-2";
 const BUTTON = "rounded-md border border-line px-3 py-1.5 text-sm hover:bg-surface-2 disabled:opacity-60";
@@ -216,7 +217,7 @@ function Members({ team, onChanged }: { team: TeamDetail; onChanged: () => void 
   );
 }
 
-/** One team: spend against its budgets, its limits (admins edit them), its members. */
+/** One team: spend against its budgets, its limits (admins edit them), its members, its keys. */
 export function TeamPanel({
   team,
   isAdmin,
@@ -275,6 +276,10 @@ export function TeamPanel({
         <h3 className="font-semibold">Members ({team.members.length})</h3>
         <Members team={team} onChanged={() => onChanged()} />
         <AddMember team={team} onAdded={() => onChanged()} />
+      </section>
+      <section aria-label="API keys" className="space-y-3">
+        <h3 className="font-semibold">API keys</h3>
+        <TeamKeys key={team.id} team={team} />
       </section>
     </article>
   );

@@ -66,11 +66,13 @@ function Teams() {
     }
   }, []);
 
-  const open = useCallback(async (teamId: string) => {
+  /** Show a team; `auto` (the first team, opened on arrival) never replaces a team the person
+   * picked or just created while it loaded. */
+  const open = useCallback(async (teamId: string, auto = false) => {
     try {
       const { data, error: err, response } = await api().GET("/api/v1/teams/{team_id}", { params: { path: { team_id: teamId } } });
       if (data) {
-        setSelected(data);
+        setSelected((current) => (auto && current !== null ? current : data));
         setError(null);
       } else setError(fromResponse(response, err));
     } catch (e) {
@@ -84,7 +86,7 @@ function Teams() {
 
   useEffect(() => {
     const first = teams?.[0];
-    if (selected === null && first) void open(first.id);
+    if (selected === null && first) void open(first.id, true);
   }, [teams, selected, open]);
 
   return (

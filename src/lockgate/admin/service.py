@@ -35,6 +35,7 @@ from lockgate.errors import Conflict, NotFound
 from lockgate.gate.runtime import ScopeLimits
 from lockgate.models import Invite, User
 from lockgate.models import UserLimits as UserLimitsRow
+from lockgate.teams.limits import BudgetOrder
 
 
 class UserNotFound(NotFound):
@@ -239,6 +240,12 @@ class UserAdminService:
         """Replace the user's overrides (all null: back to the defaults). The caller announces
         the change after the commit (`LimitsSync.changed`: every replica reloads)."""
         require_admin(actor)
+        daily, monthly = body.daily_budget_usd, body.monthly_budget_usd
+        if daily is not None and monthly is not None and monthly < daily:
+            raise BudgetOrder(
+                f"The monthly budget ({monthly} USD) cannot be lower than the daily budget "
+                f"({daily} USD)."
+            )
         user = await self._user(user_id)
         row = await self.db.get(UserLimitsRow, user.id)
         before = override_snapshot(row)

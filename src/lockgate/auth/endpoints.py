@@ -1,4 +1,4 @@
-"""HTTP only: /api/v1/auth/* and /api/v1/invites."""
+"""HTTP only: /api/v1/auth/*. (Invites are the admin console's: /api/v1/admin/invites.)"""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from lockgate.auth.deps import (
-    AdminUser,
     AuthServiceDep,
     CurrentAuth,
     CurrentUser,
@@ -18,8 +17,6 @@ from lockgate.auth.deps import (
 from lockgate.auth.emails import normalize_email
 from lockgate.auth.schemas import (
     AuthOut,
-    InviteIn,
-    InviteOut,
     LoginIn,
     PasswordChangeIn,
     RegisterIn,
@@ -153,17 +150,3 @@ async def list_sessions(auth: CurrentAuth, service: AuthServiceDep) -> list[Sess
 async def revoke_session(session_id: uuid.UUID, auth: CurrentAuth, service: AuthServiceDep) -> None:
     await service.revoke_session(auth.user.id, session_id)
     await service.db.commit()
-
-
-@router.post(
-    "/invites",
-    status_code=status.HTTP_201_CREATED,
-    operation_id="createInvite",
-    tags=["admin"],
-    responses=error_responses(401, 403, 422),
-)
-async def create_invite(body: InviteIn, admin: AdminUser, service: AuthServiceDep) -> InviteOut:
-    """Admins: a single-use registration code (shown once) for the ``invite`` policy."""
-    code, expires = await service.create_invite(admin, body.expires_in_hours)
-    await service.db.commit()
-    return InviteOut(code=code, expires_at=expires)

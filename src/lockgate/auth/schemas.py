@@ -9,7 +9,6 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
 
 from lockgate.auth.emails import InvalidEmail, normalize_email
-from lockgate.inputs import StrictInt
 
 
 def _canonical(value: object) -> object:
@@ -72,14 +71,3 @@ class SessionOut(BaseModel):
     user_agent: str
     ip: str
     current: bool
-
-
-class InviteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    expires_in_hours: StrictInt = Field(default=72, ge=1, le=24 * 90)
-
-
-class InviteOut(BaseModel):
-    code: str
-    expires_at: datetime

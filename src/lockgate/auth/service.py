@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +32,7 @@ from lockgate.errors import (
     RegistrationClosed,
     WeakPassword,
 )
-from lockgate.models import Invite, User, UserSession
+from lockgate.models import User, UserSession
 from lockgate.settings import Settings
 
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -181,16 +181,3 @@ class AuthService:
     async def revoke_session(self, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
         if not await self.sessions.revoke_own(user_id, session_id, self.clock()):
             raise NotFound("No such active session.")
-
-    async def create_invite(self, creator: User, hours: int) -> tuple[str, datetime]:
-        code = new_token()
-        expires = self.clock() + timedelta(hours=hours)
-        await self.invites.add(
-            Invite(
-                code_hash=self._hash(code),
-                created_by=creator.id,
-                expires_at=expires,
-                created_at=self.clock(),
-            )
-        )
-        return code, expires

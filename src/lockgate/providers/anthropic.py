@@ -327,6 +327,11 @@ class AnthropicProvider(HttpProvider):
     async def embed(self, model: str, inputs: Sequence[str]) -> EmbeddingResult:
         raise ProviderBadRequest("anthropic does not provide embeddings", provider=self.name)
 
+    async def probe_models(self) -> None:
+        """One model listing of one entry: the cheapest authenticated request (health checks,
+        `lockgate.providers.probe`)."""
+        await self._request(WireModelPage, "GET", "/v1/models", params={"limit": "1"})
+
     async def list_models(self) -> list[str]:
         """Every model id, following `has_more`/`after_id` pagination."""
         ids: list[str] = []

@@ -14,6 +14,8 @@ from fastapi import APIRouter, Depends, Response, status
 from lockgate.auth.deps import CurrentUser
 from lockgate.deps import SessionDep, StateDep
 from lockgate.keys.cache import announce_revocation
+from lockgate.keys.endpoints import ServiceDep as KeyServiceDep
+from lockgate.keys.schemas import KeyCreate, KeyCreated, KeyOut
 from lockgate.models import Team, TeamMember
 from lockgate.openapi import error_responses
 from lockgate.state import AppState
@@ -36,8 +38,9 @@ from lockgate.teams.snapshot import scope_limits
 router = APIRouter(prefix="/api/v1/teams", tags=["teams"])
 
 
-async def get_service(db: SessionDep, user: CurrentUser) -> TeamService:
-    return TeamService(db, user)
+async def get_service(db: SessionDep, user: CurrentUser, state: StateDep) -> TeamService:
+    oidc = state.config.file.oidc
+    return TeamService(db, user, default_team=oidc.default_team if oidc is not None else None)
 
 
 ServiceDep = Annotated[TeamService, Depends(get_service)]
@@ -125,7 +128,7 @@ async def rename_team(
     "/{team_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="deleteTeam",
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 409),
 )
 async def delete_team(team_id: uuid.UUID, service: ServiceDep, state: StateDep) -> Response:
     """Delete the team: its members become teamless, its keys pay into their owners' teams."""
@@ -216,6 +219,24 @@ async def list_team_keys(team_id: uuid.UUID, service: ServiceDep) -> list[TeamKe
         )
         for key, email in await service.keys(team_id)
     ]
+
+
+@router.post(
+    "/{team_id}/keys",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="createTeamKey",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def create_team_key(
+    team_id: uuid.UUID, body: KeyCreate, service: ServiceDep, keys: KeyServiceDep, state: StateDep
+) -> KeyCreated:
+    """Team admins (and admins): a new ``lg-…`` key that pays into the team, owned by the
+    caller; the secret is returned this once. The rules of ``POST /api/v1/keys`` apply (422
+    ``unknown_model``, ``expiry_in_past``…, 409 ``too_many_keys``)."""
+    key, secret = await service.create_key(team_id, keys, body, state.clock())
+    await service.db.commit()
+    await announce(state)
+    return KeyCreated(**KeyOut.model_validate(key).model_dump(), key=secret)
 
 
 @router.delete(

@@ -1,17 +1,16 @@
-"""Budgets and rate limits set at run time: per provider, user, key (and team, in
+"""Budgets and rate limits set at run time: per provider, key (and team, in
 `lockgate.teams.service`), validated, stored, recorded.
 
-A provider's and a user's limits are *overrides*: a field left ``null`` keeps the YAML's default
-(``gate.budgets.providers``, ``gate.providers``, ``gate.budgets.users``); deleting the override
-brings every default back. A key's and a team's limits have no default. Only global admins
-change provider and user limits; a key's limits are also open to the admins of the team it pays
-into. The endpoint commits, then announces (`lockgate.teams.sync`) — every replica applies the
-change within a second.
+A provider's limits are *overrides*: a field left ``null`` keeps the YAML's default
+(``gate.budgets.providers``, ``gate.providers``); deleting the override brings every default
+back. (A user's overrides are the admin console's, `lockgate.admin.service`.) A key's and a
+team's limits have no default. Only global admins change provider limits; a key's limits are
+also open to the admins of the team it pays into. The endpoint commits, then announces
+(`lockgate.teams.sync`) — every replica applies the change within a second.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Protocol
@@ -21,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lockgate.errors import NotFound, Unprocessable
 from lockgate.gate import Gate, ScopeLimits
 from lockgate.gate.budget import BudgetLimit, BudgetUnavailable
-from lockgate.gate.overrides import provider_default, user_default
-from lockgate.models import ApiKey, ProviderLimits, User, UserLimits
+from lockgate.gate.overrides import provider_default
+from lockgate.models import ApiKey, ProviderLimits, User
 from lockgate.teams.audit import record_change
 from lockgate.teams.schemas import Limits, LimitsIn, ScopeLimitsOut, Spend
 
@@ -35,11 +34,6 @@ class BudgetOrder(Unprocessable):
 class UnknownProvider(NotFound):
     code = "unknown_provider"
     message = "No provider of this name is configured."
-
-
-class LimitsUserNotFound(NotFound):
-    code = "user_not_found"
-    message = "User not found."
 
 
 class LimitsKeyNotFound(NotFound):
@@ -127,7 +121,7 @@ async def spend(gate: Gate, limits: Sequence[BudgetLimit]) -> list[Spend] | None
 
 
 class LimitsService:
-    """Provider, user and key limits (see the module docstring)."""
+    """Provider and key limits (see the module docstring)."""
 
     def __init__(self, db: AsyncSession, actor: User, gate: Gate, providers: Sequence[str]) -> None:
         self.db = db
@@ -172,39 +166,6 @@ class LimitsService:
         await self.db.flush()
         after = limits_dict(row) if limits is not None and row is not None else None
         record_change(self.db, self.actor, "limits.provider", f"provider:{name}", before, after)
-
-    async def user(self, user_id: uuid.UUID) -> ScopeLimitsOut:
-        if await self.db.get(User, user_id) is None:
-            raise LimitsUserNotFound()
-        override = await self.db.get(UserLimits, user_id)
-        default = user_default(self.gate.config)
-        effective = ScopeLimits.of_row(override).over(default)
-        scope = f"user:{user_id}"
-        return ScopeLimitsOut(
-            scope=scope,
-            default=as_limits(default) or Limits(),
-            override=as_limits(override),
-            effective=as_limits(effective) or Limits(),
-            spend=await spend(self.gate, effective.budget_limits(scope, self.tz)),
-        )
-
-    async def set_user(self, user_id: uuid.UUID, limits: LimitsIn | None) -> None:
-        if await self.db.get(User, user_id) is None:
-            raise LimitsUserNotFound()
-        row = await self.db.get(UserLimits, user_id)
-        before = limits_dict(row) if row is not None else None
-        if limits is None:
-            if row is not None:
-                await self.db.delete(row)
-        else:
-            check_order(limits)
-            if row is None:
-                row = UserLimits(user_id=user_id)
-                self.db.add(row)
-            assign(row, limits)
-        await self.db.flush()
-        after = limits_dict(row) if limits is not None and row is not None else None
-        record_change(self.db, self.actor, "limits.user", f"user:{user_id}", before, after)
 
     async def key(self, key: ApiKey) -> ScopeLimitsOut:
         scope = f"key:{key.id}"

@@ -1,9 +1,10 @@
 """HTTP only: /api/v1/limits — provider, user and key budgets and rate limits at run time.
 
-Provider and user limits are overrides of the YAML (``null`` keeps its default; DELETE brings
-every default back) and only admins change them. A key's limits are its own; admins and the
-admins of the team the key pays into change them. Every change is committed, then announced:
-every replica applies it within a second.
+Provider limits are overrides of the YAML (``null`` keeps its default; DELETE brings every
+default back) and only admins change them. A user's overrides are the admin console's
+(``PUT /api/v1/admin/users/{id}/limits``, `lockgate.admin`), the one way to set them. A key's
+limits are its own; admins and the admins of the team the key pays into change them. Every
+change is committed, then announced: every replica applies it within a second.
 """
 
 from __future__ import annotations
@@ -67,41 +68,6 @@ async def reset_provider_limits(
     await service.db.commit()
     await announce(state)
     return await service.provider(provider)
-
-
-@router.get(
-    "/users/{user_id}", operation_id="getUserLimits", responses=error_responses(401, 403, 404)
-)
-async def get_user_limits(user_id: uuid.UUID, _: AdminUser, service: LimitsDep) -> ScopeLimitsOut:
-    return await service.user(user_id)
-
-
-@router.put(
-    "/users/{user_id}",
-    operation_id="setUserLimits",
-    responses=error_responses(401, 403, 404, 422),
-)
-async def set_user_limits(
-    user_id: uuid.UUID, body: LimitsIn, _: AdminUser, service: LimitsDep, state: StateDep
-) -> ScopeLimitsOut:
-    await service.set_user(user_id, body)
-    await service.db.commit()
-    await announce(state)
-    return await service.user(user_id)
-
-
-@router.delete(
-    "/users/{user_id}",
-    operation_id="resetUserLimits",
-    responses=error_responses(401, 403, 404),
-)
-async def reset_user_limits(
-    user_id: uuid.UUID, _: AdminUser, service: LimitsDep, state: StateDep
-) -> ScopeLimitsOut:
-    await service.set_user(user_id, None)
-    await service.db.commit()
-    await announce(state)
-    return await service.user(user_id)
 
 
 async def managed_key(service: LimitsService, key_id: uuid.UUID) -> ApiKey:

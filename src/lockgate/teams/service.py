@@ -5,7 +5,7 @@ Who may do what:
 - a **global admin** (``users.is_admin``) manages every team: creates, renames and deletes
   teams, sets their budgets and limits, and everything a team admin can do;
 - a **team admin** manages their own team's members (add, remove, set the role) and the keys
-  that pay into it (list, revoke, set their limits) — not the team's own budgets;
+  that pay into it (create, list, revoke, set their limits) — not the team's own budgets;
 - anyone else is refused (403). A team admin asking about another team is told it does not
   exist (404): a team's existence is not theirs to learn.
 
@@ -23,7 +23,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lockgate.audit.trail import key_snapshot
 from lockgate.errors import Conflict, Forbidden, NotFound
+from lockgate.keys.schemas import KeyCreate
+from lockgate.keys.service import KeyService
 from lockgate.models import ApiKey, Team, TeamMember, TeamRole, User
 from lockgate.teams.audit import record_change
 from lockgate.teams.limits import check_order, limits_dict
@@ -61,6 +64,14 @@ class AlreadyInTeam(Conflict):
     message = "This user already belongs to a team; remove them from it first."
 
 
+class DefaultTeamInUse(Conflict):
+    code = "default_team"
+    message = (
+        "This team is where new single sign-on accounts go (oidc.default_team in lockgate.yaml): "
+        "change that setting first."
+    )
+
+
 class NotTeamAdmin(Forbidden):
     code = "forbidden"
     message = "Only administrators and this team's admins can do this."
@@ -77,10 +88,13 @@ def team_state(team: Team) -> dict[str, Any]:
 
 
 class TeamService:
-    def __init__(self, db: AsyncSession, actor: User) -> None:
+    def __init__(self, db: AsyncSession, actor: User, *, default_team: str | None = None) -> None:
         self.db = db
         self.actor = actor
         self.repo = TeamRepository(db)
+        self.default_team = default_team
+        """``oidc.default_team``: that team is neither deleted nor renamed (see
+        `lockgate.teams.placement`)."""
 
     # -- authorisation -------------------------------------------------------------------
 
@@ -133,6 +147,7 @@ class TeamService:
         team = await self.managed(team_id)
         if team.name == name:
             return team
+        self._not_the_default(team)
         await self._name_free(name, team.id)
         before = team_state(team)
         team.name = name
@@ -145,6 +160,7 @@ class TeamService:
     async def delete(self, team_id: uuid.UUID) -> None:
         self.require_admin()
         team = await self.managed(team_id)
+        self._not_the_default(team)
         record_change(self.db, self.actor, "team.delete", f"team:{team.id}", team_state(team), None)
         await self.db.delete(team)
         await self.db.flush()
@@ -242,6 +258,25 @@ class TeamService:
             raise TeamKeyNotFound()
         return key
 
+    async def create_key(
+        self, team_id: uuid.UUID, keys: KeyService, body: KeyCreate, now: datetime
+    ) -> tuple[ApiKey, str]:
+        """A key that pays into the team, owned by the actor (its admin, or a global admin):
+        the same rules as any key (`KeyService.create`), and the secret returned this once."""
+        team = await self.managed(team_id)
+        key, secret = await keys.create(self.actor, body, now)
+        key.team_id = team.id
+        await self.db.flush()
+        record_change(
+            self.db,
+            self.actor,
+            "key.created",
+            f"api_key:{key.id}",
+            None,
+            {**key_snapshot(key), "team_id": str(team.id)},
+        )
+        return key, secret
+
     async def key_team(self, key: ApiKey) -> uuid.UUID | None:
         if key.team_id is not None:
             return key.team_id
@@ -285,6 +320,10 @@ class TeamService:
         return key
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _not_the_default(self, team: Team) -> None:
+        if self.default_team is not None and team.name.lower() == self.default_team.lower():
+            raise DefaultTeamInUse()
 
     async def _name_free(self, name: str, own: uuid.UUID | None = None) -> None:
         existing = await self.repo.by_name(name)

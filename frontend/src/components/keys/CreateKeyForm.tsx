@@ -3,7 +3,7 @@
 import { type FormEvent, type ReactNode, useId, useState } from "react";
 import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
-import type { ApiKeyCreated, Model } from "@/api/types";
+import type { ApiKeyCreate, ApiKeyCreated, Model } from "@/api/types";
 import { EMPTY_FORM, EXPIRY_CHOICES, type ExpiryChoice, type FormErrors, type KeyField, type KeyForm, fieldOfCode, validateKeyForm } from "@/lib/keys";
 import { ErrorBanner } from "../ErrorBanner";
 
@@ -35,8 +35,23 @@ function describedBy(id: string, hint: boolean, error: string | undefined): stri
   return ids || undefined;
 }
 
+/** Sends the new key's body: `POST /api/v1/keys` unless told otherwise (a team's key). */
+export type CreateKeyCall = (body: ApiKeyCreate) => Promise<{ data?: ApiKeyCreated; error?: unknown; response: Response }>;
+
+const createOwnKey: CreateKeyCall = (body) => api().POST("/api/v1/keys", { body });
+
 /** The form that creates a key; `onCreated` gets the key with its secret (shown once). */
-export function CreateKeyForm({ models, onCreated }: { models: Model[]; onCreated: (key: ApiKeyCreated) => void }) {
+export function CreateKeyForm({
+  models,
+  onCreated,
+  create = createOwnKey,
+  label = "Create an API key",
+}: {
+  models: Model[];
+  onCreated: (key: ApiKeyCreated) => void;
+  create?: CreateKeyCall;
+  label?: string;
+}) {
   const id = useId();
   const [form, setForm] = useState<KeyForm>(EMPTY_FORM);
   const [errors, setErrors] = useState<FormErrors>({});
@@ -57,7 +72,7 @@ export function CreateKeyForm({ models, onCreated }: { models: Model[]; onCreate
     }
     setBusy(true);
     try {
-      const { data, error: err, response } = await api().POST("/api/v1/keys", { body });
+      const { data, error: err, response } = await create(body);
       if (data) {
         setForm(EMPTY_FORM);
         setErrors({});
@@ -76,7 +91,7 @@ export function CreateKeyForm({ models, onCreated }: { models: Model[]; onCreate
   }
 
   return (
-    <form onSubmit={submit} noValidate className="space-y-4" aria-label="Create an API key">
+    <form onSubmit={submit} noValidate className="space-y-4" aria-label={label}>
       <div className="grid gap-4 sm:grid-cols-2">
         <Field id={f("name")} label="Name" hint="Say what uses it, e.g. “nightly report”." error={errors.name}>
           <input

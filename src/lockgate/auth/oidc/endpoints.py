@@ -199,7 +199,10 @@ async def oidc_callback(
         )
         claims = await _with_userinfo(provider, claims, tokens.access_token)
         accounts = OIDCAccounts(
-            service.db, config=provider.config, clock=state.clock, placement=NoPlacement()
+            service.db,
+            config=provider.config,
+            clock=state.clock,
+            placement=state.oidc_placement or NoPlacement(),
         )
         user = await accounts.sign_in(claims)
     except OIDCError as exc:

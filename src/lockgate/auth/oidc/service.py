@@ -13,8 +13,8 @@ Rules, in order, at every sign-in:
    is in ``admin_values``; an absent claim means not admin). Without it, roles are Lockgate's:
    the very first account of the server is the admin, as with password registration.
 
-A new account is handed to a :class:`NewUserPlacement` (teams: the default team), the seam
-for the teams feature; :class:`NoPlacement` until teams exist.
+A new account is handed to a :class:`NewUserPlacement`: `lockgate.teams.placement` puts it in
+``oidc.default_team``; :class:`NoPlacement` when that is not set.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class NewUserPlacement(Protocol):
 
 
 class NoPlacement:
-    """No teams yet: a new account belongs to no group."""
+    """No ``oidc.default_team``: a new account belongs to no team."""
 
     async def place(self, db: AsyncSession, user: User) -> None:
         return None
