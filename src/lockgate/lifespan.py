@@ -118,6 +118,7 @@ async def build_state(
         on_transition=BreakerTransitions(metrics),
         metrics=metrics,
     )
+    gate.defer_settles()  # Redis: settles batched off the request path (gate/settle_queue.py)
     stack.push_async_callback(gate.aclose)
     key_cache = KeyCache(settings.key_cache_seconds)
     if redis is not None:

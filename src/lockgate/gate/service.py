@@ -147,7 +147,7 @@ class Ticket:
             )
         if overrun is not None:
             overrun.flag(gate.metrics)
-        held = Held(self.provider, self.permit, self.reservation, self.lease)
+        held = Held(self.provider, self.permit, self.reservation, self.lease, self.id)
         settled = await gate.store.settle(held, cost, healthy)
         if settled and gate.metrics is not None:
             for kind in scope_kinds(self.reservation.limits):
@@ -214,8 +214,28 @@ class Gate:
         return await self._last_errors.get(provider)
 
     async def aclose(self) -> None:
+        """Flush the queued settles first (they free lane slots and need Redis), then stop."""
+        store = self.redis_gate
+        if store is not None:
+            await store.aclose()
         await self.backpressure.aclose()
         await self.headroom.aclose()
+
+    def defer_settles(self) -> bool:
+        """Settle off the request path when the store is the one-round-trip Redis store
+        (`lockgate.gate.settle_queue`: batched, idempotent, flushed by :meth:`aclose`).
+        Returns whether it does now; the memory store settles in place (no I/O to save)."""
+        store = self.redis_gate
+        if store is None:
+            return False
+        store.defer_settles()
+        return True
+
+    async def settled(self) -> None:
+        """Wait until every settle this process queued has landed (before reading spend)."""
+        store = self.redis_gate
+        if store is not None:
+            await store.drain()
 
     def budget_limits(
         self, provider: str, user_id: uuid.UUID | None, key_id: uuid.UUID | None = None

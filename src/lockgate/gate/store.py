@@ -67,12 +67,14 @@ class Admission:
 
 
 class Held(NamedTuple):
-    """What an admitted call holds, to settle (``reservation`` with no scopes: nothing)."""
+    """What an admitted call holds, to settle (``reservation`` with no scopes: nothing);
+    ``id`` names the settle (the ticket's), so that one applied twice counts once."""
 
     provider: str
     permit: Permit
     reservation: Reservation
     lease: Lease | None
+    id: str = ""
 
 
 class GateStore(Protocol):
@@ -137,7 +139,12 @@ class StepwiseStore:
             return None
 
     async def settle(self, held: Held, cost: Decimal, healthy: bool | None) -> bool:
-        provider, permit, reservation, lease = held
+        provider, permit, reservation, lease = (
+            held.provider,
+            held.permit,
+            held.reservation,
+            held.lease,
+        )
         parts = self.parts
         settled = False
         try:
