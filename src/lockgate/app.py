@@ -24,6 +24,7 @@ from lockgate.clock import Clock, system_clock
 from lockgate.conversations.endpoints import router as conversations_router
 from lockgate.error_handlers import install_error_handlers
 from lockgate.folders.endpoints import router as folders_router
+from lockgate.gateway.endpoints import DEFERRED_LIMIT_PATHS
 from lockgate.gateway.endpoints import router as gateway_router
 from lockgate.gateway.fastpath import LockgateApp, gateway_routes
 from lockgate.gateway.messages_endpoints import router as messages_router
@@ -148,7 +149,7 @@ def create_app(
             IMPORT_PATH: max(settings.max_body_bytes, settings.max_import_bytes),
         },
     )
-    app.add_middleware(RateLimitMiddleware, limiter=http_limiter_of)
+    app.add_middleware(RateLimitMiddleware, limiter=http_limiter_of, deferred=DEFERRED_LIMIT_PATHS)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -219,3 +219,15 @@ async def test_a_crash_with_settles_pending_is_covered_by_the_reservation_lease(
     await ticket.succeeded(Decimal("0.5"))
     await survivor.settled()
     assert await spend(survivor) == (Decimal("0.5"), Decimal(0))
+
+
+async def test_an_admit_sees_the_settles_its_process_queued_before_it(
+    replicas: Replicas,
+) -> None:
+    """An upstream reported far more than was reserved: the very next call on the same replica
+    is refused, though the settle went through the queue."""
+    gate = replicas()
+    ticket = await admit(gate, Decimal("0.01"))
+    await ticket.succeeded(Decimal("5"))  # over the $1 budget
+    with pytest.raises(Exception, match="budget"):
+        await admit(gate, Decimal("0.01"))

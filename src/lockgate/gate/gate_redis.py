@@ -44,7 +44,7 @@ from redis.commands.core import AsyncScript
 
 from lockgate.clock import Clock
 from lockgate.gate._ids import new_id
-from lockgate.gate._lua import Combined, Layout, Part
+from lockgate.gate._lua import GATE, Combined, Layout, Part, source
 from lockgate.gate._redis import redis_errors, register, to_ms
 from lockgate.gate.backpressure import LaneConfig, Lease
 from lockgate.gate.backpressure.redis import ACQUIRE as LANE_ACQUIRE
@@ -57,6 +57,8 @@ from lockgate.gate.budget.redis import REFUND, RELEASE, REMEMBER_S, RESERVE, Red
 from lockgate.gate.headroom import Headroom
 from lockgate.gate.headroom.redis import ACQUIRE as HEADROOM_ACQUIRE
 from lockgate.gate.headroom.redis import RedisHeadroom
+from lockgate.gate.ratelimit.pending import PendingHit
+from lockgate.gate.ratelimit.redis import HIT
 from lockgate.lru import BoundedLRU
 
 _ADMIT = Combined(
@@ -70,6 +72,9 @@ _ADMIT = Combined(
     ),
 )
 """Admit (``gate_admit.lua``): KEYS and ARGV as the parts' layouts, in this order."""
+
+_ADMIT_HIT = HIT.definition + _ADMIT.function("gate_admit") + source(GATE, "gate_admit_hit")
+"""A request's global HTTP limit, then the admit (``gate_admit_hit.lua``), in one step."""
 
 _ONCE = Layout(("settled",), ("remember_s",))
 """The settle's own guard: its id's key, remembered as long as a reservation's ``done``."""
@@ -141,6 +146,7 @@ class RedisGate:
         self.backpressure = backpressure
         self._clock = clock
         self._admit = register(budgets.redis, _ADMIT.script)
+        self._admit_hit = register(budgets.redis, _ADMIT_HIT)
         self._settle = register(budgets.redis, _SETTLE.script)
         # Keys as bytes, cached: redis-py then sends them as they are.
         self._admit_keys: BoundedLRU[tuple[str, str], list[bytes]] = BoundedLRU()
@@ -185,12 +191,15 @@ class RedisGate:
         limits: Sequence[BudgetLimit],
         amount: Decimal,
         lease_seconds: float,
+        hit: PendingHit | None = None,
     ) -> ScriptAdmission:
         """Allow, acquire headroom, reserve (when ``limits``) and take a lane slot, in one step.
 
         Raises the first refusal as the part would (``CircuitOpen``, ``NoHeadroom``,
         ``BudgetExceeded``, ``Overloaded``), with nothing left held; ``KeyError`` for an unknown
         lane, ``ValueError`` for bad arguments (before anything ran); `GateStoreUnavailable`.
+        ``hit``: a request's global HTTP limit, counted first in the same step (`RateLimited`
+        when it has no room, and then nothing else ran).
         """
         now = self._clock()
         now_ms = to_ms(now)
@@ -211,8 +220,22 @@ class RedisGate:
             budget_args = budgets.reserve_blob(windows, units, reservation, now_ms)
         lane_args = self.backpressure.try_blob(lease, config, mode, now_ms)
         args = [breaker_args, headroom_args, lane_args, budget_args]  # _ADMIT's parts' order
-        with redis_errors(GateStoreUnavailable, "gate store"):
-            replies = json.loads(await self._admit(keys=keys, args=args))
+        if hit is None:
+            with redis_errors(GateStoreUnavailable, "gate store"):
+                raw = await self._admit(keys=keys, args=args)
+        else:
+            hit_keys, hit_args = hit.command()
+            with redis_errors(GateStoreUnavailable, "gate store"):
+                raw = await self._admit_hit(
+                    keys=[*hit_keys, *keys], args=[len(hit_keys), hit_args, *args]
+                )
+            verdict, _, raw = raw.partition(b"\n")
+            try:
+                hit.answered(verdict)  # RateLimited: nothing else ran
+            except BaseException:
+                permit.mark_settled()
+                raise
+        replies = json.loads(raw)
         refused = True
         try:
             await self.breaker.allowed(permit, replies[0])  # CircuitOpen

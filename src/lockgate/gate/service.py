@@ -52,6 +52,7 @@ from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
 from lockgate.gate.last_errors import LastError, LastErrors
 from lockgate.gate.overrides import HeadroomOverrides, provider_limits, user_limits
 from lockgate.gate.overrun import Overrun
+from lockgate.gate.ratelimit.pending import PendingHit
 from lockgate.gate.runtime import LimitsBook, RuntimeLimits
 from lockgate.gate.store import Call, GateStore, Held, Parts, StepwiseStore
 from lockgate.gate.store_redis import RedisGateStore
@@ -282,13 +283,16 @@ class Gate:
         model: str = "",
         max_tokens: int | None = None,
         key_id: uuid.UUID | None = None,
+        hit: PendingHit | None = None,
     ) -> Ticket:
         """Admit one call to ``provider`` or raise :class:`Skip` / a client-facing AppError.
 
         ``breaker`` names a finer circuit (``provider:model``); by default the provider's.
         ``model`` and ``max_tokens`` (the output limit sent upstream) let the settle flag an
         upstream that reports more than was reserved (`lockgate.gate.overrun`). ``key_id``: the
-        API key calling, whose own team (if it has one) pays instead of its owner's.
+        API key calling, whose own team (if it has one) pays instead of its owner's. ``hit``:
+        the request's global HTTP limit, not counted yet: counted first, in the same step
+        (`RateLimited` when it has no room; `lockgate.gate.ratelimit.pending`).
         """
         limits = self._all_limits(provider, user_id, key_id, extra_limits)
         call = Call(
@@ -298,6 +302,7 @@ class Gate:
             limits,
             upper_bound,
             self.config.budgets.lease_seconds,
+            hit if hit is not None and not hit.done else None,
         )
         try:
             admission = await self.store.admit(call)

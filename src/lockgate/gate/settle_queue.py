@@ -18,8 +18,16 @@ less). So on the Redis store a settle is handed to this queue and the request go
 * **Flushed at shutdown.** :meth:`aclose` sends everything pending (for up to ``close_timeout``)
   before the lifespan closes Redis; a crash loses only what was pending, and the reservation's
   lease then reclaims it (`lockgate.gate.budget`: the reservation expires by itself).
-* **Read your own settles.** :meth:`drain` waits until everything queued so far has landed: the
-  gate's spend reads call it, so a process never reports less than it has settled.
+* **Read your own settles.** :meth:`caught_up` waits until every settle queued *before* it has
+  landed (not the ones queued after: no starvation under load): the Redis store's admit calls it
+  when settles are outstanding, so an admit sees every settle its own process made before it (an
+  upstream that reported more than was reserved refuses the next call at once, as before), and
+  the spend reads call :meth:`drain`. The wait is latency, not CPU, and usually none: a client's
+  next request rarely arrives within one Redis round trip of the previous reply. While Redis is
+  failing nothing waits (the admit meets the outage itself). Across replicas an admit may, for
+  that one round trip, not see another replica's settle: the reservation still counts the call at
+  its upper bound, so only a call whose upstream reported *more* than was reserved can go
+  unseen for that long.
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ class SettleJob:
     done: Done
     failed: Failed
     queued_at: float = field(default=0.0)
+    seq: int = 0
 
 
 class SettleQueue:
@@ -69,6 +78,7 @@ class SettleQueue:
         retry_delays: Sequence[float] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0),
         give_up_after: float = 60.0,
         close_timeout: float = 5.0,
+        catch_up_timeout: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -78,6 +88,7 @@ class SettleQueue:
         self._retry_delays = tuple(retry_delays)
         self._give_up_after = give_up_after
         self._close_timeout = close_timeout
+        self._catch_up_timeout = catch_up_timeout
         self._monotonic = monotonic
         self._sleep = sleep
         self._pending: deque[SettleJob] = deque()
@@ -87,6 +98,10 @@ class SettleQueue:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._queued = 0  # sequence number of the last job queued
+        self._landed = 0  # every job up to this number has landed (or been given up)
+        self._progress = asyncio.Condition()
+        self._failing = False
 
     @property
     def pending(self) -> int:
@@ -98,11 +113,27 @@ class SettleQueue:
         if self._closed:
             raise RuntimeError("the settle queue is closed")
         job.queued_at = self._monotonic()
+        self._queued += 1
+        job.seq = self._queued
         self._pending.append(job)
         self._idle.clear()
         self._wake.set()
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="settles")
+
+    @property
+    def behind(self) -> bool:
+        """Whether some settle queued so far has not landed yet."""
+        return self._landed < self._queued
+
+    async def caught_up(self) -> None:
+        """Wait until every settle queued before this call has landed (at most
+        ``catch_up_timeout``: `TimeoutError`; not at all while Redis is failing)."""
+        target = self._queued
+        if self._landed >= target or self._failing:
+            return
+        async with asyncio.timeout(self._catch_up_timeout), self._progress:
+            await self._progress.wait_for(lambda: self._landed >= target or self._failing)
 
     async def drain(self) -> None:
         """Wait until every settle queued so far has landed (or been given up)."""
@@ -126,6 +157,7 @@ class SettleQueue:
         for job in left:
             job.failed(TimeoutError("shutdown before the settle could be sent"))
         self._idle.set()
+        await self._advance()
 
     async def _run(self) -> None:
         attempt = 0
@@ -143,15 +175,23 @@ class SettleQueue:
                 retry = await self._send(batch)
             finally:
                 self._in_flight = 0
+            kept = self._still_worth_trying(retry) if retry else []
+            self._pending.extendleft(reversed(kept))
+            self._failing = bool(kept)
+            await self._advance()
             if not retry:
                 attempt = 0
                 continue
-            kept = self._still_worth_trying(retry)
-            self._pending.extendleft(reversed(kept))
             if kept:
                 delay = self._retry_delays[min(attempt, len(self._retry_delays) - 1)]
                 attempt += 1
                 await self._sleep(delay)
+
+    async def _advance(self) -> None:
+        """Move the landed mark up to the oldest job still queued, and wake who waits on it."""
+        self._landed = self._pending[0].seq - 1 if self._pending else self._queued
+        async with self._progress:
+            self._progress.notify_all()
 
     async def _send(self, batch: list[SettleJob]) -> list[SettleJob]:
         """Send ``batch`` in one round trip; hand each reply to its job. Returns the jobs to

@@ -55,6 +55,12 @@ class RedisGateStore:
     async def admit(self, call: Call) -> Admission:
         scripts = self.scripts
         fail_open = scripts.fail_open
+        settles = self.settles
+        if settles is not None and settles.behind:
+            try:  # see this process's own settles first (`SettleQueue.caught_up`)
+                await settles.caught_up()
+            except TimeoutError:
+                log.warning("settles_not_caught_up", pending=settles.pending)
         try:
             admitted = await scripts.admit(
                 call.provider,
@@ -63,6 +69,7 @@ class RedisGateStore:
                 call.limits,
                 call.amount,
                 call.lease_seconds,
+                call.hit,
             )
         except CircuitOpen:
             raise
@@ -70,6 +77,8 @@ class RedisGateStore:
             fail_open.recovered()
             raise
         except GateStoreUnavailable as exc:
+            if call.hit is not None:
+                call.hit.unavailable(exc)  # the HTTP limit's policy first, as the middleware's
             permit = fail_open.degraded(BreakerUnavailable(str(exc)), call.breaker)
             log.warning("headroom_unavailable", provider=call.provider, error=str(exc))
             if call.limits:
