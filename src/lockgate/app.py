@@ -29,6 +29,7 @@ from lockgate.documents.endpoints import UPLOAD_PATH as DOCUMENTS_UPLOAD_PATH
 from lockgate.documents.endpoints import router as documents_router
 from lockgate.error_handlers import install_error_handlers
 from lockgate.folders.endpoints import router as folders_router
+from lockgate.gateway.endpoints import DEFERRED_LIMIT_PATHS
 from lockgate.gateway.endpoints import router as gateway_router
 from lockgate.gateway.fastpath import LockgateApp, gateway_routes
 from lockgate.gateway.messages_endpoints import router as messages_router
@@ -162,7 +163,7 @@ def create_app(
             **upload_body_limit(settings.max_image_bytes),
         },
     )
-    app.add_middleware(RateLimitMiddleware, limiter=http_limiter_of)
+    app.add_middleware(RateLimitMiddleware, limiter=http_limiter_of, deferred=DEFERRED_LIMIT_PATHS)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

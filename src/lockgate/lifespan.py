@@ -123,6 +123,10 @@ async def build_state(
         on_transition=BreakerTransitions(metrics),
         metrics=metrics,
     )
+    gate.defer_settles()  # Redis: settles batched off the request path (gate/settle_queue.py)
+    # The limiter and the gate share settings.redis_url: a /v1 chat completion's global limit
+    # is counted in the gate's admit round trip (gate/ratelimit/pending.py).
+    http_limiter.fuse_with_gate = gate.redis_gate is not None
     stack.push_async_callback(gate.aclose)
     key_cache = KeyCache(settings.key_cache_seconds)
     if redis is not None:

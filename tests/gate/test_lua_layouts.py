@@ -28,7 +28,7 @@ FUNCTIONS = {
     if isinstance(value, LuaFunction)
 }
 HELPERS = {"breaker_prelude", "budget_prelude", "headroom_trim", "combined_helpers"}
-BODIES = {"gate_admit", "gate_settle"}
+BODIES = {"gate_admit", "gate_settle", "gate_admit_hit"}
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))

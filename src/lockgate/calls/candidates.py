@@ -31,6 +31,7 @@ from lockgate.gate import (
     Ticket,
     best_refusal,
 )
+from lockgate.gate.ratelimit.pending import PendingHit
 from lockgate.humanize import moment
 from lockgate.providers.base import ChatMessage, ChatRequest, Provider
 from lockgate.providers.config import ModelConfig, Price
@@ -146,9 +147,11 @@ async def admit_first(
     skips: list[Skip],
     extra_limits: Sequence[BudgetLimit] = (),
     key_id: uuid.UUID | None = None,
+    hit: PendingHit | None = None,
 ) -> Admitted | None:
     """The first plan from ``start`` that the gate admits (``None`` plans are passed over);
-    ``key_id`` is the API key calling (its team may differ from its owner's)."""
+    ``key_id`` is the API key calling (its team may differ from its owner's); ``hit`` the
+    request's HTTP limit not counted yet (counted by the first admit, in its round trip)."""
     for index in range(start, len(plans)):
         current = plans[index]
         if current is None:
@@ -164,6 +167,7 @@ async def admit_first(
                 model=current.candidate.model,
                 max_tokens=current.request.max_tokens,
                 key_id=key_id,
+                hit=hit,
             )
         except Skip as skip:
             skips.append(skip)

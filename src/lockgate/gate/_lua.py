@@ -119,6 +119,13 @@ class Combined:
         definitions = "".join(function.definition for function in functions)
         helpers = source(GATE, "combined_helpers")
         self.script = definitions + helpers + "".join(binds) + source(GATE, body)
+        self._definitions = definitions
+        self._inner = helpers + "".join(binds) + source(GATE, body)
+
+    def function(self, name: str) -> str:
+        """The script as the local Lua function ``name(KEYS, ARGV)``, its helpers inside it (so
+        they read its own KEYS), to be called by a larger script after other steps."""
+        return f"{self._definitions}local function {name}(KEYS, ARGV)\n{self._inner}\nend\n"
 
     def keys(self, **groups: list[bytes]) -> list[bytes]:
         """The fixed-count parts' keys in script order (checked against their layouts)."""

@@ -10,6 +10,7 @@ limits do (the budgets, which guard money, fail closed).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 from lockgate.errors import RateLimited
 from lockgate.gate.headroom import HeadroomLimits, HeadroomUnavailable, NoHeadroom
@@ -32,9 +33,15 @@ _REFUSAL = {"team": TeamRateLimited, "user": UserRateLimited}
 
 
 async def acquire_caller_limits(
-    gate: Gate, user_id: uuid.UUID | None, key_id: uuid.UUID | None, tokens: int
+    gate: Gate,
+    user_id: uuid.UUID | None,
+    key_id: uuid.UUID | None,
+    tokens: int,
+    *,
+    before: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Count one call of ``tokens`` against the team's and the user's rpm/tpm, or raise 429."""
+    """Count one call of ``tokens`` against the team's and the user's rpm/tpm, or raise 429;
+    ``before`` runs first when there is something to count (a pending HTTP limit's hit)."""
     runtime = gate.book.current
     team = runtime.team_of(user_id, key_id)
     scopes = []
@@ -45,6 +52,9 @@ async def acquire_caller_limits(
     for kind, ident, limits in scopes:
         if limits.rpm is None and limits.tpm is None:
             continue
+        if before is not None:
+            await before()
+            before = None
         name = f"{kind}:{ident}"
         gate.headroom.limits[name] = HeadroomLimits(rpm=limits.rpm, tpm=limits.tpm)
         try:

@@ -40,8 +40,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from redis.commands.core import AsyncScript
+
 from lockgate.clock import Clock
-from lockgate.gate._lua import Combined, Part
+from lockgate.gate._ids import new_id
+from lockgate.gate._lua import GATE, Combined, Layout, Part, source
 from lockgate.gate._redis import redis_errors, register, to_ms
 from lockgate.gate.backpressure import LaneConfig, Lease
 from lockgate.gate.backpressure.redis import ACQUIRE as LANE_ACQUIRE
@@ -50,10 +53,12 @@ from lockgate.gate.backpressure.redis import RedisBackpressure
 from lockgate.gate.breaker import FailOpenBreaker, Permit
 from lockgate.gate.breaker.redis import ALLOW, RECORD, RELEASE_PROBE, RedisBreaker
 from lockgate.gate.budget import BaseBudgetBackend, BudgetLimit, Reservation, Tally, Window
-from lockgate.gate.budget.redis import REFUND, RELEASE, RESERVE, RedisBudgetBackend
+from lockgate.gate.budget.redis import REFUND, RELEASE, REMEMBER_S, RESERVE, RedisBudgetBackend
 from lockgate.gate.headroom import Headroom
 from lockgate.gate.headroom.redis import ACQUIRE as HEADROOM_ACQUIRE
 from lockgate.gate.headroom.redis import RedisHeadroom
+from lockgate.gate.ratelimit.pending import PendingHit
+from lockgate.gate.ratelimit.redis import HIT
 from lockgate.lru import BoundedLRU
 
 _ADMIT = Combined(
@@ -68,17 +73,25 @@ _ADMIT = Combined(
 )
 """Admit (``gate_admit.lua``): KEYS and ARGV as the parts' layouts, in this order."""
 
+_ADMIT_HIT = HIT.definition + _ADMIT.function("gate_admit") + source(GATE, "gate_admit_hit")
+"""A request's global HTTP limit, then the admit (``gate_admit_hit.lua``), in one step."""
+
+_ONCE = Layout(("settled",), ("remember_s",))
+"""The settle's own guard: its id's key, remembered as long as a reservation's ``done``."""
+
 _SETTLE = Combined(
     "gate_settle",
     (RELEASE, RECORD, RELEASE_PROBE, LANE_RELEASE),
     (
+        Part("once", _ONCE),
         Part("breaker", RECORD.layout),
         Part("lane", LANE_RELEASE.layout),
         Part("budget", RELEASE.layout),
     ),
     extra=("breaker_op",),
 )
-"""Settle (``gate_settle.lua``); ``breaker_op`` says what the breaker's arguments are for."""
+"""Settle (``gate_settle.lua``), at most once per settle id; ``breaker_op`` says what the
+breaker's arguments are for."""
 
 
 class GateStoreUnavailable(Exception):
@@ -97,6 +110,20 @@ class ScriptAdmission:
     wake: asyncio.Event
     queued: bool
     rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettleCommand:
+    """One settle's script keys and arguments, and what reading its reply needs."""
+
+    keys: list[str | bytes]
+    args: list[str]
+    windows: list[Window | None]
+    actual: int | None
+    budget: bool
+
+
+_ONCE_ARGS = f"{REMEMBER_S}|"
 
 
 class RedisGate:
@@ -119,11 +146,13 @@ class RedisGate:
         self.backpressure = backpressure
         self._clock = clock
         self._admit = register(budgets.redis, _ADMIT.script)
+        self._admit_hit = register(budgets.redis, _ADMIT_HIT)
         self._settle = register(budgets.redis, _SETTLE.script)
         # Keys as bytes, cached: redis-py then sends them as they are.
         self._admit_keys: BoundedLRU[tuple[str, str], list[bytes]] = BoundedLRU()
         self._settle_keys: BoundedLRU[tuple[str, str], list[bytes]] = BoundedLRU()
         self._window_keys: BoundedLRU[str, tuple[bytes, bytes]] = BoundedLRU()
+        self._settled_prefix = f"{budgets.prefix}settled:"
 
     @classmethod
     def of(
@@ -162,12 +191,15 @@ class RedisGate:
         limits: Sequence[BudgetLimit],
         amount: Decimal,
         lease_seconds: float,
+        hit: PendingHit | None = None,
     ) -> ScriptAdmission:
         """Allow, acquire headroom, reserve (when ``limits``) and take a lane slot, in one step.
 
         Raises the first refusal as the part would (``CircuitOpen``, ``NoHeadroom``,
         ``BudgetExceeded``, ``Overloaded``), with nothing left held; ``KeyError`` for an unknown
         lane, ``ValueError`` for bad arguments (before anything ran); `GateStoreUnavailable`.
+        ``hit``: a request's global HTTP limit, counted first in the same step (`RateLimited`
+        when it has no room, and then nothing else ran).
         """
         now = self._clock()
         now_ms = to_ms(now)
@@ -188,8 +220,22 @@ class RedisGate:
             budget_args = budgets.reserve_blob(windows, units, reservation, now_ms)
         lane_args = self.backpressure.try_blob(lease, config, mode, now_ms)
         args = [breaker_args, headroom_args, lane_args, budget_args]  # _ADMIT's parts' order
-        with redis_errors(GateStoreUnavailable, "gate store"):
-            replies = json.loads(await self._admit(keys=keys, args=args))
+        if hit is None:
+            with redis_errors(GateStoreUnavailable, "gate store"):
+                raw = await self._admit(keys=keys, args=args)
+        else:
+            hit_keys, hit_args = hit.command()
+            with redis_errors(GateStoreUnavailable, "gate store"):
+                raw = await self._admit_hit(
+                    keys=[*hit_keys, *keys], args=[len(hit_keys), hit_args, *args]
+                )
+            verdict, _, raw = raw.partition(b"\n")
+            try:
+                hit.answered(verdict)  # RateLimited: nothing else ran
+            except BaseException:
+                permit.mark_settled()
+                raise
+        replies = json.loads(raw)
         refused = True
         try:
             await self.breaker.allowed(permit, replies[0])  # CircuitOpen
@@ -216,15 +262,44 @@ class RedisGate:
         permit: Permit | None,
         success: bool | None,
         lease: Lease | None,
+        settle_id: str = "",
     ) -> tuple[list[Tally], list[Any]]:
         """Release the reservation (spending ``actual``; ``None``: refund; no scopes: nothing),
         give the breaker its verdict (``permit`` ``None``: nothing to tell; ``success``
         ``None``: release it) and free the lane slot (``lease``), in one step; ``provider`` and
-        ``breaker`` name the lane and the circuit (their keys are always sent). Returns the
-        tallies to announce and the breaker's transitions (for ``RedisBreaker.recorded``)."""
+        ``breaker`` name the lane and the circuit (their keys are always sent). At most once per
+        ``settle_id`` (empty: a fresh one). Returns the tallies to announce and the breaker's
+        transitions (for ``RedisBreaker.recorded``)."""
+        command = self.settle_command(
+            provider, breaker, reservation, actual, permit, success, lease, settle_id
+        )
+        with redis_errors(GateStoreUnavailable, "gate store"):
+            raw = await self._settle(keys=command.keys, args=command.args)
+        return self.settle_reply(command, raw)
+
+    @property
+    def settle_script(self) -> AsyncScript:
+        """The settle script (its ``sha`` and source, for `lockgate.gate.settle_queue`)."""
+        return self._settle
+
+    def settle_command(
+        self,
+        provider: str,
+        breaker: str,
+        reservation: Reservation,
+        actual: int | None,
+        permit: Permit | None,
+        success: bool | None,
+        lease: Lease | None,
+        settle_id: str = "",
+    ) -> SettleCommand:
+        """The keys and arguments of one :meth:`settle`, to run now or in a batch."""
         now_ms = to_ms(self._clock())
         budgets = self.budgets
-        keys: list[str | bytes] = [*self._settle_keys_of(provider, breaker)]
+        keys: list[str | bytes] = [
+            f"{self._settled_prefix}{settle_id or new_id()}".encode(),
+            *self._settle_keys_of(provider, breaker),
+        ]
         breaker_op = breaker_args = lane_args = budget_args = ""
         windows: list[Window | None] = []
         if reservation.scopes:
@@ -240,10 +315,16 @@ class RedisGate:
                 breaker_args = self.breaker.record_blob(permit, success, now_ms)
         if lease is not None:
             lane_args = f"{lease.id}|"
-        args = [breaker_args, lane_args, budget_args, breaker_op]  # _SETTLE's parts, then extra
-        with redis_errors(GateStoreUnavailable, "gate store"):
-            released, moved = json.loads(await self._settle(keys=keys, args=args))
-        tallies = budgets.released(windows, actual, released) if reservation.scopes else []
+        # _SETTLE's parts' order, then its extra
+        args = [_ONCE_ARGS, breaker_args, lane_args, budget_args, breaker_op]
+        return SettleCommand(keys, args, windows, actual, bool(reservation.scopes))
+
+    def settle_reply(self, command: SettleCommand, raw: Any) -> tuple[list[Tally], list[Any]]:
+        """The tallies and breaker transitions of a settle's reply (see :meth:`settle`)."""
+        released, moved = json.loads(raw)
+        tallies: list[Tally] = []
+        if command.budget:
+            tallies = self.budgets.released(command.windows, command.actual, released)
         return tallies, moved or []  # an empty Lua table is a JSON object
 
     def _admit_keys_of(self, provider: str, breaker: str) -> list[bytes]:
@@ -263,9 +344,10 @@ class RedisGate:
         keys = self._settle_keys.get((provider, breaker))
         if keys is None:
             keys = _SETTLE.keys(
+                once=[b""],  # the settle id's key, put first by `settle_command`
                 breaker=_encoded(self.breaker.keys(breaker)),
                 lane=_encoded(self.backpressure.keys(provider)),
-            )
+            )[1:]
             self._settle_keys.put((provider, breaker), keys)
         return keys
 

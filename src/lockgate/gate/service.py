@@ -52,6 +52,7 @@ from lockgate.gate.headroom import Headroom, HeadroomUnavailable, NoHeadroom
 from lockgate.gate.last_errors import LastError, LastErrors
 from lockgate.gate.overrides import HeadroomOverrides, provider_limits, user_limits
 from lockgate.gate.overrun import Overrun
+from lockgate.gate.ratelimit.pending import PendingHit
 from lockgate.gate.runtime import LimitsBook, RuntimeLimits
 from lockgate.gate.store import Call, GateStore, Held, Parts, StepwiseStore
 from lockgate.gate.store_redis import RedisGateStore
@@ -147,7 +148,7 @@ class Ticket:
             )
         if overrun is not None:
             overrun.flag(gate.metrics)
-        held = Held(self.provider, self.permit, self.reservation, self.lease)
+        held = Held(self.provider, self.permit, self.reservation, self.lease, self.id)
         settled = await gate.store.settle(held, cost, healthy)
         if settled and gate.metrics is not None:
             for kind in scope_kinds(self.reservation.limits):
@@ -214,8 +215,28 @@ class Gate:
         return await self._last_errors.get(provider)
 
     async def aclose(self) -> None:
+        """Flush the queued settles first (they free lane slots and need Redis), then stop."""
+        store = self.redis_gate
+        if store is not None:
+            await store.aclose()
         await self.backpressure.aclose()
         await self.headroom.aclose()
+
+    def defer_settles(self) -> bool:
+        """Settle off the request path when the store is the one-round-trip Redis store
+        (`lockgate.gate.settle_queue`: batched, idempotent, flushed by :meth:`aclose`).
+        Returns whether it does now; the memory store settles in place (no I/O to save)."""
+        store = self.redis_gate
+        if store is None:
+            return False
+        store.defer_settles()
+        return True
+
+    async def settled(self) -> None:
+        """Wait until every settle this process queued has landed (before reading spend)."""
+        store = self.redis_gate
+        if store is not None:
+            await store.drain()
 
     def budget_limits(
         self, provider: str, user_id: uuid.UUID | None, key_id: uuid.UUID | None = None
@@ -262,13 +283,16 @@ class Gate:
         model: str = "",
         max_tokens: int | None = None,
         key_id: uuid.UUID | None = None,
+        hit: PendingHit | None = None,
     ) -> Ticket:
         """Admit one call to ``provider`` or raise :class:`Skip` / a client-facing AppError.
 
         ``breaker`` names a finer circuit (``provider:model``); by default the provider's.
         ``model`` and ``max_tokens`` (the output limit sent upstream) let the settle flag an
         upstream that reports more than was reserved (`lockgate.gate.overrun`). ``key_id``: the
-        API key calling, whose own team (if it has one) pays instead of its owner's.
+        API key calling, whose own team (if it has one) pays instead of its owner's. ``hit``:
+        the request's global HTTP limit, not counted yet: counted first, in the same step
+        (`RateLimited` when it has no room; `lockgate.gate.ratelimit.pending`).
         """
         limits = self._all_limits(provider, user_id, key_id, extra_limits)
         call = Call(
@@ -278,6 +302,7 @@ class Gate:
             limits,
             upper_bound,
             self.config.budgets.lease_seconds,
+            hit if hit is not None and not hit.done else None,
         )
         try:
             admission = await self.store.admit(call)

@@ -27,6 +27,7 @@ from lockgate.gate.backpressure import BackpressureManager, BackpressureUnavaila
 from lockgate.gate.breaker import Breaker, Permit
 from lockgate.gate.budget import BaseBudgetBackend, BudgetLimit, BudgetUnavailable, Reservation
 from lockgate.gate.headroom import Headroom, HeadroomUnavailable
+from lockgate.gate.ratelimit.pending import PendingHit
 from lockgate.observability.logging import get_logger
 
 log = get_logger("lockgate.gate")
@@ -54,6 +55,9 @@ class Call:
     limits: Sequence[BudgetLimit]
     amount: Decimal
     lease_seconds: float
+    hit: PendingHit | None = None
+    """A request's global HTTP limit not counted yet: counted first, in the same step on Redis
+    (`lockgate.gate.ratelimit.pending`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +71,14 @@ class Admission:
 
 
 class Held(NamedTuple):
-    """What an admitted call holds, to settle (``reservation`` with no scopes: nothing)."""
+    """What an admitted call holds, to settle (``reservation`` with no scopes: nothing);
+    ``id`` names the settle (the ticket's), so that one applied twice counts once."""
 
     provider: str
     permit: Permit
     reservation: Reservation
     lease: Lease | None
+    id: str = ""
 
 
 class GateStore(Protocol):
@@ -110,6 +116,8 @@ class StepwiseStore:
 
     async def admit(self, call: Call) -> Admission:
         parts = self.parts
+        if call.hit is not None:
+            await call.hit.count()  # RateLimited
         permit = await parts.breaker.allow(call.breaker)  # CircuitOpen
         reservation: Reservation | None = None
         try:
@@ -137,7 +145,12 @@ class StepwiseStore:
             return None
 
     async def settle(self, held: Held, cost: Decimal, healthy: bool | None) -> bool:
-        provider, permit, reservation, lease = held
+        provider, permit, reservation, lease = (
+            held.provider,
+            held.permit,
+            held.reservation,
+            held.lease,
+        )
         parts = self.parts
         settled = False
         try:

@@ -6,6 +6,7 @@ from starlette.requests import Request
 
 from lockgate.gateway.auth import get_key_context
 from lockgate.gateway.service import GatewayService
+from lockgate.http.ratelimit import PENDING_STATE
 from lockgate.state import state_of
 from lockgate.vision.inputs import ImageLimits
 
@@ -29,4 +30,5 @@ async def gateway_service(request: Request) -> GatewayService:
             max_bytes=state.config.settings.max_image_bytes,
         ),
         cache=state.cache,
+        hit=request.scope.get("state", {}).get(PENDING_STATE),
     )

@@ -42,6 +42,11 @@ JSON_OR_EVENTS: dict[int | str, dict[str, Any]] = {
 }
 
 
+DEFERRED_LIMIT_PATHS = ("/v1/chat/completions",)
+"""Paths whose global HTTP limit the gateway counts in the gate's admit round trip (on Redis;
+`lockgate.gate.ratelimit.pending`): `GatewayService` counts it before any other Redis step."""
+
+
 def _json(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 

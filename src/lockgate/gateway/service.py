@@ -30,6 +30,7 @@ from lockgate.errors import AppError, Forbidden, NotFound, ProviderFailed, RateL
 from lockgate.gate import Gate, Skip, acquire_caller_limits
 from lockgate.gate.headroom import HeadroomLimits, NoHeadroom
 from lockgate.gate.ratelimit import HttpRateLimiter
+from lockgate.gate.ratelimit.pending import PendingHit
 from lockgate.gateway import cached, streaming, wire
 from lockgate.gateway.auth import KeyContext
 from lockgate.gateway.caching import CacheStep
@@ -83,10 +84,12 @@ class GatewayService:
         sleep: Sleep,
         image_limits: ImageLimits | None = None,
         cache: ResponseCache | None = None,
+        hit: PendingHit | None = None,
     ) -> None:
         """``limiter`` counts the key's own rpm; ``sleep`` waits between retries;
         ``image_limits`` caps images in messages (the operator's settings); ``cache`` is the
-        response cache (None: off)."""
+        response cache (None: off); ``hit`` the request's global HTTP limit not counted yet:
+        the admit counts it in its round trip, or the first other Redis step before itself."""
         self.key = key
         self.file = file
         self.providers = providers
@@ -98,6 +101,7 @@ class GatewayService:
         self.sleep = sleep
         self.image_limits = image_limits or ImageLimits()
         self.cache = cache
+        self.hit = hit
         self.caching = CacheStep(cache, self.owner, usage=usage, clock=clock)
         self._stopped = False  # set when the streaming client went away
         self._replies: dict[int, dict[str, Any]] = {}  # passed-through answers by plan
@@ -116,10 +120,17 @@ class GatewayService:
         await self.key_rpm()
         await self.key_tpm(tokens)
 
+    async def count_hit(self) -> None:
+        """Count the request's pending HTTP limit now (before a Redis step other than the
+        admit, which counts it in its own round trip)."""
+        if self.hit is not None:
+            await self.hit.count()
+
     async def key_rpm(self) -> None:
         """The key's requests per minute: every request counts, a cache hit too."""
         key = self.key.key
         if key.rpm:
+            await self.count_hit()
             await self.limiter.check_custom("key_rpm", str(key.id), f"{key.rpm}/minute")
 
     async def key_tpm(self, tokens: int) -> None:
@@ -127,6 +138,7 @@ class GatewayService:
         limits): what is sent upstream (a cache hit sends nothing)."""
         key = self.key.key
         if key.tpm:
+            await self.count_hit()
             name = f"key:{key.id}"
             self.gate.headroom.limits[name] = HeadroomLimits(tpm=key.tpm)
             try:
@@ -136,7 +148,7 @@ class GatewayService:
                     f"This API key's token limit ({key.tpm}/minute) is used up.",
                     retry_after=exc.retry_after,
                 ) from None
-        await acquire_caller_limits(self.gate, key.user_id, key.id, tokens)
+        await acquire_caller_limits(self.gate, key.user_id, key.id, tokens, before=self.count_hit)
 
     @property
     def owner(self) -> Owner:
@@ -153,6 +165,7 @@ class GatewayService:
             skips=skips,
             extra_limits=self.key.key.budget_limits,
             key_id=self.key.key_id,
+            hit=self.hit,
         )
         if admitted is None:
             raise refusal(model, skips, self.gate)
@@ -226,6 +239,8 @@ class GatewayService:
         """Step 2 for every wire format (gateway/caching.py): the key's rpm counts first (a
         hit is a request). The caller checked the model."""
         await self.key_rpm()
+        if self.cache is not None:
+            await self.count_hit()
         return await self.caching.look_up(shape, controls)
 
     @property

@@ -67,6 +67,7 @@ class ProvidersHealth(BaseModel):
 
 
 async def provider_health(gate: Gate, name: str, kind: str, *, admin: bool) -> ProviderHealth:
+    await gate.settled()  # this process's queued settles (verdicts, lane slots, spend) first
     breaker, open_until = "unknown", None
     try:
         snapshot = await gate.breaker.state(name)

@@ -4,6 +4,7 @@ the FastAPI dependency (an endpoint's own limit). The counting is the gate's
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lockgate.error_handlers import error_response
 from lockgate.errors import AppError
 from lockgate.gate.ratelimit import HttpRateLimiter, KeyBy, RateLimitHeaders
+from lockgate.gate.ratelimit.pending import PendingHit
 
 LimiterOf = Callable[[Scope], HttpRateLimiter]
 """Finds the limiter for a request: the app's lives in its State, built by the lifespan."""
@@ -20,6 +22,8 @@ LimiterOf = Callable[[Scope], HttpRateLimiter]
 LIMITER_STATE = "http_limiter"
 """Key in the request's scope state where :class:`RateLimitMiddleware` puts the limiter."""
 HEADERS_STATE = "ratelimit_headers"
+PENDING_STATE = "ratelimit_pending"
+"""Key in the request's scope state of its global limit's `PendingHit`, when deferred."""
 
 
 def _merge_headers(state: dict[str, Any], headers: RateLimitHeaders | None) -> None:
@@ -42,8 +46,12 @@ class RateLimitMiddleware:
         limiter: HttpRateLimiter | LimiterOf,
         *,
         prefixes: Sequence[str] = ("/api/", "/v1/"),
+        deferred: Sequence[str] = (),
     ) -> None:
+        """``deferred``: POST paths whose global limit may be counted later, in the gate's
+        admit round trip (`lockgate.gate.ratelimit.pending`), when the limiter allows it."""
         self.app = app
+        self.deferred = frozenset(deferred)
         self.limiter_of: LimiterOf = (
             (lambda _scope: limiter) if isinstance(limiter, HttpRateLimiter) else limiter
         )
@@ -61,6 +69,11 @@ class RateLimitMiddleware:
         if not self._limited(scope["path"]):
             await self.app(scope, receive, send)
             return
+        if scope["path"] in self.deferred and scope["method"] == "POST":
+            hit = limiter.pending(HTTPConnection(scope))
+            if hit is not None:
+                await self._deferred(hit, state, scope, receive, send)
+                return
         try:
             _merge_headers(state, await limiter.check(HTTPConnection(scope)))
         except AppError as exc:
@@ -79,6 +92,46 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _deferred(
+        self, hit: PendingHit, state: dict[str, Any], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Run the app with the global limit not counted yet: the gate's admit counts it in
+        its round trip; if the response starts first (the request ended before any other
+        Redis step), it is counted then, and a refusal replaces the response with the 429 the
+        middleware would have sent before the app ran."""
+        state[PENDING_STATE] = hit
+        hit.on_counted = lambda headers: _merge_headers(state, headers)
+        replaced = False
+
+        async def send_after_hit(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the app's own response, replaced by the refusal
+            if message["type"] == "http.response.start":
+                if not hit.done:
+                    try:
+                        await hit.count()
+                    except AppError as exc:
+                        replaced = True
+                        response = error_response(
+                            exc.status, exc.code, exc.message, exc.headers, path=scope["path"]
+                        )
+                        await response(scope, receive, send)
+                        return
+                headers = state.get(HEADERS_STATE)
+                if headers is not None:
+                    raw = message.setdefault("headers", [])
+                    if not any(k.lower() == b"ratelimit-limit" for k, _ in raw):
+                        raw.extend(headers.raw())
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_after_hit)
+        finally:
+            if not hit.done:  # ended with no response (the client left): it still counts
+                with contextlib.suppress(AppError):
+                    await hit.count()
 
 
 def endpoint_limit(

@@ -102,6 +102,7 @@ def as_limits(limits: ScopeLimits | _HasLimits | None) -> Limits | None:
 
 async def spend(gate: Gate, limits: Sequence[BudgetLimit]) -> list[Spend] | None:
     """Each window's spend now (``None`` when the budget store cannot be reached)."""
+    await gate.settled()  # this process's queued settles first: never report less than settled
     out = []
     try:
         for limit in limits:

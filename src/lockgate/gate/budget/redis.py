@@ -132,6 +132,11 @@ class RedisBudgetBackend(BaseBudgetBackend):
             keys += pair
         return keys
 
+    @property
+    def prefix(self) -> str:
+        """The first part of every key this backend writes (``lockgate:budget:``)."""
+        return self._prefix
+
     def done_key(self, reservation: Reservation) -> str:
         return f"{self._prefix}done:{reservation.id}"
 

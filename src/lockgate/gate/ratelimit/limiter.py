@@ -53,6 +53,7 @@ from starlette.requests import HTTPConnection
 
 from lockgate.gate.client_id import IPNetwork, client_address, credential_key, ip_bucket
 from lockgate.gate.ratelimit.memory import MemoryWindows
+from lockgate.gate.ratelimit.pending import PendingHit
 from lockgate.gate.ratelimit.policy import (
     GLOBAL,
     PER_IP,
@@ -126,6 +127,9 @@ class HttpRateLimiter:
         self._clock = clock
         self._skip_until: float | None = None
         self._log = get_logger("lockgate.ratelimit")
+        self.fuse_with_gate = False
+        """Set by the lifespan when the gate's store runs on this limiter's Redis: a request's
+        global limit may then be counted in the gate's admit script (`pending`)."""
 
     @property
     def shared(self) -> bool:
@@ -149,6 +153,44 @@ class HttpRateLimiter:
         targets = self._targets(scope, key or ip_key)
         if scope == GLOBAL and self.per_ip is not None and key is not None:
             targets += self.per_ip.targets(PER_IP, ip_key)
+        return await self._enforce(targets)
+
+    def pending(self, connection: HTTPConnection) -> PendingHit | None:
+        """The global limit of this request, to count later in the gate's one round trip
+        (`lockgate.gate.ratelimit.pending`), or ``None`` when it must be counted now (memory,
+        not on the gate's Redis, or Redis recently down: the outage policy applies at once)."""
+        if not self.fuse_with_gate or self._redis is None:
+            return None
+        if self._skip_until is not None and self._monotonic() < self._skip_until:
+            return None
+        key = credential_key(connection)
+        ip_key = ip_bucket(client_address(connection, self.trusted_proxies))
+        targets = self._targets(GLOBAL, key or ip_key)
+        if self.per_ip is not None and key is not None:
+            targets += self.per_ip.targets(PER_IP, ip_key)
+        return PendingHit(self, targets)
+
+    def hit_command(self, targets: list[Target]) -> tuple[list[str], str, float]:
+        """The keys, arguments (one string) and time of counting ``targets`` in another script."""
+        now = self._clock()
+        return self._windows.keys(targets), self._windows.blob(targets, now), now
+
+    def hit_answered(
+        self, targets: list[Target], raw: bytes, now: float
+    ) -> RateLimitHeaders | None:
+        """The headers of a hit counted by another script, or `RateLimited`."""
+        if self._skip_until is not None:
+            self._skip_until = None
+            self._log.info("rate_limit_storage_back")
+        return self._verdict(targets, self._windows.verdict(raw), now)
+
+    def hit_unavailable(self, exc: Exception) -> None:
+        """A hit counted by another script could not be: the outage policy (open: allow without
+        headers; closed: `RateLimitUnavailable`)."""
+        self._unavailable(exc)
+
+    async def enforce(self, targets: list[Target]) -> RateLimitHeaders | None:
+        """Count ``targets`` now (what :meth:`check` does once it has them)."""
         return await self._enforce(targets)
 
     async def check_key(self, key: str, scope: str = GLOBAL) -> RateLimitHeaders | None:

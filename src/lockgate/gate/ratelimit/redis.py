@@ -30,11 +30,28 @@ class RedisWindows:
         self._prefix = f"{key_prefix}:"
 
     async def hit(self, targets: list[Target], now: float) -> Verdict:
-        prefix = self._prefix
         args: list[float | int] = [now]
         for target in targets:
             args += (target.limit.amount, target.limit.expiry)
-        reply = (await self._script(keys=[prefix + t.key for t in targets], args=args)).split()
+        return self.verdict(await self._script(keys=self.keys(targets), args=args))
+
+    def keys(self, targets: list[Target]) -> list[str]:
+        """The counters' lists of ``targets`` (`HIT`'s KEYS)."""
+        prefix = self._prefix
+        return [prefix + t.key for t in targets]
+
+    @staticmethod
+    def blob(targets: list[Target], now: float) -> str:
+        """`HIT`'s ARGV as one ``|``-separated string (for the gate's combined admit)."""
+        parts = [repr(now)]
+        for target in targets:
+            parts += (str(target.limit.amount), str(target.limit.expiry))
+        return "".join([f"{part}|" for part in parts])
+
+    @staticmethod
+    def verdict(raw: bytes) -> Verdict:
+        """`HIT`'s reply, read."""
+        reply = raw.split()
         if reply[0] == b"0":
             return Verdict(int(reply[1]) - 1, [(0, float(reply[2]))])
         pairs = reply[1:]
