@@ -247,6 +247,24 @@ async def test_a_vision_model_gets_the_image_and_the_reply_says_so(world: World)
     assert listed["items"] == [{"message_id": user_message, "attachments": [_sent(image, cid)]}]
 
 
+async def test_an_image_alone_is_a_message(world: World) -> None:
+    image = await upload(world.alice, picture(40, 30))
+    cid = await conversation(world.alice)
+    events = await send(world.alice, cid, "", [image["id"]])
+    assert reply_text(events).startswith("I see 1 image: a 40x30 PNG of")
+    assert events[0][1]["user_message"]["content"] == ""
+
+
+async def test_no_text_and_no_image_is_an_empty_message(world: World) -> None:
+    cid = await conversation(world.alice)
+    response = await world.alice.post(
+        f"/api/v1/conversations/{cid}/messages", json={"content": " ", "attachment_ids": []}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "empty_message"
+    assert "attach an image" in response.json()["error"]["message"]
+
+
 def _sent(image: dict[str, Any], cid: str) -> dict[str, Any]:
     return {**image, "conversation_id": cid}
 

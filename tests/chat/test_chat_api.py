@@ -135,8 +135,9 @@ async def test_history_includes_earlier_turns_and_system_prompt(
 @pytest.mark.parametrize(
     ("body", "code"),
     [
-        ({"content": ""}, "validation_error"),
+        ({"content": ""}, "empty_message"),
         ({"content": "   \n "}, "empty_message"),
+        ({}, "validation_error"),
         ({"content": "x" * 100_001}, "validation_error"),
         ({"content": "hi", "model": "gpt-nonexistent"}, "unknown_model"),
         ({"content": "hi", "model": "sim-image"}, "unknown_model"),

@@ -978,3 +978,14 @@ async def test_a_turns_images_become_image_blocks_after_its_text(
             ],
         }
     ]
+
+
+async def test_an_image_only_turn_has_no_empty_text_block(
+    upstream: Upstream, stream: Stream
+) -> None:
+    upstream.reply(event_stream(ANTHROPIC_STREAM))
+    url = "https://images.example/cat.png"
+    await collect(stream(ChatRequest(MODEL, [ChatMessage("user", "", (url,))], 100)))
+    assert upstream.last.json()["messages"] == [
+        {"role": "user", "content": [{"type": "image", "source": {"type": "url", "url": url}}]}
+    ]

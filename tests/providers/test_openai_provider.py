@@ -863,3 +863,12 @@ async def test_a_turns_images_follow_its_text_as_image_parts(
             ],
         }
     ]
+
+
+async def test_an_image_only_turn_has_no_empty_text_part(upstream: Upstream, make: Make) -> None:
+    upstream.reply(event_stream(OPENAI_STREAM))
+    url = "data:image/png;base64,iVBORw0KGgo="
+    await collect(make().stream_chat(ChatRequest("gpt-4o", [ChatMessage("user", "", (url,))], 50)))
+    assert upstream.last.json()["messages"] == [
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}
+    ]

@@ -2726,7 +2726,10 @@ export interface components {
              * @description Images uploaded with POST /api/v1/attachments, in order. The model must see images (422 model_cannot_see_images); at most LOCKGATE_MAX_IMAGES_PER_REQUEST (422 too_many_attachments); another user's is a 404.
              */
             attachment_ids?: string[];
-            /** Content */
+            /**
+             * Content
+             * @description The text; may be empty only when images are attached (422 empty_message).
+             */
             content: string;
             /** Max Tokens */
             max_tokens?: number | null;
@@ -4170,7 +4173,10 @@ export interface components {
              * @description Images uploaded with POST /api/v1/attachments, in order. The model must see images (422 model_cannot_see_images); at most LOCKGATE_MAX_IMAGES_PER_REQUEST (422 too_many_attachments); another user's is a 404.
              */
             attachment_ids?: string[];
-            /** Content */
+            /**
+             * Content
+             * @description The text; may be empty only when images are attached (422 empty_message).
+             */
             content: string;
             /** Max Tokens */
             max_tokens?: number | null;

@@ -4,9 +4,9 @@ import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { Composer } from "./chat/Composer";
 
-function Harness({ busy = false, onSend = vi.fn(), onStop = vi.fn() }) {
+function Harness({ busy = false, onSend = vi.fn(), onStop = vi.fn(), withoutText = false }) {
   const [value, setValue] = useState("");
-  return <Composer value={value} onChange={setValue} onSend={onSend} onStop={onStop} busy={busy} />;
+  return <Composer value={value} onChange={setValue} onSend={onSend} onStop={onStop} busy={busy} withoutText={withoutText} />;
 }
 
 describe("Composer keyboard", () => {
@@ -31,6 +31,14 @@ describe("Composer keyboard", () => {
     render(<Harness onSend={onSend} />);
     await userEvent.type(screen.getByRole("textbox", { name: "Message" }), "   {Enter}");
     expect(onSend).not.toHaveBeenCalled();
+  });
+
+  it("with an image attached, a message without text can be sent", async () => {
+    const onSend = vi.fn();
+    render(<Harness onSend={onSend} withoutText />);
+    expect(screen.getByRole("button", { name: "Send" })).toBeEnabled();
+    await userEvent.type(screen.getByRole("textbox", { name: "Message" }), "{Enter}");
+    expect(onSend).toHaveBeenCalledOnce();
   });
 
   it("Esc stops while an answer is being written; the button says Stop", async () => {

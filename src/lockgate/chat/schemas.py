@@ -16,7 +16,10 @@ class EditMessageIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    content: str = Field(min_length=1, max_length=100_000)
+    content: str = Field(
+        max_length=100_000,
+        description="The text; may be empty only when images are attached (422 empty_message).",
+    )
     model: str | None = Field(default=None, max_length=200)
     max_tokens: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
     temperature: StrictNumber | None = Field(default=None, ge=0, le=2)

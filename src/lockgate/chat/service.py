@@ -70,7 +70,7 @@ class MaxTokensTooLarge(Unprocessable):
 
 class EmptyMessage(Unprocessable):
     code = "empty_message"
-    message = "The message is empty."
+    message = "The message is empty: write something or attach an image."
 
 
 class NotEditable(Unprocessable):
@@ -200,7 +200,7 @@ class ChatService:
         return await self._send_under(user, conversation, parent, body)
 
     def _check_sendable(self, body: EditMessageIn) -> None:
-        if not body.content.strip():
+        if not body.content.strip() and not body.attachment_ids:
             raise EmptyMessage()
         self.manager.check_accepting()  # draining: refused before anything is saved
 

@@ -142,7 +142,10 @@ def _turn_content(message: ChatMessage) -> str | list[dict[str, Any]]:
     """A turn's content: its text, or (with images) a text block then image blocks."""
     if not message.images:
         return message.content
-    blocks: list[dict[str, Any]] = [{"type": "text", "text": message.content}]
+    # An image-only turn has no text block: Anthropic refuses an empty one.
+    blocks: list[dict[str, Any]] = (
+        [{"type": "text", "text": message.content}] if message.content else []
+    )
     for url in message.images:
         image = to_anthropic_image({"image_url": {"url": url}})
         if image is not None:

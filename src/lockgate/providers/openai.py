@@ -131,7 +131,10 @@ def _content(message: ChatMessage) -> str | list[dict[str, Any]]:
     """A message's content: its text, then its images as ``image_url`` parts."""
     if not message.images:
         return message.content
-    parts: list[dict[str, Any]] = [{"type": "text", "text": message.content}]
+    # An image-only turn has no text part: an empty one is refused by some servers.
+    parts: list[dict[str, Any]] = (
+        [{"type": "text", "text": message.content}] if message.content else []
+    )
     parts.extend({"type": "image_url", "image_url": {"url": url}} for url in message.images)
     return parts
 

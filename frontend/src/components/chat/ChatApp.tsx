@@ -230,8 +230,8 @@ export function ChatApp() {
    */
   async function send() {
     const content = draft.trim();
-    if (!content || state.busy || lengthState(content).over || imageBlocker) return;
     const attachmentIds = images.ids;
+    if ((!content && attachmentIds.length === 0) || state.busy || lengthState(content).over || imageBlocker) return;
     setPageError(null);
     setDraft("");
     stick.current = true;
@@ -552,6 +552,7 @@ export function ChatApp() {
                 onSend={() => void send()}
                 onStop={chat.stop}
                 busy={state.busy}
+                withoutText={images.ids.length > 0}
               />
             </ImageDropZone>
             <div className="flex flex-wrap items-center gap-2">

@@ -24,11 +24,13 @@ export const Composer = forwardRef<
     maxChars?: number;
     /** The `/` prompt menu, when open: it sees keys first and is announced as this box's list. */
     menu?: PromptMenuControl | null;
+    /** Something else is attached (images): the message may be sent without text. */
+    withoutText?: boolean;
   }
->(function Composer({ value, onChange, onSend, onStop, busy, disabled = false, maxChars = MESSAGE_MAX_CHARS, menu = null }, ref) {
+>(function Composer({ value, onChange, onSend, onStop, busy, disabled = false, maxChars = MESSAGE_MAX_CHARS, menu = null, withoutText = false }, ref) {
   const id = useId();
   const length = lengthState(value, maxChars);
-  const canSend = !busy && !disabled && !length.over && value.trim() !== "";
+  const canSend = !busy && !disabled && !length.over && (value.trim() !== "" || withoutText);
   return (
     <form
       className="flex flex-wrap items-end gap-2 rounded-2xl border border-field bg-bg p-2 focus-within:border-accent"
