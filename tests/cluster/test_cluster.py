@@ -53,15 +53,17 @@ async def test_replies_stream_unbuffered_and_round_robin(healthy_cluster: Loopba
 
 def test_the_cache_redis_has_the_query_engine(healthy_cluster: LoopbackCluster) -> None:
     """The response cache's vectors need FT.* (a plain Redis is refused at start-up); the
-    replicas created the one semantic index there themselves, and nothing in the gate's."""
+    replicas created their indexes there themselves (one for the cache's answers, one for
+    documents' passages: ``documents.store: auto`` picks the shared Redis), and nothing in the
+    gate's."""
     cache, gate = healthy_cluster.cache_redis, healthy_cluster.gate_redis
     assert cache is not None
     assert gate is not None
     indexes = cache.execute("FT._LIST")
     assert isinstance(indexes, list)
-    assert len(indexes) == 1
-    assert isinstance(indexes[0], bytes)
-    assert indexes[0].startswith(b"lockgate:cache:v")
+    assert all(isinstance(index, bytes) for index in indexes)
+    names = sorted(index.split(b":")[1] for index in indexes if isinstance(index, bytes))
+    assert names == [b"cache", b"documents"]
     with pytest.raises(RedisReplyError):
         gate.execute("FT._LIST")
 
