@@ -110,9 +110,9 @@ test("register, chat, rename, search, regenerate, stop, reload, image, 404, sign
     await send(page, "Bananas and their ripening [[tokens:6]]");
     await expect(answers(page).last()).toHaveAttribute("data-status", "complete");
     const sidebar = page.getByRole("navigation", { name: "Conversations" });
-    await expect(sidebar.getByRole("listitem")).toHaveCount(2);
+    await expect(sidebar.getByTestId("conversation-list").getByRole("listitem")).toHaveCount(2);
     await sidebar.getByLabel("Search conversations").fill("lighthouse");
-    await expect(sidebar.getByRole("listitem")).toHaveCount(1);
+    await expect(sidebar.getByTestId("conversation-list").getByRole("listitem")).toHaveCount(1);
     await sidebar.getByRole("button", { name: /^Lighthouse notes/ }).click();
     await expect(page.getByTestId("chat-title")).toHaveText("Lighthouse notes");
     await expect(answers(page)).toHaveCount(1);
@@ -167,7 +167,7 @@ test("register, chat, rename, search, regenerate, stop, reload, image, 404, sign
     await page.getByRole("search").getByRole("button", { name: "Search" }).click();
     const sidebar = page.getByRole("navigation", { name: "Conversations" });
     await expect(sidebar.getByLabel("Search conversations")).toHaveValue("Lighthouse");
-    await expect(sidebar.getByRole("listitem")).toHaveCount(1);
+    await expect(sidebar.getByTestId("conversation-list").getByRole("listitem")).toHaveCount(1);
   });
 
   await test.step("sign out: the old session no longer works", async () => {

@@ -22,12 +22,18 @@ export function useDocuments(conversationId: string | null, busy: boolean) {
   const [error, setError] = useState<AppError | null>(null);
   const current = useRef(conversationId);
   current.current = conversationId;
+  // Uploads answered so far: a list read that started before one was answered may predate its
+  // commit, and must not replace the list the upload just filled (it is read again instead).
+  const uploads = useRef(0);
 
-  const loadDocuments = useCallback(async (id: string) => {
+  const loadDocuments = useCallback(async (id: string): Promise<void> => {
+    const seen = uploads.current;
     const { data } = await api().GET("/api/v1/conversations/{conversation_id}/documents", {
       params: { path: { conversation_id: id } },
     });
-    if (data && current.current === id) setDocuments(data.items);
+    if (!data || current.current !== id) return;
+    if (uploads.current !== seen) return loadDocuments(id);
+    setDocuments(data.items);
   }, []);
 
   const loadCitations = useCallback(async (id: string) => {
@@ -76,6 +82,7 @@ export function useDocuments(conversationId: string | null, busy: boolean) {
         setError(fromResponse(response, err));
         return false;
       }
+      uploads.current += 1;
       if (current.current === id) {
         // The list may have been read after the commit already: merge by id.
         setDocuments((list) => [...list.filter((d) => !data.items.some((n) => n.id === d.id)), ...data.items]);

@@ -286,7 +286,7 @@ export function Sidebar({
         {label}
       </h2>
       <div className="-mx-1 flex min-h-0 flex-1 flex-col gap-3 overflow-y-auto px-1">
-        <ul aria-labelledby={listHeading} className="space-y-0.5" aria-busy={loading}>
+        <ul aria-labelledby={listHeading} className="space-y-0.5" aria-busy={loading} data-testid="conversation-list">
           {items.map((c) => (
             <Row
               key={c.id}
