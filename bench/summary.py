@@ -182,11 +182,22 @@ def rss_rows(variants: dict[str, Json], report: Json | None) -> Iterator[Row]:
 
 
 def chat_rows(report: Json | None) -> Iterator[Row]:
-    rows = (report or {}).get("rows")
-    if not isinstance(rows, list) or not rows:
+    """One block of rows per database (``{"databases": {name: {"rows": [...]}}}``; an older
+    report is one database's ``{"rows": [...]}``)."""
+    databases = (report or {}).get("databases")
+    if not isinstance(databases, dict):
+        databases = {(report or {}).get("database", "SQLite"): report or {}}
+    found = False
+    for db, part in databases.items():
+        rows = part.get("rows") if isinstance(part, dict) else None
+        if isinstance(rows, list) and rows:
+            found = True
+            yield from _chat_database(str(db), rows)
+    if not found:
         yield missing("chat path (bench.chat)", "issue 16")
-        return
-    db = report.get("database", "SQLite") if report else "SQLite"
+
+
+def _chat_database(db: str, rows: list[Json]) -> Iterator[Row]:
     by: dict[tuple[str, int], Json] = {(r["workload"], r["offered"]): r for r in rows}
 
     def at(workload: str, rate: int, figure: str, target: str, ok: Callable[[Json], bool]) -> Row:
