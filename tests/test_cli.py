@@ -79,6 +79,13 @@ def test_several_workers_with_the_embedded_cache_are_refused(tmp_path: Path) -> 
     assert "cache.store: redis" in result.stderr
 
 
+def test_several_workers_with_an_embedded_vector_index_are_refused(tmp_path: Path) -> None:
+    # The defaults: search by meaning and documents on, and no shared Redis for their vectors.
+    result = run(tmp_path, "serve", "--workers", "2", LOCKGATE_REDIS_URL="redis://127.0.0.1:1/0")
+    assert result.returncode == 2
+    assert "one vector index" in result.stderr
+
+
 def test_cache_store_redis_without_its_url_is_a_configuration_error(tmp_path: Path) -> None:
     (tmp_path / "lockgate.yaml").write_text("cache: {enabled: true, store: redis}\n")
     result = run(tmp_path, "serve")
