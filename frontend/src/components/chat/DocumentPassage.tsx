@@ -4,6 +4,7 @@ import { useEffect, useId, useRef, useState } from "react";
 import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
 import type { Citation, Passage } from "@/api/types";
+import { useDialogFocus } from "@/hooks/useDialogFocus";
 import { docMsg, whereOf } from "@/lib/documentMessages";
 
 type Loaded = { kind: "loading" } | { kind: "passage"; passage: Passage } | { kind: "gone" } | { kind: "error"; error: AppError };
@@ -40,21 +41,7 @@ export function DocumentPassage({ citation, onClose }: { citation: Citation; onC
     };
   }, [citation.chunk_id]);
 
-  useEffect(() => {
-    const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    close.current?.focus();
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") {
-        e.preventDefault();
-        onClose();
-      }
-    };
-    document.addEventListener("keydown", onKey, true);
-    return () => {
-      document.removeEventListener("keydown", onKey, true);
-      previous?.focus();
-    };
-  }, [onClose]);
+  useDialogFocus(close, onClose);
 
   return (
     <div className="fixed inset-0 z-50 flex items-center justify-center bg-black/40 p-4" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>

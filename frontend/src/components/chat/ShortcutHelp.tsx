@@ -1,6 +1,7 @@
 "use client";
 
-import { useEffect, useId, useRef } from "react";
+import { useId, useRef } from "react";
+import { useDialogFocus } from "@/hooks/useDialogFocus";
 import { msg } from "@/lib/messages";
 import { isMac, keyName, SHORTCUTS } from "@/lib/shortcuts";
 
@@ -12,25 +13,7 @@ export function ShortcutHelp({ onClose }: { onClose: () => void }) {
   const titleId = useId();
   const close = useRef<HTMLButtonElement>(null);
   const mac = isMac();
-  useEffect(() => {
-    const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    close.current?.focus();
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") {
-        e.preventDefault();
-        onClose();
-      } else if (e.key === "Tab") {
-        // The dialog has one control: keep the focus in it.
-        e.preventDefault();
-        close.current?.focus();
-      }
-    };
-    document.addEventListener("keydown", onKey, true);
-    return () => {
-      document.removeEventListener("keydown", onKey, true);
-      previous?.focus();
-    };
-  }, [onClose]);
+  useDialogFocus(close, onClose, true); // one control: Tab keeps the focus on it
   return (
     <div className="fixed inset-0 z-50 flex items-center justify-center bg-black/40 p-4" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div
