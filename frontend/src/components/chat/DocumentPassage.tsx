@@ -5,6 +5,7 @@ import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
 import type { Citation, Passage } from "@/api/types";
 import { useDialogFocus } from "@/hooks/useDialogFocus";
+import { ModalDialog } from "../ModalDialog";
 import { docMsg, whereOf } from "@/lib/documentMessages";
 
 type Loaded = { kind: "loading" } | { kind: "passage"; passage: Passage } | { kind: "gone" } | { kind: "error"; error: AppError };
@@ -44,43 +45,35 @@ export function DocumentPassage({ citation, onClose }: { citation: Citation; onC
   useDialogFocus(close, onClose);
 
   return (
-    <div className="fixed inset-0 z-50 flex items-center justify-center bg-black/40 p-4" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        className="flex max-h-[85vh] w-full max-w-xl flex-col rounded-xl border border-line bg-bg p-5 shadow-xl"
-        data-testid="passage"
-      >
-        <div className="mb-2 flex items-start justify-between gap-2">
-          <div className="min-w-0">
-            <h2 id={titleId} className="text-lg font-semibold">
-              {docMsg.sourceTitle(citation.position)}
-            </h2>
-            <p className="break-words text-sm text-muted" data-testid="passage-where">
-              {whereOf(citation)}
-            </p>
-          </div>
-          <button ref={close} type="button" onClick={onClose} className="rounded-md border border-line px-2.5 py-1 text-sm hover:bg-surface-2">
-            {docMsg.close}
-          </button>
+    <ModalDialog titleId={titleId} onClose={onClose} className="flex max-h-[85vh] w-full max-w-xl flex-col" testId="passage">
+      <div className="mb-2 flex items-start justify-between gap-2">
+        <div className="min-w-0">
+          <h2 id={titleId} className="text-lg font-semibold">
+            {docMsg.sourceTitle(citation.position)}
+          </h2>
+          <p className="break-words text-sm text-muted" data-testid="passage-where">
+            {whereOf(citation)}
+          </p>
         </div>
-        <div className="min-h-0 overflow-y-auto" tabIndex={0} role="region" aria-label={whereOf(citation)}>
-          {loaded.kind === "loading" ? (
-            <p className="text-sm text-muted" role="status">
-              {docMsg.loading}
-            </p>
-          ) : loaded.kind === "gone" ? (
-            <p className="text-sm text-muted">{docMsg.deleted}</p>
-          ) : loaded.kind === "error" ? (
-            <p className="text-sm text-danger">{loaded.error.message}</p>
-          ) : (
-            <blockquote className="whitespace-pre-wrap break-words border-l-4 border-accent pl-3 text-sm" data-testid="passage-text">
-              {loaded.passage.text}
-            </blockquote>
-          )}
-        </div>
+        <button ref={close} type="button" onClick={onClose} className="rounded-md border border-line px-2.5 py-1 text-sm hover:bg-surface-2">
+          {docMsg.close}
+        </button>
       </div>
-    </div>
+      <div className="min-h-0 overflow-y-auto" tabIndex={0} role="region" aria-label={whereOf(citation)}>
+        {loaded.kind === "loading" ? (
+          <p className="text-sm text-muted" role="status">
+            {docMsg.loading}
+          </p>
+        ) : loaded.kind === "gone" ? (
+          <p className="text-sm text-muted">{docMsg.deleted}</p>
+        ) : loaded.kind === "error" ? (
+          <p className="text-sm text-danger">{loaded.error.message}</p>
+        ) : (
+          <blockquote className="whitespace-pre-wrap break-words border-l-4 border-accent pl-3 text-sm" data-testid="passage-text">
+            {loaded.passage.text}
+          </blockquote>
+        )}
+      </div>
+    </ModalDialog>
   );
 }

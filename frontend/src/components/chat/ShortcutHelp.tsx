@@ -2,6 +2,7 @@
 
 import { useId, useRef } from "react";
 import { useDialogFocus } from "@/hooks/useDialogFocus";
+import { ModalDialog } from "../ModalDialog";
 import { msg } from "@/lib/messages";
 import { isMac, keyName, SHORTCUTS } from "@/lib/shortcuts";
 
@@ -15,56 +16,48 @@ export function ShortcutHelp({ onClose }: { onClose: () => void }) {
   const mac = isMac();
   useDialogFocus(close, onClose, true); // one control: Tab keeps the focus on it
   return (
-    <div className="fixed inset-0 z-50 flex items-center justify-center bg-black/40 p-4" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        className="w-full max-w-md rounded-xl border border-line bg-bg p-5 shadow-xl"
-        data-testid="shortcut-help"
-      >
-        <div className="mb-3 flex items-center justify-between gap-2">
-          <h2 id={titleId} className="text-lg font-semibold">
-            {msg.shortcuts.title}
-          </h2>
-          <button ref={close} type="button" onClick={onClose} className="rounded-md border border-line px-2.5 py-1 text-sm hover:bg-surface-2">
-            {msg.shortcuts.close}
-          </button>
-        </div>
-        <p className="mb-3 text-sm text-muted">{msg.shortcuts.intro}</p>
-        <table className="w-full text-sm">
-          <tbody>
-            {SHORTCUTS.map((s) => (
-              <tr key={s.action} className="border-t border-line">
-                <th scope="row" className="py-1.5 pr-3 text-left font-normal">
-                  {s.label}
-                </th>
-                <td className="py-1.5 text-right whitespace-nowrap">
-                  {s.keys.map((combo, i) => (
-                    <span key={combo.join("+")}>
-                      {i > 0 ? <span className="px-1 text-muted">{msg.shortcuts.or}</span> : null}
-                      {combo.map((k, j) => (
-                        <span key={k}>
-                          {j > 0 ? <span className="px-0.5 text-muted">+</span> : null}
-                          <kbd className="rounded border border-line bg-surface px-1.5 py-0.5 font-mono text-xs">{keyName(k, mac)}</kbd>
-                        </span>
-                      ))}
-                    </span>
-                  ))}
-                </td>
-              </tr>
-            ))}
-            <tr className="border-t border-line">
+    <ModalDialog titleId={titleId} onClose={onClose} className="w-full max-w-md" testId="shortcut-help">
+      <div className="mb-3 flex items-center justify-between gap-2">
+        <h2 id={titleId} className="text-lg font-semibold">
+          {msg.shortcuts.title}
+        </h2>
+        <button ref={close} type="button" onClick={onClose} className="rounded-md border border-line px-2.5 py-1 text-sm hover:bg-surface-2">
+          {msg.shortcuts.close}
+        </button>
+      </div>
+      <p className="mb-3 text-sm text-muted">{msg.shortcuts.intro}</p>
+      <table className="w-full text-sm">
+        <tbody>
+          {SHORTCUTS.map((s) => (
+            <tr key={s.action} className="border-t border-line">
               <th scope="row" className="py-1.5 pr-3 text-left font-normal">
-                {msg.shortcuts.promptMenu}
+                {s.label}
               </th>
-              <td className="py-1.5 text-right">
-                <kbd className="rounded border border-line bg-surface px-1.5 py-0.5 font-mono text-xs">/</kbd>
+              <td className="py-1.5 text-right whitespace-nowrap">
+                {s.keys.map((combo, i) => (
+                  <span key={combo.join("+")}>
+                    {i > 0 ? <span className="px-1 text-muted">{msg.shortcuts.or}</span> : null}
+                    {combo.map((k, j) => (
+                      <span key={k}>
+                        {j > 0 ? <span className="px-0.5 text-muted">+</span> : null}
+                        <kbd className="rounded border border-line bg-surface px-1.5 py-0.5 font-mono text-xs">{keyName(k, mac)}</kbd>
+                      </span>
+                    ))}
+                  </span>
+                ))}
               </td>
             </tr>
-          </tbody>
-        </table>
-      </div>
-    </div>
+          ))}
+          <tr className="border-t border-line">
+            <th scope="row" className="py-1.5 pr-3 text-left font-normal">
+              {msg.shortcuts.promptMenu}
+            </th>
+            <td className="py-1.5 text-right">
+              <kbd className="rounded border border-line bg-surface px-1.5 py-0.5 font-mono text-xs">/</kbd>
+            </td>
+          </tr>
+        </tbody>
+      </table>
+    </ModalDialog>
   );
 }
