@@ -3,7 +3,8 @@
 import { useCallback, useEffect, useId, useState } from "react";
 import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
-import type { ApiKeyCreated, Model, TeamDetail, TeamKey } from "@/api/types";
+import type { ApiKeyCreated, TeamDetail, TeamKey } from "@/api/types";
+import { useAllModels } from "@/hooks/useModels";
 import { formatDateTime, formatUsd } from "@/lib/format";
 import { snippetModel } from "@/lib/keys";
 import { ErrorBanner } from "./ErrorBanner";
@@ -28,7 +29,7 @@ function budgets(key: TeamKey): string {
 export function TeamKeys({ team }: { team: TeamDetail }) {
   const id = useId();
   const [keys, setKeys] = useState<TeamKey[] | null>(null);
-  const [models, setModels] = useState<Model[]>([]);
+  const models = useAllModels();
   const [fresh, setFresh] = useState<ApiKeyCreated | null>(null);
   const [revoking, setRevoking] = useState<TeamKey | null>(null);
   const [busy, setBusy] = useState(false);
@@ -49,19 +50,6 @@ export function TeamKeys({ team }: { team: TeamDetail }) {
   useEffect(() => {
     void load();
   }, [load]);
-
-  useEffect(() => {
-    let live = true;
-    api()
-      .GET("/api/v1/models")
-      .then(({ data }) => {
-        if (live && data) setModels(data.items);
-      })
-      .catch(() => undefined);
-    return () => {
-      live = false;
-    };
-  }, []);
 
   async function revoke(key: TeamKey) {
     setBusy(true);

@@ -36,3 +36,22 @@ export function useModels(kind: Model["kind"] = "chat") {
 
   return { models, selected, setSelected, byId: (id: string | null) => models.find((m) => m.id === id) ?? null };
 }
+
+/** Every configured model, of every kind (what a key may be allowed to call); empty until read or
+ * if the read fails — the key forms still work, "every model" needs no list. */
+export function useAllModels(): Model[] {
+  const [models, setModels] = useState<Model[]>([]);
+  useEffect(() => {
+    let live = true;
+    api()
+      .GET("/api/v1/models")
+      .then(({ data }) => {
+        if (live && data) setModels(data.items);
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, []);
+  return models;
+}

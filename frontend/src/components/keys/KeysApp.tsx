@@ -3,7 +3,8 @@
 import { useCallback, useEffect, useId, useReducer, useState } from "react";
 import { api } from "@/api/client";
 import { type AppError, fromResponse, networkError } from "@/api/errors";
-import type { ApiKey, Model } from "@/api/types";
+import type { ApiKey } from "@/api/types";
+import { useAllModels } from "@/hooks/useModels";
 import { INITIAL_KEYS, keysReducer, snippetModel, sortKeys } from "@/lib/keys";
 import { AppShell, PageTitle } from "../AppShell";
 import { ErrorBanner } from "../ErrorBanner";
@@ -20,7 +21,7 @@ export function KeysApp() {
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const [busy, setBusy] = useState(false);
   const [now, setNow] = useState(() => Date.now());
-  const [models, setModels] = useState<Model[]>([]);
+  const models = useAllModels();
   const chatModels = models.filter((m) => m.kind === "chat");
 
   const load = useCallback(async () => {
@@ -39,19 +40,6 @@ export function KeysApp() {
   useEffect(() => {
     void load();
   }, [load]);
-
-  useEffect(() => {
-    let live = true;
-    api()
-      .GET("/api/v1/models")
-      .then(({ data }) => {
-        if (live && data) setModels(data.items);
-      })
-      .catch(() => undefined); // the form still works: "every model" needs no list
-    return () => {
-      live = false;
-    };
-  }, []);
 
   async function revoke(key: ApiKey) {
     setBusy(true);
