@@ -14,6 +14,7 @@ kept as ``incomplete`` — text the user already saw is never replaced.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 import uuid
@@ -25,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.calls.candidates import Admitted, Plan
-from lockgate.calls.runner import Attempt, CallRunner, attempt_usage
+from lockgate.calls.runner import Attempt, CallRunner, GenerationInterrupted, attempt_usage
 from lockgate.calls.usage import SessionUsage
 from lockgate.chat.events import (
     ChatDeltaData,
@@ -51,6 +52,7 @@ from lockgate.gate import Gate, RetrySettings
 from lockgate.models import Message, MessageStatus
 from lockgate.observability.logging import get_logger
 from lockgate.providers.errors import ProviderError
+from lockgate.tasks import complete_despite_cancel
 
 log = get_logger("lockgate.chat")
 CLOSED_ELSEWHERE = frozenset({MessageStatus.CANCELLED, MessageStatus.INCOMPLETE})
@@ -137,6 +139,15 @@ class Generation:
         started = time.monotonic()
         last = await self._generate()
         latency = int((time.monotonic() - started) * 1000)
+        # The outcome is decided: saving it and telling the listeners are never cut half-way.
+        # A shutdown's cut (or a stop) lands whenever it lands; before, one landing here withdrew
+        # the final save or skipped the final event, so listeners read "interrupted" with no
+        # text while the row was saved otherwise, or left to the janitor with older text.
+        with contextlib.suppress(asyncio.CancelledError):
+            await complete_despite_cancel(self._conclude(last, latency, started))
+
+    async def _conclude(self, last: Attempt, latency: int, started: float) -> None:
+        """Save the final state, then publish the usage and the final event."""
         self.final = await self._finish(last, latency)
         tokens_in, tokens_out, amount, exact = last.cost()
         if last.usage is not None or last.text:
@@ -193,9 +204,32 @@ class Generation:
         )
         try:
             return await self._runner.run()
+        except asyncio.CancelledError:
+            # Cut outside the provider's stream (which decides its own outcome when cut):
+            # between attempts, or while the finished stream was being closed.
+            cut = self._cut_short(self._runner.attempts)
+            if cut is None:
+                raise
+            return cut
         finally:
             self.attempts = self._runner.attempts
             self._first_token_at = self._runner.first_token_at
+
+    def _cut_short(self, attempts: Sequence[Attempt]) -> Attempt | None:
+        """The outcome of a reply cut outside a provider stream (None: no attempt began)."""
+        if not attempts:
+            return None
+        last = attempts[-1]
+        if last.status != MessageStatus.ERROR or last.text or last.delivered:
+            return last  # the stream had ended (complete) or decided its cut itself
+        # Failed before any text and waiting to retry or fall back: the cut ends it here.
+        if self.stop_requested:
+            last.status, last.error = MessageStatus.CANCELLED, None
+        else:
+            last.error = GenerationInterrupted(
+                GenerationInterrupted.public_message, provider=last.plan.candidate.provider_name
+            )
+        return last
 
     async def _delta(self, attempt: Attempt, text: str) -> None:
         self.publish(ChatDeltaEvent(data=ChatDeltaData(text=text)))
@@ -235,6 +269,38 @@ class Generation:
                 )
                 await asyncio.sleep(0.2 * tries)
         return None
+
+    async def close_unfinished(
+        self, status: MessageStatus, code: str, message: str
+    ) -> MessageOut | None:
+        """Close the row of a reply that ended without an outcome (a bug, or a cut before its
+        first attempt): with the text its listeners saw, unless someone closed it already.
+        Returns the saved row (None: gone, or the database refused; the janitor closes it)."""
+        self._finishing = True
+        self._saves.forget(self.spec.message_id)
+        content = self.attempts[-1].content if self.attempts else None
+        now = self._clock()
+
+        async def job(db: AsyncSession) -> MessageOut | None:
+            row = await db.get(Message, self.spec.message_id, populate_existing=True)
+            if row is None:
+                return None
+            if row.status == MessageStatus.STREAMING:
+                if content:
+                    row.content = content
+                row.status = status
+                row.error_code = code
+                row.error_message = message
+                row.finished_at = now
+                row.updated_at = now
+                await db.flush()
+            return MessageOut.model_validate(row)
+
+        try:
+            return await self._writer.write(job)
+        except (SQLAlchemyError, AppError) as exc:  # AppError: the writer closed
+            log.error("unfinished_save_failed", message_id=str(self.message_id), error=str(exc))
+            return None
 
     async def _save_final(
         self, last: Attempt, latency_ms: int, now: datetime, db: AsyncSession

@@ -17,6 +17,7 @@ can be re-attached (``attach``) and stopped (``stop_anywhere``) from any replica
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ from lockgate.errors import ServiceUnavailable
 from lockgate.models import Message, MessageStatus
 from lockgate.observability.logging import get_logger
 from lockgate.observability.sentry import report_exception
+from lockgate.tasks import complete_despite_cancel
 
 log = get_logger("lockgate.chat")
 DRAINING_RETRY_AFTER = 2
@@ -137,29 +139,35 @@ class ChatManager:
         return generation
 
     async def _run(self, generation: Generation) -> None:
+        failure: ChatErrorData | None = None
         try:
             await self.leases.claim(generation.message_id)
             await generation.run()
         except Exception as exc:  # a bug: log and report it, never leave listeners hanging
             log.exception("generation_failed", message_id=str(generation.message_id))
             report_exception(exc)
-            generation.finished = True
             failure = ChatErrorData(
                 code="internal_error",
                 message="The reply failed unexpectedly.",
                 status=MessageStatus.ERROR,
                 final=None,
             )
-            generation.publish(ChatErrorEvent(data=failure))
         finally:
-            if not generation.finished:  # cancelled past the runner's own handling
-                cut = ChatErrorData(
+            if not generation.finished:  # failed, or cut before its outcome was decided
+                failure = failure or ChatErrorData(
                     code="interrupted",
                     message=INTERRUPTED,
                     status=MessageStatus.INCOMPLETE,
                     final=None,
                 )
-                generation.publish(ChatErrorEvent(data=cut))
+                # The row is closed with the text the listeners saw, and the final event
+                # carries it, so no listener and no janitor is left to guess.
+                with contextlib.suppress(asyncio.CancelledError):
+                    failure.final = await complete_despite_cancel(
+                        generation.close_unfinished(failure.status, failure.code, failure.message)
+                    )
+                generation.finished = True
+                generation.publish(ChatErrorEvent(data=failure))
             generation.end()
             self._live.pop(generation.message_id, None)
             self._tasks.pop(generation.message_id, None)
