@@ -3,6 +3,8 @@ quota, sending to a vision model through the gate, refusal for a blind one, casc
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import random
 import uuid
@@ -16,6 +18,7 @@ import pytest
 from PIL import Image as PILImage
 from sqlalchemy import func, select
 
+from lockgate.attachments.repository import AttachmentRepository
 from lockgate.clock import FakeClock
 from lockgate.models import Attachment, Message, MessageAttachment, UsageRecord
 from lockgate.providers.config import ModelConfig, Price, SimulatedProviderConfig
@@ -208,6 +211,38 @@ async def test_the_byte_quota_refuses_the_upload_that_would_pass_it(world: World
     response = await world.alice.post(URL, content=picture(121, 120, noise=True))
     assert response.json()["error"]["code"] == "attachment_quota_exceeded"
     assert len(world.files()) == 1
+
+
+async def test_uploads_at_once_are_counted_one_at_a_time(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two uploads that both read the total before either is saved would both fit: the second
+    must wait for the first (each upload below gives the other 1 s to reach the same read)."""
+    for _ in range(2):
+        await upload(world.alice, picture(8, 8))
+    usage = AttachmentRepository.usage
+    reading = {"now": 0}
+    both = asyncio.Event()
+
+    async def racing_usage(self: AttachmentRepository, user_id: uuid.UUID) -> tuple[int, int]:
+        reading["now"] += 1
+        if reading["now"] >= 2:
+            both.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(both.wait(), 1)
+        try:
+            return await usage(self, user_id)
+        finally:
+            reading["now"] -= 1
+
+    monkeypatch.setattr(AttachmentRepository, "usage", racing_usage)
+    first, second = await asyncio.gather(
+        world.alice.post(URL, content=picture(8, 8)), world.alice.post(URL, content=picture(9, 9))
+    )
+    assert sorted([first.status_code, second.status_code]) == [201, 413]
+    assert not both.is_set()  # never two at the read
+    assert await world.count(Attachment) == 3
+    assert len(world.files()) == 3
 
 
 # --- ownership ----------------------------------------------------------------------------

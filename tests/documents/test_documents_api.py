@@ -3,6 +3,8 @@ deletes, and what a question retrieves and cites."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lockgate.clock import FakeClock
+from lockgate.documents.repository import DocumentRepository
 from lockgate.models import Document, DocumentChunk, MessageSource
 from lockgate.state import AppState
 from tests.documents.files import docx, encrypted_pdf, pdf
@@ -185,6 +188,45 @@ async def test_per_conversation_and_per_user_quotas(
     over = await upload(alice, third, ("c.txt", b"gamma"))  # 7 > max_user_documents 6
     assert (over.status_code, over.json()["error"]["code"]) == (413, "document_quota_exceeded")
     assert "at most 6 documents" in over.json()["error"]["message"]
+
+
+async def test_uploads_at_once_are_counted_one_at_a_time(
+    app: tuple[Any, AppState], alice: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both uploads pass the early check (a read, before parsing); the final count, in the
+    write, must see the other's documents: each gives the other 1 s to reach it at once."""
+    for name in ("a", "b"):
+        cid = await conversation(alice)
+        files = [(f"{name}{i}.txt", b"alpha") for i in range(3 if name == "a" else 2)]
+        await uploaded(alice, app[1], cid, *files)
+    usage_of = DocumentRepository.usage_of
+    calls: dict[asyncio.Task[Any] | None, int] = {}
+    counting = {"now": 0}
+    both = asyncio.Event()
+
+    async def racing(self: DocumentRepository, user_id: uuid.UUID) -> tuple[int, int]:
+        task = asyncio.current_task()
+        calls[task] = calls.get(task, 0) + 1
+        if calls[task] < 2:  # the early check: reads may overlap
+            return await usage_of(self, user_id)
+        counting["now"] += 1
+        if counting["now"] >= 2:
+            both.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(both.wait(), 1)
+        try:
+            return await usage_of(self, user_id)
+        finally:
+            counting["now"] -= 1
+
+    monkeypatch.setattr(DocumentRepository, "usage_of", racing)
+    third = await conversation(alice)
+    first, second = await asyncio.gather(
+        upload(alice, third, ("c.txt", b"gamma")), upload(alice, third, ("d.txt", b"delta"))
+    )
+    assert sorted([first.status_code, second.status_code]) == [201, 413]
+    assert not both.is_set()  # never two final counts at once
+    assert (await counts(app[1]))[0] == 6
 
 
 async def test_the_per_user_byte_quota(app: tuple[Any, AppState], alice: ApiClient) -> None:

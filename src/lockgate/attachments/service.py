@@ -21,6 +21,7 @@ from lockgate.attachments.repository import AttachmentRepository
 from lockgate.attachments.storage import AttachmentStorage
 from lockgate.clock import Clock
 from lockgate.models import Attachment
+from lockgate.quotas import counting_for
 
 MAX_NAME = 255
 
@@ -62,6 +63,7 @@ class AttachmentService:
         """Check, count and store one image; the caller commits (and on failure discards)."""
         data = await self._read(body)
         checked = check_image(data, self.limits)
+        await counting_for(self.db, user_id)  # concurrent uploads are counted one at a time
         files, used = await self.repo.usage(user_id)
         if files + 1 > self.quota.files:
             raise QuotaExceeded(

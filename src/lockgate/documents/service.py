@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.clock import Clock
 from lockgate.conversations.service import owned_conversation
+from lockgate.db.engine import reading
 from lockgate.documents.chunking import chunk
 from lockgate.documents.errors import (
     DocumentNotFound,
@@ -31,6 +32,7 @@ from lockgate.documents.repository import DocumentRepository
 from lockgate.documents_settings import DocumentsConfig
 from lockgate.errors import Unprocessable
 from lockgate.models import Document, DocumentChunk, DocumentStatus, MessageSource
+from lockgate.quotas import counting_for
 
 MAX_NAME = 255
 
@@ -93,12 +95,21 @@ class DocumentService:
         self.check_count(len(uploads))
         for upload in uploads:
             self.check_size(upload.file_name, len(upload.data))
+        # A read first: a missing conversation or a full quota is refused before any parsing,
+        # and the parsing holds no transaction (on SQLite, no write lock: chat goes on).
+        await reading(self.db)
         await owned_conversation(self.db, conversation_id, user_id)
         await self._check_quota(user_id, conversation_id, uploads)
+        await self.db.commit()
         limits = Limits.of(self.config)
         parsed: list[Parsed] = []
         for upload in uploads:  # one at a time: the CPU is shared with every other request
             parsed.append(await run_sync(parse, upload.file_name, upload.data, limits))
+        # The write: counted again under the user's lock, so two uploads at once cannot both
+        # fit in what is left (the conversation may also have been deleted meanwhile).
+        await counting_for(self.db, user_id)
+        await owned_conversation(self.db, conversation_id, user_id)
+        await self._check_quota(user_id, conversation_id, uploads)
         now = self.clock()
         documents = []
         for upload, result in zip(uploads, parsed, strict=True):
