@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from lockgate import heap
+from lockgate.attachments.storage import attachment_storage
+from lockgate.attachments.sweeper import UnsentSweeper
 from lockgate.auth.login_limit import LoginLimiter
 from lockgate.auth.oidc.provider import build_oidc
 from lockgate.auth.security import PasswordHashing
@@ -215,6 +218,14 @@ async def build_state(
     await janitor.start()
     stack.push_async_callback(janitor.aclose)  # after the replies: leases stay renewed meanwhile
     stack.push_async_callback(chat.shutdown, grace=settings.shutdown_grace_seconds)
+    sweeper = UnsentSweeper(
+        sessionmaker,
+        attachment_storage(settings.data_dir),
+        clock,
+        max_age=timedelta(hours=settings.attachment_unsent_hours),
+    )
+    sweeper.start()
+    stack.push_async_callback(sweeper.aclose)
     gate.backpressure.start_refresher(
         interval=config.file.gate.gauge_refresh_seconds,
         on_refresh=GaugeRefresher(gate, metrics, list(config.file.providers)),

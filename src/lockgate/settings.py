@@ -169,6 +169,9 @@ class Settings(BaseSettings):
     max_attachment_pixels: int = Field(default=40_000_000, ge=1, le=1_000_000_000)
     attachment_quota_bytes: int = Field(default=500 * 1024 * 1024, ge=0)
     attachment_quota_files: int = Field(default=2_000, ge=0)
+    # An image uploaded but never sent (a tab closed before sending) is deleted, file and all,
+    # this many hours after its upload (lockgate/attachments/sweeper.py).
+    attachment_unsent_hours: float = Field(default=24, gt=0, le=24 * 365)
     # The body limit of the /v1 endpoints that take images inline (max_body_bytes if larger).
     max_vision_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     # Conversation imports (POST /api/v1/imports, lockgate/transfer/): the file's size (its

@@ -10,6 +10,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,15 @@ from PIL import Image as PILImage
 from sqlalchemy import func, select
 
 from lockgate.attachments.repository import AttachmentRepository
+from lockgate.attachments.storage import attachment_storage
+from lockgate.attachments.sweeper import UnsentSweeper
 from lockgate.clock import FakeClock
 from lockgate.models import Attachment, Message, MessageAttachment, UsageRecord
 from lockgate.providers.config import ModelConfig, Price, SimulatedProviderConfig
 from lockgate.settings import FileConfig
 from lockgate.state import AppState
 from tests.fixtures.appkit import ApiClient, api_client, make_config, parse_sse, running_app
+from tests.fixtures.fake_time import until
 
 URL = "/api/v1/attachments"
 PRICE = Price(input_per_mtok=Decimal("2"), output_per_mtok=Decimal("8"))
@@ -472,3 +476,47 @@ async def test_a_share_keeps_images_private_and_says_so(world: World) -> None:
     first = public.json()["messages"][0]
     assert first["content"] == "what colour?\n\n*[1 image not included in the shared copy]*"
     assert "attachments" not in public.text
+
+
+# --- unsent images ------------------------------------------------------------------------
+
+
+async def test_images_never_sent_are_deleted_after_a_day_with_their_files(
+    world: World, clock: FakeClock
+) -> None:
+    cid = await conversation(world.alice)
+    sent = await upload(world.alice, picture(8, 8))
+    await send(world.alice, cid, "what is this?", [sent["id"]])
+    abandoned = await upload(world.alice, picture(9, 9))
+    clock.advance(hours=23)
+    recent = await upload(world.bob, picture(10, 10))
+    storage = attachment_storage(world.state.config.settings.data_dir)
+    sweeper = UnsentSweeper(
+        world.state.sessionmaker, storage, world.state.clock, max_age=timedelta(hours=24)
+    )
+    assert await sweeper.sweep() == 0  # nothing is a day old yet
+    clock.advance(hours=2)
+    assert await sweeper.sweep() == 1
+    assert (await world.alice.get(f"{URL}/{abandoned['id']}/content")).status_code == 404
+    assert (await world.alice.get(f"{URL}/{sent['id']}/content")).status_code == 200
+    assert (await world.bob.get(f"{URL}/{recent['id']}/content")).status_code == 200
+    assert len(world.files()) == 2
+    assert await sweeper.sweep() == 0
+
+
+async def test_each_start_sweeps_images_never_sent(
+    database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    config = make_config(database_url, tmp_path, attachment_unsent_hours=1)
+    async with running_app(config, clock) as (app, _state), api_client(app) as alice:
+        await alice.register("alice@example.com")
+        await upload(alice, picture(8, 8))
+    clock.advance(hours=2)
+    async with running_app(config, clock) as (_app, state):
+
+        async def swept() -> bool:
+            async with state.sessionmaker() as db:
+                rows = await db.scalar(select(func.count()).select_from(Attachment))
+            return not rows and not list((tmp_path / "attachments").iterdir())
+
+        await until(swept)
