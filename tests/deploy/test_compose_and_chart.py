@@ -146,3 +146,17 @@ def test_every_variable_set_is_a_lockgate_setting(which: str) -> None:
 def test_every_compose_variable_is_a_lockgate_setting() -> None:
     names = set(compose()["services"]["lockgate"]["environment"])
     assert names - settings_variables() == set()
+
+
+def test_the_cache_redis_evicts_only_what_expires_in_all_three() -> None:
+    """volatile-lru: cached answers (which all expire) are evicted under memory pressure; the
+    search and document vectors (no expiry) never are (`lockgate.vectors.base.NO_EXPIRY`)."""
+    [kustomize] = named(overlay_objects("prod"), "StatefulSet", "lockgate-redis-cache")["spec"][
+        "template"
+    ]["spec"]["containers"]
+    for command in (
+        compose()["services"]["redis-cache"]["command"],
+        chart_store("redis-cache")["args"],
+        kustomize["args"],
+    ):
+        assert command[command.index("--maxmemory-policy") + 1] == "volatile-lru", command

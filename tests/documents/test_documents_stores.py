@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from lockgate.clock import FakeClock
 from lockgate.documents.index import DocumentIndex
@@ -99,3 +100,34 @@ async def test_deleting_a_document_leaves_no_vectors(app: tuple[Any, AppState]) 
         assert (await alice.delete(f"/api/v1/documents/{first['id']}")).status_code == 204
     left = await everything(index, me, cid)
     assert len(left) == 1
+
+
+async def test_vectors_lost_by_the_store_are_indexed_again(
+    app: tuple[Any, AppState], request: pytest.FixtureRequest
+) -> None:
+    """The cache Redis restarted without persistence (or a new embedded file): the check at
+    start-up and every few minutes finds the marker gone and embeds every ready document again."""
+    state = app[1]
+    assert state.documents is not None
+    indexer, index = state.documents.indexer, index_of(state)
+    assert await indexer.check_store() == 0  # nothing lost: nothing to do
+    async with browser(app[0], "alice@example.com") as alice:
+        me = (await alice.get("/api/v1/auth/me")).json()["id"]
+        cid = await conversation(alice)
+        await uploaded(alice, state, cid, ("a.pdf", pdf([ALICE_PAGE])))
+        if request.node.callspec.params["app"] == "redis":
+            client = Redis.from_url(request.getfixturevalue("redis_search_url"))
+            await client.flushall()
+            await client.aclose()
+        else:
+            await index.index.delete_where({})  # every record, the marker too
+        assert await everything(index, me, cid) == []
+        assert await indexer.check_store() == 1
+        listed = (await alice.get(f"/api/v1/conversations/{cid}/documents")).json()["items"]
+        assert [d["status"] for d in listed] == ["indexing"]
+        await indexer.recover()
+        await indexer.idle()
+        listed = (await alice.get(f"/api/v1/conversations/{cid}/documents")).json()["items"]
+        assert [d["status"] for d in listed] == ["ready"]
+    assert len(await everything(index, me, cid)) == 1
+    assert await indexer.check_store() == 0

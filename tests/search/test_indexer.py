@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select, update
 
@@ -95,6 +96,23 @@ async def test_a_lost_store_is_rebuilt_at_start_up(
         )
         await search_of(state).indexer.backfill()
         assert search_of(state).indexer.stats.indexed == 3
+        assert (await hits(client, PARAPHRASE))["items"][0]["message_id"] == str(ids[0])
+
+
+async def test_a_store_lost_while_running_is_rebuilt_by_the_next_sweep(
+    open_app: Opener, store: tuple[str, str | None], tmp_path: Path
+) -> None:
+    if store[0] != "redis":
+        pytest.skip("only a server can lose the vectors under a running process")
+    async with open_app() as (client, state):
+        await client.register("alice@example.com")
+        alice = await user_id_of(state, "alice@example.com")
+        _, ids = await write_conversation(state, alice, "Mixed", TEXTS)
+        await search_of(state).indexer.backfill()
+        await lose_store(store, tmp_path)  # the cache Redis restarted without persistence
+        assert (await hits(client, PARAPHRASE))["items"] == []
+        await search_of(state).indexer.backfill()
+        assert search_of(state).indexer.stats.indexed == 6
         assert (await hits(client, PARAPHRASE))["items"][0]["message_id"] == str(ids[0])
 
 

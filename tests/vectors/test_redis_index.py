@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from lockgate.vectors.base import Record
+from lockgate.vectors.base import NO_EXPIRY, Record
 from lockgate.vectors.errors import VectorStoreUnavailable
-from lockgate.vectors.redis import RedisIndex, index_name
+from lockgate.vectors.redis import KEY_GRACE_SECONDS, RedisIndex, index_name
+from tests.fixtures.fake_time import until
 from tests.vectors.fakes import text_vector
 
 NOW = 2_000_000_000.0
@@ -109,9 +110,43 @@ async def test_an_unreachable_redis_is_a_clear_error() -> None:
         await index.close()
 
 
-async def test_a_dropped_index_is_a_clear_error_not_a_crash(client: Redis) -> None:
+async def test_a_dropped_index_is_created_again_over_the_keys_still_there(client: Redis) -> None:
     index = make(client)
     await index.ensure_ready()
+    await index.add([Record("a", text_vector("a", 8), {"t": "x"}, NO_EXPIRY)])
     await client.execute_command("FT.DROPINDEX", index.name)  # type: ignore[no-untyped-call]
-    with pytest.raises(VectorStoreUnavailable, match="restart to recreate"):
-        await index.search(text_vector("a", 8), tags={}, k=1, now=NOW)
+
+    async def found_again() -> bool:  # the server indexes existing keys in the background
+        hits = await index.search(text_vector("a", 8), tags={"t": "x"}, k=1, now=NOW)
+        return [m.id for m in hits] == ["a"]
+
+    await until(found_again)
+    assert await indexes(client) == {index.name}
+
+
+async def test_records_that_never_expire_have_no_redis_expiry(client: Redis) -> None:
+    """So a cache Redis run with `volatile-lru` evicts cached answers (which all expire) and
+    never a search or document vector."""
+    index = make(client)
+    await index.ensure_ready()
+    await index.add(
+        [
+            Record("kept", text_vector("kept", 8), {"t": "x"}, NO_EXPIRY),
+            Record("cached", text_vector("cached", 8), {"t": "x"}, NOW + 60),
+        ]
+    )
+    assert await client.ttl(f"{index.prefix}kept") == -1
+    assert 60 < await client.ttl(f"{index.prefix}cached") <= 60 + KEY_GRACE_SECONDS
+
+
+async def test_an_index_gone_from_the_server_is_created_again_on_use(client: Redis) -> None:
+    index = make(client)
+    await index.ensure_ready()
+    await index.add([Record("a", text_vector("a", 8), {"t": "x"}, NO_EXPIRY)])
+    await client.flushall()  # the cache Redis restarted without persistence
+    assert await index.search(text_vector("a", 8), tags={"t": "x"}, k=1, now=NOW) == []
+    assert await indexes(client) == {index.name}
+    await index.add([Record("b", text_vector("b", 8), {"t": "x"}, NO_EXPIRY)])
+    found = await index.search(text_vector("b", 8), tags={"t": "x"}, k=1, now=NOW)
+    assert [m.id for m in found] == ["b"]
+    assert await index.delete_where({"t": "x"}) == 1

@@ -14,11 +14,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from lockgate.vectors.base import Embedder, Match, Record, VectorIndex
+from lockgate.vectors.base import NO_EXPIRY, Embedder, Match, Record, Vector, VectorIndex
 
-NEVER = 32_503_680_000.0  # year 3000, epoch seconds: "no expiry" in an index that needs one
+NEVER = NO_EXPIRY  # passages leave with their document, never by expiry
 BATCH = 32
 NAMESPACE = "documents"
+# A record of no document, in every store that holds ours: a store without it lost (or never
+# had) the passages' vectors, e.g. a cache Redis that restarted (`DocumentIndexer.check_store`).
+MARKER_ID = "lockgate-documents-marker"
+MARKER_TAGS = {"marker": "documents"}
 
 
 class DocumentIndex:
@@ -69,3 +73,17 @@ class DocumentIndex:
 
     async def forget_conversation(self, conversation: uuid.UUID) -> int:
         return await self.index.delete_where({"conversation": str(conversation)})
+
+    async def holds_marker(self, now: float) -> bool:
+        found = await self.index.search(self._probe(), tags=MARKER_TAGS, k=1, now=now)
+        return bool(found)
+
+    async def put_marker(self) -> None:
+        await self.index.add([Record(MARKER_ID, self._probe(), MARKER_TAGS, NEVER)])
+
+    def _probe(self) -> Vector:
+        import numpy as np  # here: only an app with documents on loads numpy
+
+        probe = np.zeros(self.embedder.dimension, dtype=np.float32)
+        probe[0] = 1.0
+        return probe

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,9 +24,12 @@ from lockgate.db.engine import reading
 from lockgate.documents.index import DocumentIndex
 from lockgate.errors import AppError
 from lockgate.models import Document, DocumentChunk, DocumentStatus
+from lockgate.tasks import cancel_requested
 
 log = logging.getLogger(__name__)
 CONCURRENCY = 2
+STORE_CHECK_SECONDS = 300.0
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class DocumentIndexer:
@@ -40,6 +44,7 @@ class DocumentIndexer:
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(CONCURRENCY)
+        self._watch: asyncio.Task[None] | None = None
 
     def submit(self, document_id: uuid.UUID) -> None:
         task = asyncio.create_task(self._run(document_id), name=f"index-document-{document_id}")
@@ -50,6 +55,42 @@ class DocumentIndexer:
         """Wait until every submitted document is indexed (or failed)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def check_store(self) -> int:
+        """The vector store still holds the passages the database says are ``ready``, or it lost
+        them (a cache Redis restarted without persistence; a new embedded file): then every
+        ready document turns ``indexing`` and is embedded again. Returns how many. At start-up
+        (before `recover`) and every ``watch`` interval."""
+        if await self.index.holds_marker(self.clock().timestamp()):
+            return 0
+        async with self.sessionmaker() as db:
+            ids = list(
+                await db.scalars(
+                    update(Document)
+                    .where(Document.status == DocumentStatus.READY)
+                    .values(status=DocumentStatus.INDEXING, updated_at=self.clock())
+                    .returning(Document.id)
+                )
+            )
+            await db.commit()
+        await self.index.put_marker()
+        if ids:
+            log.warning("document vectors lost: indexing %d documents again", len(ids))
+        return len(ids)
+
+    def watch(self, interval: float, sleep: Sleep = asyncio.sleep) -> None:
+        """Check the store every ``interval`` seconds; what it lost is indexed again."""
+
+        async def loop() -> None:
+            while not cancel_requested():
+                await sleep(interval)
+                try:
+                    if await self.check_store():
+                        await self.recover()
+                except Exception as exc:  # an outage must not end the watch
+                    log.warning("checking the document vectors failed: %r", exc)
+
+        self._watch = asyncio.create_task(loop(), name="documents-store-watch")
 
     async def recover(self) -> int:
         """Queue every document still ``indexing`` (a process stopped while embedding it)."""
@@ -66,6 +107,9 @@ class DocumentIndexer:
 
     async def aclose(self) -> None:
         tasks = list(self._tasks)
+        if self._watch is not None:
+            tasks.append(self._watch)
+            self._watch = None
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from lockgate.clock import Clock
 from lockgate.documents.factory import build_document_index
 from lockgate.documents.index import DocumentIndex
-from lockgate.documents.indexer import DocumentIndexer
+from lockgate.documents.indexer import STORE_CHECK_SECONDS, DocumentIndexer
 from lockgate.documents.retrieval import Retriever
 from lockgate.documents_settings import DocumentsConfig
 from lockgate.vectors.base import Embedder
@@ -44,5 +44,7 @@ async def build_documents(
         return None
     indexer = DocumentIndexer(sessionmaker, index, clock)
     stack.push_async_callback(indexer.aclose)
+    await indexer.check_store()
     await indexer.recover()
+    indexer.watch(STORE_CHECK_SECONDS)
     return Documents(config, index, indexer, Retriever(index, config, clock))

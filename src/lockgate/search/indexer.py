@@ -13,8 +13,8 @@ stale (its vectors cannot be compared with the current model's), so a new model 
 everything by itself.
 
 The vector store can lose what the database says it holds (the cache Redis keeps nothing on
-restart). At start-up the indexer looks for its marker record; a store without it is new, so
-every row is forgotten and the sweep rebuilds the index.
+restart). At start-up and before every sweep the indexer looks for its marker record; a store
+without it is new, so every row is forgotten and the sweep rebuilds the index.
 
 Tests never sleep: ``await indexer.drain()`` returns once everything fed so far is indexed (or
 failed), and ``await indexer.backfill()`` once a sweep has run.
@@ -39,11 +39,11 @@ from lockgate.errors import AppError
 from lockgate.observability.logging import get_logger
 from lockgate.search.chunks import passages
 from lockgate.search.repository import SearchRepository, ToIndex
-from lockgate.vectors.base import Embedder, Record, VectorIndex
+from lockgate.vectors.base import NO_EXPIRY, Embedder, Record, VectorIndex
 
 log = get_logger("lockgate.search")
 
-FOREVER = 32_503_680_000.0  # 3000-01-01: search vectors do not expire, they are deleted
+FOREVER = NO_EXPIRY  # search vectors do not expire, they are deleted
 MARKER_ID = "lockgate-search-marker"
 MARKER_TAGS = {"marker": "search"}
 
@@ -199,6 +199,7 @@ class SearchIndexer:
         await self._index_rows(rows)
 
     async def _sweep(self) -> None:
+        await self._check_marker()  # a store that lost everything meanwhile is rebuilt now
         after: uuid.UUID | None = None
         while True:
             async with self._sessionmaker() as db:

@@ -47,6 +47,12 @@ class Embedder(Protocol):
         ...
 
 
+# A record that never expires (search and document vectors leave when they are deleted). The
+# Redis index gives such keys no Redis expiry, so a cache Redis run with `volatile-lru` evicts
+# cached answers (which all expire) under memory pressure and never these.
+NO_EXPIRY = 32_503_680_000.0  # 3000-01-01, epoch seconds: the NUMERIC filter still needs a value
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
     """One vector in an index: an id the owner resolves, exact-match tags, and an expiry."""
@@ -54,7 +60,7 @@ class Record:
     id: str
     vector: Vector
     tags: Mapping[str, str]
-    expires_at: float  # epoch seconds; a record past it is never returned
+    expires_at: float  # epoch seconds; a record past it is never returned (NO_EXPIRY: never)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,10 @@ its hash: any tag name works without a schema change, and no value can break the
                    =>[KNN 5 @vec $B AS distance]" PARAMS 2 B <blob> SORTBY distance DIALECT 2
 
 Expired records are never returned (the NUMERIC filter, exact to the caller's ``now``); the key
-also carries a Redis expiry a minute past it, so Redis removes them by itself.
+also carries a Redis expiry a minute past it, so Redis removes them by itself. A record that never
+expires (``NO_EXPIRY``: search and document vectors) gets no Redis expiry, so the cache Redis,
+run with ``--maxmemory-policy volatile-lru``, evicts only cached answers under memory pressure
+and never an index that nothing would tell us was incomplete.
 
 No silent fallback: a server without the query engine fails ``ensure_ready`` with a message that
 says what to run.
@@ -35,9 +38,12 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from redis.typing import EncodableT
 
-from .base import Match, Record, Vector
+from lockgate.observability.logging import get_logger
+
+from .base import NO_EXPIRY, Match, Record, Vector
 from .errors import VectorStoreUnavailable
 
+log = get_logger("lockgate.vectors")
 SCHEMA_VERSION = 1
 KEY_GRACE_SECONDS = 60
 _DELETE_PAGE = 500
@@ -122,7 +128,8 @@ class RedisIndex:
                 if record.expires_at <= now:
                     continue
                 pipe.hset(key, mapping=_fields(record, vector))
-                pipe.expire(key, math.ceil(record.expires_at - now) + KEY_GRACE_SECONDS)
+                if record.expires_at < NO_EXPIRY:  # else no expiry: `volatile-lru` keeps it
+                    pipe.expire(key, math.ceil(record.expires_at - now) + KEY_GRACE_SECONDS)
             await self._run(pipe.execute())
 
     async def search(
@@ -208,6 +215,19 @@ class RedisIndex:
             raise VectorStoreUnavailable(f"FT.CREATE {self.name} failed: {exc}") from exc
 
     async def _command(self, *args: Any) -> Any:
+        """An FT command on our index. An index gone from the server (the cache Redis restarted
+        without persistence, or was flushed) is created again at once and the command retried:
+        the keys still there are indexed again by the server, and the owners' markers tell them
+        to rebuild the rest (`search.indexer`, `documents.indexer`)."""
+        try:
+            return await self._execute(*args)
+        except ResponseError as exc:
+            if not _index_missing(exc):
+                raise _failure(exc) from exc
+        except RedisError as exc:
+            raise _failure(exc) from exc
+        log.warning("vector_index_recreated", index=self.name)
+        await self._create()
         return await self._run(self._execute(*args))
 
     async def _execute(self, *args: Any) -> Any:
@@ -217,15 +237,8 @@ class RedisIndex:
     async def _run(self, awaitable: Any) -> Any:
         try:
             return await awaitable
-        except ResponseError as exc:
-            if "unknown index name" in str(exc).lower() or "no such index" in str(exc).lower():
-                raise VectorStoreUnavailable(
-                    f"The vector index {self.name} is gone from the cache Redis (dropped by a "
-                    "newer Lockgate with another embedding model?); restart to recreate it."
-                ) from exc
-            raise VectorStoreUnavailable(f"The cache Redis refused a command: {exc}") from exc
         except RedisError as exc:
-            raise VectorStoreUnavailable(f"The cache Redis failed: {exc}") from exc
+            raise _failure(exc) from exc
 
     def _where(self) -> str:
         kwargs = self._redis.connection_pool.connection_kwargs
@@ -272,3 +285,18 @@ def _documents(reply: Any) -> list[tuple[bytes, dict[bytes, bytes]]]:
             for key, fields in zip(rest[::2], rest[1::2], strict=True)
         ]
     return [(key, {}) for key in rest]
+
+
+def _index_missing(exc: ResponseError) -> bool:
+    text = str(exc).lower()
+    return "unknown index name" in text or "no such index" in text
+
+
+def _failure(exc: RedisError) -> VectorStoreUnavailable:
+    if isinstance(exc, ResponseError):
+        if _index_missing(exc):
+            return VectorStoreUnavailable(
+                "The vector index is gone from the cache Redis and could not be recreated."
+            )
+        return VectorStoreUnavailable(f"The cache Redis refused a command: {exc}")
+    return VectorStoreUnavailable(f"The cache Redis failed: {exc}")
