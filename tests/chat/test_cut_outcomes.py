@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.calls.runner import CallRunner
+from lockgate.chat.events import ChatUsageEvent
 from lockgate.chat.generation import Generation
 from lockgate.clock import FakeClock
 from lockgate.models import Message
@@ -170,3 +171,22 @@ async def test_a_reply_that_fails_unexpectedly_is_closed_with_the_text_its_liste
     assert (row.status.value, row.error_code) == ("error", "internal_error")
     assert row.content == streamed(events) == data["final"]["content"]
     assert streamed(events)
+
+
+async def test_a_failure_after_the_final_save_keeps_the_saved_outcome(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish = Generation.publish
+
+    def failing_after_the_save(self: Generation, event: Any) -> None:
+        if isinstance(event, ChatUsageEvent):  # published once the final state is committed
+            raise RuntimeError("a bug after the save")
+        publish(self, event)
+
+    monkeypatch.setattr(Generation, "publish", failing_after_the_save)
+    chat.gate.release()
+    events = await send(chat.client, chat.cid, "hello [[tokens:8]]")
+    name, data = final_of(events)
+    assert (name, data["status"]) == ("done", "complete")
+    row = await chat.saved(data["final"]["id"])
+    assert (row.status.value, row.content) == ("complete", streamed(events))

@@ -29,7 +29,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lockgate.chat.admission import SendAdmission
-from lockgate.chat.events import ChatErrorData, ChatErrorEvent, ChatMessageEvent, encode, replay
+from lockgate.chat.events import (
+    ChatDoneData,
+    ChatDoneEvent,
+    ChatErrorData,
+    ChatErrorEvent,
+    ChatMessageEvent,
+    encode,
+    replay,
+)
 from lockgate.chat.generation import Generation, GenerationSpec
 from lockgate.chat.leases import INTERRUPTED, LocalLeases, ReplyLeases
 from lockgate.chat.live import LiveReplies, MemoryLiveReplies
@@ -167,7 +175,13 @@ class ChatManager:
                         generation.close_unfinished(failure.status, failure.code, failure.message)
                     )
                 generation.finished = True
-                generation.publish(ChatErrorEvent(data=failure))
+                saved = failure.final
+                if saved is not None and saved.status != failure.status:
+                    # Its own save had committed (or someone closed it): that state stands.
+                    done = ChatDoneData(status=saved.status, final=saved)
+                    generation.publish(ChatDoneEvent(data=done))
+                else:
+                    generation.publish(ChatErrorEvent(data=failure))
             generation.end()
             self._live.pop(generation.message_id, None)
             self._tasks.pop(generation.message_id, None)
