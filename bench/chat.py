@@ -16,6 +16,7 @@ to ``bench/results/chat-<timestamp>.json``.
 Bounded: every request has a timeout, a hard alarm ends the run, every process is stopped.
 
     .venv/bin/python -m bench.chat [--seconds 8] [--sqlite | --postgres] [--only instant|streamed]
+                                   [--without-search]
 
 Both databases by default, one after the other (``--sqlite`` or ``--postgres`` for one). Each
 figure is printed beside issue 16's target, and per workload whether achieved throughput held as
@@ -104,8 +105,10 @@ def _pct(values: list[float], pct: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
 
-def server_env(workdir: Path, tps: float, pg_dsn: str | None) -> dict[str, str]:
-    config = {
+def server_env(
+    workdir: Path, tps: float, pg_dsn: str | None, *, search: bool = True
+) -> dict[str, str]:
+    config: dict[str, Any] = {
         "providers": {
             "sim": {"type": "simulated", "first_token_latency": 0, "tokens_per_second": tps}
         },
@@ -119,6 +122,8 @@ def server_env(workdir: Path, tps: float, pg_dsn: str | None) -> dict[str, str]:
             }
         },
     }
+    if not search:  # search by meaning embeds every message: what it costs, measured apart
+        config["search"] = {"semantic": False}
     config_file = workdir / "lockgate.yaml"
     workdir.mkdir(parents=True, exist_ok=True)
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -254,20 +259,26 @@ async def measure(base: str, pid: int, workload: str, seconds: float) -> list[di
 
 
 def run_database(
-    database: str, workloads: list[str], seconds: float, stack: contextlib.ExitStack, pg_url: Any
+    database: str,
+    workloads: list[str],
+    seconds: float,
+    stack: contextlib.ExitStack,
+    pg_url: Any,
+    *,
+    search: bool = True,
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for workload in workloads:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lockgate-chat-")))
         pg = pg_url() if database == "PostgreSQL" else None
-        env = server_env(work / "server", WORKLOADS[workload]["tps"], pg)
+        env = server_env(work / "server", WORKLOADS[workload]["tps"], pg, search=search)
         with contextlib.ExitStack() as server:  # one server at a time: stopped before the next
             gate = start_lockgate(
                 f"chat-{workload}", 1, work / "server", None, server,
                 redis_url=None, pg_dsn=pg, env=env,
             )  # fmt: skip
             measured = asyncio.run(measure(gate.base, gate.proc.pid, workload, seconds))
-        rows.extend({**row, "database": database} for row in measured)
+        rows.extend({**row, "database": database, "search": search} for row in measured)
     return rows
 
 
@@ -296,6 +307,11 @@ def main() -> int:
     which.add_argument("--postgres", action="store_true", help="PostgreSQL only")
     which.add_argument("--sqlite", action="store_true", help="SQLite only")
     parser.add_argument("--only", choices=sorted(WORKLOADS))
+    parser.add_argument(
+        "--without-search",
+        action="store_true",
+        help="search by meaning off (it is on by default and embeds every message)",
+    )
     args = parser.parse_args()
     databases = ["SQLite", "PostgreSQL"]
     if args.postgres:
@@ -309,12 +325,16 @@ def main() -> int:
         _redis_url, pg_url = stack.enter_context(services(False, "PostgreSQL" in databases))
         for database in databases:
             load = loadavg()
-            rows = run_database(database, workloads, args.seconds, stack, pg_url)
+            rows = run_database(
+                database, workloads, args.seconds, stack, pg_url, search=not args.without_search
+            )
             report(database, rows, args.seconds, load[0])
             results["databases"][database] = {"rows": rows, "loadavg": load}
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = RESULTS / f"chat-{stamp}.json"
+    # A run without search is a comparison, never the figure bench.summary quotes (chat-*).
+    kind = "chat_without_search" if args.without_search else "chat"
+    out = RESULTS / f"{kind}-{stamp}.json"
     out.write_text(json.dumps(results, indent=1))
     print(f"results: {out.name}")
     return 0
