@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from lockgate.vectors.base import NO_EXPIRY, Embedder, Match, Record, Vector, VectorIndex
+from lockgate.vectors.base import NO_EXPIRY, Embedder, Match, Record, VectorIndex
+
+if TYPE_CHECKING:  # Vector at run time imports numpy (vectors/base.py)
+    from lockgate.vectors.base import Vector
 
 NEVER = NO_EXPIRY  # passages leave with their document, never by expiry
 BATCH = 32
