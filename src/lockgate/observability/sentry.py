@@ -13,7 +13,8 @@ strings anywhere in the event lose API keys (``lg-…``, ``sk-…``, ``Bearer �
 stack-frame local variables are dropped and fields named like message content are filtered.
 
 Guards: a failure inside the scrubber drops the event (never sends it unscrubbed) and is logged to
-our own log, not to Sentry; a bad DSN is logged and Lockgate runs on without Sentry.
+our own log, not to Sentry; a bad DSN is logged and Lockgate runs on without Sentry. Without a
+DSN the SDK is never imported (~10 MB of every worker's memory).
 """
 
 from __future__ import annotations
@@ -22,13 +23,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import sentry_sdk
-from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
-
 from lockgate import __version__
 from lockgate.observability.logging import get_logger
 
 log = get_logger("lockgate.observability.sentry")
+_on = False  # init_sentry succeeded in this process
 
 FILTERED = "[Filtered]"
 SENSITIVE_KEYS = frozenset(
@@ -126,8 +125,11 @@ def init_sentry(
     release: str | None = None,
 ) -> bool:
     """Start Sentry when `dsn` is set; True when it is on. Never raises."""
+    global _on
     if not dsn:
         return False
+    import sentry_sdk
+    from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
 
     def before_send(event: Event, _hint: dict[str, Any]) -> Event | None:
         return scrub_event(event, scrub_content)
@@ -153,12 +155,17 @@ def init_sentry(
         log.error("sentry_init_failed", error=repr(exc))
         return False
     log.info("sentry_on", environment=environment, scrub_content=scrub_content)
+    _on = True
     return True
 
 
 def report_exception(exc: BaseException) -> None:
     """Send `exc` to Sentry if it is on; a no-op otherwise, and never raises."""
+    if not _on:
+        return
     try:
+        import sentry_sdk
+
         sentry_sdk.capture_exception(exc)
     except Exception as error:
         log.error("sentry_capture_failed", error=repr(error))

@@ -24,11 +24,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwe import JWERegistry
-from joserfc.jwk import OctKey
-
 from lockgate.auth.oidc.errors import FlowInvalid
 from lockgate.auth.oidc.provider import ProviderMetadata
 from lockgate.oidc_settings import OIDCConfig
@@ -96,14 +91,23 @@ class FlowSealer:
     """Seals a :class:`PendingSignIn` into a cookie value and opens it again."""
 
     def __init__(self, secret_key: str) -> None:
+        # joserfc (with cryptography, ~9 MB) is loaded only by a server that has OIDC on.
+        from joserfc.jwe import JWERegistry
+        from joserfc.jwk import OctKey
+
         derived = hmac.new(secret_key.encode(), _KEY_CONTEXT, hashlib.sha256).digest()
         self._key = OctKey.import_key(derived)
         self._registry = JWERegistry(algorithms=["dir", "A256GCM"])
 
     def seal(self, pending: PendingSignIn) -> str:
+        from joserfc import jwt
+
         return jwt.encode(_HEADER, asdict(pending), self._key, registry=self._registry)
 
     def open(self, value: str | None, *, now: datetime) -> PendingSignIn:
+        from joserfc import jwt
+        from joserfc.errors import JoseError
+
         if not value:
             raise FlowInvalid()
         try:

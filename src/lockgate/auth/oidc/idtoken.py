@@ -16,10 +16,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwt import JWTClaimsRegistry
-
 from lockgate.auth.oidc.errors import InvalidIdToken
 from lockgate.auth.oidc.provider import OIDCProvider
 
@@ -43,6 +39,10 @@ async def verify_id_token(
     token: str, provider: OIDCProvider, *, nonce: str, now: datetime
 ) -> dict[str, Any]:
     """The verified claims of ``token``, or :class:`InvalidIdToken` saying why in its cause."""
+    from joserfc import jwt  # loaded only when OIDC is on (see flow.FlowSealer)
+    from joserfc.errors import JoseError
+    from joserfc.jwt import JWTClaimsRegistry
+
     config = provider.config
     meta = await provider.metadata()
     header = _header(token)

@@ -16,17 +16,18 @@ import asyncio
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
-from joserfc.errors import JoseError
-from joserfc.jwk import Key, KeySet
 
 from lockgate.auth.oidc.errors import ProviderRefused, ProviderUnavailable
 from lockgate.clock import Clock
 from lockgate.oidc_settings import OIDCConfig
 from lockgate.settings import Config, check_oidc_secret
+
+if TYPE_CHECKING:  # joserfc is imported only when OIDC is on (~9 MB with cryptography)
+    from joserfc.jwk import Key, KeySet
 
 MAX_DOCUMENT_BYTES = 1024 * 1024
 MISCONFIGURED = "oidc_provider_misconfigured"
@@ -172,6 +173,9 @@ class OIDCProvider:
             return parsed
 
     async def _fetch_keys(self, jwks_uri: str) -> KeySet:
+        from joserfc.errors import JoseError  # loaded only when OIDC is on
+        from joserfc.jwk import KeySet
+
         response = await self._request("GET", jwks_uri)
         if response.status != 200:
             raise _misconfigured(f"jwks_uri answered HTTP {response.status}")
