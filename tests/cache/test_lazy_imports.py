@@ -26,6 +26,8 @@ from tests.fixtures.serve import SIMULATED_CONFIG
 pytestmark = pytest.mark.slow  # fresh interpreters: ~5 s each on an idle machine
 
 HEAVY = ("numpy", "onnxruntime", "tokenizers", "lockgate.vectors.local", "lockgate.calls.embedder")
+# Loaded only when configured: Sentry with a DSN (~4 MB), joserfc with OIDC on (~9 MB).
+OPTIONAL = ("sentry_sdk", "joserfc")
 
 WORKER = """
 import asyncio, json, sys
@@ -67,7 +69,8 @@ def loaded_after_startup(tmp_path: Path, cache: dict[str, Any] | None) -> list[s
         return done.stdout
 
     run("-m", "lockgate", "migrate")
-    loaded: list[str] = json.loads(run("-c", WORKER, json.dumps(HEAVY)).strip().splitlines()[-1])
+    watched = json.dumps([*HEAVY, *OPTIONAL])
+    loaded: list[str] = json.loads(run("-c", WORKER, watched).strip().splitlines()[-1])
     return loaded
 
 
