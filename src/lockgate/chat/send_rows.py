@@ -60,25 +60,30 @@ class SendWrite:
     extras: tuple[Extra, ...] = ()
 
     async def write(self, db: AsyncSession) -> SentRows:
-        user_message = await MessageRepository(db).add(
-            Message(
-                conversation_id=self.conversation_id,
-                seq=await next_seq(db, self.conversation_id, self.now),
-                parent_id=self.parent_id,
-                role=MessageRole.USER,
-                content=self.content,
-                status=MessageStatus.COMPLETE,
-                created_at=self.now,
-                updated_at=self.now,
-                finished_at=self.now,
-            )
+        """Four statements: both positions (and the title) reserved at once, both rows inserted
+        at once, the new leaf, the user message's siblings (its reply has none yet)."""
+        reply_seq = await next_seq(db, self.conversation_id, self.now, count=2, title=self.title)
+        user_message = Message(
+            id=uuid.uuid4(),
+            conversation_id=self.conversation_id,
+            seq=reply_seq - 1,
+            parent_id=self.parent_id,
+            role=MessageRole.USER,
+            content=self.content,
+            status=MessageStatus.COMPLETE,
+            created_at=self.now,
+            updated_at=self.now,
+            finished_at=self.now,
         )
-        if self.title is not None:
-            await ConversationRepository(db).title_if_untitled(self.conversation_id, self.title)
-        reply = await placeholder(
-            db, self.conversation_id, user_message.id, self.reply_of, self.now
+        reply = _placeholder_row(
+            self.conversation_id, user_message.id, reply_seq, self.reply_of, self.now
         )
-        siblings = await MessageTree(db).siblings(self.conversation_id, [user_message, reply])
+        db.add_all([user_message, reply])
+        await db.flush()
+        tree = MessageTree(db)
+        await tree.set_leaf_id(self.conversation_id, reply.id)  # where the person now is
+        siblings = await tree.siblings(self.conversation_id, [user_message])
+        siblings[reply.id] = [reply.id]
         rows = SentRows(user_message, reply, siblings)
         for extra in self.extras:
             await extra(db, rows)
@@ -112,27 +117,45 @@ async def placeholder(
     now: datetime,
 ) -> Message:
     """The reply's row, ``streaming`` and empty, made the conversation's current leaf."""
+    seq = await next_seq(db, conversation_id, now)
     reply = await MessageRepository(db).add(
-        Message(
-            conversation_id=conversation_id,
-            seq=await next_seq(db, conversation_id, now),
-            created_at=now,
-            updated_at=now,
-            parent_id=parent_id,
-            role=MessageRole.ASSISTANT,
-            content="",
-            status=MessageStatus.STREAMING,
-            model=reply_of.model,
-            provider=reply_of.provider,
-        )
+        _placeholder_row(conversation_id, parent_id, seq, reply_of, now)
     )
     await MessageTree(db).set_leaf_id(conversation_id, reply.id)  # where the person now is
     return reply
 
 
-async def next_seq(db: AsyncSession, conversation_id: uuid.UUID, now: datetime) -> int:
-    """The next position; the conversation may have been deleted since it was read."""
+def _placeholder_row(
+    conversation_id: uuid.UUID, parent_id: uuid.UUID, seq: int, reply_of: ReplyOf, now: datetime
+) -> Message:
+    return Message(
+        id=uuid.uuid4(),
+        conversation_id=conversation_id,
+        seq=seq,
+        created_at=now,
+        updated_at=now,
+        parent_id=parent_id,
+        role=MessageRole.ASSISTANT,
+        content="",
+        status=MessageStatus.STREAMING,
+        model=reply_of.model,
+        provider=reply_of.provider,
+    )
+
+
+async def next_seq(
+    db: AsyncSession,
+    conversation_id: uuid.UUID,
+    now: datetime,
+    *,
+    count: int = 1,
+    title: str | None = None,
+) -> int:
+    """Reserve ``count`` positions, the last returned (and name an untitled conversation
+    ``title``); the conversation may have been deleted since it was read."""
     try:
-        return await ConversationRepository(db).next_seq(conversation_id, now)
+        return await ConversationRepository(db).next_seq(
+            conversation_id, now, count=count, title=title
+        )
     except NoResultFound:
         raise ConversationNotFound() from None

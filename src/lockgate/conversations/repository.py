@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, false, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, case, delete, exists, false, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.models import Conversation, Message
@@ -68,23 +69,19 @@ class ConversationRepository:
     async def delete(self, conversation: Conversation) -> None:
         await self.session.execute(delete(Conversation).where(Conversation.id == conversation.id))
 
-    async def title_if_untitled(self, conversation_id: uuid.UUID, title: str) -> None:
-        """Name a conversation that has no title yet (its first message's words)."""
-        await self.session.execute(
-            update(Conversation)
-            .where(
-                Conversation.id == conversation_id,
-                or_(Conversation.title.is_(None), Conversation.title == ""),
-            )
-            .values(title=title)
-        )
-
-    async def next_seq(self, conversation_id: uuid.UUID, now: datetime) -> int:
-        """Reserve the next message position; also marks the conversation as active."""
+    async def next_seq(
+        self, conversation_id: uuid.UUID, now: datetime, *, count: int = 1, title: str | None = None
+    ) -> int:
+        """Reserve the next ``count`` message positions (the last is returned); also marks the
+        conversation as active and, given a ``title``, names it if it has none yet."""
+        values: dict[str, Any] = {"last_seq": Conversation.last_seq + count, "updated_at": now}
+        if title is not None:
+            untitled = or_(Conversation.title.is_(None), Conversation.title == "")
+            values["title"] = case((untitled, title), else_=Conversation.title)
         result = await self.session.execute(
             update(Conversation)
             .where(Conversation.id == conversation_id)
-            .values(last_seq=Conversation.last_seq + 1, updated_at=now)
+            .values(**values)
             .returning(Conversation.last_seq)
         )
         return int(result.scalar_one())
