@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lockgate.calls.runner import CallRunner
 from lockgate.chat.events import ChatUsageEvent
 from lockgate.chat.generation import Generation
 from lockgate.clock import FakeClock
-from lockgate.models import Message
+from lockgate.models import Message, MessageStatus
 from lockgate.state import AppState
 from tests.chat.test_chat_api import new_conversation, send
 from tests.fixtures.appkit import ApiClient, GatedSleep, api_client, make_config, running_app
@@ -190,3 +191,29 @@ async def test_a_failure_after_the_final_save_keeps_the_saved_outcome(
     assert (name, data["status"]) == ("done", "complete")
     row = await chat.saved(data["final"]["id"])
     assert (row.status.value, row.content) == ("complete", streamed(events))
+
+
+async def test_a_reply_closed_elsewhere_before_its_final_save_keeps_that_status(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A janitor (or a stop on another replica) closed the row before any partial save could
+    tell the reply: that decision stands, with the text generated (and billed)."""
+    save_final = Generation._save_final
+
+    async def closed_first(self: Generation, *args: Any) -> Any:
+        db: AsyncSession = args[-1]
+        await db.execute(
+            update(Message)
+            .where(Message.id == self.message_id)
+            .values(status=MessageStatus.INCOMPLETE)
+        )
+        return await save_final(self, *args)
+
+    monkeypatch.setattr(Generation, "_save_final", closed_first)
+    chat.gate.release()
+    events = await send(chat.client, chat.cid, "hello [[tokens:8]]")
+    _name, data = final_of(events)
+    assert data["status"] == "incomplete"
+    row = await chat.saved(data["final"]["id"])
+    assert (row.status.value, row.content) == ("incomplete", streamed(events))
+    assert row.output_tokens == 8
