@@ -1,6 +1,11 @@
 import type { Page, Route } from "@playwright/test";
 import { answers, composer, expect, expectAccessible, register, send, signIn, test } from "./fixtures";
 
+// The app registers a service worker; Playwright advises blocking service workers in tests that
+// route requests, as page.route() can miss a request once one controls the page. A routed 429
+// once came from the real server instead (a flaky CI run), so these tests block it.
+test.use({ serviceWorkers: "block" });
+
 // Issue 12, web app: each journey here failed before its fix.
 
 test("sign-in never redirects to another site, whatever `next` says", async ({ page, baseURL }) => {

@@ -1,6 +1,11 @@
 import { type Page } from "@playwright/test";
 import { expect, expectAccessible, screenshot, test } from "./fixtures";
 
+// The app registers a service worker; Playwright advises blocking service workers in tests that
+// route requests, as page.route() can miss a request once one controls the page. A routed 429
+// once came from the real server instead (a flaky CI run), so these tests block it.
+test.use({ serviceWorkers: "block" });
+
 // Single sign-on end to end: scripts/e2e.sh runs a real OpenID Connect provider (oidc-provider,
 // tests/oidc) on loopback and configures the server for it. The provider's development pages
 // take an account id as the login and ask for consent.

@@ -1,6 +1,11 @@
 import type { Page, Route } from "@playwright/test";
 import { answers, composer, expect, expectAccessible, register, screenshot, send, test } from "./fixtures";
 
+// The app registers a service worker; Playwright advises blocking service workers in tests that
+// route requests, as page.route() can miss a request once one controls the page. A routed 429
+// once came from the real server instead (a flaky CI run), so these tests block it.
+test.use({ serviceWorkers: "block" });
+
 // Math, diagrams, the theme, shortcuts, the prompt library and the PWA, in the built app under
 // its real CSP (the fixture fails a test on any CSP violation or page error).
 
@@ -226,24 +231,28 @@ test("a saved prompt is inserted with / in an empty composer", async ({ page }) 
   await expect(answers(page)).toHaveCount(0); // Enter inserted; it did not send
 });
 
-test("installable: a manifest, icons and a service worker that caches only the app shell", async ({ page }) => {
-  await register(page);
-  const manifestHref = await page.locator("link[rel=manifest]").getAttribute("href");
-  expect(manifestHref).toBe("/manifest.webmanifest");
-  const manifest = await (await page.request.get(manifestHref!)).json();
-  expect(manifest.display).toBe("standalone");
-  for (const icon of manifest.icons as { src: string }[]) expect((await page.request.get(icon.src)).ok()).toBe(true);
-  const active = await page.evaluate(async () => !!(await navigator.serviceWorker.ready).active);
-  expect(active).toBe(true);
-  await send(page, "Hello [[tokens:5]]");
-  await expect(answers(page).last()).toHaveAttribute("data-status", "complete");
-  const cached = await page.evaluate(async () => {
-    const urls: string[] = [];
-    for (const name of await caches.keys()) for (const req of await (await caches.open(name)).keys()) urls.push(new URL(req.url).pathname);
-    return urls;
+test.describe("the service worker itself", () => {
+  test.use({ serviceWorkers: "allow" });
+
+  test("installable: a manifest, icons and a service worker that caches only the app shell", async ({ page }) => {
+    await register(page);
+    const manifestHref = await page.locator("link[rel=manifest]").getAttribute("href");
+    expect(manifestHref).toBe("/manifest.webmanifest");
+    const manifest = await (await page.request.get(manifestHref!)).json();
+    expect(manifest.display).toBe("standalone");
+    for (const icon of manifest.icons as { src: string }[]) expect((await page.request.get(icon.src)).ok()).toBe(true);
+    const active = await page.evaluate(async () => !!(await navigator.serviceWorker.ready).active);
+    expect(active).toBe(true);
+    await send(page, "Hello [[tokens:5]]");
+    await expect(answers(page).last()).toHaveAttribute("data-status", "complete");
+    const cached = await page.evaluate(async () => {
+      const urls: string[] = [];
+      for (const name of await caches.keys()) for (const req of await (await caches.open(name)).keys()) urls.push(new URL(req.url).pathname);
+      return urls;
+    });
+    expect(cached).toContain("/");
+    expect(cached.filter((u) => /^\/(api|v1|health|metrics)\b/.test(u))).toEqual([]);
   });
-  expect(cached).toContain("/");
-  expect(cached.filter((u) => /^\/(api|v1|health|metrics)\b/.test(u))).toEqual([]);
 });
 
 for (const scheme of ["light", "dark"] as const) {

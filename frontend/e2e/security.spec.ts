@@ -1,6 +1,11 @@
 import type { Route } from "@playwright/test";
 import { answers, expect, register, send, test } from "./fixtures";
 
+// The app registers a service worker; Playwright advises blocking service workers in tests that
+// route requests, as page.route() can miss a request once one controls the page. A routed 429
+// once came from the real server instead (a flaky CI run), so these tests block it.
+test.use({ serviceWorkers: "block" });
+
 const PAYLOAD =
   '<script>window.__xss="script"</script> <img src=x onerror="window.__xss=\'onerror\'"> ' +
   "[click me](javascript:window.__xss='link') [[tokens:20]]";
